@@ -1,0 +1,358 @@
+/* dstream/rt.h: the runtime ABI, the one header generated code includes.
+ *
+ * Generated code (compiler/emit_c.c, later emit_llvm.c) defines a
+ * ds_program describing the sources, outputs and stage code of one .dstream
+ * program, and a main() that calls ds_main().  The runtime owns the clock,
+ * the receivers, the blocks of each batch, the outputs and the metrics; the
+ * generated stage code owns the per-program state (aggregation tables,
+ * later windows and state stores) in a struct it allocates through
+ * ds_program.state_size.
+ *
+ * Conventions: public ABI is ds_*, runtime internals ds__*.  Strings are
+ * byte ranges (not NUL-terminated).  Everything a batch allocates for its
+ * records comes from the task's arena and is dropped when the batch is done.
+ * Hot helpers are static inline here so that cc -O2 inlines them into the
+ * fused loops.
+ *
+ * Must compile cleanly as C11 with -Wall -Wextra -Werror.
+ */
+#ifndef DSTREAM_RT_H
+#define DSTREAM_RT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DS_ABI_VERSION 1
+
+/* ---- values ------------------------------------------------------------- */
+
+/* A String: bytes [p, p+n).  Points into a block, the batch arena, a static
+ * literal, or a state arena; never owned by the value itself. */
+typedef struct ds_str {
+	const char *p;
+	int64_t n;
+} ds_str;
+
+/* A List[T]: len elements of the type the generated code knows, at data.
+ * Capacity is implicit: lists grown with ds_list_push have room for the next
+ * power of two >= len. */
+typedef struct ds_list {
+	void *data;
+	int64_t len;
+} ds_list;
+
+#define DS_STR_LIT(s) ((ds_str){(s), (int64_t)(sizeof(s) - 1)})
+
+/* ---- arenas ------------------------------------------------------------- */
+
+typedef struct ds__chunk ds__chunk;
+typedef struct ds_arena {
+	char *cur, *end;   /* bump region of the newest chunk */
+	ds__chunk *chunks; /* owned; freed by ds_arena_close */
+	size_t bytes;      /* total bytes held in chunks (for metrics) */
+} ds_arena;
+
+void ds_arena_init(ds_arena *a);
+void ds_arena_reset(ds_arena *a); /* drop everything, keep one chunk for reuse */
+void ds_arena_close(ds_arena *a);
+void *ds__arena_slow(ds_arena *a, size_t n);
+
+/* n bytes, 8-byte aligned, uninitialised. */
+static inline void *ds_arena_alloc(ds_arena *a, size_t n)
+{
+	n = (n + 7) & ~(size_t)7;
+	if ((size_t)(a->end - a->cur) >= n) {
+		void *p = a->cur;
+		a->cur += n;
+		return p;
+	}
+	return ds__arena_slow(a, n);
+}
+
+/* Appends one element slot of esize bytes to *l and returns it. */
+void *ds_list_push(ds_arena *a, ds_list *l, size_t esize);
+
+ds_str ds_str_copy(ds_arena *a, ds_str s);
+
+/* ---- the task: what stage code runs in ---------------------------------- */
+
+typedef struct ds_rt ds_rt; /* runtime internals */
+
+typedef struct ds_task {
+	ds_arena *arena;    /* per-batch arena: records, lists, strings */
+	int64_t batch_time; /* ms since the epoch (real clock) or k * interval (manual) */
+	int64_t batch_seq;  /* 1, 2, ... */
+	ds_rt *rt;
+	uint64_t records_out; /* records handed to outputs in this batch */
+} ds_task;
+
+/* A record could not be processed (failed conversion, index out of range,
+ * division by zero...): it is dropped, counted in the batch's bad_records,
+ * and reported once per batch and site on stderr.  site indexes
+ * ds_program.sites; why is a short static text, sample the offending value. */
+void ds_bad_record(ds_task *t, int site, const char *why, ds_str sample);
+
+/* ---- blocks: the records of a batch ------------------------------------- */
+
+/* A block holds complete records as lines: each record is followed by one
+ * '\n' and contains none.  Receivers cut blocks every block interval;
+ * file sources make one block per file (or per chunk of a large file). */
+typedef struct ds_block {
+	const char *data;
+	size_t len;
+	int64_t nrecs;
+} ds_block;
+
+/* The blocks of source src (index into ds_program.sources) for the batch
+ * being run; *n receives the count. */
+const ds_block *ds_input(ds_task *t, int src, int *n);
+
+/* Iterates the lines of a block: while (ds_next_line(&p, end, &line)) ... */
+static inline bool ds_next_line(const char **pp, const char *end, ds_str *line)
+{
+	const char *p = *pp;
+	if (p >= end)
+		return false;
+	const char *nl = (const char *)memchr(p, '\n', (size_t)(end - p));
+	if (!nl)
+		nl = end; /* blocks always end in '\n'; be safe anyway */
+	line->p = p;
+	line->n = nl - p;
+	*pp = nl < end ? nl + 1 : end;
+	return true;
+}
+
+/* ---- outputs ------------------------------------------------------------ */
+
+/* A growable byte buffer (malloc-backed, reused across batches). */
+typedef struct ds_buf {
+	char *p;
+	size_t len, cap;
+} ds_buf;
+void ds__buf_grow(ds_buf *b, size_t need);
+static inline void ds_buf_put(ds_buf *b, const void *s, size_t n)
+{
+	if (b->cap - b->len < n)
+		ds__buf_grow(b, n);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+static inline void ds_buf_putc(ds_buf *b, char c)
+{
+	if (b->cap == b->len)
+		ds__buf_grow(b, 1);
+	b->p[b->len++] = c;
+}
+
+/* Record formatting, as LANGUAGE.md prints records. */
+void ds_fmt_int(ds_buf *b, int64_t v);
+void ds_fmt_double(ds_buf *b, double v);
+void ds_fmt_bool(ds_buf *b, bool v);
+static inline void ds_fmt_str(ds_buf *b, ds_str s) { ds_buf_put(b, s.p, (size_t)s.n); }
+
+/* Emitting one record to output out (index into ds_program.outputs):
+ *     ds_buf *b = ds_out_begin(t, out);
+ *     if (b) { format the record into b; ds_out_end(t, out); }
+ * ds_out_begin returns NULL when the output needs no more records this
+ * batch (print keeps n + 1 to know whether to print "...").  Outputs are
+ * committed at the end of the batch, in program order. */
+ds_buf *ds_out_begin(ds_task *t, int out);
+void ds_out_end(ds_task *t, int out);
+
+/* ---- hashing and tables ------------------------------------------------- */
+
+static inline uint64_t ds_mix64(uint64_t x)
+{
+	x ^= x >> 32;
+	x *= 0xd6e8feb86659fd93ULL;
+	x ^= x >> 32;
+	x *= 0xd6e8feb86659fd93ULL;
+	x ^= x >> 32;
+	return x;
+}
+
+static inline uint64_t ds_hash_bytes(const void *data, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)data;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL);
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		h = (h ^ ds_mix64(w)) * 0x9e3779b97f4a7c15ULL;
+		p += 8;
+		n -= 8;
+	}
+	if (n) {
+		uint64_t w = 0;
+		memcpy(&w, p, n);
+		h = (h ^ ds_mix64(w)) * 0x9e3779b97f4a7c15ULL;
+	}
+	return ds_mix64(h);
+}
+
+/* Stored hashes are never 0 (0 marks an empty slot). */
+#define DS_HASH_USED (1ULL << 63)
+static inline uint64_t ds_hash_str(ds_str s) { return ds_hash_bytes(s.p, (size_t)s.n) | DS_HASH_USED; }
+static inline uint64_t ds_hash_i64(int64_t v) { return ds_mix64((uint64_t)v ^ 0x9e3779b97f4a7c15ULL) | DS_HASH_USED; }
+static inline uint64_t ds_hash_f64(double v)
+{
+	if (v == 0)
+		v = 0; /* -0.0 == 0.0 */
+	uint64_t u;
+	memcpy(&u, &v, 8);
+	return ds_hash_i64((int64_t)u);
+}
+static inline uint64_t ds_hash_combine(uint64_t h, uint64_t x)
+{
+	return ds_mix64(h * 31 + x) | DS_HASH_USED;
+}
+
+static inline bool ds_str_eq(ds_str a, ds_str b)
+{
+	return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, (size_t)a.n) == 0);
+}
+int ds_str_cmp(ds_str a, ds_str b); /* <0, 0, >0, bytewise */
+
+/* An open-addressing table of fixed-size entries with linear probing.
+ * Generated code does the probe itself (it knows the key type and
+ * inlines its equality) and calls ds_table_grow before inserting when
+ * count reaches 3/4 of cap.  Entries of a slot i live at
+ * ds_table_entry(t, i); hashes[i] == 0 marks an empty slot. */
+typedef struct ds_table {
+	uint64_t *hashes; /* cap slots; owned */
+	char *entries;    /* cap * esize bytes; owned */
+	size_t esize;     /* bytes per entry */
+	size_t cap;       /* power of two */
+	size_t count;     /* used slots */
+} ds_table;
+
+void ds_table_init(ds_table *t, size_t esize);
+void ds_table_clear(ds_table *t); /* empties; keeps capacity */
+void ds_table_close(ds_table *t);
+void ds_table_grow(ds_table *t);  /* doubles cap, rehashing by stored hashes */
+static inline void *ds_table_entry(const ds_table *t, size_t i) { return t->entries + i * t->esize; }
+static inline bool ds_table_full(const ds_table *t) { return (t->count + 1) * 4 > t->cap * 3; }
+
+/* ---- builtins ----------------------------------------------------------- */
+
+/* Wrapping Int arithmetic (Scala's Long semantics, no C overflow UB). */
+static inline int64_t ds_add(int64_t a, int64_t b) { return (int64_t)((uint64_t)a + (uint64_t)b); }
+static inline int64_t ds_sub(int64_t a, int64_t b) { return (int64_t)((uint64_t)a - (uint64_t)b); }
+static inline int64_t ds_mul(int64_t a, int64_t b) { return (int64_t)((uint64_t)a * (uint64_t)b); }
+static inline int64_t ds_neg(int64_t a) { return (int64_t)(0 - (uint64_t)a); }
+/* Division and remainder: false when b == 0 (the record is bad). */
+static inline bool ds_div(int64_t a, int64_t b, int64_t *r)
+{
+	if (b == 0)
+		return false;
+	*r = (b == -1) ? ds_neg(a) : a / b;
+	return true;
+}
+static inline bool ds_mod(int64_t a, int64_t b, int64_t *r)
+{
+	if (b == 0)
+		return false;
+	*r = (b == -1) ? 0 : a % b;
+	return true;
+}
+
+/* Java's String.split with a literal separator: trailing empty strings
+ * removed; no match gives [s]; an empty separator splits into bytes. */
+ds_list ds_split(ds_arena *a, ds_str s, ds_str sep);
+ds_list ds_chars(ds_arena *a, ds_str s);
+bool ds_to_int(ds_str s, int64_t *out);   /* Scala's toLong: optional sign, digits */
+bool ds_to_double(ds_str s, double *out); /* Scala's toDouble */
+ds_str ds_int_to_str(ds_arena *a, int64_t v);
+ds_str ds_double_to_str(ds_arena *a, double v);
+ds_str ds_bool_to_str(bool v);
+ds_str ds_buf_to_str(ds_arena *a, const ds_buf *b); /* copies b into the arena */
+ds_str ds_concat(ds_arena *a, ds_str x, ds_str y);
+ds_list ds_list_concat(ds_arena *a, ds_list x, ds_list y, size_t esize);
+ds_str ds_lower(ds_arena *a, ds_str s); /* ASCII */
+ds_str ds_upper(ds_arena *a, ds_str s); /* ASCII */
+ds_str ds_trim(ds_str s);               /* Java trim: bytes <= ' ' at both ends */
+bool ds_contains(ds_str s, ds_str t);
+bool ds_starts_with(ds_str s, ds_str t);
+bool ds_ends_with(ds_str s, ds_str t);
+/* substr(s, from, len): false when from or len is negative or from > s.n;
+ * the result is clamped to the end of s. */
+bool ds_substr(ds_str s, int64_t from, int64_t len, ds_str *out);
+
+/* ---- the program -------------------------------------------------------- */
+
+typedef enum ds_source_kind {
+	DS_SRC_SOCKET = 1, /* socketTextStream(host, port): a receiver thread */
+	DS_SRC_TEXTDIR,    /* textFileStream(dir): new files each batch */
+	DS_SRC_QUEUE,      /* queueStream(path): batches from a file, manual clock */
+	DS_SRC_TEXTFILE,   /* textFile(path): static dataset, read once at start */
+} ds_source_kind;
+
+typedef struct ds_source_desc {
+	ds_source_kind kind;
+	const char *host; /* socket */
+	int port;         /* socket */
+	const char *path; /* dir or file */
+	const char *loc;  /* "prog.dstream:5:13", for messages */
+	int site;         /* bad-record site for over-long lines */
+} ds_source_desc;
+
+typedef enum ds_output_kind {
+	DS_OUT_PRINT = 1, /* print(n) */
+	DS_OUT_SAVE,      /* saveAsTextFiles(prefix[, suffix]) */
+} ds_output_kind;
+
+typedef struct ds_output_desc {
+	ds_output_kind kind;
+	int64_t n;          /* print: records shown */
+	const char *prefix; /* save */
+	const char *suffix; /* save: NULL or "" for none */
+	const char *loc;
+	int64_t slide_ms;   /* outputs happen at batch times that are multiples of this */
+} ds_output_desc;
+
+/* Where bad records are reported from: an operator at a source location. */
+typedef struct ds_site {
+	const char *loc; /* "prog.dstream:7:24" */
+	const char *op;  /* "map", "toInt", ... */
+} ds_site;
+
+typedef struct ds_program {
+	int abi_version;     /* DS_ABI_VERSION */
+	const char *name;    /* app "Name", or the file's base name */
+	const char *source;  /* the .dstream path it was compiled from */
+	int64_t batch_ms;
+	int64_t block_ms;
+	const char *checkpoint_dir; /* NULL: none */
+	int64_t checkpoint_ms;
+	uint64_t plan_hash;  /* identifies the plan, for checkpoint compatibility */
+	int nsources;
+	const ds_source_desc *sources;
+	int noutputs;
+	const ds_output_desc *outputs;
+	int nsites;
+	const ds_site *sites;
+	size_t state_size;   /* bytes of the generated state struct (zeroed before init) */
+	/* Called once before the first batch: tables, static datasets. */
+	void (*init)(ds_task *t, void *state);
+	/* Runs every stage of one batch, in order. */
+	void (*run_batch)(ds_task *t, void *state);
+	/* Frees what init and the batches allocated. */
+	void (*close)(void *state);
+} ds_program;
+
+/* Parses the program's flags (--batches N, --duration D, --help, ...),
+ * runs batches until the sources end, a limit is reached or SIGINT/SIGTERM
+ * arrives (the batch in progress is finished and its outputs flushed), and
+ * returns the exit status. */
+int ds_main(int argc, char **argv, const ds_program *prog);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
