@@ -1,0 +1,261 @@
+#!/usr/bin/env bash
+# run_case.sh DSTREAMC CASE WORKDIR: runs one test case.
+#
+# A case is a .dstream program that carries its inputs and expectations in
+# block comments at its end.  Each section opens with a line `/* @KIND [ARG]`
+# and closes with a line that is exactly `*/`; the lines between are taken
+# verbatim:
+#   /* @input NAME           written to WORKDIR/NAME before the run
+#   /* @expect               expected stdout, compared as Spark print blocks
+#                            (records within a block as a multiset)
+#   /* @expect-stderr        exact stderr (without it stderr must be empty)
+#   /* @expect-file NAME     WORKDIR/NAME after the run, as a multiset of lines
+#   /* @expect-error         a compile-error case: exact stderr of
+#                            `dstreamc check NAME.dstream`, which must exit 1
+# and two one-line forms:
+#   /* @args FLAG... */      extra arguments of the built binary
+#   /* @expect-exit N */     the built binary's exit status (default 0)
+#
+# Otherwise the case is built with `dstreamc build CASE -o WORKDIR/prog
+# $DS_BACKEND_FLAGS` and run as `./prog ARGS` in WORKDIR under timeout 30
+# (DS_CASE_TIMEOUT overrides).  Silent on success; on a mismatch prints a
+# unified diff and the case name, and exits 1.
+set -uo pipefail
+
+if [ $# -ne 3 ]; then
+	echo "usage: run_case.sh DSTREAMC CASE WORKDIR" >&2
+	exit 2
+fi
+
+die() {
+	echo "run_case.sh: $*" >&2
+	exit 2
+}
+
+DSTREAMC=$(realpath -e -- "$1") || die "no such compiler: $1"
+CASE=$(realpath -e -- "$2") || die "no such case: $2"
+case "$3" in
+'' | / | /. | . | ..) die "refusing to use '$3' as the work directory" ;;
+esac
+{ rm -rf -- "$3" && mkdir -p -- "$3"; } || die "cannot create $3"
+WORK=$(realpath -e -- "$3")
+META=$WORK/.case # the parsed sections; the program runs in $WORK
+mkdir -p "$META"
+CASENAME=$(basename -- "$CASE")
+TIMEOUT=${DS_CASE_TIMEOUT:-30}
+read -r -a BACKEND_FLAGS <<<"${DS_BACKEND_FLAGS:-}"
+
+failed=0
+fail() { # fail MESSAGE: records a mismatch, goes on comparing
+	echo "FAIL $CASENAME: $*"
+	failed=1
+}
+finish() {
+	if [ "$failed" -ne 0 ]; then
+		echo "FAIL $CASENAME (work directory: $WORK)"
+		exit 1
+	fi
+	exit 0
+}
+
+# ---- parse the sections -----------------------------------------------------
+# Writes each section's lines to $META/sec.N and one line per section to
+# $META/index: "N<TAB>KIND<TAB>ARG".
+awk -v meta="$META" '
+function opensec(kind, arg) {
+	n++
+	file = meta "/sec." n
+	printf "" > file
+	printf "%d\t%s\t%s\n", n, kind, arg > (meta "/index")
+	known = kind ~ /^(input|expect|expect-stderr|expect-file|expect-error)$/
+	if (!known) { print "unknown section @" kind " at line " NR > "/dev/stderr"; bad = 1 }
+	if ((kind == "input" || kind == "expect-file") && arg == "") {
+		print "@" kind " needs a file name at line " NR > "/dev/stderr"; bad = 1
+	}
+}
+insec {
+	if ($0 == "*/") { insec = 0; close(file); next }
+	print > file
+	next
+}
+/^\/\* @[a-z-]+( .*)? \*\/$/ {      # one line: /* @KIND ARG */
+	line = $0
+	sub(/^\/\* @/, "", line); sub(/ \*\/$/, "", line)
+	kind = line; sub(/ .*/, "", kind)
+	arg = (index(line, " ") ? substr(line, index(line, " ") + 1) : "")
+	if (kind == "args" || kind == "expect-exit") {
+		n++
+		printf "" > (meta "/sec." n)
+		close(meta "/sec." n)
+		printf "%d\t%s\t%s\n", n, kind, arg > (meta "/index")
+	} else {
+		opensec(kind, arg)  # an empty section
+		close(file)
+	}
+	next
+}
+/^\/\* @[a-z-]+( |$)/ {             # opens a section: /* @KIND [ARG]
+	line = $0
+	sub(/^\/\* @/, "", line)
+	kind = line; sub(/ .*/, "", kind)
+	arg = (index(line, " ") ? substr(line, index(line, " ") + 1) : "")
+	if (kind == "args" || kind == "expect-exit") {
+		print "@" kind " must be on one line, closed by \" */\", at line " NR > "/dev/stderr"
+		bad = 1
+	}
+	opensec(kind, arg)
+	insec = 1
+	next
+}
+END {
+	if (insec) { print "section @" kind " is not closed by a line \"*/\"" > "/dev/stderr"; bad = 1 }
+	printf "" >> (meta "/index")
+	exit bad
+}' "$CASE" || die "$CASENAME: malformed test sections"
+
+# ---- helpers ----------------------------------------------------------------
+# safe_name NAME: NAME must stay inside the work directory.
+safe_name() {
+	case "$1" in
+	/* | ../* | */../* | .. | */.. | .case | .case/*) die "$CASENAME: bad file name '$1'" ;;
+	esac
+}
+
+# spark_normalize: stdin to stdout; in every Spark print block (a line of 43
+# '-', "Time: ... ms", a line of 43 '-', records, optional "...", an empty
+# line) the record lines are sorted bytewise; all other lines stay in place.
+spark_normalize() {
+	LC_ALL=C awk '
+	{ line[NR] = $0 }
+	END {
+		dash = "-------------------------------------------"
+		g = 0; i = 1
+		while (i <= NR) {
+			if (line[i] == dash && i + 2 <= NR && line[i+1] ~ /^Time: .* ms$/ && line[i+2] == dash) {
+				g++
+				for (k = 0; k < 3; k++) printf "%d\t0\t%d\t%s\n", g, i + k, line[i + k]
+				i += 3
+				while (i <= NR && line[i] != "") {
+					if (line[i] == "...") printf "%d\t2\t%d\t%s\n", g, i, line[i]
+					else                  printf "%d\t1\t0\t%s\n", g, line[i]
+					i++
+				}
+				if (i <= NR) { printf "%d\t2\t%d\t%s\n", g, i, line[i]; i++ }
+			} else {
+				g++
+				printf "%d\t0\t%d\t%s\n", g, i, line[i]
+				i++
+			}
+		}
+	}' | LC_ALL=C sort -t "$(printf '\t')" -k1,1n -k2,2n -k3,3n -k4 | cut -f4-
+}
+
+sorted() { LC_ALL=C sort -- "$@"; }
+
+# ---- collect the sections ---------------------------------------------------
+ARGS=()
+EXPECT_EXIT=0
+HAVE_STDOUT=0
+HAVE_STDERR=0
+ERROR_SEC=
+declare -a FILE_SECS=()
+while IFS=$'\t' read -r n kind arg; do
+	sec=$META/sec.$n
+	case "$kind" in
+	input)
+		safe_name "$arg"
+		mkdir -p -- "$(dirname -- "$WORK/$arg")"
+		cp -- "$sec" "$WORK/$arg"
+		;;
+	args) read -r -a ARGS <<<"$arg" ;;
+	expect-exit)
+		[[ "$arg" =~ ^[0-9]+$ ]] || die "$CASENAME: @expect-exit needs a number, got '$arg'"
+		EXPECT_EXIT=$arg
+		;;
+	expect)
+		HAVE_STDOUT=1
+		cp -- "$sec" "$META/expected.stdout"
+		;;
+	expect-stderr)
+		HAVE_STDERR=1
+		cp -- "$sec" "$META/expected.stderr"
+		;;
+	expect-file)
+		safe_name "$arg"
+		FILE_SECS+=("$n")
+		;;
+	expect-error) ERROR_SEC=$sec ;;
+	esac
+done <"$META/index"
+
+# ---- a compile-error case ---------------------------------------------------
+if [ -n "$ERROR_SEC" ]; then
+	cp -- "$CASE" "$WORK/$CASENAME"
+	(cd "$WORK" && exec "$DSTREAMC" check "$CASENAME") \
+		>"$META/actual.stdout" 2>"$META/actual.stderr" </dev/null
+	status=$?
+	if [ "$status" -ne 1 ]; then
+		fail "dstreamc check exited with $status, expected 1"
+	fi
+	if ! diff -u --label expected-stderr --label actual-stderr \
+		"$ERROR_SEC" "$META/actual.stderr"; then
+		fail "compiler diagnostics differ"
+	fi
+	if [ -s "$META/actual.stdout" ]; then
+		echo "--- stdout of dstreamc check (expected empty):"
+		cat -- "$META/actual.stdout"
+		fail "dstreamc check wrote to stdout"
+	fi
+	finish
+fi
+
+# ---- build ------------------------------------------------------------------
+(cd "$WORK" && exec "$DSTREAMC" build "$CASE" -o "$WORK/prog" "${BACKEND_FLAGS[@]}") \
+	>"$META/build.stdout" 2>"$META/build.stderr" </dev/null
+status=$?
+if [ "$status" -ne 0 ] || [ -s "$META/build.stderr" ]; then
+	cat -- "$META/build.stdout" "$META/build.stderr"
+	fail "dstreamc build ${BACKEND_FLAGS[*]} exited with $status (and must print nothing on stderr)"
+	finish
+fi
+
+# ---- run --------------------------------------------------------------------
+(cd "$WORK" && exec timeout -k 5 "$TIMEOUT" ./prog "${ARGS[@]}") \
+	>"$META/actual.stdout" 2>"$META/actual.stderr" </dev/null
+status=$?
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+	fail "the program timed out after ${TIMEOUT}s"
+elif [ "$status" -ne "$EXPECT_EXIT" ]; then
+	fail "the program exited with $status, expected $EXPECT_EXIT"
+fi
+
+if [ "$HAVE_STDOUT" -eq 1 ]; then
+	spark_normalize <"$META/expected.stdout" >"$META/expected.stdout.norm"
+	spark_normalize <"$META/actual.stdout" >"$META/actual.stdout.norm"
+	if ! diff -u --label expected-stdout --label actual-stdout \
+		"$META/expected.stdout.norm" "$META/actual.stdout.norm"; then
+		fail "stdout differs (records sorted within each batch)"
+	fi
+fi
+
+[ "$HAVE_STDERR" -eq 1 ] || : >"$META/expected.stderr"
+if ! diff -u --label expected-stderr --label actual-stderr \
+	"$META/expected.stderr" "$META/actual.stderr"; then
+	fail "stderr differs"
+fi
+
+for n in "${FILE_SECS[@]}"; do
+	name=$(awk -F '\t' -v n="$n" '$1 == n { print $3 }' "$META/index")
+	if [ ! -f "$WORK/$name" ]; then
+		fail "the program did not write $name"
+		continue
+	fi
+	sorted "$META/sec.$n" >"$META/expected.file.$n"
+	sorted "$WORK/$name" >"$META/actual.file.$n"
+	if ! diff -u --label "expected $name" --label "actual $name" \
+		"$META/expected.file.$n" "$META/actual.file.$n"; then
+		fail "$name differs (lines sorted)"
+	fi
+done
+
+finish
