@@ -1,0 +1,245 @@
+/* runtime/internal.h: what the runtime's files share (ds__* names).
+ *
+ * Never included by generated code: the ABI is dstream/rt.h.  Each file's
+ * header comment says which thread owns its structures and, where there
+ * are locks, the order they are taken in.  Errors are negative errno
+ * values; user-facing messages are "PROG: ..." lines on stderr, where PROG
+ * is the base name of argv[0] (ds_rt.cmd).
+ */
+#ifndef DSTREAM_INTERNAL_H
+#define DSTREAM_INTERNAL_H
+
+#include "dstream/rt.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <time.h>
+
+/* ---- util.c -------------------------------------------------------------- */
+
+_Noreturn void ds__oom(void);
+void *ds__xmalloc(size_t n);
+void *ds__xcalloc(size_t n, size_t size);
+void *ds__xrealloc(void *p, size_t n);
+char *ds__xstrdup(const char *s);
+int64_t ds__now_ms(void);  /* CLOCK_REALTIME, ms since the epoch */
+int64_t ds__mono_us(void); /* CLOCK_MONOTONIC, microseconds */
+/* One "CMD: message" line on stderr, written with a single write(2). */
+void ds__msg(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- bad records ----------------------------------------------------------- */
+
+#define DS__SAMPLE_MAX 40
+/* The bad records of one site in one batch: how many, and the first one. */
+typedef struct ds__bad {
+	int64_t n;
+	const char *why;  /* static text */
+	size_t sample_len; /* bytes in sample; DS__SAMPLE_MAX + 1 means "longer" */
+	char sample[DS__SAMPLE_MAX + 1];
+} ds__bad;
+void ds__bad_add(ds__bad *b, const char *why, const char *p, size_t n);
+void ds__bad_merge(ds__bad *dst, const ds__bad *src);
+/* Appends sample C-escaped (and "..." when truncated) to buf. */
+void ds__fmt_sample(ds_buf *b, const ds__bad *bad);
+void ds__buf_close(ds_buf *b);
+
+#define DS__WHY_LONG_LINE "line longer than --max-line-bytes"
+
+/* ---- lines.c: splitting bytes into lines under a length limit ------------- */
+
+/* Owned by the one thread that reads through it. */
+typedef struct ds__linerd {
+	char *buf;
+	size_t cap, start, scan, end; /* bytes [start, end) unconsumed; no '\n' in [start, scan) */
+	size_t max;                   /* longest line kept, bytes (without '\n', '\r') */
+	bool skipping;                /* inside an over-long line: drop up to '\n' */
+	size_t sample_len;
+	char sample[DS__SAMPLE_MAX + 1]; /* start of the last over-long line */
+} ds__linerd;
+
+enum { DS__LINE_NONE = 0, DS__LINE_OK = 1, DS__LINE_LONG = 2 };
+void ds__linerd_init(ds__linerd *r, size_t max);
+void ds__linerd_close(ds__linerd *r);
+/* DS__LINE_OK: *line is valid until the next call; DS__LINE_LONG: a line
+ * was dropped, its start is in r->sample; DS__LINE_NONE: needs input. */
+int ds__linerd_next(ds__linerd *r, ds_str *line);
+/* One read(2) into the buffer: > 0 bytes read, 0 end of file, -errno. */
+ssize_t ds__linerd_fill(ds__linerd *r, int fd);
+/* After end of input: the unterminated last line, if any. */
+int ds__linerd_finish(ds__linerd *r, ds_str *line);
+
+/* ---- block.c: blocks, their builder and queue ------------------------------ */
+
+typedef struct ds__block {
+	struct ds__block *next; /* link in a ds__blockq */
+	int64_t time_ms;        /* cut time (receivers); 0 for files */
+	ds_block b;             /* b.data is owned */
+	ds__bad bad;            /* lines dropped while filling it (the source's site) */
+} ds__block;
+
+typedef struct ds__blockb {
+	ds_buf buf;
+	int64_t nrecs;
+	ds__bad bad;
+} ds__blockb;
+
+void ds__blockb_init(ds__blockb *bb);
+void ds__blockb_close(ds__blockb *bb);
+void ds__blockb_line(ds__blockb *bb, ds_str line);
+void ds__blockb_long(ds__blockb *bb, const ds__linerd *r);
+bool ds__blockb_empty(const ds__blockb *bb);
+/* Moves what was built into a new block; the builder is empty after. */
+ds__block *ds__blockb_take(ds__blockb *bb, int64_t time_ms);
+void ds__block_free(ds__block *b);
+
+/* A FIFO of blocks; whoever embeds it provides the locking. */
+typedef struct ds__blockq {
+	ds__block *head;
+	ds__block **tailp;
+} ds__blockq;
+void ds__blockq_init(ds__blockq *q);
+void ds__blockq_push(ds__blockq *q, ds__block *b);
+ds__block *ds__blockq_pop(ds__blockq *q);
+void ds__blockq_free(ds__blockq *q); /* frees every block */
+
+/* Reads a whole file into one block (over-long lines counted in its bad). */
+int ds__read_file_block(const char *path, size_t max_line, ds__block **out);
+
+/* ---- table.c: a set of strings (owned copies), checkpointable ------------- */
+
+typedef struct ds__strset {
+	ds_table t; /* entries are ds_str with malloc'd bytes */
+} ds__strset;
+void ds__strset_init(ds__strset *s);
+void ds__strset_close(ds__strset *s);
+bool ds__strset_has(const ds__strset *s, ds_str k);
+void ds__strset_add(ds__strset *s, ds_str k); /* no-op when present */
+
+/* ---- sources ----------------------------------------------------------------- */
+
+/* queue.c: queueStream.  Owned by the scheduler thread. */
+typedef struct ds__queue {
+	ds__block **batches; /* one block per batch; owned */
+	int64_t nbatches;
+	int64_t pos; /* next batch handed out: the source position */
+} ds__queue;
+int ds__queue_load(ds__queue *q, const char *path, size_t max_line);
+const ds__block *ds__queue_next(ds__queue *q); /* NULL past the end */
+void ds__queue_close(ds__queue *q);
+
+/* textdir.c: textFileStream.  Owned by the scheduler thread. */
+typedef struct ds__textdir {
+	char *dir;
+	struct timespec start; /* files whose ctime is later are new */
+	ds__strset seen;       /* names already read: the source position */
+} ds__textdir;
+int ds__textdir_init(ds__textdir *d, const char *dir);
+/* Reads the new files (by name order), one block each, onto out. */
+int ds__textdir_scan(ds__textdir *d, const char *cmd, size_t max_line, ds__blockq *out);
+void ds__textdir_close(ds__textdir *d);
+
+/* socket.c: socketTextStream's receiver thread. */
+typedef struct ds__socket {
+	/* set before the thread starts, then read-only */
+	const char *cmd, *host;
+	int port;
+	int64_t block_ms, batch_ms; /* cut points are multiples of either */
+	size_t max_line;
+	int wake[2]; /* pipe: the scheduler writes to wake the receiver */
+	pthread_t thread;
+	bool started;
+	/* guarded by lock */
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* signalled when watermark moves */
+	ds__blockq q;        /* cut blocks not yet taken by a batch */
+	int64_t watermark;   /* every byte received before this time is in q */
+	bool stop;
+} ds__socket;
+int ds__socket_start(ds__socket *s, const char *cmd, const ds_source_desc *d, int64_t block_ms,
+                     int64_t batch_ms, size_t max_line);
+/* Waits until watermark >= t or the realtime deadline passes. */
+void ds__socket_wait(ds__socket *s, int64_t t, int64_t deadline_ms);
+/* Moves the blocks cut at or before t onto out. */
+void ds__socket_take(ds__socket *s, int64_t t, ds__blockq *out);
+void ds__socket_stop(ds__socket *s); /* joins the thread, frees everything */
+
+/* ---- the runtime ------------------------------------------------------------- */
+
+typedef struct ds__opts {
+	int64_t batches;     /* 0: no limit */
+	int64_t duration_ms; /* 0: no limit */
+	size_t max_line;
+	const char *metrics_json; /* NULL: none */
+	bool quiet;
+} ds__opts;
+
+/* One source and the blocks it gives the batch being run. */
+typedef struct ds__source {
+	const ds_source_desc *desc;
+	ds__queue queue;       /* DS_SRC_QUEUE */
+	ds__block *file;       /* DS_SRC_TEXTFILE: the whole file */
+	ds__textdir dir;       /* DS_SRC_TEXTDIR */
+	ds__socket *sock;      /* DS_SRC_SOCKET */
+	ds__blockq owned;      /* this batch's blocks, freed after it */
+	ds_block *view;        /* what ds_input returns */
+	int nview, capview;
+} ds__source;
+
+typedef struct ds__output {
+	const ds_output_desc *desc;
+	ds_buf buf;     /* this batch's records, each followed by '\n' */
+	int64_t nrecs;  /* records in buf */
+} ds__output;
+
+typedef struct ds__batch_metrics {
+	int64_t time_ms, records_in, records_out, bad_records;
+	int64_t sched_delay_ms;
+	double processing_ms;
+} ds__batch_metrics;
+
+typedef struct ds__metrics {
+	ds__batch_metrics *v;
+	size_t len, cap;
+} ds__metrics;
+void ds__metrics_add(ds__metrics *m, const ds__batch_metrics *b);
+int ds__metrics_write_json(const ds__metrics *m, const ds_program *prog, const char *path);
+void ds__metrics_close(ds__metrics *m);
+
+/* All of it is owned by the scheduler (main) thread. */
+struct ds_rt {
+	const ds_program *prog;
+	const char *cmd; /* for messages */
+	ds__opts opts;
+	bool manual;      /* queueStream present: manual clock */
+	int64_t start_ms; /* realtime at start (0 on the manual clock) */
+	ds__source *src;
+	ds__output *out;
+	ds__bad *sites;       /* per site, this batch */
+	int64_t bad_in_batch; /* all sites, this batch */
+	int64_t batch_time;   /* of the batch being run */
+	ds_arena init_arena;  /* lives for the run: init's allocations */
+	ds_arena batch_arena; /* reset per batch */
+	void *state;
+	ds__metrics metrics;
+	bool status_line; /* stderr is a terminal and not --quiet */
+};
+
+/* scheduler.c */
+int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__opts *o);
+int ds__rt_run(ds_rt *rt); /* returns the exit status */
+void ds__rt_close(ds_rt *rt);
+
+/* output.c */
+void ds__outputs_init(ds_rt *rt);
+void ds__outputs_close(ds_rt *rt);
+/* Writes a file so that a reader sees all of it or nothing (temp, fsync, rename). */
+int ds__write_atomic(const char *path, const char *data, size_t len);
+/* Commits every output's records of the batch at time t, in program order. */
+int ds__outputs_commit(ds_rt *rt, int64_t t);
+
+/* main.c: the only global, set by the signal handler. */
+extern volatile sig_atomic_t ds__stop_flag;
+
+#endif

@@ -1,0 +1,194 @@
+/* main.c: ds_main, the program driver: flags, signals, the run, the
+ * metrics summary.  Runs on the main thread, which is the scheduler. */
+#include "internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* The one global: set by the SIGINT/SIGTERM handler, read between batches. */
+volatile sig_atomic_t ds__stop_flag;
+
+static void ds__on_signal(int sig)
+{
+	(void)sig;
+	ds__stop_flag = 1;
+}
+
+static void ds__usage(FILE *f, const char *cmd, const ds_program *prog)
+{
+	fprintf(f,
+	        "usage: %s [options]\n"
+	        "Runs the dstream program %s%s%s (batch interval %" PRId64 " ms).\n"
+	        "\n"
+	        "options:\n"
+	        "  --batches N           stop after N batches\n"
+	        "  --duration D          stop once the batch time reaches start + D (e.g. 10s, 500ms, 2min)\n"
+	        "  --max-line-bytes N    drop input lines longer than N bytes as bad records (default 1048576)\n"
+	        "  --metrics-json FILE   write per-batch metrics and totals as JSON to FILE at exit\n"
+	        "  --quiet               no status line on stderr\n"
+	        "  --help                show this help and exit\n"
+	        "  --version             show the runtime version and exit\n"
+	        "\n"
+	        "SIGINT or SIGTERM finishes the batch in progress, flushes its outputs and exits 0.\n",
+	        cmd, prog->name ? prog->name : "", prog->source ? " from " : "", prog->source ? prog->source : "",
+	        prog->batch_ms);
+}
+
+static bool ds__parse_int(const char *s, int64_t *out)
+{
+	return ds_to_int((ds_str){s, (int64_t)strlen(s)}, out) && *out > 0;
+}
+
+/* "10s", "500ms", "2min", "1h" */
+static bool ds__parse_duration(const char *s, int64_t *out)
+{
+	const char *p = s;
+	int64_t v = 0;
+	if (*p < '0' || *p > '9')
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > (INT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (*p - '0');
+	}
+	int64_t mul;
+	if (strcmp(p, "ms") == 0)
+		mul = 1;
+	else if (strcmp(p, "s") == 0)
+		mul = 1000;
+	else if (strcmp(p, "min") == 0 || strcmp(p, "m") == 0)
+		mul = 60000;
+	else if (strcmp(p, "h") == 0)
+		mul = 3600000;
+	else
+		return false;
+	if (v == 0 || v > INT64_MAX / mul)
+		return false;
+	*out = v * mul;
+	return true;
+}
+
+/* Parses argv into o: 0 to run, 1 done (help/version), 2 usage error. */
+static int ds__parse_flags(int argc, char **argv, const char *cmd, const ds_program *prog, ds__opts *o)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			ds__usage(stdout, cmd, prog);
+			return 1;
+		}
+		if (strcmp(a, "--version") == 0) {
+			printf("%s: dstream runtime (ABI %d)\n", cmd, DS_ABI_VERSION);
+			return 1;
+		}
+		if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+			o->quiet = true;
+			continue;
+		}
+		static const char *const valued[] = {"--batches", "--duration", "--max-line-bytes",
+		                                     "--metrics-json"};
+		int which = -1;
+		const char *val = NULL;
+		for (int k = 0; k < 4; k++) {
+			size_t n = strlen(valued[k]);
+			if (strncmp(a, valued[k], n) == 0 && (a[n] == 0 || a[n] == '=')) {
+				which = k;
+				val = a[n] == '=' ? a + n + 1 : NULL;
+				break;
+			}
+		}
+		if (which < 0) {
+			if (a[0] == '-')
+				ds__msg(cmd, "unknown option '%s' (see --help)", a);
+			else
+				ds__msg(cmd, "unexpected argument '%s' (see --help)", a);
+			return 2;
+		}
+		if (!val) {
+			if (i + 1 >= argc) {
+				ds__msg(cmd, "option '%s' needs a value (see --help)", a);
+				return 2;
+			}
+			val = argv[++i];
+		}
+		int64_t v;
+		bool ok = true;
+		switch (which) {
+		case 0:
+			ok = ds__parse_int(val, &o->batches);
+			break;
+		case 1:
+			ok = ds__parse_duration(val, &o->duration_ms);
+			break;
+		case 2:
+			ok = ds__parse_int(val, &v) && (uint64_t)v < SIZE_MAX / 2;
+			if (ok)
+				o->max_line = (size_t)v;
+			break;
+		default:
+			o->metrics_json = val;
+			ok = val[0] != 0;
+		}
+		if (!ok) {
+			ds__msg(cmd, "invalid value for '%s': '%s' (see --help)", valued[which], val);
+			return 2;
+		}
+	}
+	return 0;
+}
+
+int ds_main(int argc, char **argv, const ds_program *prog)
+{
+	const char *cmd = argc > 0 && argv[0] ? argv[0] : "dstream";
+	const char *slash = strrchr(cmd, '/');
+	if (slash && slash[1])
+		cmd = slash + 1;
+	if (prog->abi_version != DS_ABI_VERSION) {
+		ds__msg(cmd, "program built for runtime ABI %d, this runtime is ABI %d", prog->abi_version,
+		        DS_ABI_VERSION);
+		return 1;
+	}
+	if (prog->batch_ms <= 0) {
+		ds__msg(cmd, "invalid batch interval %" PRId64 " ms", prog->batch_ms);
+		return 1;
+	}
+	ds__opts o = {0};
+	o.max_line = 1048576;
+	int rc = ds__parse_flags(argc, argv, cmd, prog, &o);
+	if (rc == 1)
+		return fflush(stdout) == 0 ? 0 : 1;
+	if (rc == 2)
+		return 2;
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = ds__on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART | SA_RESETHAND; /* a second ^C kills at once */
+	ds__stop_flag = 0;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN); /* write errors are reported, not fatal signals */
+
+	ds_rt rt;
+	int status;
+	if (ds__rt_open(&rt, prog, cmd, &o) < 0) {
+		status = 1;
+	} else {
+		rt.status_line = !o.quiet && isatty(2);
+		status = ds__rt_run(&rt);
+		if (prog->close)
+			prog->close(rt.state);
+		if (o.metrics_json) {
+			int mrc = ds__metrics_write_json(&rt.metrics, prog, o.metrics_json);
+			if (mrc < 0) {
+				ds__msg(cmd, "cannot write metrics to '%s': %s", o.metrics_json, strerror(-mrc));
+				status = 1;
+			}
+		}
+	}
+	ds__rt_close(&rt);
+	return status;
+}

@@ -1,0 +1,170 @@
+/* output.c: print and saveAsTextFiles.
+ *
+ * Stage code hands records over with ds_out_begin/ds_out_end into a
+ * per-output buffer; at the end of the batch the scheduler commits the
+ * outputs in program order: print writes Spark's block to stdout and
+ * flushes it; saveAsTextFiles writes prefix-<ms>[.suffix] atomically (a
+ * temporary file in the same directory, fsync, rename, fsync of the
+ * directory).  Owned by the scheduler thread. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static const char ds__dashes[] = "-------------------------------------------"; /* 43 */
+
+void ds__outputs_init(ds_rt *rt)
+{
+	int n = rt->prog->noutputs;
+	rt->out = ds__xcalloc((size_t)(n ? n : 1), sizeof *rt->out);
+	for (int i = 0; i < n; i++)
+		rt->out[i].desc = &rt->prog->outputs[i];
+}
+
+void ds__outputs_close(ds_rt *rt)
+{
+	if (!rt->out)
+		return;
+	for (int i = 0; i < rt->prog->noutputs; i++)
+		ds__buf_close(&rt->out[i].buf);
+	free(rt->out);
+	rt->out = NULL;
+}
+
+static bool ds__output_due(const ds_output_desc *d, int64_t t)
+{
+	return d->slide_ms <= 0 || t % d->slide_ms == 0;
+}
+
+ds_buf *ds_out_begin(ds_task *t, int out)
+{
+	ds__output *o = &t->rt->out[out];
+	t->records_out++;
+	if (o->desc->kind == DS_OUT_PRINT && o->nrecs > o->desc->n)
+		return NULL; /* n + 1 kept: enough to know "..." is due */
+	return &o->buf;
+}
+
+void ds_out_end(ds_task *t, int out)
+{
+	ds__output *o = &t->rt->out[out];
+	ds_buf_putc(&o->buf, '\n');
+	o->nrecs++;
+}
+
+static int ds__commit_print(ds_rt *rt, ds__output *o, int64_t t)
+{
+	char head[160];
+	int hn = snprintf(head, sizeof head, "%s\nTime: %" PRId64 " ms\n%s\n", ds__dashes, t, ds__dashes);
+	size_t show = 0; /* bytes of the first n records */
+	int64_t k = 0;
+	while (k < o->desc->n && show < o->buf.len) {
+		const char *nl = memchr(o->buf.p + show, '\n', o->buf.len - show);
+		show = (size_t)(nl - o->buf.p) + 1;
+		k++;
+	}
+	fwrite(head, 1, (size_t)hn, stdout);
+	if (show)
+		fwrite(o->buf.p, 1, show, stdout);
+	if (o->nrecs > o->desc->n)
+		fputs("...\n", stdout);
+	fputc('\n', stdout);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		ds__msg(rt->cmd, "print: cannot write to standard output: %s", strerror(errno));
+		return -EIO;
+	}
+	return 0;
+}
+
+static int ds__write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Writes data to path so that a reader sees the old file or the whole new
+ * one, never a part: a temporary sibling, fsync, rename, fsync the dir. */
+int ds__write_atomic(const char *path, const char *data, size_t len)
+{
+	size_t plen = strlen(path);
+	const char *slash = strrchr(path, '/');
+	size_t dlen = slash ? (size_t)(slash - path) : 0;
+	char *tmp = ds__xmalloc(plen + 48);
+	/* A dot name: textFileStream readers skip it. */
+	snprintf(tmp, plen + 48, "%.*s%s.%s.tmp-%ld", (int)dlen, path, slash ? "/" : "",
+	         slash ? slash + 1 : path, (long)getpid());
+	int rc = 0;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	rc = ds__write_all(fd, data, len);
+	if (rc == 0 && fsync(fd) != 0)
+		rc = -errno;
+	if (close(fd) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc != 0) {
+		unlink(tmp);
+		goto out;
+	}
+	char *dir = ds__xmalloc(dlen + 2);
+	if (slash)
+		snprintf(dir, dlen + 2, "%.*s", (int)(dlen ? dlen : 1), dlen ? path : "/");
+	else
+		strcpy(dir, ".");
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd); /* best effort: the rename itself is already atomic */
+		close(dfd);
+	}
+	free(dir);
+out:
+	free(tmp);
+	return rc;
+}
+
+static int ds__commit_save(ds_rt *rt, ds__output *o, int64_t t)
+{
+	const ds_output_desc *d = o->desc;
+	char *path = ds__xmalloc(strlen(d->prefix) + (d->suffix ? strlen(d->suffix) : 0) + 32);
+	if (d->suffix && d->suffix[0])
+		sprintf(path, "%s-%" PRId64 ".%s", d->prefix, t, d->suffix);
+	else
+		sprintf(path, "%s-%" PRId64, d->prefix, t);
+	int rc = ds__write_atomic(path, o->buf.p ? o->buf.p : "", o->buf.len);
+	if (rc < 0)
+		ds__msg(rt->cmd, "saveAsTextFiles: cannot write '%s': %s", path, strerror(-rc));
+	free(path);
+	return rc;
+}
+
+int ds__outputs_commit(ds_rt *rt, int64_t t)
+{
+	int rc = 0;
+	for (int i = 0; i < rt->prog->noutputs; i++) {
+		ds__output *o = &rt->out[i];
+		if (rc == 0 && ds__output_due(o->desc, t)) {
+			if (o->desc->kind == DS_OUT_PRINT)
+				rc = ds__commit_print(rt, o, t);
+			else if (o->desc->kind == DS_OUT_SAVE)
+				rc = ds__commit_save(rt, o, t);
+		}
+		o->buf.len = 0;
+		o->nrecs = 0;
+	}
+	return rc;
+}

@@ -1,0 +1,322 @@
+/* socket.c: socketTextStream(host, port), a receiver thread.
+ *
+ * The receiver connects (non-blocking, every address getaddrinfo gives),
+ * reads lines, and cuts what it has read into a block at every multiple
+ * of the block interval and of the batch interval (epoch ms), so the
+ * batch at time T is exactly the blocks cut at or before T.  After each
+ * cut it raises its watermark and signals cond; the scheduler waits for
+ * watermark >= T before it takes the blocks.  When the connection fails or
+ * the server goes away it says so once per change of state and retries
+ * with exponential back-off (100 ms doubling to 5 s, reset on connect).
+ *
+ * Threads: the receiver thread owns the connection, the line reader and
+ * the block being filled; the scheduler thread owns the blocks it takes.
+ * Locks: s->lock only, a leaf: never held while taking another lock or
+ * doing I/O.  The scheduler wakes the receiver through the wake pipe. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define DS__BACKOFF_MIN 100
+#define DS__BACKOFF_MAX 5000
+
+enum { DS__RX_IDLE, DS__RX_CONNECTING, DS__RX_CONNECTED };
+/* What the receiver last said, so it speaks once per change. */
+enum { DS__SAID_NOTHING = 0, DS__SAID_CLOSED = -1, DS__SAID_RESOLVE = -2 };
+
+typedef struct ds__rx {
+	ds__socket *s;
+	int state, fd;
+	struct addrinfo *ais, *ai; /* addresses of this attempt; the one being tried */
+	int64_t retry_at, backoff; /* ms */
+	int said;                  /* errno, or DS__SAID_* */
+	ds__linerd r;
+	ds__blockb bb;
+} ds__rx;
+
+static int64_t ds__floor_to(int64_t t, int64_t m) { return t - t % m; }
+
+static int64_t ds__next_cut(const ds__socket *s, int64_t now)
+{
+	int64_t a = ds__floor_to(now, s->block_ms) + s->block_ms;
+	int64_t b = ds__floor_to(now, s->batch_ms) + s->batch_ms;
+	return a < b ? a : b;
+}
+
+static int64_t ds__last_cut(const ds__socket *s, int64_t now)
+{
+	int64_t a = ds__floor_to(now, s->block_ms), b = ds__floor_to(now, s->batch_ms);
+	return a > b ? a : b;
+}
+
+static void ds__rx_cut(ds__rx *x, int64_t t)
+{
+	ds__block *b = ds__blockb_empty(&x->bb) ? NULL : ds__blockb_take(&x->bb, t);
+	pthread_mutex_lock(&x->s->lock);
+	if (b)
+		ds__blockq_push(&x->s->q, b);
+	if (t > x->s->watermark)
+		x->s->watermark = t;
+	pthread_cond_broadcast(&x->s->cond);
+	pthread_mutex_unlock(&x->s->lock);
+}
+
+static void ds__rx_close(ds__rx *x)
+{
+	if (x->fd >= 0)
+		close(x->fd);
+	x->fd = -1;
+	if (x->ais)
+		freeaddrinfo(x->ais);
+	x->ais = x->ai = NULL;
+	x->state = DS__RX_IDLE;
+}
+
+static void ds__rx_failed(ds__rx *x, int err, const char *what)
+{
+	ds__rx_close(x);
+	if (x->said != err) {
+		char m[256];
+		snprintf(m, sizeof m, "%s", what);
+		if (m[0] >= 'A' && m[0] <= 'Z' && !(m[1] >= 'A' && m[1] <= 'Z'))
+			m[0] = (char)(m[0] + 32); /* "Connection refused" -> "connection refused" */
+		ds__msg(x->s->cmd, "socketTextStream %s:%d: %s; retrying in %gs", x->s->host, x->s->port, m,
+		        (double)x->backoff / 1000);
+		x->said = err;
+	}
+	x->retry_at = ds__now_ms() + x->backoff;
+	x->backoff = x->backoff * 2 > DS__BACKOFF_MAX ? DS__BACKOFF_MAX : x->backoff * 2;
+}
+
+static void ds__rx_connected(ds__rx *x)
+{
+	x->state = DS__RX_CONNECTED;
+	freeaddrinfo(x->ais);
+	x->ais = x->ai = NULL;
+	x->backoff = DS__BACKOFF_MIN;
+	if (x->said != DS__SAID_NOTHING) /* only a recovery is news */
+		ds__msg(x->s->cmd, "socketTextStream %s:%d: connected", x->s->host, x->s->port);
+	x->said = DS__SAID_NOTHING;
+	ds__linerd_close(&x->r);
+	ds__linerd_init(&x->r, x->s->max_line);
+}
+
+/* Tries x->ai and the addresses after it until one connects or is in
+ * progress. */
+static void ds__rx_try(ds__rx *x)
+{
+	int err = ECONNREFUSED;
+	for (; x->ai; x->ai = x->ai->ai_next) {
+		x->fd = socket(x->ai->ai_family, x->ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		               x->ai->ai_protocol);
+		if (x->fd < 0) {
+			err = errno;
+			continue;
+		}
+		if (connect(x->fd, x->ai->ai_addr, x->ai->ai_addrlen) == 0) {
+			ds__rx_connected(x);
+			return;
+		}
+		if (errno == EINPROGRESS) {
+			x->state = DS__RX_CONNECTING;
+			return;
+		}
+		err = errno;
+		close(x->fd);
+		x->fd = -1;
+	}
+	ds__rx_failed(x, err, strerror(err));
+}
+
+static void ds__rx_connect(ds__rx *x)
+{
+	char port[16];
+	snprintf(port, sizeof port, "%d", x->s->port);
+	struct addrinfo hints = {0};
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	int rc = getaddrinfo(x->s->host, port, &hints, &x->ais);
+	if (rc != 0) {
+		x->ais = NULL;
+		char m[200];
+		snprintf(m, sizeof m, "cannot resolve host: %s", gai_strerror(rc));
+		ds__rx_failed(x, DS__SAID_RESOLVE, m);
+		return;
+	}
+	x->ai = x->ais;
+	ds__rx_try(x);
+}
+
+static void ds__rx_read(ds__rx *x)
+{
+	ssize_t n = ds__linerd_fill(&x->r, x->fd);
+	if (n == -EAGAIN || n == -EWOULDBLOCK)
+		return;
+	ds_str line;
+	int k;
+	while ((k = ds__linerd_next(&x->r, &line)) != DS__LINE_NONE) {
+		if (k == DS__LINE_OK)
+			ds__blockb_line(&x->bb, line);
+		else
+			ds__blockb_long(&x->bb, &x->r);
+	}
+	if (n > 0)
+		return;
+	k = ds__linerd_finish(&x->r, &line); /* the server's last, unterminated line */
+	if (k == DS__LINE_OK)
+		ds__blockb_line(&x->bb, line);
+	else if (k == DS__LINE_LONG)
+		ds__blockb_long(&x->bb, &x->r);
+	ds__rx_close(x);
+	int said = n == 0 ? DS__SAID_CLOSED : (int)-n;
+	if (x->said != said)
+		ds__msg(x->s->cmd, "socketTextStream %s:%d: %s; reconnecting", x->s->host, x->s->port,
+		        n == 0 ? "connection closed by server" : strerror((int)-n));
+	x->said = said;
+	x->retry_at = ds__now_ms() + DS__BACKOFF_MIN;
+}
+
+static void *ds__socket_main(void *arg)
+{
+	ds__rx x = {0};
+	x.s = arg;
+	x.fd = -1;
+	x.backoff = DS__BACKOFF_MIN;
+	ds__linerd_init(&x.r, x.s->max_line);
+	ds__blockb_init(&x.bb);
+	int64_t next_cut = ds__next_cut(x.s, ds__now_ms());
+	for (;;) {
+		pthread_mutex_lock(&x.s->lock);
+		bool stop = x.s->stop;
+		pthread_mutex_unlock(&x.s->lock);
+		if (stop)
+			break;
+		int64_t now = ds__now_ms();
+		if (now >= next_cut) {
+			ds__rx_cut(&x, ds__last_cut(x.s, now));
+			next_cut = ds__next_cut(x.s, now);
+		}
+		if (x.state == DS__RX_IDLE && now >= x.retry_at)
+			ds__rx_connect(&x);
+		struct pollfd p[2] = {{x.s->wake[0], POLLIN, 0}, {x.fd, 0, 0}};
+		int np = 1;
+		if (x.state == DS__RX_CONNECTING)
+			p[1].events = POLLOUT, np = 2;
+		else if (x.state == DS__RX_CONNECTED)
+			p[1].events = POLLIN, np = 2;
+		int64_t until = next_cut;
+		if (x.state == DS__RX_IDLE && x.retry_at < until)
+			until = x.retry_at;
+		int64_t wait = until - now;
+		if (poll(p, (nfds_t)np, wait < 0 ? 0 : (int)wait) < 0)
+			continue; /* EINTR */
+		if (p[0].revents) {
+			char drain[64];
+			ssize_t r = read(x.s->wake[0], drain, sizeof drain);
+			(void)r;
+		}
+		if (np < 2 || !p[1].revents)
+			continue;
+		if (x.state == DS__RX_CONNECTING) {
+			int err = 0;
+			socklen_t len = sizeof err;
+			if (getsockopt(x.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+				err = errno;
+			if (err == 0) {
+				ds__rx_connected(&x);
+			} else {
+				close(x.fd);
+				x.fd = -1;
+				x.ai = x.ai->ai_next;
+				if (x.ai)
+					ds__rx_try(&x);
+				else
+					ds__rx_failed(&x, err, strerror(err));
+			}
+		} else {
+			ds__rx_read(&x);
+		}
+	}
+	ds__rx_close(&x);
+	ds__linerd_close(&x.r);
+	ds__blockb_close(&x.bb);
+	return NULL;
+}
+
+int ds__socket_start(ds__socket *s, const char *cmd, const ds_source_desc *d, int64_t block_ms,
+                     int64_t batch_ms, size_t max_line)
+{
+	memset(s, 0, sizeof *s);
+	s->cmd = cmd;
+	s->host = d->host;
+	s->port = d->port;
+	s->block_ms = block_ms > 0 ? block_ms : 200;
+	s->batch_ms = batch_ms;
+	s->max_line = max_line;
+	ds__blockq_init(&s->q);
+	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	/* The receiver takes no signals: SIGINT/SIGTERM go to the scheduler. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = pthread_create(&s->thread, NULL, ds__socket_main, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		close(s->wake[0]);
+		close(s->wake[1]);
+		pthread_mutex_destroy(&s->lock);
+		pthread_cond_destroy(&s->cond);
+		return -rc;
+	}
+	s->started = true;
+	return 0;
+}
+
+void ds__socket_wait(ds__socket *s, int64_t t, int64_t deadline_ms)
+{
+	pthread_mutex_lock(&s->lock);
+	while (s->watermark < t && !s->stop) {
+		int64_t now = ds__now_ms();
+		if (now >= deadline_ms || ds__stop_flag)
+			break;
+		int64_t until = deadline_ms < now + 50 ? deadline_ms : now + 50;
+		struct timespec ts = {(time_t)(until / 1000), (long)(until % 1000) * 1000000};
+		pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+void ds__socket_take(ds__socket *s, int64_t t, ds__blockq *out)
+{
+	pthread_mutex_lock(&s->lock);
+	while (s->q.head && s->q.head->time_ms <= t)
+		ds__blockq_push(out, ds__blockq_pop(&s->q));
+	pthread_mutex_unlock(&s->lock);
+}
+
+void ds__socket_stop(ds__socket *s)
+{
+	if (!s->started)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stop = true;
+	pthread_mutex_unlock(&s->lock);
+	ssize_t r = write(s->wake[1], "x", 1);
+	(void)r;
+	pthread_join(s->thread, NULL);
+	ds__blockq_free(&s->q);
+	close(s->wake[0]);
+	close(s->wake[1]);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->cond);
+	s->started = false;
+}

@@ -1,0 +1,283 @@
+/* strings.c: the builtins of rt.h with Java/Scala semantics.
+ * Pure functions over the caller's arena; no shared state. */
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+/* Lists the runtime returns have the capacity ds_list_push assumes: the
+ * next power of two >= len. */
+static ds_list ds__list_alloc(ds_arena *a, int64_t len, size_t esize)
+{
+	ds_list l = {NULL, len};
+	if (len > 0) {
+		size_t cap = 1;
+		while (cap < (size_t)len)
+			cap <<= 1;
+		l.data = ds_arena_alloc(a, cap * esize);
+	}
+	return l;
+}
+
+int ds_str_cmp(ds_str a, ds_str b)
+{
+	size_t n = (size_t)(a.n < b.n ? a.n : b.n);
+	int c = n ? memcmp(a.p, b.p, n) : 0;
+	if (c)
+		return c;
+	return a.n < b.n ? -1 : a.n > b.n;
+}
+
+ds_list ds_chars(ds_arena *a, ds_str s)
+{
+	ds_list l = ds__list_alloc(a, s.n, sizeof(ds_str));
+	ds_str *v = l.data;
+	for (int64_t i = 0; i < s.n; i++)
+		v[i] = (ds_str){s.p + i, 1};
+	return l;
+}
+
+static const char *ds__find(const char *p, const char *end, ds_str sep)
+{
+	if ((int64_t)(end - p) < sep.n)
+		return NULL;
+	if (sep.n == 1)
+		return memchr(p, sep.p[0], (size_t)(end - p));
+	return memmem(p, (size_t)(end - p), sep.p, (size_t)sep.n);
+}
+
+ds_list ds_split(ds_arena *a, ds_str s, ds_str sep)
+{
+	if (sep.n == 0) {
+		if (s.n == 0)
+			goto whole;
+		return ds_chars(a, s);
+	}
+	const char *end = s.p + s.n;
+	int64_t pieces = 1;
+	for (const char *p = s.p, *m; (m = ds__find(p, end, sep)); p = m + sep.n)
+		pieces++;
+	if (pieces == 1)
+		goto whole;
+	ds_list l = ds__list_alloc(a, pieces, sizeof(ds_str));
+	ds_str *v = l.data;
+	int64_t i = 0;
+	const char *p = s.p, *m;
+	while ((m = ds__find(p, end, sep))) {
+		v[i++] = (ds_str){p, m - p};
+		p = m + sep.n;
+	}
+	v[i++] = (ds_str){p, end - p};
+	while (i > 0 && v[i - 1].n == 0) /* Java drops trailing empty strings */
+		i--;
+	l.len = i;
+	return l;
+whole:;
+	ds_list w = ds__list_alloc(a, 1, sizeof(ds_str));
+	*(ds_str *)w.data = s;
+	return w;
+}
+
+bool ds_to_int(ds_str s, int64_t *out)
+{
+	const char *p = s.p, *end = s.p + s.n;
+	bool neg = false;
+	if (p < end && (*p == '+' || *p == '-'))
+		neg = *p++ == '-';
+	if (p == end)
+		return false;
+	uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	uint64_t v = 0;
+	for (; p < end; p++) {
+		unsigned d = (unsigned char)*p - '0';
+		if (d > 9)
+			return false;
+		if (v > (limit - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return true;
+}
+
+static bool ds__isdigit(char c) { return c >= '0' && c <= '9'; }
+static bool ds__isxdigit(char c)
+{
+	return ds__isdigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* Java's Double.parseDouble grammar (FloatingDecimal.readJavaFormatString),
+ * checked before strtod so that C-only forms ("inf", "0x10", "1e") fail. */
+bool ds_to_double(ds_str s, double *out)
+{
+	s = ds_trim(s);
+	const char *p = s.p, *end = s.p + s.n;
+	if (p == end)
+		return false;
+	const char *num = p;
+	bool neg = false;
+	if (*p == '+' || *p == '-')
+		neg = *p++ == '-';
+	size_t rest = (size_t)(end - p);
+	if (rest == 3 && memcmp(p, "NaN", 3) == 0) {
+		*out = NAN;
+		return true;
+	}
+	if (rest == 8 && memcmp(p, "Infinity", 8) == 0) {
+		*out = neg ? -INFINITY : INFINITY;
+		return true;
+	}
+	int digits = 0;
+	if (rest >= 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		p += 2;
+		while (p < end && ds__isxdigit(*p))
+			p++, digits++;
+		if (p < end && *p == '.')
+			for (p++; p < end && ds__isxdigit(*p); p++)
+				digits++;
+		if (!digits || p == end || (*p != 'p' && *p != 'P'))
+			return false;
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p == end || !ds__isdigit(*p))
+			return false;
+		while (p < end && ds__isdigit(*p))
+			p++;
+	} else {
+		while (p < end && ds__isdigit(*p))
+			p++, digits++;
+		if (p < end && *p == '.')
+			for (p++; p < end && ds__isdigit(*p); p++)
+				digits++;
+		if (!digits)
+			return false;
+		if (p < end && (*p == 'e' || *p == 'E')) {
+			p++;
+			if (p < end && (*p == '+' || *p == '-'))
+				p++;
+			if (p == end || !ds__isdigit(*p))
+				return false;
+			while (p < end && ds__isdigit(*p))
+				p++;
+		}
+	}
+	const char *numend = p;
+	if (p < end && (*p == 'f' || *p == 'F' || *p == 'd' || *p == 'D'))
+		p++;
+	if (p != end)
+		return false;
+	size_t n = (size_t)(numend - num);
+	char small[128], *c = n < sizeof small ? small : ds__xmalloc(n + 1);
+	memcpy(c, num, n);
+	c[n] = 0;
+	*out = strtod(c, NULL);
+	if (c != small)
+		free(c);
+	return true;
+}
+
+ds_str ds_int_to_str(ds_arena *a, int64_t v)
+{
+	char tmp[32];
+	ds_buf b = {tmp, 0, sizeof tmp};
+	ds_fmt_int(&b, v);
+	return ds_str_copy(a, (ds_str){tmp, (int64_t)b.len});
+}
+
+ds_str ds_double_to_str(ds_arena *a, double v)
+{
+	char tmp[64]; /* the longest form is 25 bytes: no growth */
+	ds_buf b = {tmp, 0, sizeof tmp};
+	ds_fmt_double(&b, v);
+	return ds_str_copy(a, (ds_str){tmp, (int64_t)b.len});
+}
+
+ds_str ds_bool_to_str(bool v) { return v ? DS_STR_LIT("true") : DS_STR_LIT("false"); }
+
+ds_str ds_buf_to_str(ds_arena *a, const ds_buf *b)
+{
+	return ds_str_copy(a, (ds_str){b->p, (int64_t)b->len});
+}
+
+ds_str ds_concat(ds_arena *a, ds_str x, ds_str y)
+{
+	if (y.n == 0)
+		return x;
+	if (x.n == 0)
+		return y;
+	char *p = ds_arena_alloc(a, (size_t)(x.n + y.n));
+	memcpy(p, x.p, (size_t)x.n);
+	memcpy(p + x.n, y.p, (size_t)y.n);
+	return (ds_str){p, x.n + y.n};
+}
+
+ds_list ds_list_concat(ds_arena *a, ds_list x, ds_list y, size_t esize)
+{
+	ds_list l = ds__list_alloc(a, x.len + y.len, esize);
+	if (x.len)
+		memcpy(l.data, x.data, (size_t)x.len * esize);
+	if (y.len)
+		memcpy((char *)l.data + (size_t)x.len * esize, y.data, (size_t)y.len * esize);
+	return l;
+}
+
+ds_str ds_lower(ds_arena *a, ds_str s)
+{
+	if (s.n == 0)
+		return s;
+	char *p = ds_arena_alloc(a, (size_t)s.n);
+	for (int64_t i = 0; i < s.n; i++) {
+		char c = s.p[i];
+		p[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+	}
+	return (ds_str){p, s.n};
+}
+
+ds_str ds_upper(ds_arena *a, ds_str s)
+{
+	if (s.n == 0)
+		return s;
+	char *p = ds_arena_alloc(a, (size_t)s.n);
+	for (int64_t i = 0; i < s.n; i++) {
+		char c = s.p[i];
+		p[i] = (c >= 'a' && c <= 'z') ? (char)(c - 32) : c;
+	}
+	return (ds_str){p, s.n};
+}
+
+ds_str ds_trim(ds_str s)
+{
+	while (s.n > 0 && (unsigned char)s.p[0] <= ' ')
+		s.p++, s.n--;
+	while (s.n > 0 && (unsigned char)s.p[s.n - 1] <= ' ')
+		s.n--;
+	return s;
+}
+
+bool ds_contains(ds_str s, ds_str t)
+{
+	if (t.n == 0)
+		return true;
+	return ds__find(s.p, s.p + s.n, t) != NULL;
+}
+
+bool ds_starts_with(ds_str s, ds_str t)
+{
+	return t.n <= s.n && (t.n == 0 || memcmp(s.p, t.p, (size_t)t.n) == 0);
+}
+
+bool ds_ends_with(ds_str s, ds_str t)
+{
+	return t.n <= s.n && (t.n == 0 || memcmp(s.p + s.n - t.n, t.p, (size_t)t.n) == 0);
+}
+
+bool ds_substr(ds_str s, int64_t from, int64_t len, ds_str *out)
+{
+	if (from < 0 || len < 0 || from > s.n)
+		return false;
+	if (len > s.n - from)
+		len = s.n - from;
+	*out = (ds_str){s.p + from, len};
+	return true;
+}

@@ -1,0 +1,105 @@
+/* textdir.c: textFileStream(dir).
+ *
+ * Each batch reads the files that appeared in dir since the stream
+ * started: a rename keeps a file's mtime but sets its ctime, so "new" is
+ * ctime > start.  Names starting with '.' or '_' (files being written,
+ * _SUCCESS markers) and non-regular files are skipped.  A file is read
+ * whole, once: its name goes into the seen set, the source position a
+ * checkpoint stores.  Owned by the scheduler thread. */
+#include "internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+int ds__textdir_init(ds__textdir *d, const char *dir)
+{
+	memset(d, 0, sizeof *d);
+	DIR *dp = opendir(dir);
+	if (!dp)
+		return -errno;
+	closedir(dp);
+	d->dir = ds__xstrdup(dir);
+	ds__strset_init(&d->seen);
+	/* File times come from the kernel's coarse clock: compare against it. */
+#ifdef CLOCK_REALTIME_COARSE
+	clock_gettime(CLOCK_REALTIME_COARSE, &d->start);
+#else
+	clock_gettime(CLOCK_REALTIME, &d->start);
+#endif
+	return 0;
+}
+
+void ds__textdir_close(ds__textdir *d)
+{
+	if (d->dir)
+		ds__strset_close(&d->seen);
+	free(d->dir);
+	memset(d, 0, sizeof *d);
+}
+
+static bool ds__after(struct timespec a, struct timespec b)
+{
+	return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec > b.tv_nsec);
+}
+
+static int ds__cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int ds__textdir_scan(ds__textdir *d, const char *cmd, size_t max_line, ds__blockq *out)
+{
+	DIR *dp = opendir(d->dir);
+	if (!dp)
+		return -errno;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	size_t dlen = strlen(d->dir);
+	char *path = NULL;
+	size_t pathcap = 0;
+	struct dirent *e;
+	while ((e = readdir(dp))) {
+		if (e->d_name[0] == '.' || e->d_name[0] == '_')
+			continue;
+		size_t nlen = strlen(e->d_name);
+		if (ds__strset_has(&d->seen, (ds_str){e->d_name, (int64_t)nlen}))
+			continue;
+		if (dlen + nlen + 2 > pathcap) {
+			pathcap = dlen + nlen + 64;
+			path = ds__xrealloc(path, pathcap);
+		}
+		snprintf(path, pathcap, "%s/%s", d->dir, e->d_name);
+		struct stat st;
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || !ds__after(st.st_ctim, d->start))
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 16;
+			names = ds__xrealloc(names, cap * sizeof *names);
+		}
+		names[n++] = ds__xstrdup(e->d_name);
+	}
+	closedir(dp);
+	if (n > 1)
+		qsort(names, n, sizeof *names, ds__cmp_names);
+	for (size_t i = 0; i < n; i++) {
+		size_t nlen = strlen(names[i]);
+		if (dlen + nlen + 2 > pathcap) {
+			pathcap = dlen + nlen + 64;
+			path = ds__xrealloc(path, pathcap);
+		}
+		snprintf(path, pathcap, "%s/%s", d->dir, names[i]);
+		ds__block *b;
+		int rc = ds__read_file_block(path, max_line, &b);
+		if (rc < 0)
+			ds__msg(cmd, "textFileStream: cannot read '%s': %s", path, strerror(-rc));
+		else
+			ds__blockq_push(out, b);
+		ds__strset_add(&d->seen, (ds_str){names[i], (int64_t)nlen});
+		free(names[i]);
+	}
+	free(names);
+	free(path);
+	return 0;
+}
