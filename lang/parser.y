@@ -151,20 +151,20 @@ lambda
 
 /* binexpr: binexpr OP binexpr | binexpr "?" expr ":" binexpr | ("-" | "!") binexpr | postfix */
 binexpr
-	: binexpr '?' expr ':' binexpr { $$ = ast_cond(@2, $1, $3, $5); }
-	| binexpr OR binexpr       { $$ = ast_binary(@2, OP_OR, $1, $3); }
-	| binexpr AND binexpr      { $$ = ast_binary(@2, OP_AND, $1, $3); }
-	| binexpr EQ binexpr       { $$ = ast_binary(@2, OP_EQ, $1, $3); }
-	| binexpr NE binexpr       { $$ = ast_binary(@2, OP_NE, $1, $3); }
-	| binexpr '<' binexpr      { $$ = ast_binary(@2, '<', $1, $3); }
-	| binexpr LE binexpr       { $$ = ast_binary(@2, OP_LE, $1, $3); }
-	| binexpr '>' binexpr      { $$ = ast_binary(@2, '>', $1, $3); }
-	| binexpr GE binexpr       { $$ = ast_binary(@2, OP_GE, $1, $3); }
-	| binexpr '+' binexpr      { $$ = ast_binary(@2, '+', $1, $3); }
-	| binexpr '-' binexpr      { $$ = ast_binary(@2, '-', $1, $3); }
-	| binexpr '*' binexpr      { $$ = ast_binary(@2, '*', $1, $3); }
-	| binexpr '/' binexpr      { $$ = ast_binary(@2, '/', $1, $3); }
-	| binexpr '%' binexpr      { $$ = ast_binary(@2, '%', $1, $3); }
+	: binexpr '?' expr ':' binexpr { $$ = ast_cond(@1, $1, $3, $5); }
+	| binexpr OR binexpr       { $$ = ast_binary(@1, OP_OR, $1, $3); }
+	| binexpr AND binexpr      { $$ = ast_binary(@1, OP_AND, $1, $3); }
+	| binexpr EQ binexpr       { $$ = ast_binary(@1, OP_EQ, $1, $3); }
+	| binexpr NE binexpr       { $$ = ast_binary(@1, OP_NE, $1, $3); }
+	| binexpr '<' binexpr      { $$ = ast_binary(@1, '<', $1, $3); }
+	| binexpr LE binexpr       { $$ = ast_binary(@1, OP_LE, $1, $3); }
+	| binexpr '>' binexpr      { $$ = ast_binary(@1, '>', $1, $3); }
+	| binexpr GE binexpr       { $$ = ast_binary(@1, OP_GE, $1, $3); }
+	| binexpr '+' binexpr      { $$ = ast_binary(@1, '+', $1, $3); }
+	| binexpr '-' binexpr      { $$ = ast_binary(@1, '-', $1, $3); }
+	| binexpr '*' binexpr      { $$ = ast_binary(@1, '*', $1, $3); }
+	| binexpr '/' binexpr      { $$ = ast_binary(@1, '/', $1, $3); }
+	| binexpr '%' binexpr      { $$ = ast_binary(@1, '%', $1, $3); }
 	| '-' binexpr %prec UNARY  { $$ = negate(scanner, @1, $2); }
 	| '!' binexpr %prec UNARY  { $$ = ast_unary(@1, '!', $2); }
 	| postfix
@@ -174,9 +174,9 @@ binexpr
 postfix
 	: primary
 	| NAME '(' args ')'        { $$ = ast_call(@1, $1, $3); }
-	| postfix '.' NAME '(' args ')' { $$ = ast_method(@3, $1, $3, $5); }
-	| postfix '.' NAME         { $$ = member(@3, $1, $3); }
-	| postfix '[' expr ']'     { $$ = ast_index(@2, $1, $3); }
+	| postfix '.' NAME '(' args ')' { $$ = ast_method(@1, $1, $3, $5); }
+	| postfix '.' NAME         { $$ = member(@1, $1, $3); }
+	| postfix '[' expr ']'     { $$ = ast_index(@1, $1, $3); }
 	;
 
 /* primary: literal | NAME | "_" | "(" exprs ")" | "[" args "]" | block */
