@@ -2,7 +2,11 @@
  *
  * Each batch reads the files that appeared in dir since the stream
  * started: a rename keeps a file's mtime but sets its ctime, so "new" is
- * ctime > start.  Names starting with '.' or '_' (files being written,
+ * ctime > start.  File times come from the kernel's coarse clock while
+ * ours is fine-grained, so a file created just before the start can look
+ * newer and one created just after can look older: the names present at
+ * the start are put in the seen set (they are old whatever their times
+ * say), and the ctime test allows DS__CTIME_SLACK_NS of skew.  Names starting with '.' or '_' (files being written,
  * _SUCCESS markers) and non-regular files are skipped.  A file is read
  * whole, once: its name goes into the seen set, the source position a
  * checkpoint stores.  Owned by the scheduler thread. */
@@ -13,21 +17,27 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#define DS__CTIME_SLACK_NS 20000000L /* 20 ms: a few scheduler ticks */
+
 int ds__textdir_init(ds__textdir *d, const char *dir)
 {
 	memset(d, 0, sizeof *d);
+	clock_gettime(CLOCK_REALTIME, &d->start);
+	d->start.tv_nsec -= DS__CTIME_SLACK_NS;
+	if (d->start.tv_nsec < 0) {
+		d->start.tv_sec--;
+		d->start.tv_nsec += 1000000000L;
+	}
 	DIR *dp = opendir(dir);
 	if (!dp)
 		return -errno;
-	closedir(dp);
 	d->dir = ds__xstrdup(dir);
 	ds__strset_init(&d->seen);
-	/* File times come from the kernel's coarse clock: compare against it. */
-#ifdef CLOCK_REALTIME_COARSE
-	clock_gettime(CLOCK_REALTIME_COARSE, &d->start);
-#else
-	clock_gettime(CLOCK_REALTIME, &d->start);
-#endif
+	struct dirent *e;
+	while ((e = readdir(dp)))
+		if (e->d_name[0] != '.' && e->d_name[0] != '_')
+			ds__strset_add(&d->seen, (ds_str){e->d_name, (int64_t)strlen(e->d_name)});
+	closedir(dp);
 	return 0;
 }
 
