@@ -313,6 +313,8 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner,
 		unexpected = "end of file";
 	else if (tok == YYSYMBOL_STRING)
 		unexpected = "string";
+	else if (yyget_leng(scanner) > 40) /* a very long name or number */
+		unexpected = arena_printf("'%.*s...'", 40, yyget_text(scanner));
 	else
 		unexpected = arena_printf("'%.*s'", (int)yyget_leng(scanner),
 					  yyget_text(scanner));
