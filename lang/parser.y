@@ -195,7 +195,7 @@ primary
 	;
 
 /* parens: "(" expr {"," expr} ")": a parenthesised expression, a tuple or
- * lambda parameters; the item list's first location is the '(' */
+ * lambda parameters; its location (@1 where it is used) is the '(' */
 parens
 	: '(' exprs ')'            { $$ = $2; }
 	;
