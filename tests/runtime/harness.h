@@ -65,6 +65,8 @@ static inline void h_start(ds_run *r, const ds_program *prog, const char *dir, c
 			_exit(99);
 		dup2(fo, 1);
 		dup2(fe, 2);
+		for (int fd = 3; fd < 1024; fd++) /* e.g. the test's listening socket */
+			close(fd);
 		char *argv[32];
 		int n = 0;
 		argv[n++] = (char *)"wc";
