@@ -1,0 +1,1173 @@
+/* check.c: names, type inference and program-level rules (see check.h).
+ *
+ * Types flow top-down into lambdas: an operator knows its input's element
+ * type, so a lambda's parameters are typed before its body is checked, and
+ * no annotation is ever needed.  Unification only fills in the holes left by
+ * None, [] and state types inferred from their use.  Every error is
+ * reported; a node whose type is TY_ERROR silences follow-on errors.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+
+const OpInfo op_table[OP__COUNT] = {
+#define X(id, name, cls, nin, amin, amax) [OP_##id] = {OP_##id, name, cls, nin, amin, amax},
+	DS_STREAM_OPS(X)
+#undef X
+};
+
+const BuiltinInfo builtin_table[BI__COUNT] = {
+#define X(id, name, amin, amax, chk) [BI_##id] = {BI_##id, name, amin, amax, chk},
+	DS_BUILTINS(X)
+#undef X
+};
+
+const OpInfo *op_lookup(const char *name)
+{
+	for (int i = 0; i < OP__COUNT; i++)
+		if (!strcmp(op_table[i].name, name))
+			return &op_table[i];
+	return NULL;
+}
+
+const BuiltinInfo *builtin_lookup(const char *name)
+{
+	for (int i = 0; i < BI__COUNT; i++)
+		if (!strcmp(builtin_table[i].name, name))
+			return &builtin_table[i];
+	return NULL;
+}
+
+#define CALL_OP 'O'
+#define CALL_BUILTIN 'B'
+bool call_is_op(const Node *c) { return c->op == CALL_OP; }
+const OpInfo *call_op(const Node *c) { ASSERT(c->op == CALL_OP); return c->aux; }
+const BuiltinInfo *call_builtin(const Node *c) { ASSERT(c->op == CALL_BUILTIN); return c->aux; }
+
+char *fmt_duration(int64_t ms)
+{
+	if (ms && ms % 3600000 == 0)
+		return arena_printf("%lldh", (long long)(ms / 3600000));
+	if (ms && ms % 60000 == 0)
+		return arena_printf("%lldmin", (long long)(ms / 60000));
+	if (ms && ms % 1000 == 0)
+		return arena_printf("%llds", (long long)(ms / 1000));
+	return arena_printf("%lldms", (long long)ms);
+}
+
+/* ---- scopes -------------------------------------------------------------- */
+
+typedef struct Scope {
+	struct Scope *parent;
+	Vec syms;
+} Scope;
+
+typedef struct Checker {
+	CheckedProgram *out;
+	Scope globals;
+	int next_sym;
+	bool have_batch;
+	Loc batch_loc;
+} Checker;
+
+static Symbol *lookup(Scope *s, const char *name)
+{
+	for (; s; s = s->parent)
+		for (int i = s->syms.n - 1; i >= 0; i--) {
+			Symbol *sym = s->syms.v[i];
+			if (!strcmp(sym->name, name))
+				return sym;
+		}
+	return NULL;
+}
+
+static Symbol *declare(Checker *ck, Scope *s, SymKind kind, const char *name, Loc loc, Type *t)
+{
+	Symbol *sym = arena_alloc(sizeof *sym);
+	sym->kind = kind;
+	sym->name = name;
+	sym->loc = loc;
+	sym->type = t;
+	sym->id = ++ck->next_sym;
+	vec_push(&s->syms, sym);
+	return sym;
+}
+
+/* ---- placeholders: `_ + _` -> (a, b) => a + b ----------------------------- */
+
+static void collect_placeholders(Node *n, Vec *out)
+{
+	if (!n)
+		return;
+	if (n->kind == N_PLACEHOLDER) {
+		vec_push(out, n);
+		return;
+	}
+	if (n->kind == N_LAMBDA)
+		return; /* its own scope */
+	collect_placeholders(n->lhs, out);
+	collect_placeholders(n->rhs, out);
+	collect_placeholders(n->cond, out);
+	for (int i = 0; i < n->items.n; i++)
+		collect_placeholders(n->items.v[i], out);
+}
+
+/* Scala's rule: an argument that properly contains placeholders binds them
+ * as a lambda's parameters, in order; a bare `_` argument binds at the
+ * enclosing argument.  Inner arguments are rewritten first. */
+static Node *expand_placeholders(Node *n)
+{
+	if (!n)
+		return n;
+	n->lhs = expand_placeholders(n->lhs);
+	n->rhs = expand_placeholders(n->rhs);
+	n->cond = expand_placeholders(n->cond);
+	for (int i = 0; i < n->items.n; i++)
+		n->items.v[i] = expand_placeholders(n->items.v[i]);
+	if (n->kind != N_CALL)
+		return n;
+	for (int i = n->is_method ? 1 : 0; i < n->items.n; i++) {
+		Node *arg = n->items.v[i];
+		if (arg->kind == N_PLACEHOLDER)
+			continue;
+		Vec ph = {0};
+		collect_placeholders(arg, &ph);
+		if (!ph.n)
+			continue;
+		Vec params = {0};
+		for (int j = 0; j < ph.n; j++) {
+			Node *p = ph.v[j];
+			Param *prm = arena_alloc(sizeof *prm);
+			prm->name = arena_printf("_%d", j + 1);
+			prm->loc = p->loc;
+			vec_push(&params, prm);
+			p->kind = N_NAME;
+			p->name = prm->name;
+		}
+		n->items.v[i] = ast_lambda(arg->loc, params, arg);
+	}
+	return n;
+}
+
+/* ---- expressions ----------------------------------------------------------- */
+
+static Type *check_expr(Checker *ck, Node *e, Scope *sc);
+
+static Type *set_type(Node *e, Type *t)
+{
+	e->type = t;
+	return t;
+}
+
+static bool is_err(Type *t) { return ty_resolve(t)->kind == TY_ERROR; }
+
+/* The common type of two branches: Int and Double meet at Double. */
+static Type *join_types(Type *a, Type *b, bool *ok)
+{
+	Type *ra = ty_resolve(a), *rb = ty_resolve(b);
+	*ok = true;
+	if (ra->kind == TY_ERROR)
+		return b;
+	if (rb->kind == TY_ERROR)
+		return a;
+	if (ty_is_numeric(ra) && ty_is_numeric(rb) && ra->kind != rb->kind)
+		return ty_double();
+	if (ty_unify(a, b))
+		return a;
+	*ok = false;
+	return ty_error();
+}
+
+/* Can a value of type from be used where to is expected (with Int -> Double)? */
+static bool assignable(Type *from, Type *to)
+{
+	Type *f = ty_resolve(from), *t = ty_resolve(to);
+	if (f->kind == TY_INT && t->kind == TY_DOUBLE)
+		return true;
+	return ty_unify(from, to);
+}
+
+/* Checks a lambda argument with known parameter types; returns the type of
+ * its body.  want_n is the number of parameters the operator passes. */
+static Type *check_lambda(Checker *ck, Node *lam, int want_n, Type **ptypes, Scope *sc,
+			  const char *who)
+{
+	if (lam->kind != N_LAMBDA) {
+		Type *t = check_expr(ck, lam, sc);
+		if (!is_err(t))
+			error_at(lam->loc, "%s expects a function, e.g. %s", who,
+				 want_n == 1 ? "x => ..." : want_n == 2 ? "(a, b) => ..." : "(k, v, s) => ...");
+		return set_type(lam, ty_error());
+	}
+	if (lam->params.n != want_n) {
+		error_at(lam->loc, "%s expects a function of %d parameter%s, got %d", who, want_n,
+			 want_n == 1 ? "" : "s", lam->params.n);
+		return set_type(lam, ty_error());
+	}
+	Scope inner = {.parent = sc};
+	for (int i = 0; i < want_n; i++) {
+		Param *p = lam->params.v[i];
+		p->sym = declare(ck, &inner, SYM_PARAM, p->name, p->loc, ptypes[i]);
+	}
+	Type *t = check_expr(ck, lam->lhs, &inner);
+	lam->type = t;
+	return t;
+}
+
+static Type *elem_of(Type *t, TypeKind k)
+{
+	t = ty_resolve(t);
+	return t->kind == k ? t->elem : NULL;
+}
+
+/* A (K, V) element type, or NULL. */
+static bool pair_parts(Type *t, Type **k, Type **v)
+{
+	t = ty_resolve(t);
+	if (t->kind != TY_TUPLE || t->n != 2)
+		return false;
+	*k = t->elems[0];
+	*v = t->elems[1];
+	return true;
+}
+
+static Type *check_builtin(Checker *ck, Node *e, const BuiltinInfo *bi, Scope *sc)
+{
+	int n = e->items.n;
+	Node **a = (Node **)e->items.v;
+	Type *at[4] = {0};
+	/* map/filter on lists take a lambda whose parameter is the element type */
+	bool lambda_arg = bi->id == BI_LIST_MAP || bi->id == BI_LIST_FILTER;
+	for (int i = 0; i < n && i < 4; i++)
+		if (!(lambda_arg && i == 1))
+			at[i] = check_expr(ck, a[i], sc);
+	for (int i = 0; i < n && i < 4; i++)
+		if (at[i] && is_err(at[i]))
+			return ty_error();
+	Type *r[4];
+	for (int i = 0; i < 4; i++)
+		r[i] = at[i] ? ty_resolve(at[i]) : NULL;
+#define WANT(i, cond, what) \
+	do { \
+		if (!(cond)) { \
+			error_at(a[i]->loc, "%s expects %s, got %s", bi->name, what, ty_str(at[i])); \
+			return ty_error(); \
+		} \
+	} while (0)
+#define IS(i, k) (r[i]->kind == (k))
+	switch (bi->id) {
+	case BI_SPLIT:
+		WANT(0, IS(0, TY_STRING), "a String");
+		WANT(1, IS(1, TY_STRING), "a String separator");
+		return ty_list(ty_string());
+	case BI_TO_INT:
+		WANT(0, IS(0, TY_STRING) || IS(0, TY_DOUBLE) || IS(0, TY_INT), "a String or a number");
+		return ty_int();
+	case BI_TO_DOUBLE:
+		WANT(0, IS(0, TY_STRING) || IS(0, TY_INT) || IS(0, TY_DOUBLE), "a String or a number");
+		return ty_double();
+	case BI_TO_STRING:
+		WANT(0, r[0]->kind <= TY_OPTION, "a value");
+		return ty_string();
+	case BI_LEN:
+		WANT(0, IS(0, TY_STRING) || IS(0, TY_LIST), "a String or a List");
+		return ty_int();
+	case BI_LOWER: case BI_UPPER: case BI_TRIM:
+		WANT(0, IS(0, TY_STRING), "a String");
+		return ty_string();
+	case BI_CONTAINS: case BI_STARTS_WITH: case BI_ENDS_WITH:
+		WANT(0, IS(0, TY_STRING), "a String");
+		WANT(1, IS(1, TY_STRING), "a String");
+		return ty_bool();
+	case BI_SUBSTR:
+		WANT(0, IS(0, TY_STRING), "a String");
+		WANT(1, IS(1, TY_INT), "an Int start");
+		WANT(2, IS(2, TY_INT), "an Int length");
+		return ty_string();
+	case BI_CHARS:
+		WANT(0, IS(0, TY_STRING), "a String");
+		return ty_list(ty_string());
+	case BI_SUM: {
+		Type *el = elem_of(at[0], TY_LIST);
+		WANT(0, el && ty_is_numeric(el), "a List of numbers");
+		return ty_resolve(el);
+	}
+	case BI_MIN: case BI_MAX: {
+		Type *el = elem_of(at[0], TY_LIST);
+		WANT(0, el && (ty_is_numeric(el) || ty_resolve(el)->kind == TY_STRING),
+		     "a List of numbers or Strings");
+		return ty_resolve(el);
+	}
+	case BI_ABS:
+		WANT(0, ty_is_numeric(at[0]), "a number");
+		return r[0];
+	case BI_SOME:
+		return ty_option(at[0]);
+	case BI_GET_OR_ELSE: {
+		Type *el = elem_of(at[0], TY_OPTION);
+		WANT(0, el, "an Option");
+		bool ok;
+		Type *t = join_types(el, at[1], &ok);
+		if (!ok) {
+			error_at(a[1]->loc, "getOrElse: default of type %s does not match %s", ty_str(at[1]),
+				 ty_str(at[0]));
+			return ty_error();
+		}
+		return t;
+	}
+	case BI_IS_EMPTY: case BI_IS_DEFINED:
+		WANT(0, IS(0, TY_OPTION), "an Option");
+		return ty_bool();
+	case BI_BATCH_TIME:
+		return ty_int();
+	case BI_LIST_MAP: case BI_LIST_FILTER: {
+		Type *el = elem_of(at[0], TY_LIST);
+		WANT(0, el, "a List");
+		Type *bt = check_lambda(ck, a[1], 1, &el, sc, bi->name);
+		if (is_err(bt))
+			return ty_error();
+		if (bi->id == BI_LIST_MAP)
+			return ty_list(bt);
+		if (ty_resolve(bt)->kind != TY_BOOL) {
+			error_at(a[1]->lhs->loc, "filter expects a Boolean predicate, got %s", ty_str(bt));
+			return ty_error();
+		}
+		return at[0];
+	}
+	case BI_GET:
+		if (IS(0, TY_OPTION))
+			return r[0]->elem;
+		WANT(0, IS(0, TY_STATE), "an Option or a State");
+		return r[0]->elem;
+	case BI_EXISTS: case BI_IS_TIMING_OUT:
+		WANT(0, IS(0, TY_STATE), "the State parameter of mapWithState");
+		return ty_bool();
+	case BI_GET_OPTION:
+		WANT(0, IS(0, TY_STATE), "the State parameter of mapWithState");
+		return ty_option(r[0]->elem);
+	case BI_UPDATE:
+		WANT(0, IS(0, TY_STATE), "the State parameter of mapWithState");
+		if (!assignable(at[1], r[0]->elem)) {
+			error_at(a[1]->loc, "update: value of type %s does not match the state type %s",
+				 ty_str(at[1]), ty_str(r[0]->elem));
+			return ty_error();
+		}
+		return ty_unit();
+	case BI_REMOVE:
+		WANT(0, IS(0, TY_STATE), "the State parameter of mapWithState");
+		return ty_unit();
+	case BI__COUNT:
+		break;
+	}
+#undef WANT
+#undef IS
+	unreachable();
+}
+
+/* A compile-time constant (literal, or a val bound to one). */
+Node *const_value(Node *e)
+{
+	for (int guard = 0; e && guard < 64; guard++) {
+		if (e->kind == N_INT || e->kind == N_STRING || e->kind == N_DOUBLE || e->kind == N_BOOL ||
+		    e->kind == N_DURATION)
+			return e;
+		if (e->kind == N_NAME && e->sym && e->sym->kind == SYM_VAL)
+			e = e->sym->def;
+		else
+			return NULL;
+	}
+	return NULL;
+}
+
+static bool want_const(Node *call, Node *arg, TypeKind k, const char *what)
+{
+	if (is_err(arg->type))
+		return false;
+	Node *c = const_value(arg);
+	if (!c || ty_resolve(arg->type)->kind != k) {
+		error_at(arg->loc, "%s: %s", call->name, what);
+		return false;
+	}
+	return true;
+}
+
+static int64_t const_int(Node *arg) { return const_value(arg)->ival; }
+
+/* A duration argument of a window operator: a constant multiple of the
+ * batch interval.  Returns 0 after reporting an error. */
+static int64_t want_duration(Checker *ck, Node *call, Node *arg, const char *role)
+{
+	if (is_err(arg->type))
+		return 0;
+	Node *c = const_value(arg);
+	if (!c || c->kind != N_DURATION) {
+		error_at(arg->loc, "%s: the %s duration must be a duration such as 10s", call->name, role);
+		return 0;
+	}
+	if (c->ival <= 0) {
+		error_at(arg->loc, "%s duration must be positive", role);
+		return 0;
+	}
+	if (ck->have_batch && ck->out->batch_ms > 0 && c->ival % ck->out->batch_ms) {
+		error_at(arg->loc, "%s duration %s is not a multiple of the batch interval %s", role,
+			 fmt_duration(c->ival), fmt_duration(ck->out->batch_ms));
+		return 0;
+	}
+	return c->ival;
+}
+
+static bool is_lambda(Node *n) { return n->kind == N_LAMBDA; }
+
+static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
+{
+	Node **a = (Node **)e->items.v;
+	int nargs = e->items.n - (op->cls == OPC_SOURCE ? 0 : 1);
+	Node **args = op->cls == OPC_SOURCE ? a : a + 1;
+	if (nargs < op->min_args || nargs > op->max_args) {
+		if (op->min_args == op->max_args)
+			error_at(e->loc, "%s expects %d argument%s, got %d", op->name, op->min_args,
+				 op->min_args == 1 ? "" : "s", nargs);
+		else
+			error_at(e->loc, "%s expects %d to %d arguments, got %d", op->name, op->min_args,
+				 op->max_args, nargs);
+		return ty_error();
+	}
+
+	if (op->cls == OPC_SOURCE) {
+		for (int i = 0; i < nargs; i++)
+			check_expr(ck, args[i], sc);
+		switch (op->id) {
+		case OP_SOCKET_TEXT_STREAM:
+			if (want_const(e, args[0], TY_STRING, "the host must be a constant String") &&
+			    want_const(e, args[1], TY_INT, "the port must be a constant Int")) {
+				int64_t port = const_int(args[1]);
+				if (port < 1 || port > 65535)
+					error_at(args[1]->loc, "socketTextStream: port %lld is out of range 1..65535",
+						 (long long)port);
+			}
+			return ty_stream(ty_string());
+		case OP_TEXT_FILE:
+			want_const(e, args[0], TY_STRING, "the path must be a constant String");
+			return ty_dataset(ty_string());
+		default:
+			want_const(e, args[0], TY_STRING, "the path must be a constant String");
+			return ty_stream(ty_string());
+		}
+	}
+
+	Type *rt = check_expr(ck, a[0], sc);
+	if (is_err(rt))
+		return ty_error();
+	Type *rr = ty_resolve(rt);
+	if (rr->kind != TY_STREAM && rr->kind != TY_DATASET) {
+		error_at(e->loc, "%s is a DStream operator, but it is applied to a value of type %s", op->name,
+			 ty_str(rt));
+		return ty_error();
+	}
+	bool dataset = rr->kind == TY_DATASET;
+	if (dataset && op->cls != OPC_NARROW && op->cls != OPC_JOIN) {
+		error_at(e->loc, "%s is not available on a static Dataset (only map, filter, flatMap, "
+				 "mapValues, flatMapValues and joins are)", op->name);
+		return ty_error();
+	}
+	Type *T = rr->elem;
+	Type *K = NULL, *V = NULL;
+	bool pair = pair_parts(T, &K, &V);
+#define STREAM(t) (dataset ? ty_dataset(t) : ty_stream(t))
+#define NEED_PAIRS() \
+	do { \
+		if (!pair) { \
+			error_at(e->loc, "%s needs a DStream of pairs (K, V), got %s", op->name, ty_str(rt)); \
+			return ty_error(); \
+		} \
+	} while (0)
+
+	switch (op->id) {
+	case OP_MAP: {
+		Type *u = check_lambda(ck, args[0], 1, &T, sc, op->name);
+		return is_err(u) ? ty_error() : STREAM(u);
+	}
+	case OP_FLAT_MAP: case OP_FLAT_MAP_VALUES: {
+		Type *pt = T;
+		if (op->id == OP_FLAT_MAP_VALUES) {
+			NEED_PAIRS();
+			pt = V;
+		}
+		Type *u = check_lambda(ck, args[0], 1, &pt, sc, op->name);
+		if (is_err(u))
+			return ty_error();
+		Type *ru = ty_resolve(u);
+		if (ru->kind != TY_LIST && ru->kind != TY_OPTION) {
+			error_at(args[0]->lhs->loc, "%s expects a function returning a List or an Option, got %s",
+				 op->name, ty_str(u));
+			return ty_error();
+		}
+		return STREAM(op->id == OP_FLAT_MAP ? ru->elem : ty_pair(K, ru->elem));
+	}
+	case OP_FILTER: {
+		Type *u = check_lambda(ck, args[0], 1, &T, sc, op->name);
+		if (is_err(u))
+			return ty_error();
+		if (ty_resolve(u)->kind != TY_BOOL) {
+			error_at(args[0]->lhs->loc, "filter expects a Boolean predicate, got %s", ty_str(u));
+			return ty_error();
+		}
+		return rt;
+	}
+	case OP_MAP_VALUES: {
+		NEED_PAIRS();
+		Type *u = check_lambda(ck, args[0], 1, &V, sc, op->name);
+		return is_err(u) ? ty_error() : STREAM(ty_pair(K, u));
+	}
+	case OP_UNION: {
+		Type *ot = check_expr(ck, args[0], sc);
+		if (is_err(ot))
+			return ty_error();
+		Type *ro = ty_resolve(ot);
+		if (ro->kind != TY_STREAM || rr->kind != TY_STREAM || !ty_unify(ro->elem, T)) {
+			error_at(args[0]->loc, "union needs another %s, got %s", ty_str(ty_stream(T)), ty_str(ot));
+			return ty_error();
+		}
+		return rt;
+	}
+	case OP_REPARTITION: {
+		Type *nt = check_expr(ck, args[0], sc);
+		if (want_const(e, args[0], TY_INT, "the partition count must be a constant Int") &&
+		    const_int(args[0]) < 1) {
+			error_at(args[0]->loc, "repartition: the partition count must be at least 1");
+			return ty_error();
+		}
+		return is_err(nt) ? ty_error() : rt;
+	}
+	case OP_COUNT:
+		return ty_stream(ty_int());
+	case OP_REDUCE: {
+		Type *pt[2] = {T, T};
+		Type *u = check_lambda(ck, args[0], 2, pt, sc, op->name);
+		if (is_err(u))
+			return ty_error();
+		if (!assignable(u, T)) {
+			error_at(args[0]->lhs->loc, "reduce: the function returns %s but the stream holds %s",
+				 ty_str(u), ty_str(T));
+			return ty_error();
+		}
+		return rt;
+	}
+	case OP_COUNT_BY_VALUE:
+		if (nargs == 1)
+			want_const(e, args[0], TY_INT, "the partition count must be a constant Int");
+		return ty_stream(ty_pair(T, ty_int()));
+	case OP_REDUCE_BY_KEY: {
+		NEED_PAIRS();
+		Type *pt[2] = {V, V};
+		Type *u = check_lambda(ck, args[0], 2, pt, sc, op->name);
+		if (is_err(u))
+			return ty_error();
+		if (!assignable(u, V)) {
+			error_at(args[0]->lhs->loc, "reduceByKey: the function returns %s but the values are %s",
+				 ty_str(u), ty_str(V));
+			return ty_error();
+		}
+		if (nargs == 2)
+			want_const(e, args[1], TY_INT, "the partition count must be a constant Int");
+		return rt;
+	}
+	case OP_GROUP_BY_KEY:
+		NEED_PAIRS();
+		if (nargs == 1)
+			want_const(e, args[0], TY_INT, "the partition count must be a constant Int");
+		return ty_stream(ty_pair(K, ty_list(V)));
+
+	case OP_JOIN: case OP_LEFT_OUTER_JOIN: case OP_RIGHT_OUTER_JOIN: case OP_FULL_OUTER_JOIN:
+	case OP_COGROUP: {
+		NEED_PAIRS();
+		Type *ot = check_expr(ck, args[0], sc);
+		if (is_err(ot))
+			return ty_error();
+		Type *ro = ty_resolve(ot), *K2, *W;
+		if ((ro->kind != TY_STREAM && ro->kind != TY_DATASET) || !pair_parts(ro->elem, &K2, &W)) {
+			error_at(args[0]->loc, "%s needs a DStream or Dataset of pairs, got %s", op->name, ty_str(ot));
+			return ty_error();
+		}
+		if (!ty_unify(K, K2)) {
+			error_at(args[0]->loc, "%s: keys differ: %s and %s", op->name, ty_str(K), ty_str(K2));
+			return ty_error();
+		}
+		if (nargs == 2)
+			want_const(e, args[1], TY_INT, "the partition count must be a constant Int");
+		Type *vw;
+		switch (op->id) {
+		case OP_JOIN: vw = ty_pair(V, W); break;
+		case OP_LEFT_OUTER_JOIN: vw = ty_pair(V, ty_option(W)); break;
+		case OP_RIGHT_OUTER_JOIN: vw = ty_pair(ty_option(V), W); break;
+		case OP_FULL_OUTER_JOIN: vw = ty_pair(ty_option(V), ty_option(W)); break;
+		default: vw = ty_pair(ty_list(V), ty_list(W)); break;
+		}
+		Type *res = ty_pair(K, vw);
+		return (dataset && ro->kind == TY_DATASET) ? ty_dataset(res) : ty_stream(res);
+	}
+
+	case OP_WINDOW:
+		want_duration(ck, e, args[0], "window");
+		if (nargs == 2)
+			want_duration(ck, e, args[1], "slide");
+		return rt;
+	case OP_COUNT_BY_WINDOW:
+		want_duration(ck, e, args[0], "window");
+		want_duration(ck, e, args[1], "slide");
+		return ty_stream(ty_int());
+	case OP_COUNT_BY_VALUE_AND_WINDOW:
+		want_duration(ck, e, args[0], "window");
+		want_duration(ck, e, args[1], "slide");
+		return ty_stream(ty_pair(T, ty_int()));
+	case OP_GROUP_BY_KEY_AND_WINDOW:
+		NEED_PAIRS();
+		want_duration(ck, e, args[0], "window");
+		if (nargs == 2)
+			want_duration(ck, e, args[1], "slide");
+		return ty_stream(ty_pair(K, ty_list(V)));
+	case OP_REDUCE_BY_WINDOW: case OP_REDUCE_BY_KEY_AND_WINDOW: {
+		bool keyed = op->id == OP_REDUCE_BY_KEY_AND_WINDOW;
+		if (keyed)
+			NEED_PAIRS();
+		Type *vt = keyed ? V : T;
+		Type *pt[2] = {vt, vt};
+		int i = 0, nf = 0;
+		bool bad = false;
+		while (i < nargs && i < 2 && is_lambda(args[i])) {
+			Type *u = check_lambda(ck, args[i], 2, pt, sc, op->name);
+			if (!is_err(u) && !assignable(u, vt)) {
+				error_at(args[i]->lhs->loc, "%s: the function returns %s but the values are %s",
+					 op->name, ty_str(u), ty_str(vt));
+				bad = true;
+			}
+			bad |= is_err(u);
+			i++, nf++;
+		}
+		if (nf == 0) {
+			error_at(args[0]->loc, "%s expects a reduce function first, e.g. (a, b) => a + b", op->name);
+			return ty_error();
+		}
+		if (i >= nargs) {
+			error_at(e->loc, "%s expects a window duration", op->name);
+			return ty_error();
+		}
+		check_expr(ck, args[i], sc);
+		want_duration(ck, e, args[i++], "window");
+		if (i < nargs) {
+			check_expr(ck, args[i], sc);
+			want_duration(ck, e, args[i++], "slide");
+		} else if (nf == 2 || !keyed) {
+			error_at(e->loc, "%s with %s expects a slide duration", op->name,
+				 nf == 2 ? "an inverse function" : "a reduce function");
+			return ty_error();
+		}
+		if (i < nargs) {
+			if (nf == 2 && keyed && is_lambda(args[i])) {
+				Type *u = check_lambda(ck, args[i], 1, &T, sc, op->name);
+				if (!is_err(u) && ty_resolve(u)->kind != TY_BOOL) {
+					error_at(args[i]->lhs->loc, "%s: the filter must return Boolean, got %s",
+						 op->name, ty_str(u));
+					bad = true;
+				}
+			} else {
+				check_expr(ck, args[i], sc);
+				want_const(e, args[i], TY_INT, "the partition count must be a constant Int");
+			}
+			i++;
+		}
+		if (i < nargs) {
+			error_at(args[i]->loc, "%s: too many arguments", op->name);
+			return ty_error();
+		}
+		return bad ? ty_error() : rt;
+	}
+
+	case OP_UPDATE_STATE_BY_KEY: {
+		NEED_PAIRS();
+		Type *S = ty_var();
+		Type *pt[2] = {ty_list(V), ty_option(S)};
+		Type *u = check_lambda(ck, args[0], 2, pt, sc, op->name);
+		if (is_err(u))
+			return ty_error();
+		if (!ty_unify(u, ty_option(S))) {
+			error_at(args[0]->lhs->loc, "updateStateByKey: the function must return %s, got %s",
+				 ty_str(ty_option(S)), ty_str(u));
+			return ty_error();
+		}
+		if (nargs == 2) {
+			Type *it = check_expr(ck, args[1], sc);
+			if (!is_err(it) && !ty_unify(it, ty_dataset(ty_pair(K, S))))
+				error_at(args[1]->loc, "updateStateByKey: the initial state must be a %s, got %s",
+					 ty_str(ty_dataset(ty_pair(K, S))), ty_str(it));
+		}
+		return ty_stream(ty_pair(K, S));
+	}
+	case OP_MAP_WITH_STATE: {
+		NEED_PAIRS();
+		Type *S = ty_var();
+		Type *pt[3] = {K, ty_option(V), ty_state(S)};
+		Type *u = check_lambda(ck, args[0], 3, pt, sc, op->name);
+		if (is_err(u))
+			return ty_error();
+		for (int i = 1; i < nargs; i++) {
+			Type *at = check_expr(ck, args[i], sc);
+			if (is_err(at))
+				continue;
+			if (ty_resolve(at)->kind == TY_DURATION)
+				want_duration(ck, e, args[i], "timeout");
+			else if (!ty_unify(at, ty_dataset(ty_pair(K, S))))
+				error_at(args[i]->loc, "mapWithState: expected a timeout duration or an initial %s, got %s",
+					 ty_str(ty_dataset(ty_pair(K, S))), ty_str(at));
+		}
+		Type *ru = ty_resolve(u);
+		return ty_stream(ru->kind == TY_OPTION ? ru->elem : u);
+	}
+	case OP_STATE_SNAPSHOTS: {
+		Node *src = a[0];
+		while (src->kind == N_NAME && src->sym && src->sym->kind == SYM_VAL)
+			src = src->sym->def;
+		if (src->kind != N_CALL || !call_is_op(src) || call_op(src)->id != OP_MAP_WITH_STATE) {
+			error_at(e->loc, "stateSnapshots() applies to the result of mapWithState");
+			return ty_error();
+		}
+		Node *lam = src->items.v[1];
+		Param *sp = lam->params.v[2];
+		Type *k = ((Param *)lam->params.v[0])->sym->type;
+		return ty_stream(ty_pair(k, ty_resolve(sp->sym->type)->elem));
+	}
+
+	case OP_PRINT:
+		if (nargs == 1) {
+			check_expr(ck, args[0], sc);
+			if (want_const(e, args[0], TY_INT, "the record count must be a constant Int") &&
+			    const_int(args[0]) < 1)
+				error_at(args[0]->loc, "print: the record count must be at least 1");
+		}
+		return ty_unit();
+	case OP_SAVE_AS_TEXT_FILES:
+		for (int i = 0; i < nargs; i++) {
+			check_expr(ck, args[i], sc);
+			want_const(e, args[i], TY_STRING, i ? "the suffix must be a constant String"
+							    : "the prefix must be a constant String");
+		}
+		if (!is_err(args[0]->type) && const_value(args[0]) && const_value(args[0])->slen == 0)
+			error_at(args[0]->loc, "saveAsTextFiles: the prefix must not be empty");
+		return ty_unit();
+	case OP_FOREACH_RDD: case OP_FOREACH_RECORD:
+		error_at(e->loc, "%s needs an extern C function; extern functions are not supported yet",
+			 op->name);
+		return ty_error();
+	default:
+		break;
+	}
+#undef STREAM
+#undef NEED_PAIRS
+	unreachable();
+}
+
+static Type *check_call(Checker *ck, Node *e, Scope *sc)
+{
+	/* Resolution: a method on a stream or dataset is a stream operator; a
+	 * source is a stream operator; everything else is a builtin. */
+	const OpInfo *op = op_lookup(e->name);
+	const BuiltinInfo *bi = builtin_lookup(e->name);
+	if (op && op->cls == OPC_SOURCE && !e->is_method) {
+		e->op = CALL_OP;
+		e->aux = (void *)op;
+		return check_stream_op(ck, e, op, sc);
+	}
+	if (e->is_method && op) {
+		Type *rt = check_expr(ck, e->items.v[0], sc);
+		if (is_err(rt))
+			return ty_error();
+		TypeKind k = ty_resolve(rt)->kind;
+		if (k == TY_STREAM || k == TY_DATASET || !bi) {
+			e->op = CALL_OP;
+			e->aux = (void *)op;
+			return check_stream_op(ck, e, op, sc);
+		}
+	}
+	if (!bi) {
+		if (op)
+			error_at(e->loc, "%s is a DStream operator: write stream.%s(...)", op->name, op->name);
+		else
+			error_at(e->loc, "unknown operator or function '%s'", e->name);
+		for (int i = 0; i < e->items.n; i++)
+			if (!((Node *)e->items.v[i])->type)
+				check_expr(ck, e->items.v[i], sc);
+		return ty_error();
+	}
+	e->op = CALL_BUILTIN;
+	e->aux = (void *)bi;
+	if (e->items.n < bi->min_args || e->items.n > bi->max_args) {
+		if (bi->min_args == bi->max_args)
+			error_at(e->loc, "%s expects %d argument%s, got %d", bi->name, bi->min_args,
+				 bi->min_args == 1 ? "" : "s", e->items.n);
+		else
+			error_at(e->loc, "%s expects %d to %d arguments, got %d", bi->name, bi->min_args,
+				 bi->max_args, e->items.n);
+		return ty_error();
+	}
+	if (e->is_method) {
+		Type *rt = e->items.v[0] ? ((Node *)e->items.v[0])->type : NULL;
+		if (rt && (ty_resolve(rt)->kind == TY_STREAM || ty_resolve(rt)->kind == TY_DATASET)) {
+			error_at(e->loc, "'%s' is a function on values, not a DStream operator", bi->name);
+			return ty_error();
+		}
+	}
+	return check_builtin(ck, e, bi, sc);
+}
+
+static Type *check_binary(Checker *ck, Node *e, Scope *sc)
+{
+	Type *l = check_expr(ck, e->lhs, sc);
+	Type *r = check_expr(ck, e->rhs, sc);
+	if (is_err(l) || is_err(r))
+		return ty_error();
+	Type *rl = ty_resolve(l), *rr = ty_resolve(r);
+	bool num = ty_is_numeric(rl) && ty_is_numeric(rr);
+	Type *numt = (rl->kind == TY_DOUBLE || rr->kind == TY_DOUBLE) ? ty_double() : ty_int();
+	switch (e->op) {
+	case '+':
+		if (num)
+			return numt;
+		if (rl->kind == TY_STRING || rr->kind == TY_STRING) {
+			if (rl->kind <= TY_OPTION && rr->kind <= TY_OPTION)
+				return ty_string();
+		}
+		if (rl->kind == TY_LIST && rr->kind == TY_LIST && ty_unify(rl->elem, rr->elem))
+			return rl;
+		break;
+	case '-': case '*': case '/': case '%':
+		if (num)
+			return numt;
+		break;
+	case '<': case '>': case OP_LE: case OP_GE:
+		if (num || (rl->kind == TY_STRING && rr->kind == TY_STRING))
+			return ty_bool();
+		break;
+	case OP_EQ: case OP_NE:
+		if (num || (rl->kind <= TY_OPTION && ty_unify(l, r)))
+			return ty_bool();
+		break;
+	case OP_AND: case OP_OR:
+		if (rl->kind == TY_BOOL && rr->kind == TY_BOOL)
+			return ty_bool();
+		break;
+	default:
+		unreachable();
+	}
+	error_at(e->lhs->loc, "operator '%s' cannot be applied to %s and %s", op_name(e->op), ty_str(l),
+		 ty_str(r));
+	return ty_error();
+}
+
+static Type *check_expr_inner(Checker *ck, Node *e, Scope *sc)
+{
+	switch (e->kind) {
+	case N_INT: return ty_int();
+	case N_DOUBLE: return ty_double();
+	case N_STRING: return ty_string();
+	case N_BOOL: return ty_bool();
+	case N_DURATION: return ty_duration();
+	case N_PLACEHOLDER:
+		error_at(e->loc, "'_' placeholder outside of a function argument");
+		return ty_error();
+	case N_NAME: {
+		Symbol *s = lookup(sc, e->name);
+		if (!s) {
+			if (!strcmp(e->name, "None"))
+				return ty_option(ty_var());
+			const BuiltinInfo *bi = builtin_lookup(e->name);
+			if (bi && bi->min_args == 0) { /* batchTime without () */
+				Node *call = e;
+				call->kind = N_CALL;
+				return check_call(ck, call, sc);
+			}
+			error_at(e->loc, "unknown name '%s'", e->name);
+			return ty_error();
+		}
+		e->sym = s;
+		return s->type;
+	}
+	case N_TUPLE: {
+		Type **el = arena_alloc(sizeof(Type *) * (size_t)e->items.n);
+		bool bad = false;
+		for (int i = 0; i < e->items.n; i++) {
+			el[i] = check_expr(ck, e->items.v[i], sc);
+			bad |= is_err(el[i]);
+			TypeKind k = ty_resolve(el[i])->kind;
+			if (!bad && (k == TY_STREAM || k == TY_DATASET || k == TY_UNIT || k == TY_DURATION)) {
+				error_at(((Node *)e->items.v[i])->loc, "a tuple cannot hold a %s", ty_str(el[i]));
+				bad = true;
+			}
+		}
+		return bad ? ty_error() : ty_tuple(e->items.n, el);
+	}
+	case N_LIST: {
+		Type *el = ty_var();
+		for (int i = 0; i < e->items.n; i++) {
+			Node *it = e->items.v[i];
+			Type *t = check_expr(ck, it, sc);
+			if (is_err(t))
+				return ty_error();
+			bool ok;
+			el = join_types(el, t, &ok);
+			if (!ok) {
+				error_at(it->loc, "list element of type %s does not match the earlier elements",
+					 ty_str(t));
+				return ty_error();
+			}
+		}
+		return ty_list(el);
+	}
+	case N_INDEX: {
+		Type *b = check_expr(ck, e->lhs, sc);
+		Type *i = check_expr(ck, e->rhs, sc);
+		if (is_err(b) || is_err(i))
+			return ty_error();
+		Type *el = elem_of(b, TY_LIST);
+		if (!el) {
+			error_at(e->lhs->loc, "indexing needs a List, got %s", ty_str(b));
+			return ty_error();
+		}
+		if (ty_resolve(i)->kind != TY_INT) {
+			error_at(e->rhs->loc, "a list index must be an Int, got %s", ty_str(i));
+			return ty_error();
+		}
+		return el;
+	}
+	case N_FIELD: {
+		Type *b = check_expr(ck, e->lhs, sc);
+		if (is_err(b))
+			return ty_error();
+		Type *rb = ty_resolve(b);
+		if (rb->kind != TY_TUPLE) {
+			error_at(e->loc, "._%lld needs a tuple, got %s", (long long)e->ival, ty_str(b));
+			return ty_error();
+		}
+		if (e->ival < 1 || e->ival > rb->n) {
+			error_at(e->loc, "._%lld is out of range for %s", (long long)e->ival, ty_str(b));
+			return ty_error();
+		}
+		return rb->elems[e->ival - 1];
+	}
+	case N_CALL:
+		return check_call(ck, e, sc);
+	case N_UNARY: {
+		Type *t = check_expr(ck, e->lhs, sc);
+		if (is_err(t))
+			return t;
+		if (e->op == '!' && ty_resolve(t)->kind == TY_BOOL)
+			return t;
+		if (e->op == '-' && ty_is_numeric(t))
+			return ty_resolve(t);
+		error_at(e->loc, "operator '%c' cannot be applied to %s", e->op, ty_str(t));
+		return ty_error();
+	}
+	case N_BINARY:
+		return check_binary(ck, e, sc);
+	case N_COND: {
+		Type *c = check_expr(ck, e->cond, sc);
+		Type *a = check_expr(ck, e->lhs, sc);
+		Type *b = check_expr(ck, e->rhs, sc);
+		if (is_err(c) || is_err(a) || is_err(b))
+			return ty_error();
+		if (ty_resolve(c)->kind != TY_BOOL) {
+			error_at(e->cond->loc, "the condition must be Boolean, got %s", ty_str(c));
+			return ty_error();
+		}
+		bool ok;
+		Type *t = join_types(a, b, &ok);
+		if (!ok)
+			error_at(e->lhs->loc, "the branches have different types: %s and %s", ty_str(a), ty_str(b));
+		return t;
+	}
+	case N_BLOCK: {
+		Scope inner = {.parent = sc};
+		Type *t = ty_unit();
+		for (int i = 0; i < e->items.n; i++) {
+			Node *it = e->items.v[i];
+			t = check_expr(ck, it, &inner);
+		}
+		return t;
+	}
+	case N_LET: {
+		Type *t = check_expr(ck, e->lhs, sc);
+		Symbol *prev = lookup(sc, e->name);
+		if (prev && prev->kind == SYM_LET) {
+			/* shadowing in the same block is an error, as in Scala */
+			Scope *s = sc;
+			for (int i = 0; i < s->syms.n; i++)
+				if (s->syms.v[i] == prev) {
+					error_at(e->loc, "'%s' is already defined", e->name);
+					note_at(prev->loc, "previous definition is here");
+				}
+		}
+		e->sym = declare(ck, sc, SYM_LET, e->name, e->loc, t);
+		e->sym->def = e->lhs;
+		return ty_unit();
+	}
+	case N_LAMBDA:
+		error_at(e->loc, "a function can only be passed to an operator or a function");
+		return ty_error();
+	}
+	unreachable();
+}
+
+static Type *check_expr(Checker *ck, Node *e, Scope *sc)
+{
+	if (e->type && e->kind != N_LAMBDA)
+		return e->type; /* already checked (e.g. a receiver) */
+	return set_type(e, check_expr_inner(ck, e, sc));
+}
+
+/* ---- final pass: concrete types everywhere -------------------------------- */
+
+static void finish_types(Node *e)
+{
+	if (!e)
+		return;
+	if (e->type)
+		e->type = ty_default(e->type);
+	finish_types(e->lhs);
+	finish_types(e->rhs);
+	finish_types(e->cond);
+	for (int i = 0; i < e->items.n; i++)
+		finish_types(e->items.v[i]);
+	for (int i = 0; i < e->params.n; i++) {
+		Param *p = e->params.v[i];
+		if (p->sym)
+			p->sym->type = ty_default(p->sym->type);
+	}
+	if (e->sym)
+		e->sym->type = ty_default(e->sym->type);
+}
+
+/* ---- statements ------------------------------------------------------------- */
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	s = s ? s + 1 : path;
+	const char *dot = strrchr(s, '.');
+	return dot ? arena_strndup(s, (size_t)(dot - s)) : s;
+}
+
+static bool is_output_call(Node *e)
+{
+	return e->kind == N_CALL && call_is_op(e) && call_op(e)->cls == OPC_OUTPUT;
+}
+
+CheckedProgram *check_program(Program *p)
+{
+	Checker ck = {0};
+	CheckedProgram *out = arena_alloc(sizeof *out);
+	ck.out = out;
+	out->ast = p;
+	out->app_name = base_name(p->src->path);
+	out->block_ms = 200;
+	bool have_app = false, have_block = false, have_ckpt = false;
+	Loc block_loc = {0};
+
+	/* The batch interval first: window durations are checked against it
+	 * wherever the statement stands. */
+	for (int i = 0; i < p->stmts.n; i++) {
+		Stmt *s = p->stmts.v[i];
+		if (s->kind != ST_BATCH)
+			continue;
+		if (ck.have_batch) {
+			error_at(s->loc, "duplicate 'batch' statement");
+			note_at(ck.batch_loc, "first 'batch' statement is here");
+			continue;
+		}
+		ck.have_batch = true;
+		ck.batch_loc = s->loc;
+		out->batch_ms = s->dur_ms;
+		if (s->dur_ms <= 0)
+			error_at(s->arg_loc, "the batch interval must be positive");
+	}
+	if (!ck.have_batch)
+		error_at((Loc){1, 1, 0}, "missing 'batch' statement: every program needs a batch interval");
+
+	for (int i = 0; i < p->stmts.n; i++) {
+		Stmt *s = p->stmts.v[i];
+		switch (s->kind) {
+		case ST_BATCH:
+			break;
+		case ST_APP:
+			if (have_app)
+				error_at(s->loc, "duplicate 'app' statement");
+			have_app = true;
+			if (!s->str || !*s->str)
+				error_at(s->arg_loc, "the app name must not be empty");
+			else
+				out->app_name = s->str;
+			break;
+		case ST_BLOCK:
+			if (have_block)
+				error_at(s->loc, "duplicate 'block' statement");
+			have_block = true;
+			block_loc = s->arg_loc;
+			out->block_ms = s->dur_ms;
+			if (s->dur_ms <= 0)
+				error_at(s->arg_loc, "the block interval must be positive");
+			break;
+		case ST_CHECKPOINT:
+			if (have_ckpt)
+				error_at(s->loc, "duplicate 'checkpoint' statement");
+			have_ckpt = true;
+			out->checkpoint_dir = s->str;
+			out->checkpoint_ms = s->dur_ms;
+			if (!s->str || !*s->str)
+				error_at(s->arg_loc, "the checkpoint directory must not be empty");
+			if (s->dur_ms && ck.have_batch && out->batch_ms > 0 && s->dur_ms % out->batch_ms)
+				error_at(s->arg_loc, "checkpoint interval %s is not a multiple of the batch interval %s",
+					 fmt_duration(s->dur_ms), fmt_duration(out->batch_ms));
+			break;
+		case ST_EXTERN:
+			error_at(s->loc, "extern headers are not supported yet");
+			vec_push(&out->externs, (void *)s->str);
+			break;
+		case ST_VAL: {
+			Symbol *prev = lookup(&ck.globals, s->name);
+			s->expr = expand_placeholders(s->expr);
+			Type *t = check_expr(&ck, s->expr, &ck.globals);
+			if (prev) {
+				error_at(s->arg_loc, "'%s' is already defined", s->name);
+				note_at(prev->loc, "previous definition is here");
+				break;
+			}
+			if (ty_resolve(t)->kind == TY_UNIT && !is_err(t))
+				error_at(s->expr->loc, "an output has no value to name");
+			Symbol *sym = declare(&ck, &ck.globals, SYM_VAL, s->name, s->arg_loc, t);
+			sym->def = s->expr;
+			break;
+		}
+		case ST_EXPR: {
+			s->expr = expand_placeholders(s->expr);
+			Type *t = check_expr(&ck, s->expr, &ck.globals);
+			if (is_err(t))
+				break;
+			if (is_output_call(s->expr))
+				vec_push(&out->outputs, s->expr);
+			else
+				error_at(s->expr->loc, "this statement has no effect: only outputs (print, "
+						       "saveAsTextFiles, ...) stand alone");
+			break;
+		}
+		}
+	}
+	if (have_block && ck.have_batch && out->block_ms > out->batch_ms && out->batch_ms > 0)
+		error_at(block_loc, "the block interval %s is longer than the batch interval %s",
+			 fmt_duration(out->block_ms), fmt_duration(out->batch_ms));
+	if (out->checkpoint_dir && !out->checkpoint_ms)
+		out->checkpoint_ms = out->batch_ms * 10;
+	for (int i = 0; i < p->stmts.n; i++) {
+		Stmt *s = p->stmts.v[i];
+		finish_types(s->expr);
+	}
+	return out;
+}

@@ -1,0 +1,57 @@
+/* check.h: names, types and program-level rules.
+ *
+ * Requires: a Program from parse_program.
+ * Guarantees, when diag_error_count() stays 0: every Node reachable from a
+ * statement has a resolved, concrete type (no TY_VAR, no TY_ERROR); every
+ * N_NAME has its Symbol; every N_CALL has aux pointing at its OpInfo
+ * (stream operator) or BuiltinInfo (function), told apart by call_is_op;
+ * placeholders are rewritten into lambdas; durations are validated against
+ * the batch interval; source and output arguments are constants.
+ */
+#ifndef DS_CHECK_H
+#define DS_CHECK_H
+
+#include "ops.h"
+#include "types.h"
+
+typedef enum SymKind {
+	SYM_VAL,    /* top-level val: a stream, a dataset or a constant value */
+	SYM_PARAM,  /* lambda parameter */
+	SYM_LET,    /* val inside a block */
+} SymKind;
+
+struct Symbol {
+	SymKind kind;
+	const char *name;
+	Loc loc;
+	Type *type;
+	Node *def; /* SYM_VAL, SYM_LET: the defining expression */
+	int id;    /* unique per compilation, for generated names */
+};
+
+/* What the checker learned about the program as a whole. */
+typedef struct CheckedProgram {
+	Program *ast;
+	const char *app_name;   /* app "Name", or the file's base name */
+	int64_t batch_ms;
+	int64_t block_ms;       /* default 200ms */
+	const char *checkpoint_dir; /* NULL: none */
+	int64_t checkpoint_ms;      /* 0: default (10 x batch) */
+	Vec externs;            /* header paths (const char *) */
+	Vec outputs;            /* Node* of output calls, in program order */
+} CheckedProgram;
+
+CheckedProgram *check_program(Program *p);
+
+/* For a checked N_CALL. */
+bool call_is_op(const Node *call);
+const OpInfo *call_op(const Node *call);
+const BuiltinInfo *call_builtin(const Node *call);
+
+/* A compile-time constant (a literal, or a val bound to one), or NULL. */
+Node *const_value(Node *e);
+
+/* "1500ms", "2s", "5min", "1h" */
+char *fmt_duration(int64_t ms);
+
+#endif

@@ -1,0 +1,934 @@
+/* emit_c.c: loop IR -> readable C (the C backend).
+ *
+ * Requires: an IrProgram from lower_program.
+ * Guarantees: one self-contained C11 translation unit that includes only
+ * <dstream/rt.h> (and libc), compiles cleanly under -Wall -Wextra, and
+ * defines main().  Every stage is one function; every operator's code is a
+ * block opened by a comment naming its source line and operator.
+ *
+ * The emitter makes no decisions of its own beyond type-directed helpers
+ * (a tuple's equality, hash and printing, a table's probe): what runs is
+ * what lowering wrote.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ir.h"
+
+typedef struct Emit {
+	FILE *f;
+	const IrProgram *ir;
+	Vec types; /* Type*, components before composites, deduplicated */
+	Vec type_keys;
+	int indent;
+} Emit;
+
+/* ---- types ---------------------------------------------------------------------- */
+
+static const char *c_type(Type *t)
+{
+	t = ty_resolve(t);
+	switch (t->kind) {
+	case TY_INT: return "int64_t";
+	case TY_DOUBLE: return "double";
+	case TY_BOOL: return "bool";
+	case TY_STRING: return "ds_str";
+	case TY_LIST: return "ds_list";
+	case TY_TUPLE: case TY_OPTION: return arena_printf("ty_%s", ty_mangle(t));
+	default: die("no C type for %s", ty_str(t));
+	}
+}
+
+static bool is_composite(Type *t)
+{
+	TypeKind k = ty_resolve(t)->kind;
+	return k == TY_TUPLE || k == TY_OPTION || k == TY_LIST;
+}
+
+static void add_type(Emit *E, Type *t)
+{
+	if (!t)
+		return;
+	t = ty_resolve(t);
+	if (!is_composite(t))
+		return;
+	const char *key = ty_mangle(t);
+	for (int i = 0; i < E->type_keys.n; i++)
+		if (!strcmp(E->type_keys.v[i], key))
+			return;
+	if (t->kind == TY_TUPLE)
+		for (int i = 0; i < t->n; i++)
+			add_type(E, t->elems[i]);
+	else
+		add_type(E, t->elem);
+	vec_push(&E->type_keys, (void *)key);
+	vec_push(&E->types, t);
+}
+
+static void collect_expr(Emit *E, IrExpr *x)
+{
+	if (!x)
+		return;
+	add_type(E, x->type);
+	add_type(E, x->optype);
+	if (x->var)
+		add_type(E, x->var->type);
+	for (int i = 0; i < x->n; i++)
+		collect_expr(E, x->a[i]);
+}
+
+static void collect_stmts(Emit *E, const Vec *v)
+{
+	for (int i = 0; i < v->n; i++) {
+		IrStmt *s = v->v[i];
+		if (s->var)
+			add_type(E, s->var->type);
+		collect_expr(E, s->lhs);
+		collect_expr(E, s->e);
+		collect_expr(E, s->sample);
+		collect_stmts(E, &s->body);
+		collect_stmts(E, &s->els);
+	}
+}
+
+/* ---- expressions ------------------------------------------------------------------ */
+
+static void expr(Emit *E, IrExpr *x);
+
+static void c_string(FILE *f, const char *s, size_t n)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		switch (c) {
+		case '"': fputs("\\\"", f); break;
+		case '\\': fputs("\\\\", f); break;
+		case '\n': fputs("\\n", f); break;
+		case '\t': fputs("\\t", f); break;
+		case '\r': fputs("\\r", f); break;
+		case '?': fputs("\\?", f); break; /* no trigraphs */
+		default:
+			if (c < 0x20 || c >= 0x7f)
+				fprintf(f, "\\%03o", c);
+			else
+				fputc(c, f);
+		}
+	}
+	fputc('"', f);
+}
+
+static void args(Emit *E, IrExpr *x, int from)
+{
+	for (int i = from; i < x->n; i++) {
+		if (i > from)
+			fputs(", ", E->f);
+		expr(E, x->a[i]);
+	}
+}
+
+static const char *c_binop(int op)
+{
+	switch (op) {
+	case OP_EQ: return "==";
+	case OP_NE: return "!=";
+	case OP_LE: return "<=";
+	case OP_GE: return ">=";
+	case OP_AND: return "&&";
+	case OP_OR: return "||";
+	case '+': return "+";
+	case '-': return "-";
+	case '*': return "*";
+	case '/': return "/";
+	case '<': return "<";
+	case '>': return ">";
+	default: die("no C operator for %d", op);
+	}
+}
+
+static void expr(Emit *E, IrExpr *x)
+{
+	FILE *f = E->f;
+	switch (x->kind) {
+	case IE_INT:
+		if (x->ival == INT64_MIN)
+			fputs("INT64_MIN", f);
+		else if (x->ival < 0)
+			fprintf(f, "(%lld)", (long long)x->ival);
+		else
+			fprintf(f, "%lld", (long long)x->ival);
+		return;
+	case IE_DOUBLE:
+		if (isinf(x->dval))
+			fputs(x->dval > 0 ? "HUGE_VAL" : "(-HUGE_VAL)", f);
+		else {
+			char buf[40];
+			snprintf(buf, sizeof buf, "%.17g", x->dval);
+			if (!strpbrk(buf, ".eEn"))
+				strcat(buf, ".0");
+			fprintf(f, x->dval < 0 ? "(%s)" : "%s", buf);
+		}
+		return;
+	case IE_BOOL:
+		fputs(x->ival ? "true" : "false", f);
+		return;
+	case IE_STR:
+		fputs("DS_STR_LIT(", f);
+		c_string(f, x->str, x->slen);
+		fputs(")", f);
+		return;
+	case IE_VAR:
+		fprintf(f, "%s_%d", x->var->name, x->var->id);
+		return;
+	case IE_SCALAR:
+		fprintf(f, "st->%s", x->scalar->name);
+		return;
+	case IE_ENTRY_KEY:
+		fprintf(f, "%s_%d->k", x->var->name, x->var->id);
+		return;
+	case IE_ENTRY_VAL:
+		fprintf(f, "%s_%d->v", x->var->name, x->var->id);
+		return;
+	case IE_FIELD:
+		if (x->a[0]->kind == IE_VAR || x->a[0]->kind == IE_FIELD || x->a[0]->kind == IE_SCALAR ||
+		    x->a[0]->kind == IE_ENTRY_KEY || x->a[0]->kind == IE_ENTRY_VAL)
+			expr(E, x->a[0]);
+		else {
+			fputc('(', f);
+			expr(E, x->a[0]);
+			fputc(')', f);
+		}
+		fprintf(f, "._%lld", (long long)x->ival + 1);
+		return;
+	case IE_TUPLE:
+		fprintf(f, "(%s){", c_type(x->type));
+		args(E, x, 0);
+		fputs("}", f);
+		return;
+	case IE_SOME:
+		fprintf(f, "(%s){true, ", c_type(x->type));
+		expr(E, x->a[0]);
+		fputs("}", f);
+		return;
+	case IE_NONE:
+		fprintf(f, "(%s){0}", c_type(x->type));
+		return;
+	case IE_IS_SOME:
+		fputs("(", f);
+		expr(E, x->a[0]);
+		fputs(").some", f);
+		return;
+	case IE_OPT_VAL:
+		fputs("(", f);
+		expr(E, x->a[0]);
+		fputs(").v", f);
+		return;
+	case IE_LIST_LEN:
+		fputs("(", f);
+		expr(E, x->a[0]);
+		fputs(").len", f);
+		return;
+	case IE_STR_LEN:
+		fputs("(", f);
+		expr(E, x->a[0]);
+		fputs(").n", f);
+		return;
+	case IE_LIST_AT:
+		fprintf(f, "((%s *)(", c_type(x->type));
+		expr(E, x->a[0]);
+		fputs(").data)[", f);
+		expr(E, x->a[1]);
+		fputs("]", f);
+		return;
+	case IE_NEG:
+		if (ty_resolve(x->type)->kind == TY_INT) {
+			fputs("ds_neg(", f);
+			expr(E, x->a[0]);
+			fputs(")", f);
+		} else {
+			fputs("(-", f);
+			expr(E, x->a[0]);
+			fputs(")", f);
+		}
+		return;
+	case IE_NOT:
+		fputs("!", f);
+		if (x->a[0]->kind == IE_VAR || x->a[0]->kind == IE_CALL)
+			expr(E, x->a[0]);
+		else {
+			fputs("(", f);
+			expr(E, x->a[0]);
+			fputs(")", f);
+		}
+		return;
+	case IE_BIN: {
+		TypeKind ok = ty_resolve(x->optype)->kind;
+		if (ok == TY_INT && (x->op == '+' || x->op == '-' || x->op == '*')) {
+			fprintf(f, "%s(", x->op == '+' ? "ds_add" : x->op == '-' ? "ds_sub" : "ds_mul");
+			args(E, x, 0);
+			fputs(")", f);
+		} else if (ok == TY_DOUBLE && x->op == '%') {
+			fputs("fmod(", f);
+			args(E, x, 0);
+			fputs(")", f);
+		} else if (ok == TY_STRING) {
+			fputs("(ds_str_cmp(", f);
+			args(E, x, 0);
+			fprintf(f, ") %s 0)", c_binop(x->op));
+		} else {
+			fputs("(", f);
+			expr(E, x->a[0]);
+			fprintf(f, " %s ", c_binop(x->op));
+			expr(E, x->a[1]);
+			fputs(")", f);
+		}
+		return;
+	}
+	case IE_EQ: {
+		Type *t = ty_resolve(x->optype);
+		if (t->kind == TY_STRING) {
+			fputs("ds_str_eq(", f);
+			args(E, x, 0);
+			fputs(")", f);
+		} else if (is_composite(t)) {
+			fprintf(f, "eq_%s(", ty_mangle(t));
+			args(E, x, 0);
+			fputs(")", f);
+		} else {
+			fputs("(", f);
+			expr(E, x->a[0]);
+			fputs(" == ", f);
+			expr(E, x->a[1]);
+			fputs(")", f);
+		}
+		return;
+	}
+	case IE_COND:
+		fputs("(", f);
+		expr(E, x->a[0]);
+		fputs(" ? ", f);
+		expr(E, x->a[1]);
+		fputs(" : ", f);
+		expr(E, x->a[2]);
+		fputs(")", f);
+		return;
+	case IE_I2D:
+		fputs("(double)", f);
+		if (x->a[0]->kind == IE_VAR || x->a[0]->kind == IE_INT)
+			expr(E, x->a[0]);
+		else {
+			fputs("(", f);
+			expr(E, x->a[0]);
+			fputs(")", f);
+		}
+		return;
+	case IE_D2I:
+		fputs("ds_double_to_int(", f);
+		expr(E, x->a[0]);
+		fputs(")", f);
+		return;
+	case IE_CALL:
+		fprintf(f, "%s(", x->fn);
+		args(E, x, 0);
+		fputs(")", f);
+		return;
+	case IE_ADDR:
+		fprintf(f, "&%s_%d", x->var->name, x->var->id);
+		return;
+	case IE_ARENA:
+		fputs("t->arena", f);
+		return;
+	case IE_BATCH_TIME:
+		fputs("t->batch_time", f);
+		return;
+	case IE_TO_STR: {
+		Type *t = ty_resolve(x->optype);
+		switch (t->kind) {
+		case TY_INT: fputs("ds_int_to_str(t->arena, ", f); break;
+		case TY_DOUBLE: fputs("ds_double_to_str(t->arena, ", f); break;
+		case TY_BOOL: fputs("ds_bool_to_str(", f); break;
+		default: fprintf(f, "tostr_%s(t->arena, ", ty_mangle(t)); break;
+		}
+		expr(E, x->a[0]);
+		fputs(")", f);
+		return;
+	}
+	case IE_HASH:
+		die("IE_HASH is emitted inside upserts only");
+	case IE_SIZEOF:
+		fprintf(f, "sizeof(%s)", c_type(x->optype));
+		return;
+	}
+	die("cannot emit expression kind %d", x->kind);
+}
+
+/* ---- type helpers ---------------------------------------------------------------- */
+
+/* Code for eq/hash/fmt of a value `v` of type t, written as an expression
+ * or statement fragment by the helpers below. */
+static void eq_of(FILE *f, Type *t, const char *a, const char *b)
+{
+	t = ty_resolve(t);
+	switch (t->kind) {
+	case TY_STRING: fprintf(f, "ds_str_eq(%s, %s)", a, b); break;
+	case TY_INT: case TY_BOOL: fprintf(f, "%s == %s", a, b); break;
+	case TY_DOUBLE: fprintf(f, "%s == %s", a, b); break;
+	default: fprintf(f, "eq_%s(%s, %s)", ty_mangle(t), a, b); break;
+	}
+}
+
+static void hash_of(FILE *f, Type *t, const char *v)
+{
+	t = ty_resolve(t);
+	switch (t->kind) {
+	case TY_STRING: fprintf(f, "ds_hash_str(%s)", v); break;
+	case TY_INT: fprintf(f, "ds_hash_i64(%s)", v); break;
+	case TY_BOOL: fprintf(f, "ds_hash_i64((int64_t)%s)", v); break;
+	case TY_DOUBLE: fprintf(f, "ds_hash_f64(%s)", v); break;
+	default: fprintf(f, "hash_%s(%s)", ty_mangle(t), v); break;
+	}
+}
+
+static void fmt_of(FILE *f, Type *t, const char *buf, const char *v)
+{
+	t = ty_resolve(t);
+	switch (t->kind) {
+	case TY_STRING: fprintf(f, "ds_fmt_str(%s, %s);", buf, v); break;
+	case TY_INT: fprintf(f, "ds_fmt_int(%s, %s);", buf, v); break;
+	case TY_BOOL: fprintf(f, "ds_fmt_bool(%s, %s);", buf, v); break;
+	case TY_DOUBLE: fprintf(f, "ds_fmt_double(%s, %s);", buf, v); break;
+	default: fprintf(f, "fmt_%s(%s, %s);", ty_mangle(t), buf, v); break;
+	}
+}
+
+static void emit_type_helpers(Emit *E, Type *t)
+{
+	FILE *f = E->f;
+	const char *m = ty_mangle(t);
+	const char *ct = c_type(t);
+	char a[64], b[64];
+	if (t->kind == TY_TUPLE) {
+		fprintf(f, "/* %s */\ntypedef struct %s {\n", ty_str(t), ct);
+		for (int i = 0; i < t->n; i++)
+			fprintf(f, "\t%s _%d;\n", c_type(t->elems[i]), i + 1);
+		fprintf(f, "} %s;\n", ct);
+		fprintf(f, "static inline bool eq_%s(%s a, %s b)\n{\n\treturn ", m, ct, ct);
+		for (int i = 0; i < t->n; i++) {
+			snprintf(a, sizeof a, "a._%d", i + 1);
+			snprintf(b, sizeof b, "b._%d", i + 1);
+			fputs(i ? " && " : "", f);
+			fputs("(", f);
+			eq_of(f, t->elems[i], a, b);
+			fputs(")", f);
+		}
+		fprintf(f, ";\n}\n");
+		fprintf(f, "static inline uint64_t hash_%s(%s v)\n{\n\tuint64_t h = 0;\n", m, ct);
+		for (int i = 0; i < t->n; i++) {
+			snprintf(a, sizeof a, "v._%d", i + 1);
+			fputs("\th = ds_hash_combine(h, ", f);
+			hash_of(f, t->elems[i], a);
+			fputs(");\n", f);
+		}
+		fprintf(f, "\treturn h;\n}\n");
+		fprintf(f, "static inline void fmt_%s(ds_buf *b, %s v)\n{\n\tds_buf_putc(b, '(');\n", m, ct);
+		for (int i = 0; i < t->n; i++) {
+			if (i)
+				fputs("\tds_buf_putc(b, ',');\n", f);
+			snprintf(a, sizeof a, "v._%d", i + 1);
+			fputs("\t", f);
+			fmt_of(f, t->elems[i], "b", a);
+			fputs("\n", f);
+		}
+		fprintf(f, "\tds_buf_putc(b, ')');\n}\n");
+	} else if (t->kind == TY_OPTION) {
+		fprintf(f, "/* %s */\ntypedef struct %s {\n\tbool some;\n\t%s v;\n} %s;\n", ty_str(t), ct,
+			c_type(t->elem), ct);
+		fprintf(f, "static inline bool eq_%s(%s a, %s b)\n{\n\treturn a.some == b.some && (!a.some || (", m,
+			ct, ct);
+		eq_of(f, t->elem, "a.v", "b.v");
+		fprintf(f, "));\n}\n");
+		fprintf(f, "static inline uint64_t hash_%s(%s v)\n{\n\treturn v.some ? ds_hash_combine(1, ", m, ct);
+		hash_of(f, t->elem, "v.v");
+		fprintf(f, ") : ds_hash_i64(0);\n}\n");
+		fprintf(f, "static inline void fmt_%s(ds_buf *b, %s v)\n{\n", m, ct);
+		fprintf(f, "\tif (!v.some) {\n\t\tds_buf_put(b, \"None\", 4);\n\t\treturn;\n\t}\n");
+		fprintf(f, "\tds_buf_put(b, \"Some(\", 5);\n\t");
+		fmt_of(f, t->elem, "b", "v.v");
+		fprintf(f, "\n\tds_buf_putc(b, ')');\n}\n");
+	} else {
+		const char *et = c_type(t->elem);
+		fprintf(f, "/* %s */\n", ty_str(t));
+		fprintf(f, "static inline bool eq_%s(ds_list a, ds_list b)\n{\n", m);
+		fprintf(f, "\tif (a.len != b.len)\n\t\treturn false;\n");
+		fprintf(f, "\tfor (int64_t i = 0; i < a.len; i++)\n\t\tif (!(");
+		snprintf(a, sizeof a, "((%s *)a.data)[i]", et);
+		snprintf(b, sizeof b, "((%s *)b.data)[i]", et);
+		eq_of(f, t->elem, a, b);
+		fprintf(f, "))\n\t\t\treturn false;\n\treturn true;\n}\n");
+		fprintf(f, "static inline uint64_t hash_%s(ds_list v)\n{\n\tuint64_t h = ds_hash_i64(v.len);\n", m);
+		snprintf(a, sizeof a, "((%s *)v.data)[i]", et);
+		fprintf(f, "\tfor (int64_t i = 0; i < v.len; i++)\n\t\th = ds_hash_combine(h, ");
+		hash_of(f, t->elem, a);
+		fprintf(f, ");\n\treturn h;\n}\n");
+		fprintf(f, "static inline void fmt_%s(ds_buf *b, ds_list v)\n{\n\tds_buf_putc(b, '[');\n", m);
+		fprintf(f, "\tfor (int64_t i = 0; i < v.len; i++) {\n\t\tif (i)\n\t\t\tds_buf_putc(b, ',');\n\t\t");
+		fmt_of(f, t->elem, "b", a);
+		fprintf(f, "\n\t}\n\tds_buf_putc(b, ']');\n}\n");
+	}
+	fprintf(f, "static inline ds_str tostr_%s(ds_arena *a, %s v)\n{\n", m, ct);
+	fprintf(f, "\tds_buf b = {0};\n\tfmt_%s(&b, v);\n\tds_str s = ds_buf_to_str(a, &b);\n", m);
+	fprintf(f, "\tfree(b.p);\n\treturn s;\n}\n\n");
+}
+
+static void emit_table(Emit *E, IrTable *t)
+{
+	FILE *f = E->f;
+	const char *kt = c_type(t->key), *vt = c_type(t->val);
+	fprintf(f, "/* %s */\n", t->comment);
+	fprintf(f, "typedef struct ent_%s {\n\t%s k;\n\t%s v;\n} ent_%s;\n", t->name, kt, vt, t->name);
+	fprintf(f, "static inline ent_%s *upsert_%s(ds_table *tab, %s k, bool *fresh)\n{\n", t->name, t->name, kt);
+	fprintf(f, "\tif (ds_table_full(tab))\n\t\tds_table_grow(tab);\n\tuint64_t h = ");
+	hash_of(f, t->key, "k");
+	fprintf(f, ";\n\tsize_t mask = tab->cap - 1;\n");
+	fprintf(f, "\tfor (size_t i = h & mask;; i = (i + 1) & mask) {\n");
+	fprintf(f, "\t\tent_%s *e = ds_table_entry(tab, i);\n", t->name);
+	fprintf(f, "\t\tif (tab->hashes[i] == 0) {\n\t\t\ttab->hashes[i] = h;\n\t\t\ttab->count++;\n");
+	fprintf(f, "\t\t\tmemset(e, 0, sizeof *e);\n\t\t\te->k = k;\n\t\t\t*fresh = true;\n\t\t\treturn e;\n\t\t}\n");
+	fprintf(f, "\t\tif (tab->hashes[i] == h && (");
+	eq_of(f, t->key, "e->k", "k");
+	fprintf(f, ")) {\n\t\t\t*fresh = false;\n\t\t\treturn e;\n\t\t}\n\t}\n}\n\n");
+}
+
+/* ---- statements -------------------------------------------------------------------- */
+
+static void ind(Emit *E)
+{
+	for (int i = 0; i < E->indent; i++)
+		fputc('\t', E->f);
+}
+
+static void var_name(Emit *E, IrVar *v) { fprintf(E->f, "%s_%d", v->name, v->id); }
+
+static void stmts(Emit *E, const Vec *v);
+
+static void comment(Emit *E, const char *c)
+{
+	if (c) {
+		ind(E);
+		fprintf(E->f, "/* %s */\n", c);
+	}
+}
+
+static void stmt(Emit *E, IrStmt *s)
+{
+	FILE *f = E->f;
+	switch (s->kind) {
+	case IS_LET:
+		ind(E);
+		fprintf(f, "%s ", c_type(s->var->type));
+		var_name(E, s->var);
+		if (s->e) {
+			fputs(" = ", f);
+			expr(E, s->e);
+		} else {
+			fputs(is_composite(s->var->type) || ty_resolve(s->var->type)->kind == TY_STRING ? " = {0}" : " = 0",
+			      f);
+		}
+		fputs(";\n", f);
+		return;
+	case IS_SET:
+		ind(E);
+		expr(E, s->lhs);
+		fputs(" = ", f);
+		expr(E, s->e);
+		fputs(";\n", f);
+		return;
+	case IS_IF:
+		ind(E);
+		fputs("if (", f);
+		expr(E, s->e);
+		fputs(") {\n", f);
+		E->indent++;
+		stmts(E, &s->body);
+		E->indent--;
+		if (s->els.n) {
+			ind(E);
+			fputs("} else {\n", f);
+			E->indent++;
+			stmts(E, &s->els);
+			E->indent--;
+		}
+		ind(E);
+		fputs("}\n", f);
+		return;
+	case IS_FOR_LINES:
+		comment(E, s->comment);
+		ind(E);
+		fprintf(f, "int nblocks;\n");
+		ind(E);
+		fprintf(f, "const ds_block *blocks = ds_input(t, %d, &nblocks);\n", s->src);
+		ind(E);
+		fprintf(f, "for (int b = 0; b < nblocks; b++) {\n");
+		E->indent++;
+		ind(E);
+		fprintf(f, "const char *p = blocks[b].data, *end = p + blocks[b].len;\n");
+		ind(E);
+		fprintf(f, "ds_str ");
+		var_name(E, s->var);
+		fputs(";\n", f);
+		ind(E);
+		fprintf(f, "while (ds_next_line(&p, end, &");
+		var_name(E, s->var);
+		fputs(")) {\n", f);
+		E->indent++;
+		stmts(E, &s->body);
+		E->indent--;
+		ind(E);
+		fputs("}\n", f);
+		E->indent--;
+		ind(E);
+		fputs("}\n", f);
+		return;
+	case IS_FOR_RANGE:
+		ind(E);
+		fputs("for (int64_t ", f);
+		var_name(E, s->var);
+		fputs(" = ", f);
+		expr(E, s->lhs);
+		fputs("; ", f);
+		var_name(E, s->var);
+		fputs(" < ", f);
+		expr(E, s->e);
+		fputs("; ", f);
+		var_name(E, s->var);
+		fputs("++) {\n", f);
+		E->indent++;
+		stmts(E, &s->body);
+		E->indent--;
+		ind(E);
+		fputs("}\n", f);
+		return;
+	case IS_FOR_TABLE:
+		comment(E, s->comment);
+		ind(E);
+		fprintf(f, "for (size_t slot = 0; slot < st->%s.cap; slot++) {\n", s->table->name);
+		E->indent++;
+		ind(E);
+		fprintf(f, "if (!st->%s.hashes[slot])\n", s->table->name);
+		ind(E);
+		fputs("\tcontinue;\n", f);
+		ind(E);
+		fprintf(f, "ent_%s *", s->table->name);
+		var_name(E, s->var);
+		fprintf(f, " = ds_table_entry(&st->%s, slot);\n", s->table->name);
+		stmts(E, &s->body);
+		E->indent--;
+		ind(E);
+		fputs("}\n", f);
+		return;
+	case IS_CHECK:
+		ind(E);
+		fputs("if (!(", f);
+		expr(E, s->e);
+		fputs(")) {\n", f);
+		ind(E);
+		fprintf(f, "\tds_bad_record(t, %d, ", s->site);
+		c_string(f, s->why, strlen(s->why));
+		fputs(", ", f);
+		expr(E, s->sample);
+		fputs(");\n", f);
+		ind(E);
+		fprintf(f, "\tgoto drop_%d;\n", s->label);
+		ind(E);
+		fputs("}\n", f);
+		return;
+	case IS_LABEL:
+		ind(E);
+		fprintf(f, "drop_%d:;\n", s->label);
+		return;
+	case IS_UPSERT:
+		ind(E);
+		fputs("bool ", f);
+		var_name(E, s->fresh);
+		fputs(";\n", f);
+		ind(E);
+		fprintf(f, "ent_%s *", s->table->name);
+		var_name(E, s->var);
+		fprintf(f, " = upsert_%s(&st->%s, ", s->table->name, s->table->name);
+		expr(E, s->e);
+		fputs(", &", f);
+		var_name(E, s->fresh);
+		fputs(");\n", f);
+		return;
+	case IS_PUSH: {
+		const char *et = c_type(ty_resolve(s->lhs->type)->elem);
+		ind(E);
+		fprintf(f, "*(%s *)ds_list_push(t->arena, &", et);
+		expr(E, s->lhs);
+		fprintf(f, ", sizeof(%s)) = ", et);
+		expr(E, s->e);
+		fputs(";\n", f);
+		return;
+	}
+	case IS_OUTPUT: {
+		ind(E);
+		fprintf(f, "ds_buf *out = ds_out_begin(t, %d);\n", s->out);
+		ind(E);
+		fputs("if (out) {\n", f);
+		ind(E);
+		fputs("\t", f);
+		Type *t = ty_resolve(s->e->type);
+		switch (t->kind) {
+		case TY_STRING: fputs("ds_fmt_str(out, ", f); break;
+		case TY_INT: fputs("ds_fmt_int(out, ", f); break;
+		case TY_BOOL: fputs("ds_fmt_bool(out, ", f); break;
+		case TY_DOUBLE: fputs("ds_fmt_double(out, ", f); break;
+		default: fprintf(f, "fmt_%s(out, ", ty_mangle(t)); break;
+		}
+		expr(E, s->e);
+		fputs(");\n", f);
+		ind(E);
+		fprintf(f, "\tds_out_end(t, %d);\n", s->out);
+		ind(E);
+		fputs("}\n", f);
+		return;
+	}
+	case IS_EXPR:
+		ind(E);
+		expr(E, s->e);
+		fputs(";\n", f);
+		return;
+	case IS_BLOCK:
+		comment(E, s->comment);
+		ind(E);
+		fputs("{\n", f);
+		E->indent++;
+		stmts(E, &s->body);
+		E->indent--;
+		ind(E);
+		fputs("}\n", f);
+		return;
+	case IS_CALL_STAGE:
+		comment(E, s->comment);
+		ind(E);
+		fprintf(f, "%s(t, st);\n", s->fn);
+		return;
+	case IS_TABLE_INIT:
+		ind(E);
+		fprintf(f, "ds_table_init(&st->%s, sizeof(ent_%s));\n", s->table->name, s->table->name);
+		return;
+	case IS_TABLE_CLEAR:
+		ind(E);
+		fprintf(f, "ds_table_clear(&st->%s);\n", s->table->name);
+		return;
+	case IS_TABLE_CLOSE:
+		ind(E);
+		fprintf(f, "ds_table_close(&st->%s);\n", s->table->name);
+		return;
+	}
+	die("cannot emit statement kind %d", s->kind);
+}
+
+static void stmts(Emit *E, const Vec *v)
+{
+	for (int i = 0; i < v->n; i++)
+		stmt(E, v->v[i]);
+}
+
+static void emit_func(Emit *E, IrFunc *fn, const char *sig_fmt)
+{
+	fprintf(E->f, "/* %s */\n", fn->comment);
+	fprintf(E->f, sig_fmt, fn->name);
+	fputs("\n{\n", E->f);
+	fputs(strstr(sig_fmt, "ds_task") ? "\t(void)t;\n\t(void)st;\n" : "\t(void)st;\n", E->f);
+	E->indent = 1;
+	stmts(E, &fn->body);
+	E->indent = 0;
+	fputs("}\n\n", E->f);
+}
+
+/* ---- the program descriptor ---------------------------------------------------------- */
+
+static const char *const_str(Node *arg)
+{
+	Node *c = const_value(arg);
+	ASSERT(c && c->kind == N_STRING);
+	return c->str;
+}
+
+static void emit_descriptors(Emit *E)
+{
+	FILE *f = E->f;
+	const IrProgram *ir = E->ir;
+	const Plan *p = ir->plan;
+	const CheckedProgram *cp = p->cp;
+
+	fprintf(f, "static const ds_source_desc sources[] = {\n");
+	for (int i = 0; i < p->sources.n; i++) {
+		DNode *s = p->sources.v[i];
+		Node **a = (Node **)s->call->items.v;
+		fprintf(f, "\t{");
+		switch (s->op->id) {
+		case OP_SOCKET_TEXT_STREAM:
+			fputs(".kind = DS_SRC_SOCKET, .host = ", f);
+			c_string(f, const_str(a[0]), strlen(const_str(a[0])));
+			fprintf(f, ", .port = %lld", (long long)const_value(a[1])->ival);
+			break;
+		case OP_TEXT_FILE_STREAM: fputs(".kind = DS_SRC_TEXTDIR, .path = ", f); break;
+		case OP_QUEUE_STREAM: fputs(".kind = DS_SRC_QUEUE, .path = ", f); break;
+		case OP_TEXT_FILE: fputs(".kind = DS_SRC_TEXTFILE, .path = ", f); break;
+		default: unreachable();
+		}
+		if (s->op->id != OP_SOCKET_TEXT_STREAM)
+			c_string(f, const_str(a[0]), strlen(const_str(a[0])));
+		fputs(", .loc = ", f);
+		const char *loc = node_loc(s);
+		c_string(f, loc, strlen(loc));
+		int site = -1;
+		for (int j = 0; j < ir->sites.n; j++) {
+			IrSite *st = ir->sites.v[j];
+			if (!strcmp(st->loc, loc) && !strcmp(st->op, s->op->name))
+				site = j;
+		}
+		fprintf(f, ", .site = %d},\n", site);
+	}
+	if (!p->sources.n)
+		fputs("\t{0},\n", f);
+	fputs("};\n\n", f);
+
+	fprintf(f, "static const ds_output_desc outputs[] = {\n");
+	for (int i = 0; i < p->outputs.n; i++) {
+		DNode *o = p->outputs.v[i];
+		Node **a = (Node **)o->call->items.v;
+		int nargs = o->call->items.n - 1;
+		if (o->op->id == OP_PRINT)
+			fprintf(f, "\t{.kind = DS_OUT_PRINT, .n = %lld", nargs ? (long long)const_value(a[1])->ival : 10LL);
+		else {
+			fputs("\t{.kind = DS_OUT_SAVE, .prefix = ", f);
+			c_string(f, const_str(a[1]), strlen(const_str(a[1])));
+			if (nargs == 2) {
+				fputs(", .suffix = ", f);
+				c_string(f, const_str(a[2]), strlen(const_str(a[2])));
+			}
+		}
+		const char *loc = node_loc(o);
+		fputs(", .loc = ", f);
+		c_string(f, loc, strlen(loc));
+		fprintf(f, ", .slide_ms = %lld},\n", (long long)cp->batch_ms);
+	}
+	if (!p->outputs.n)
+		fputs("\t{0},\n", f);
+	fputs("};\n\n", f);
+
+	fprintf(f, "/* where bad records can be dropped, for ds_bad_record */\n");
+	fprintf(f, "static const ds_site sites[] = {\n");
+	for (int i = 0; i < ir->sites.n; i++) {
+		IrSite *s = ir->sites.v[i];
+		fputs("\t{", f);
+		c_string(f, s->loc, strlen(s->loc));
+		fputs(", ", f);
+		c_string(f, s->op, strlen(s->op));
+		fprintf(f, "}, /* %d */\n", i);
+	}
+	if (!ir->sites.n)
+		fputs("\t{0},\n", f);
+	fputs("};\n\n", f);
+
+	fprintf(f, "static void init_fn(ds_task *t, void *state) { program_init(t, state); }\n");
+	fprintf(f, "static void run_batch_fn(ds_task *t, void *state) { program_run_batch(t, state); }\n");
+	fprintf(f, "static void close_fn(void *state) { program_close(state); }\n\n");
+	fprintf(f, "static const ds_program program = {\n");
+	fprintf(f, "\t.abi_version = DS_ABI_VERSION,\n\t.name = ");
+	c_string(f, cp->app_name, strlen(cp->app_name));
+	fputs(",\n\t.source = ", f);
+	c_string(f, cp->ast->src->path, strlen(cp->ast->src->path));
+	fprintf(f, ",\n\t.batch_ms = %lld,\n\t.block_ms = %lld,\n", (long long)cp->batch_ms, (long long)cp->block_ms);
+	if (cp->checkpoint_dir) {
+		fputs("\t.checkpoint_dir = ", f);
+		c_string(f, cp->checkpoint_dir, strlen(cp->checkpoint_dir));
+		fprintf(f, ",\n\t.checkpoint_ms = %lld,\n", (long long)cp->checkpoint_ms);
+	}
+	fprintf(f, "\t.plan_hash = 0x%016llxULL,\n", (unsigned long long)p->hash);
+	fprintf(f, "\t.nsources = %d,\n\t.sources = sources,\n", p->sources.n);
+	fprintf(f, "\t.noutputs = %d,\n\t.outputs = outputs,\n", p->outputs.n);
+	fprintf(f, "\t.nsites = %d,\n\t.sites = sites,\n", ir->sites.n);
+	fprintf(f, "\t.state_size = sizeof(struct program_state),\n");
+	fprintf(f, "\t.init = init_fn,\n\t.run_batch = run_batch_fn,\n\t.close = close_fn,\n};\n\n");
+	fprintf(f, "int main(int argc, char **argv)\n{\n\treturn ds_main(argc, argv, &program);\n}\n");
+}
+
+static int emit_c_program(const IrProgram *ir, const char *out_path)
+{
+	FILE *f = out_path && strcmp(out_path, "-") ? fopen(out_path, "w") : stdout;
+	if (!f) {
+		fprintf(stderr, "dstreamc: cannot write '%s': %s\n", out_path, strerror(errno));
+		return 1;
+	}
+	Emit E = {.f = f, .ir = ir};
+	for (int i = 0; i < ir->tables.n; i++) {
+		IrTable *t = ir->tables.v[i];
+		add_type(&E, t->key);
+		add_type(&E, t->val);
+	}
+	for (int i = 0; i < ir->scalars.n; i++)
+		add_type(&E, ((IrScalar *)ir->scalars.v[i])->type);
+	for (int i = 0; i < ir->stages.n; i++)
+		collect_stmts(&E, &((IrFunc *)ir->stages.v[i])->body);
+	collect_stmts(&E, &ir->run_batch->body);
+
+	const CheckedProgram *cp = ir->plan->cp;
+	fprintf(f, "/* Generated by dstreamc " DS_VERSION " from %s (program \"%s\").\n", cp->ast->src->path,
+		cp->app_name);
+	fprintf(f, " * Each stage is one fused loop; comments name the source line and operator.\n");
+	fprintf(f, " * Build: cc -std=c11 -O2 -I<runtime include> this.c <libdstream_rt.a> -lpthread -lm\n */\n");
+	fprintf(f, "#include <math.h>\n#include <stdbool.h>\n#include <stdint.h>\n#include <stdlib.h>\n"
+		   "#include <string.h>\n\n#include <dstream/rt.h>\n\n");
+	fprintf(f, "/* Scala's Double.toInt: truncates, saturates, NaN is 0. */\n");
+	fprintf(f, "static inline int64_t ds_double_to_int(double d)\n{\n\tif (d != d)\n\t\treturn 0;\n"
+		   "\tif (d >= 9223372036854775807.0)\n\t\treturn INT64_MAX;\n\tif (d <= -9223372036854775808.0)\n"
+		   "\t\treturn INT64_MIN;\n\treturn (int64_t)d;\n}\n\n");
+
+	if (E.types.n)
+		fprintf(f, "/* ---- record types ---- */\n\n");
+	for (int i = 0; i < E.types.n; i++)
+		emit_type_helpers(&E, E.types.v[i]);
+	if (ir->tables.n)
+		fprintf(f, "/* ---- hash tables ---- */\n\n");
+	for (int i = 0; i < ir->tables.n; i++)
+		emit_table(&E, ir->tables.v[i]);
+
+	fprintf(f, "/* ---- program state: what the stages keep, owned by the runtime ---- */\n\n");
+	fprintf(f, "struct program_state {\n");
+	for (int i = 0; i < ir->tables.n; i++) {
+		IrTable *t = ir->tables.v[i];
+		fprintf(f, "\tds_table %s; /* %s */\n", t->name, t->comment);
+	}
+	for (int i = 0; i < ir->scalars.n; i++) {
+		IrScalar *s = ir->scalars.v[i];
+		fprintf(f, "\t%s %s; /* %s */\n", c_type(s->type), s->name, s->comment);
+	}
+	fprintf(f, "\tchar unused; /* keeps the struct non-empty */\n};\n\n");
+
+	fprintf(f, "/* ---- stages ---- */\n\n");
+	for (int i = 0; i < ir->stages.n; i++)
+		emit_func(&E, ir->stages.v[i], "static void %s(ds_task *t, struct program_state *st)");
+	emit_func(&E, ir->init, "static void %s(ds_task *t, struct program_state *st)");
+	fprintf(f, "/* ---- the program ---- */\n\n");
+	emit_func(&E, ir->run_batch, "static void %s(ds_task *t, struct program_state *st)");
+	emit_func(&E, ir->close, "static void %s(struct program_state *st)");
+	emit_descriptors(&E);
+
+	int bad = ferror(f);
+	if (f != stdout)
+		bad |= fclose(f);
+	else
+		fflush(f);
+	if (bad) {
+		fprintf(stderr, "dstreamc: error writing '%s'\n", out_path ? out_path : "<stdout>");
+		return 1;
+	}
+	return 0;
+}
+
+const Backend backend_c = {"c", emit_c_program};

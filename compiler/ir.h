@@ -1,0 +1,162 @@
+/* ir.h: the loop IR, between lowering and the backends.
+ *
+ * A small typed imperative IR: functions of statements (lets, ifs, loops
+ * over a block's lines, a list or a hash table, checks that drop a bad
+ * record, upserts, outputs) over expressions that are pure except for
+ * calls into the runtime ABI.  Every operator is lowered once, in
+ * lower.c; a backend only translates this IR (emit_c.c to C; later
+ * emit_llvm.c to LLVM IR), so the backends cannot drift apart.
+ *
+ * Types are the language's types (types.h); "Entry" pointers into tables
+ * are typed by their table.  The IR owns no memory: all in the arena.
+ */
+#ifndef DS_IR_H
+#define DS_IR_H
+
+#include "plan.h"
+
+typedef struct IrVar {
+	int id;
+	const char *name; /* from the source when there is one ("w", "pair") */
+	Type *type;       /* NULL for an entry pointer (see table) */
+	struct IrTable *table; /* entry pointers: the table they point into */
+} IrVar;
+
+/* A hash table in the program state: key -> value entries. */
+typedef struct IrTable {
+	const char *name; /* state member, e.g. "agg3_reduceByKey" */
+	Type *key, *val;
+	const char *comment;
+} IrTable;
+
+/* A scalar in the program state (accumulators). */
+typedef struct IrScalar {
+	const char *name;
+	Type *type;
+	const char *comment;
+} IrScalar;
+
+typedef enum IrExprKind {
+	IE_INT,        /* ival */
+	IE_DOUBLE,     /* dval */
+	IE_BOOL,       /* ival */
+	IE_STR,        /* str, slen: a literal */
+	IE_VAR,        /* var */
+	IE_SCALAR,     /* scalar: a state member (an lvalue) */
+	IE_ENTRY_KEY,  /* var (entry pointer) -> its key (an lvalue) */
+	IE_ENTRY_VAL,  /* var (entry pointer) -> its value (an lvalue) */
+	IE_FIELD,      /* a[0]._(ival+1): tuple member, 0-based ival (an lvalue if a[0] is) */
+	IE_TUPLE,      /* a[0..n): builds a value of type */
+	IE_SOME,       /* a[0] */
+	IE_NONE,       /* of type */
+	IE_IS_SOME,    /* a[0] is Some */
+	IE_OPT_VAL,    /* the value of a[0] (unchecked) */
+	IE_LIST_LEN,   /* a[0].len */
+	IE_LIST_AT,    /* a[0][a[1]], unchecked; type is the element type */
+	IE_STR_LEN,    /* a[0].n */
+	IE_NEG,        /* -a[0]: wrapping for Int */
+	IE_NOT,        /* !a[0] */
+	IE_BIN,        /* a[0] op a[1], operands of type optype: + - * on Int wrap;
+			  / % on Double; comparisons on Int, Double, String; && || on Boolean */
+	IE_EQ,         /* structural a[0] == a[1] of type optype */
+	IE_COND,       /* a[0] ? a[1] : a[2] */
+	IE_I2D,        /* (double)a[0] */
+	IE_D2I,        /* Scala's Double.toInt: truncation, saturating, NaN -> 0 */
+	IE_CALL,       /* fn(a...): a runtime function of rt.h returning type (NULL: void) */
+	IE_ADDR,       /* &var (for out-parameters of runtime calls) */
+	IE_ARENA,      /* the batch arena (ds_arena *) */
+	IE_BATCH_TIME, /* the batch time in ms */
+	IE_TO_STR,     /* a[0] formatted as a String (as print shows it) */
+	IE_HASH,       /* the hash of a[0] (of type optype), never 0 */
+	IE_SIZEOF,     /* sizeof a value of optype, as an Int */
+} IrExprKind;
+
+typedef struct IrExpr {
+	IrExprKind kind;
+	Type *type;   /* result type (NULL for void calls and IE_ARENA/IE_ADDR) */
+	Type *optype; /* IE_BIN, IE_EQ, IE_HASH: the operand type */
+	int op;       /* IE_BIN: '+', '<', OP_EQ, OP_AND, ... */
+	int64_t ival;
+	double dval;
+	const char *str;
+	size_t slen;
+	const char *fn; /* IE_CALL */
+	IrVar *var;
+	IrScalar *scalar;
+	struct IrExpr **a;
+	int n;
+} IrExpr;
+
+typedef enum IrStmtKind {
+	IS_LET,         /* var [= e]: declares var */
+	IS_SET,         /* lhs = e */
+	IS_IF,          /* if (e) body else els */
+	IS_FOR_LINES,   /* for each line (var) of every block of source src */
+	IS_FOR_RANGE,   /* for var in [0, e) */
+	IS_FOR_TABLE,   /* for each entry (var) of table */
+	IS_CHECK,       /* if (!e) { bad record (site, why, sample); goto label } */
+	IS_LABEL,       /* label: */
+	IS_UPSERT,      /* var (entry) = find or insert key e in table; fresh: set when inserted */
+	IS_PUSH,        /* append e to the list lvalue lhs */
+	IS_OUTPUT,      /* emit e (of e->type) to output out */
+	IS_EXPR,        /* e for its effect (a void runtime call) */
+	IS_BLOCK,       /* { body }: a scope, opened by comment */
+	IS_CALL_STAGE,  /* call stage function fn */
+	IS_TABLE_INIT,  /* ds_table_init(table) */
+	IS_TABLE_CLEAR, /* ds_table_clear(table) */
+	IS_TABLE_CLOSE, /* ds_table_close(table) */
+} IrStmtKind;
+
+typedef struct IrStmt {
+	IrStmtKind kind;
+	const char *comment; /* shown above the statement: "wc.dstream:7:21 flatMap" */
+	IrVar *var;
+	IrVar *fresh;        /* IS_UPSERT */
+	IrTable *table;
+	IrExpr *lhs, *e, *sample;
+	Vec body, els;       /* of IrStmt* */
+	int src, out, site;
+	const char *why;     /* IS_CHECK */
+	int label;           /* IS_CHECK, IS_LABEL */
+	const char *fn;      /* IS_CALL_STAGE */
+} IrStmt;
+
+typedef struct IrFunc {
+	const char *name;    /* "stage1_socketTextStream" */
+	const char *comment; /* what the stage is, from explain */
+	Vec body;            /* IrStmt* */
+} IrFunc;
+
+typedef struct IrProgram {
+	const Plan *plan;
+	Vec tables;  /* IrTable* */
+	Vec scalars; /* IrScalar* */
+	Vec stages;  /* IrFunc*, run order */
+	IrFunc *init, *run_batch, *close;
+	Vec sites;   /* IrSite* */
+	int nvars, nlabels;
+} IrProgram;
+
+/* A place that can drop bad records (ds_site in rt.h). */
+typedef struct IrSite {
+	const char *loc; /* "prog.dstream:7:24" */
+	const char *op;  /* "toInt" */
+} IrSite;
+
+/* Requires a Plan; guarantees an IrProgram in which every stage of the plan
+ * is one IrFunc and every operator has been lowered exactly once per loop
+ * that carries its input. */
+IrProgram *lower_program(const Plan *p);
+/* Text dump for --stop-after=lower. */
+void ir_dump(const IrProgram *ir, void *FILE_out);
+
+/* The backend interface (QBE's struct Target): both emitters implement it. */
+typedef struct Backend {
+	const char *name;
+	/* Writes the program's code to out (a path); returns 0 or reports. */
+	int (*emit)(const IrProgram *ir, const char *out_path);
+} Backend;
+
+extern const Backend backend_c;
+
+#endif

@@ -1,0 +1,1029 @@
+/* lower.c: the physical plan into loop IR.
+ *
+ * Push-based fusion: a stage is a loop over its producer's records, and
+ * each record is pushed through the narrow operators that consume it, in
+ * the same loop body, until it reaches a sink (an upsert into a hash
+ * table, an accumulator, an output).  Lambdas are inlined: their
+ * parameters are bound to the IR values of the record, so no record is
+ * ever boxed or buffered between fused operators.
+ *
+ * A record that fails (toInt of "x", an index out of range, a division by
+ * zero) jumps to the drop label of the operator that was processing it:
+ * the label sits after that operator's continuation, so the record leaves
+ * that branch of the pipeline and nothing else.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ir.h"
+
+typedef struct Lower {
+	IrProgram *ir;
+	const Plan *plan;
+	Vec *out;        /* where statements go */
+	int drop;        /* label a bad record jumps to */
+	bool drop_used;
+	IrExpr **bind;   /* Symbol id -> the value bound to it */
+	int nbind;
+	/* per DNode id: the table or scalars a boundary keeps */
+	IrTable **table;
+	IrScalar **scalar, **scalar2;
+} Lower;
+
+/* ---- constructors ----------------------------------------------------------- */
+
+static IrExpr *ex(IrExprKind k, Type *t)
+{
+	IrExpr *e = arena_alloc(sizeof *e);
+	e->kind = k;
+	e->type = t;
+	return e;
+}
+
+static IrExpr *ex1(IrExprKind k, Type *t, IrExpr *a0)
+{
+	IrExpr *e = ex(k, t);
+	e->a = arena_alloc(sizeof(IrExpr *));
+	e->a[0] = a0;
+	e->n = 1;
+	return e;
+}
+
+static IrExpr *ex2(IrExprKind k, Type *t, IrExpr *a0, IrExpr *a1)
+{
+	IrExpr *e = ex(k, t);
+	e->a = arena_alloc(2 * sizeof(IrExpr *));
+	e->a[0] = a0;
+	e->a[1] = a1;
+	e->n = 2;
+	return e;
+}
+
+static IrExpr *ex_int(int64_t v)
+{
+	IrExpr *e = ex(IE_INT, ty_int());
+	e->ival = v;
+	return e;
+}
+
+static IrExpr *ex_bool(bool v)
+{
+	IrExpr *e = ex(IE_BOOL, ty_bool());
+	e->ival = v;
+	return e;
+}
+
+static IrExpr *ex_str(const char *s, size_t n)
+{
+	IrExpr *e = ex(IE_STR, ty_string());
+	e->str = s;
+	e->slen = n;
+	return e;
+}
+
+static IrExpr *ex_var(IrVar *v)
+{
+	IrExpr *e = ex(IE_VAR, v->type);
+	e->var = v;
+	return e;
+}
+
+static IrExpr *ex_scalar(IrScalar *s)
+{
+	IrExpr *e = ex(IE_SCALAR, s->type);
+	e->scalar = s;
+	return e;
+}
+
+static IrExpr *ex_bin(int op, Type *t, Type *optype, IrExpr *a, IrExpr *b)
+{
+	IrExpr *e = ex2(IE_BIN, t, a, b);
+	e->op = op;
+	e->optype = optype;
+	return e;
+}
+
+static IrExpr *ex_call(const char *fn, Type *t, int n, IrExpr **args)
+{
+	IrExpr *e = ex(IE_CALL, t);
+	e->fn = fn;
+	e->n = n;
+	e->a = arena_alloc(sizeof(IrExpr *) * (size_t)(n ? n : 1));
+	memcpy(e->a, args, sizeof(IrExpr *) * (size_t)n);
+	return e;
+}
+#define CALL(fn, t, ...) \
+	ex_call(fn, t, (int)(sizeof((IrExpr *[]){__VA_ARGS__}) / sizeof(IrExpr *)), (IrExpr *[]){__VA_ARGS__})
+
+static IrExpr *ex_field(IrExpr *tuple, int i)
+{
+	IrExpr *e = ex1(IE_FIELD, ty_resolve(tuple->type)->elems[i], tuple);
+	e->ival = i;
+	return e;
+}
+
+static IrExpr *ex_tuple(Type *t, int n, IrExpr **items)
+{
+	IrExpr *e = ex(IE_TUPLE, t);
+	e->n = n;
+	e->a = arena_alloc(sizeof(IrExpr *) * (size_t)n);
+	memcpy(e->a, items, sizeof(IrExpr *) * (size_t)n);
+	return e;
+}
+
+static IrExpr *ex_pair(IrExpr *a, IrExpr *b)
+{
+	IrExpr *it[2] = {a, b};
+	return ex_tuple(ty_pair(a->type, b->type), 2, it);
+}
+
+static IrExpr *ex_arena(void) { return ex(IE_ARENA, NULL); }
+
+static IrExpr *ex_addr(IrVar *v)
+{
+	IrExpr *e = ex(IE_ADDR, NULL);
+	e->var = v;
+	return e;
+}
+
+static IrVar *new_var(Lower *L, const char *name, Type *t)
+{
+	IrVar *v = arena_alloc(sizeof *v);
+	v->id = ++L->ir->nvars;
+	v->name = name;
+	v->type = t;
+	return v;
+}
+
+static IrStmt *st(IrStmtKind k)
+{
+	IrStmt *s = arena_alloc(sizeof *s);
+	s->kind = k;
+	return s;
+}
+
+static void emit(Lower *L, IrStmt *s) { vec_push(L->out, s); }
+
+static IrVar *let(Lower *L, const char *name, IrExpr *init)
+{
+	IrVar *v = new_var(L, name, init->type);
+	IrStmt *s = st(IS_LET);
+	s->var = v;
+	s->e = init;
+	emit(L, s);
+	return v;
+}
+
+/* A declared variable with no initialiser: zero (empty list, None, 0). */
+static IrVar *let_zero(Lower *L, const char *name, Type *t)
+{
+	IrVar *v = new_var(L, name, t);
+	IrStmt *s = st(IS_LET);
+	s->var = v;
+	emit(L, s);
+	return v;
+}
+
+static void set(Lower *L, IrExpr *lhs, IrExpr *e)
+{
+	IrStmt *s = st(IS_SET);
+	s->lhs = lhs;
+	s->e = e;
+	emit(L, s);
+}
+
+/* Evaluates e once: a variable or a constant as is, anything else into a let. */
+static IrExpr *once(Lower *L, const char *name, IrExpr *e)
+{
+	switch (e->kind) {
+	case IE_VAR: case IE_INT: case IE_DOUBLE: case IE_BOOL: case IE_STR: case IE_BATCH_TIME:
+		return e;
+	default:
+		return ex_var(let(L, name, e));
+	}
+}
+
+static int new_label(Lower *L) { return ++L->ir->nlabels; }
+
+static void place_label(Lower *L, int label)
+{
+	IrStmt *s = st(IS_LABEL);
+	s->label = label;
+	emit(L, s);
+}
+
+static int add_site(Lower *L, Loc loc, const char *op)
+{
+	const char *where = loc_str(loc);
+	for (int i = 0; i < L->ir->sites.n; i++) {
+		IrSite *s = L->ir->sites.v[i];
+		if (!strcmp(s->loc, where) && !strcmp(s->op, op))
+			return i;
+	}
+	IrSite *s = arena_alloc(sizeof *s);
+	s->loc = where;
+	s->op = op;
+	vec_push(&L->ir->sites, s);
+	return L->ir->sites.n - 1;
+}
+
+/* if (!ok) { the record is bad: count it, drop it } */
+static void check(Lower *L, IrExpr *ok, Loc loc, const char *op, const char *why, IrExpr *sample)
+{
+	IrStmt *s = st(IS_CHECK);
+	s->e = ok;
+	s->site = add_site(L, loc, op);
+	s->why = why;
+	s->sample = sample;
+	s->label = L->drop;
+	L->drop_used = true;
+	ASSERT(L->drop > 0);
+	emit(L, s);
+}
+
+/* ---- expressions -------------------------------------------------------------- */
+
+static IrExpr *lower_expr(Lower *L, Node *e);
+
+static bool is_int(Type *t) { return ty_resolve(t)->kind == TY_INT; }
+static bool is_double(Type *t) { return ty_resolve(t)->kind == TY_DOUBLE; }
+static bool is_string(Type *t) { return ty_resolve(t)->kind == TY_STRING; }
+
+/* Int -> Double where a Double is expected, through tuples and options. */
+static IrExpr *coerce(Lower *L, IrExpr *x, Type *to)
+{
+	Type *f = ty_resolve(x->type), *t = ty_resolve(to);
+	if (f->kind == TY_INT && t->kind == TY_DOUBLE)
+		return ex1(IE_I2D, ty_double(), x);
+	if (f->kind == TY_TUPLE && t->kind == TY_TUPLE && !ty_equal(f, t)) {
+		IrExpr *xv = once(L, "t", x);
+		IrExpr **items = arena_alloc(sizeof(IrExpr *) * (size_t)t->n);
+		for (int i = 0; i < t->n; i++)
+			items[i] = coerce(L, ex_field(xv, i), t->elems[i]);
+		return ex_tuple(t, t->n, items);
+	}
+	if (f->kind == TY_OPTION && t->kind == TY_OPTION && !ty_equal(f, t)) {
+		IrExpr *xv = once(L, "o", x);
+		IrVar *r = let_zero(L, "o", t);
+		IrStmt *s = st(IS_IF);
+		s->e = ex1(IE_IS_SOME, ty_bool(), xv);
+		Vec *saved = L->out;
+		L->out = &s->body;
+		set(L, ex_var(r), ex1(IE_SOME, t, coerce(L, ex1(IE_OPT_VAL, f->elem, xv), t->elem)));
+		L->out = saved;
+		emit(L, s);
+		return ex_var(r);
+	}
+	return x;
+}
+
+/* Lowers e into a separate statement list; *stmts is empty when e is pure. */
+static IrExpr *lower_aside(Lower *L, Node *e, Vec *stmts)
+{
+	Vec *saved = L->out;
+	L->out = stmts;
+	IrExpr *x = lower_expr(L, e);
+	L->out = saved;
+	return x;
+}
+
+static void bind(Lower *L, Symbol *s, IrExpr *v)
+{
+	if (s->id >= L->nbind) {
+		int n = s->id * 2 + 16;
+		IrExpr **b = arena_alloc(sizeof(IrExpr *) * (size_t)n);
+		if (L->nbind)
+			memcpy(b, L->bind, sizeof(IrExpr *) * (size_t)L->nbind);
+		L->bind = b;
+		L->nbind = n;
+	}
+	L->bind[s->id] = v;
+}
+
+/* Inlines a lambda applied to args; returns the value of its body. */
+static IrExpr *apply(Lower *L, Node *lam, int n, IrExpr **args)
+{
+	ASSERT(lam->kind == N_LAMBDA && lam->params.n == n);
+	for (int i = 0; i < n; i++) {
+		Param *p = lam->params.v[i];
+		bind(L, p->sym, once(L, p->name[0] == '_' ? "x" : p->name, coerce(L, args[i], p->sym->type)));
+	}
+	return lower_expr(L, lam->lhs);
+}
+
+static IrExpr *apply1(Lower *L, Node *lam, IrExpr *a) { return apply(L, lam, 1, &a); }
+static IrExpr *apply2(Lower *L, Node *lam, IrExpr *a, IrExpr *b)
+{
+	IrExpr *args[2] = {a, b};
+	return apply(L, lam, 2, args);
+}
+
+static IrExpr *to_str(IrExpr *x)
+{
+	if (is_string(x->type))
+		return x;
+	IrExpr *e = ex1(IE_TO_STR, ty_string(), x);
+	e->optype = x->type;
+	return e;
+}
+
+/* c ? a : b where a and b may need statements (and may drop the record):
+ * only the branch taken is evaluated. */
+static IrExpr *lower_choice(Lower *L, IrExpr *c, Node *a, Node *b, Type *t, IrExpr *a_val)
+{
+	Vec sa = {0}, sb = {0};
+	IrExpr *xa = a_val ? a_val : lower_aside(L, a, &sa);
+	IrExpr *xb = lower_aside(L, b, &sb);
+	if (!sa.n && !sb.n) {
+		IrExpr *e = ex(IE_COND, t);
+		e->n = 3;
+		e->a = arena_alloc(3 * sizeof(IrExpr *));
+		e->a[0] = c;
+		e->a[1] = coerce(L, xa, t);
+		e->a[2] = coerce(L, xb, t);
+		return e;
+	}
+	IrVar *r = let_zero(L, "r", t);
+	IrStmt *s = st(IS_IF);
+	s->e = c;
+	Vec *saved = L->out;
+	s->body = sa;
+	L->out = &s->body;
+	set(L, ex_var(r), coerce(L, xa, t));
+	s->els = sb;
+	L->out = &s->els;
+	set(L, ex_var(r), coerce(L, xb, t));
+	L->out = saved;
+	emit(L, s);
+	return ex_var(r);
+}
+
+static IrExpr *lower_logic(Lower *L, Node *e)
+{
+	IrExpr *l = lower_expr(L, e->lhs);
+	Vec sr = {0};
+	IrExpr *r = lower_aside(L, e->rhs, &sr);
+	if (!sr.n)
+		return ex_bin(e->op, ty_bool(), ty_bool(), l, r);
+	/* the right side has statements: evaluate it only when needed */
+	IrVar *v = let(L, "b", l);
+	IrStmt *s = st(IS_IF);
+	s->e = e->op == OP_AND ? ex_var(v) : ex1(IE_NOT, ty_bool(), ex_var(v));
+	s->body = sr;
+	Vec *saved = L->out;
+	L->out = &s->body;
+	set(L, ex_var(v), r);
+	L->out = saved;
+	emit(L, s);
+	return ex_var(v);
+}
+
+static IrExpr *lower_binary(Lower *L, Node *e)
+{
+	if (e->op == OP_AND || e->op == OP_OR)
+		return lower_logic(L, e);
+	IrExpr *l = lower_expr(L, e->lhs);
+	IrExpr *r = lower_expr(L, e->rhs);
+	Type *lt = ty_resolve(l->type), *rt = ty_resolve(r->type);
+	bool num = ty_is_numeric(lt) && ty_is_numeric(rt);
+	Type *nt = (is_double(lt) || is_double(rt)) ? ty_double() : ty_int();
+	switch (e->op) {
+	case '+':
+		if (num)
+			return ex_bin('+', nt, nt, coerce(L, l, nt), coerce(L, r, nt));
+		if (lt->kind == TY_LIST) {
+			IrExpr *sz = ex(IE_SIZEOF, ty_int());
+			sz->optype = ty_resolve(e->type)->elem;
+			return CALL("ds_list_concat", e->type, ex_arena(), l, r, sz);
+		}
+		return CALL("ds_concat", ty_string(), ex_arena(), to_str(l), to_str(r));
+	case '-': case '*':
+		return ex_bin(e->op, nt, nt, coerce(L, l, nt), coerce(L, r, nt));
+	case '/': case '%':
+		if (nt->kind == TY_DOUBLE)
+			return ex_bin(e->op, nt, nt, coerce(L, l, nt), coerce(L, r, nt));
+		else {
+			IrExpr *lv = once(L, "n", l);
+			IrVar *q = let_zero(L, e->op == '/' ? "quot" : "rem", ty_int());
+			check(L, CALL(e->op == '/' ? "ds_div" : "ds_mod", ty_bool(), lv, r, ex_addr(q)), e->lhs->loc,
+			      e->op == '/' ? "/" : "%", "division by zero", to_str(lv));
+			return ex_var(q);
+		}
+	case '<': case '>': case OP_LE: case OP_GE:
+		if (num)
+			return ex_bin(e->op, ty_bool(), nt, coerce(L, l, nt), coerce(L, r, nt));
+		return ex_bin(e->op, ty_bool(), lt, l, r);
+	case OP_EQ: case OP_NE: {
+		IrExpr *eq;
+		if (num) {
+			eq = ex2(IE_EQ, ty_bool(), coerce(L, l, nt), coerce(L, r, nt));
+			eq->optype = nt;
+		} else {
+			eq = ex2(IE_EQ, ty_bool(), l, r);
+			eq->optype = lt;
+		}
+		return e->op == OP_EQ ? eq : ex1(IE_NOT, ty_bool(), eq);
+	}
+	default:
+		unreachable();
+	}
+}
+
+/* for (i = from; i < len(list); i++) { elem = list[i]; body(elem) } */
+typedef void (*elem_fn)(Lower *L, IrExpr *elem, void *ctx);
+static void for_each_elem(Lower *L, IrExpr *list, int64_t from, const char *name, elem_fn fn, void *ctx)
+{
+	IrExpr *lv = once(L, "xs", list);
+	IrStmt *loop = st(IS_FOR_RANGE);
+	loop->var = new_var(L, "i", ty_int());
+	loop->e = ex1(IE_LIST_LEN, ty_int(), lv);
+	loop->lhs = ex_int(from);
+	Vec *saved = L->out;
+	L->out = &loop->body;
+	IrExpr *el = ex2(IE_LIST_AT, ty_resolve(lv->type)->elem, lv, ex_var(loop->var));
+	fn(L, ex_var(let(L, name, el)), ctx);
+	L->out = saved;
+	emit(L, loop);
+}
+
+typedef struct ListCtx {
+	Node *lam;
+	IrVar *acc;
+	Type *elem;
+	int op;
+} ListCtx;
+
+static void map_elem(Lower *L, IrExpr *el, void *p)
+{
+	ListCtx *c = p;
+	IrStmt *s = st(IS_PUSH);
+	s->lhs = ex_var(c->acc);
+	s->e = coerce(L, apply1(L, c->lam, el), c->elem);
+	emit(L, s);
+}
+
+static void filter_elem(Lower *L, IrExpr *el, void *p)
+{
+	ListCtx *c = p;
+	IrStmt *s = st(IS_IF);
+	s->e = apply1(L, c->lam, el);
+	IrStmt *push = st(IS_PUSH);
+	push->lhs = ex_var(c->acc);
+	push->e = el;
+	vec_push(&s->body, push);
+	emit(L, s);
+}
+
+static void sum_elem(Lower *L, IrExpr *el, void *p)
+{
+	ListCtx *c = p;
+	set(L, ex_var(c->acc), ex_bin('+', c->elem, c->elem, ex_var(c->acc), el));
+}
+
+static void minmax_elem(Lower *L, IrExpr *el, void *p)
+{
+	ListCtx *c = p;
+	IrStmt *s = st(IS_IF);
+	s->e = ex_bin(c->op, ty_bool(), c->elem, el, ex_var(c->acc));
+	Vec *saved = L->out;
+	L->out = &s->body;
+	set(L, ex_var(c->acc), el);
+	L->out = saved;
+	emit(L, s);
+}
+
+static IrExpr *lower_builtin(Lower *L, Node *e)
+{
+	const BuiltinInfo *bi = call_builtin(e);
+	Node **an = (Node **)e->items.v;
+	IrExpr *a[4] = {0};
+	if (bi->id != BI_LIST_MAP && bi->id != BI_LIST_FILTER && bi->id != BI_GET_OR_ELSE)
+		for (int i = 0; i < e->items.n; i++)
+			a[i] = lower_expr(L, an[i]);
+	Type *t = e->type;
+	switch (bi->id) {
+	case BI_SPLIT:
+		return CALL("ds_split", t, ex_arena(), a[0], a[1]);
+	case BI_CHARS:
+		return CALL("ds_chars", t, ex_arena(), a[0]);
+	case BI_TO_INT:
+	case BI_TO_DOUBLE: {
+		bool to_int = bi->id == BI_TO_INT;
+		Type *from = ty_resolve(a[0]->type);
+		if (from->kind == TY_INT)
+			return to_int ? a[0] : ex1(IE_I2D, ty_double(), a[0]);
+		if (from->kind == TY_DOUBLE)
+			return to_int ? ex1(IE_D2I, ty_int(), a[0]) : a[0];
+		IrExpr *s = once(L, "s", a[0]);
+		IrVar *v = let_zero(L, to_int ? "n" : "d", t);
+		check(L, CALL(to_int ? "ds_to_int" : "ds_to_double", ty_bool(), s, ex_addr(v)), e->loc, bi->name,
+		      to_int ? "not an integer" : "not a number", s);
+		return ex_var(v);
+	}
+	case BI_TO_STRING:
+		return to_str(a[0]);
+	case BI_LEN:
+		return ex1(is_string(a[0]->type) ? IE_STR_LEN : IE_LIST_LEN, ty_int(), a[0]);
+	case BI_LOWER:
+		return CALL("ds_lower", t, ex_arena(), a[0]);
+	case BI_UPPER:
+		return CALL("ds_upper", t, ex_arena(), a[0]);
+	case BI_TRIM:
+		return CALL("ds_trim", t, a[0]);
+	case BI_CONTAINS:
+		return CALL("ds_contains", t, a[0], a[1]);
+	case BI_STARTS_WITH:
+		return CALL("ds_starts_with", t, a[0], a[1]);
+	case BI_ENDS_WITH:
+		return CALL("ds_ends_with", t, a[0], a[1]);
+	case BI_SUBSTR: {
+		IrExpr *s = once(L, "s", a[0]);
+		IrVar *v = let_zero(L, "sub", t);
+		check(L, CALL("ds_substr", ty_bool(), s, a[1], a[2], ex_addr(v)), e->loc, "substr",
+		      "index out of range", s);
+		return ex_var(v);
+	}
+	case BI_SUM: {
+		ListCtx c = {.elem = t};
+		c.acc = let(L, "sum", is_int(t) ? ex_int(0) : ex1(IE_I2D, ty_double(), ex_int(0)));
+		for_each_elem(L, a[0], 0, "x", sum_elem, &c);
+		return ex_var(c.acc);
+	}
+	case BI_MIN: case BI_MAX: {
+		IrExpr *xs = once(L, "xs", a[0]);
+		check(L, ex_bin('>', ty_bool(), ty_int(), ex1(IE_LIST_LEN, ty_int(), xs), ex_int(0)), e->loc,
+		      bi->name, "empty list", ex_str("[]", 2));
+		ListCtx c = {.elem = t, .op = bi->id == BI_MIN ? '<' : '>'};
+		c.acc = let(L, bi->name, ex2(IE_LIST_AT, t, xs, ex_int(0)));
+		for_each_elem(L, xs, 1, "x", minmax_elem, &c);
+		return ex_var(c.acc);
+	}
+	case BI_ABS: {
+		IrExpr *x = once(L, "x", a[0]);
+		Type *xt = ty_resolve(x->type);
+		IrExpr *zero = is_int(xt) ? ex_int(0) : ex1(IE_I2D, ty_double(), ex_int(0));
+		IrExpr *c = ex(IE_COND, xt);
+		c->n = 3;
+		c->a = arena_alloc(3 * sizeof(IrExpr *));
+		c->a[0] = ex_bin('<', ty_bool(), xt, x, zero);
+		c->a[1] = ex1(IE_NEG, xt, x);
+		c->a[2] = x;
+		return c;
+	}
+	case BI_SOME:
+		return ex1(IE_SOME, t, coerce(L, a[0], ty_resolve(t)->elem));
+	case BI_GET_OR_ELSE: {
+		IrExpr *o = once(L, "o", lower_expr(L, an[0]));
+		IrExpr *val = ex1(IE_OPT_VAL, ty_resolve(o->type)->elem, o);
+		return lower_choice(L, ex1(IE_IS_SOME, ty_bool(), o), NULL, an[1], t, val);
+	}
+	case BI_IS_EMPTY:
+		return ex1(IE_NOT, ty_bool(), ex1(IE_IS_SOME, ty_bool(), a[0]));
+	case BI_IS_DEFINED:
+		return ex1(IE_IS_SOME, ty_bool(), a[0]);
+	case BI_BATCH_TIME:
+		return ex(IE_BATCH_TIME, ty_int());
+	case BI_LIST_MAP: case BI_LIST_FILTER: {
+		IrExpr *xs = lower_expr(L, an[0]);
+		ListCtx c = {.lam = an[1], .elem = ty_resolve(t)->elem};
+		c.acc = let_zero(L, bi->id == BI_LIST_MAP ? "mapped" : "kept", t);
+		for_each_elem(L, xs, 0, "x", bi->id == BI_LIST_MAP ? map_elem : filter_elem, &c);
+		return ex_var(c.acc);
+	}
+	case BI_GET:
+		if (ty_resolve(a[0]->type)->kind == TY_OPTION) {
+			IrExpr *o = once(L, "o", a[0]);
+			check(L, ex1(IE_IS_SOME, ty_bool(), o), e->loc, "get", "None.get", ex_str("None", 4));
+			return ex1(IE_OPT_VAL, t, o);
+		}
+		break;
+	default:
+		break;
+	}
+	die("builtin %s is not lowered (the planner should have rejected it)", bi->name);
+}
+
+static IrExpr *lower_expr(Lower *L, Node *e)
+{
+	switch (e->kind) {
+	case N_INT: case N_DURATION:
+		return ex_int(e->ival);
+	case N_DOUBLE: {
+		IrExpr *x = ex(IE_DOUBLE, ty_double());
+		x->dval = e->dval;
+		return x;
+	}
+	case N_BOOL:
+		return ex_bool(e->ival != 0);
+	case N_STRING:
+		return ex_str(e->str, e->slen);
+	case N_NAME:
+		if (!e->sym) {
+			ASSERT(!strcmp(e->name, "None"));
+			return ex(IE_NONE, e->type);
+		}
+		if (e->sym->kind == SYM_VAL) /* a constant: inline its definition */
+			return lower_expr(L, e->sym->def);
+		ASSERT(e->sym->id < L->nbind && L->bind[e->sym->id]);
+		return L->bind[e->sym->id];
+	case N_TUPLE: {
+		Type *t = ty_resolve(e->type);
+		IrExpr **items = arena_alloc(sizeof(IrExpr *) * (size_t)e->items.n);
+		for (int i = 0; i < e->items.n; i++)
+			items[i] = coerce(L, lower_expr(L, e->items.v[i]), t->elems[i]);
+		return ex_tuple(e->type, e->items.n, items);
+	}
+	case N_LIST: {
+		Type *el = ty_resolve(e->type)->elem;
+		IrVar *l = let_zero(L, "list", e->type);
+		for (int i = 0; i < e->items.n; i++) {
+			IrStmt *s = st(IS_PUSH);
+			s->lhs = ex_var(l);
+			s->e = coerce(L, lower_expr(L, e->items.v[i]), el);
+			emit(L, s);
+		}
+		return ex_var(l);
+	}
+	case N_INDEX: {
+		IrExpr *xs = once(L, "xs", lower_expr(L, e->lhs));
+		IrExpr *i = once(L, "i", lower_expr(L, e->rhs));
+		IrExpr *ok = ex_bin(OP_AND, ty_bool(), ty_bool(), ex_bin(OP_GE, ty_bool(), ty_int(), i, ex_int(0)),
+				    ex_bin('<', ty_bool(), ty_int(), i, ex1(IE_LIST_LEN, ty_int(), xs)));
+		check(L, ok, e->loc, "index", "index out of range", to_str(i));
+		return ex2(IE_LIST_AT, e->type, xs, i);
+	}
+	case N_FIELD:
+		return ex_field(lower_expr(L, e->lhs), (int)e->ival - 1);
+	case N_CALL:
+		ASSERT(!call_is_op(e));
+		return lower_builtin(L, e);
+	case N_UNARY: {
+		IrExpr *x = lower_expr(L, e->lhs);
+		return ex1(e->op == '!' ? IE_NOT : IE_NEG, x->type, x);
+	}
+	case N_BINARY:
+		return lower_binary(L, e);
+	case N_COND:
+		return lower_choice(L, lower_expr(L, e->cond), e->lhs, e->rhs, e->type, NULL);
+	case N_BLOCK: {
+		IrExpr *last = NULL;
+		for (int i = 0; i < e->items.n; i++) {
+			Node *it = e->items.v[i];
+			if (it->kind == N_LET) {
+				bind(L, it->sym, once(L, it->name, lower_expr(L, it->lhs)));
+				last = NULL;
+			} else {
+				last = lower_expr(L, it);
+			}
+		}
+		ASSERT(last);
+		return last;
+	}
+	case N_LET: case N_LAMBDA: case N_PLACEHOLDER:
+		break;
+	}
+	die("cannot lower node kind %d", e->kind);
+}
+
+/* ---- pipelines -------------------------------------------------------------- */
+
+static void push_to_consumers(Lower *L, DNode *n, IrExpr *rec);
+
+static const char *op_comment(DNode *n)
+{
+	return arena_printf("%s  %s", node_loc(n), n->op->name);
+}
+
+static Node *lambda_arg(DNode *n, int i) { return n->call->items.v[1 + i]; }
+
+/* One consumer c of a record rec: a fused operator, or a sink. */
+static void lower_consumer(Lower *L, DNode *c, IrExpr *rec)
+{
+	IrStmt *blk = st(IS_BLOCK);
+	blk->comment = op_comment(c);
+	Vec *saved_out = L->out;
+	int saved_drop = L->drop;
+	bool saved_used = L->drop_used;
+	L->out = &blk->body;
+	L->drop = new_label(L);
+	L->drop_used = false;
+
+	switch (c->op->id) {
+	case OP_MAP: {
+		IrExpr *r = coerce(L, apply1(L, lambda_arg(c, 0), rec), ty_resolve(c->type)->elem);
+		push_to_consumers(L, c, ex_var(let(L, "rec", r)));
+		break;
+	}
+	case OP_FILTER: {
+		IrStmt *s = st(IS_IF);
+		s->e = apply1(L, lambda_arg(c, 0), rec);
+		Vec *o = L->out;
+		L->out = &s->body;
+		push_to_consumers(L, c, rec);
+		L->out = o;
+		emit(L, s);
+		break;
+	}
+	case OP_MAP_VALUES: {
+		IrExpr *rv = once(L, "kv", rec);
+		Type *ct = ty_resolve(ty_resolve(c->type)->elem);
+		IrExpr *v = coerce(L, apply1(L, lambda_arg(c, 0), ex_field(rv, 1)), ct->elems[1]);
+		IrExpr *it[2] = {ex_field(rv, 0), v};
+		push_to_consumers(L, c, ex_var(let(L, "rec", ex_tuple(ct, 2, it))));
+		break;
+	}
+	case OP_FLAT_MAP: case OP_FLAT_MAP_VALUES: {
+		bool values = c->op->id == OP_FLAT_MAP_VALUES;
+		IrExpr *rv = values ? once(L, "kv", rec) : rec;
+		IrExpr *xs = once(L, "xs", apply1(L, lambda_arg(c, 0), values ? ex_field(rv, 1) : rv));
+		Type *out_t = ty_resolve(c->type)->elem;
+		Type *xt = ty_resolve(xs->type);
+		Vec *o = L->out;
+		IrStmt *holder;
+		IrExpr *el;
+		if (xt->kind == TY_LIST) {
+			holder = st(IS_FOR_RANGE);
+			holder->var = new_var(L, "i", ty_int());
+			holder->lhs = ex_int(0);
+			holder->e = ex1(IE_LIST_LEN, ty_int(), xs);
+			el = ex2(IE_LIST_AT, xt->elem, xs, ex_var(holder->var));
+		} else {
+			holder = st(IS_IF);
+			holder->e = ex1(IE_IS_SOME, ty_bool(), xs);
+			el = ex1(IE_OPT_VAL, xt->elem, xs);
+		}
+		L->out = &holder->body;
+		IrExpr *r;
+		if (values) {
+			IrExpr *it[2] = {ex_field(rv, 0), el};
+			r = ex_tuple(out_t, 2, it);
+		} else {
+			r = coerce(L, el, out_t);
+		}
+		push_to_consumers(L, c, ex_var(let(L, values ? "rec" : "x", r)));
+		L->out = o;
+		emit(L, holder);
+		break;
+	}
+	case OP_UNION: case OP_REPARTITION:
+		/* repartition changes how a batch is split among workers, not
+		 * its records: in a fused loop it is a pass-through */
+		push_to_consumers(L, c, rec);
+		break;
+
+	case OP_COUNT: {
+		IrScalar *cnt = L->scalar[c->id];
+		set(L, ex_scalar(cnt), ex_bin('+', ty_int(), ty_int(), ex_scalar(cnt), ex_int(1)));
+		break;
+	}
+	case OP_REDUCE: {
+		IrScalar *has = L->scalar[c->id], *acc = L->scalar2[c->id];
+		IrExpr *rv = once(L, "x", rec);
+		IrStmt *s = st(IS_IF);
+		s->e = ex1(IE_NOT, ty_bool(), ex_scalar(has));
+		Vec *o = L->out;
+		L->out = &s->body;
+		set(L, ex_scalar(acc), rv);
+		set(L, ex_scalar(has), ex_bool(true));
+		L->out = &s->els;
+		IrExpr *r = coerce(L, apply2(L, lambda_arg(c, 0), ex_scalar(acc), rv), acc->type);
+		set(L, ex_scalar(acc), r);
+		L->out = o;
+		emit(L, s);
+		break;
+	}
+	case OP_COUNT_BY_VALUE: case OP_REDUCE_BY_KEY: case OP_GROUP_BY_KEY: {
+		IrTable *tab = L->table[c->id];
+		IrExpr *rv = c->op->id == OP_COUNT_BY_VALUE ? rec : once(L, "kv", rec);
+		IrStmt *up = st(IS_UPSERT);
+		up->table = tab;
+		up->e = c->op->id == OP_COUNT_BY_VALUE ? rv : ex_field(rv, 0);
+		up->var = new_var(L, "ent", NULL);
+		up->var->table = tab;
+		up->fresh = new_var(L, "fresh", ty_bool());
+		emit(L, up);
+		IrExpr *val = ex(IE_ENTRY_VAL, tab->val);
+		val->var = up->var;
+		IrStmt *s = st(IS_IF);
+		s->e = ex_var(up->fresh);
+		Vec *o = L->out;
+		if (c->op->id == OP_COUNT_BY_VALUE) {
+			L->out = &s->body;
+			set(L, val, ex_int(1));
+			L->out = &s->els;
+			set(L, val, ex_bin('+', ty_int(), ty_int(), val, ex_int(1)));
+		} else if (c->op->id == OP_REDUCE_BY_KEY) {
+			L->out = &s->body;
+			set(L, val, ex_field(rv, 1));
+			L->out = &s->els;
+			set(L, val, coerce(L, apply2(L, lambda_arg(c, 0), val, ex_field(rv, 1)), tab->val));
+		} else {
+			/* a fresh entry's list is zeroed, i.e. empty: append always */
+			IrStmt *push = st(IS_PUSH);
+			push->lhs = val;
+			push->e = ex_field(rv, 1);
+			emit(L, push);
+			s = NULL;
+		}
+		L->out = o;
+		if (s)
+			emit(L, s);
+		break;
+	}
+	case OP_PRINT: case OP_SAVE_AS_TEXT_FILES: {
+		IrStmt *s = st(IS_OUTPUT);
+		s->out = c->out_index;
+		s->e = rec;
+		emit(L, s);
+		break;
+	}
+	default:
+		die("operator %s reached lowering unsupported", c->op->name);
+	}
+
+	if (L->drop_used)
+		place_label(L, L->drop);
+	L->out = saved_out;
+	L->drop = saved_drop;
+	L->drop_used = saved_used;
+	emit(L, blk);
+}
+
+static void push_to_consumers(Lower *L, DNode *n, IrExpr *rec)
+{
+	for (int i = 0; i < n->consumers.n; i++)
+		lower_consumer(L, n->consumers.v[i], rec);
+}
+
+/* ---- stages and the program ---------------------------------------------------- */
+
+static const char *c_ident(const char *s)
+{
+	char *r = arena_strdup(s);
+	for (char *p = r; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+			*p = '_';
+	return r;
+}
+
+static void add_state(Lower *L, DNode *n)
+{
+	const char *base = arena_printf("n%d_%s", n->id, c_ident(n->op->name));
+	Type *t = ty_resolve(n->type)->elem;
+	switch (n->op->id) {
+	case OP_COUNT: {
+		IrScalar *s = arena_alloc(sizeof *s);
+		s->name = base;
+		s->type = ty_int();
+		s->comment = arena_printf("%s: records counted this batch", op_comment(n));
+		vec_push(&L->ir->scalars, s);
+		L->scalar[n->id] = s;
+		break;
+	}
+	case OP_REDUCE: {
+		IrScalar *has = arena_alloc(sizeof *has), *acc = arena_alloc(sizeof *acc);
+		has->name = arena_printf("%s_has", base);
+		has->type = ty_bool();
+		has->comment = arena_printf("%s: a record was seen this batch", op_comment(n));
+		acc->name = arena_printf("%s_acc", base);
+		acc->type = t;
+		acc->comment = arena_printf("%s: the reduction so far", op_comment(n));
+		vec_push(&L->ir->scalars, has);
+		vec_push(&L->ir->scalars, acc);
+		L->scalar[n->id] = has;
+		L->scalar2[n->id] = acc;
+		break;
+	}
+	case OP_COUNT_BY_VALUE: case OP_REDUCE_BY_KEY: case OP_GROUP_BY_KEY: {
+		IrTable *tab = arena_alloc(sizeof *tab);
+		tab->name = base;
+		Type *tt = ty_resolve(t);
+		tab->key = tt->elems[0];
+		tab->val = tt->elems[1];
+		tab->comment = arena_printf("%s: %s per key, this batch", op_comment(n),
+					    n->op->id == OP_GROUP_BY_KEY ? "values" : n->op->id == OP_COUNT_BY_VALUE ? "count" : "reduced value");
+		vec_push(&L->ir->tables, tab);
+		L->table[n->id] = tab;
+		break;
+	}
+	default:
+		die("no state layout for %s", n->op->name);
+	}
+}
+
+static IrFunc *lower_stage(Lower *L, Stage *s)
+{
+	DNode *n = s->producer;
+	IrFunc *f = arena_alloc(sizeof *f);
+	f->name = arena_printf("stage%d_%s", s->id, c_ident(n->op->name));
+	f->comment = arena_printf("stage %d: loop over %s %s (%s)", s->id,
+				  n->op->cls == OPC_SOURCE ? "source" : "the result of", n->op->name, node_loc(n));
+	L->out = &f->body;
+	L->drop = 0;
+	switch (n->op->cls) {
+	case OPC_SOURCE: {
+		IrStmt *loop = st(IS_FOR_LINES);
+		loop->src = n->src_index;
+		loop->var = new_var(L, "line", ty_string());
+		loop->comment = op_comment(n);
+		L->out = &loop->body;
+		push_to_consumers(L, n, ex_var(loop->var));
+		L->out = &f->body;
+		emit(L, loop);
+		break;
+	}
+	case OPC_AGG:
+		if (n->op->id == OP_COUNT) {
+			push_to_consumers(L, n, ex_scalar(L->scalar[n->id]));
+		} else if (n->op->id == OP_REDUCE) {
+			IrStmt *s2 = st(IS_IF);
+			s2->e = ex_scalar(L->scalar[n->id]);
+			L->out = &s2->body;
+			push_to_consumers(L, n, ex_scalar(L->scalar2[n->id]));
+			L->out = &f->body;
+			emit(L, s2);
+		} else {
+			IrTable *tab = L->table[n->id];
+			IrStmt *loop = st(IS_FOR_TABLE);
+			loop->table = tab;
+			loop->var = new_var(L, "ent", NULL);
+			loop->var->table = tab;
+			loop->comment = op_comment(n);
+			L->out = &loop->body;
+			IrExpr *k = ex(IE_ENTRY_KEY, tab->key), *v = ex(IE_ENTRY_VAL, tab->val);
+			k->var = v->var = loop->var;
+			push_to_consumers(L, n, ex_var(let(L, "rec", ex_pair(k, v))));
+			L->out = &f->body;
+			emit(L, loop);
+		}
+		break;
+	default:
+		die("stage producer %s not supported", n->op->name);
+	}
+	return f;
+}
+
+IrProgram *lower_program(const Plan *p)
+{
+	Lower L = {0};
+	IrProgram *ir = arena_alloc(sizeof *ir);
+	L.ir = ir;
+	L.plan = p;
+	ir->plan = p;
+	int nn = p->nodes.n + 1;
+	L.table = arena_alloc(sizeof(IrTable *) * (size_t)nn);
+	L.scalar = arena_alloc(sizeof(IrScalar *) * (size_t)nn);
+	L.scalar2 = arena_alloc(sizeof(IrScalar *) * (size_t)nn);
+	/* Sources' over-long lines are bad records of the source's site. */
+	for (int i = 0; i < p->sources.n; i++) {
+		DNode *s = p->sources.v[i];
+		add_site(&L, s->call->loc, s->op->name);
+	}
+	for (int i = 0; i < p->nodes.n; i++) {
+		DNode *n = p->nodes.v[i];
+		if (n->op->cls == OPC_AGG)
+			add_state(&L, n);
+	}
+	for (int i = 0; i < p->stages.n; i++) {
+		Stage *s = p->stages.v[i];
+		if (s->producer->is_static)
+			continue; /* static datasets feed joins, lowered with them */
+		vec_push(&ir->stages, lower_stage(&L, s));
+	}
+
+	ir->init = arena_alloc(sizeof(IrFunc));
+	ir->init->name = "program_init";
+	ir->init->comment = "once, before the first batch";
+	ir->close = arena_alloc(sizeof(IrFunc));
+	ir->close->name = "program_close";
+	ir->close->comment = "once, after the last batch";
+	ir->run_batch = arena_alloc(sizeof(IrFunc));
+	ir->run_batch->name = "program_run_batch";
+	ir->run_batch->comment = "every batch: reset per-batch state, then run the stages in order";
+	for (int i = 0; i < ir->tables.n; i++) {
+		IrTable *t = ir->tables.v[i];
+		IrStmt *s = st(IS_TABLE_INIT);
+		s->table = t;
+		vec_push(&ir->init->body, s);
+		s = st(IS_TABLE_CLEAR);
+		s->table = t;
+		vec_push(&ir->run_batch->body, s);
+		s = st(IS_TABLE_CLOSE);
+		s->table = t;
+		vec_push(&ir->close->body, s);
+	}
+	L.out = &ir->run_batch->body;
+	for (int i = 0; i < ir->scalars.n; i++) {
+		IrScalar *sc = ir->scalars.v[i];
+		IrVar *z = let_zero(&L, "zero", sc->type);
+		set(&L, ex_scalar(sc), ex_var(z));
+	}
+	for (int i = 0; i < ir->stages.n; i++) {
+		IrFunc *f = ir->stages.v[i];
+		IrStmt *s = st(IS_CALL_STAGE);
+		s->fn = f->name;
+		s->comment = f->comment;
+		vec_push(&ir->run_batch->body, s);
+	}
+	return ir;
+}

@@ -1,0 +1,329 @@
+/* main.c: dstreamc, the command line and the pipeline.
+ *
+ *   parse -> check -> plan -> lower -> emit (-> cc)
+ *
+ * Each pass can stop and show its work (--stop-after=parse|check|plan|lower).
+ * The C compiler is run with execvp, never through a shell.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ir.h"
+
+#ifndef DS_VERSION
+#define DS_VERSION "0.0.0"
+#endif
+#ifndef DS_CC
+#define DS_CC "cc"
+#endif
+#ifndef DS_RT_INCLUDE_DIR
+#define DS_RT_INCLUDE_DIR ""
+#endif
+#ifndef DS_RT_LIB
+#define DS_RT_LIB ""
+#endif
+
+typedef enum Stop { STOP_NONE, STOP_PARSE, STOP_CHECK, STOP_PLAN, STOP_LOWER } Stop;
+
+typedef struct Options {
+	const char *cmd;
+	const char *input;
+	const char *output;
+	const char *opt; /* "-O2" */
+	Stop stop;
+	bool keep_c;
+	const char *backend;
+} Options;
+
+static const char *usage_text =
+	"usage: dstreamc COMMAND FILE.dstream [options]\n"
+	"\n"
+	"commands:\n"
+	"  check FILE          diagnose only: report every error, exit 1 if any\n"
+	"  explain FILE        print the stages and the operators each one fused\n"
+	"  emit-c FILE         write the generated C (to -o FILE, default stdout)\n"
+	"  build FILE -o BIN   compile into a standalone native binary\n"
+	"\n"
+	"options:\n"
+	"  -o PATH             output file\n"
+	"  -O0, -O1, -O2, -O3  optimisation level for the C compiler (default -O2)\n"
+	"  --keep-c            build: keep the generated C next to BIN (BIN.c)\n"
+	"  --stop-after=PASS   stop after parse, check, plan or lower and print its result\n"
+	"  --help              this text\n"
+	"  --version           the version\n"
+	"\n"
+	"environment:\n"
+	"  DSTREAM_CC          the C compiler for build (default " DS_CC ")\n"
+	"  DSTREAM_RUNTIME_INCLUDE, DSTREAM_RUNTIME_LIB   where the runtime is\n"
+	"\n"
+	"The built binary takes --batches N, --duration D, --help and more: run it with --help.\n";
+
+static _Noreturn void usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "dstreamc: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n(see dstreamc --help)\n");
+	exit(2);
+}
+
+static SourceFile *read_source(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "dstreamc: cannot open '%s': %s\n", path, strerror(errno));
+		return NULL;
+	}
+	size_t cap = 4096, len = 0;
+	char *buf = malloc(cap);
+	size_t n;
+	while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+		len += n;
+		if (cap - len - 1 == 0) {
+			char *nb = realloc(buf, cap *= 2);
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+			}
+			buf = nb;
+		}
+	}
+	bool err = ferror(f) || !buf;
+	fclose(f);
+	if (err) {
+		fprintf(stderr, "dstreamc: cannot read '%s'\n", path);
+		free(buf);
+		return NULL;
+	}
+	buf[len] = 0;
+	SourceFile *src = arena_alloc(sizeof *src);
+	src->path = path;
+	src->text = arena_strndup(buf, len);
+	src->len = len;
+	free(buf);
+	return src;
+}
+
+/* Reports operators this version cannot compile yet, at their use. */
+static void reject_unsupported(const Plan *p)
+{
+	for (int i = 0; i < p->nodes.n; i++) {
+		const DNode *n = p->nodes.v[i];
+		OpClass c = n->op->cls;
+		if (c == OPC_WINDOW || c == OPC_STATE || c == OPC_JOIN || n->op->id == OP_FOREACH_RDD ||
+		    n->op->id == OP_FOREACH_RECORD)
+			error_at(n->call->loc, "%s is not supported yet by this version of dstreamc", n->op->name);
+	}
+}
+
+/* parse, check, plan, lower; NULL after diagnostics (or a --stop-after dump). */
+static IrProgram *front_to_ir(const Options *o, int *status)
+{
+	*status = 1;
+	SourceFile *src = read_source(o->input);
+	if (!src)
+		return NULL;
+	diag_set_source(src);
+	Program *ast = parse_program(src);
+	if (!ast)
+		return NULL;
+	if (o->stop == STOP_PARSE) {
+		ast_dump(ast, stdout);
+		*status = 0;
+		return NULL;
+	}
+	CheckedProgram *cp = check_program(ast);
+	if (diag_error_count())
+		return NULL;
+	if (o->stop == STOP_CHECK) {
+		printf("ok: %s: batch %s, %d output%s\n", o->input, fmt_duration(cp->batch_ms), cp->outputs.n,
+		       cp->outputs.n == 1 ? "" : "s");
+		*status = 0;
+		return NULL;
+	}
+	Plan *plan = plan_program(cp);
+	reject_unsupported(plan);
+	if (diag_error_count())
+		return NULL;
+	if (!strcmp(o->cmd, "check") && o->stop == STOP_NONE) {
+		*status = 0; /* check: every diagnostic up to planning, no output */
+		return NULL;
+	}
+	if (o->stop == STOP_PLAN || !strcmp(o->cmd, "explain")) {
+		plan_explain(plan, stdout);
+		*status = 0;
+		return NULL;
+	}
+	IrProgram *ir = lower_program(plan);
+	if (o->stop == STOP_LOWER) {
+		ir_dump(ir, stdout);
+		*status = 0;
+		return NULL;
+	}
+	*status = 0;
+	return ir;
+}
+
+static bool file_exists(const char *p)
+{
+	struct stat st;
+	return p && *p && stat(p, &st) == 0;
+}
+
+/* The runtime's include dir and static library: the environment, then the
+ * build tree dstreamc was built in, then an installed layout beside it. */
+static bool find_runtime(const char **inc, const char **lib)
+{
+	*inc = getenv("DSTREAM_RUNTIME_INCLUDE");
+	*lib = getenv("DSTREAM_RUNTIME_LIB");
+	if (!*inc || !**inc)
+		*inc = DS_RT_INCLUDE_DIR;
+	if (!*lib || !**lib)
+		*lib = DS_RT_LIB;
+	if (file_exists(*inc) && file_exists(*lib))
+		return true;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		char *slash = strrchr(exe, '/');
+		if (slash)
+			*slash = 0;
+		const char *i2 = arena_printf("%s/../include", exe);
+		const char *l2 = arena_printf("%s/../lib/libdstream_rt.a", exe);
+		if (file_exists(i2) && file_exists(l2)) {
+			*inc = i2;
+			*lib = l2;
+			return true;
+		}
+	}
+	fprintf(stderr, "dstreamc: cannot find the dstream runtime (rt.h and libdstream_rt.a); "
+			"set DSTREAM_RUNTIME_INCLUDE and DSTREAM_RUNTIME_LIB\n");
+	return false;
+}
+
+/* Runs argv with execvp and waits: no shell, so no quoting of paths. */
+static int run_command(char **argv)
+{
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "dstreamc: fork: %s\n", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "dstreamc: cannot run '%s': %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static int cmd_build(const Options *o, IrProgram *ir)
+{
+	if (!o->output)
+		usage_error("build needs -o BIN%s", "");
+	const char *inc, *lib;
+	if (!find_runtime(&inc, &lib))
+		return 1;
+	char *cpath;
+	if (o->keep_c) {
+		cpath = arena_printf("%s.c", o->output);
+	} else {
+		const char *tmp = getenv("TMPDIR");
+		cpath = arena_printf("%s/dstreamc-XXXXXX.c", tmp && *tmp ? tmp : "/tmp");
+		int fd = mkstemps(cpath, 2);
+		if (fd < 0) {
+			fprintf(stderr, "dstreamc: cannot create a temporary file: %s\n", strerror(errno));
+			return 1;
+		}
+		close(fd);
+	}
+	if (backend_c.emit(ir, cpath)) {
+		unlink(cpath);
+		return 1;
+	}
+	const char *cc = getenv("DSTREAM_CC");
+	if (!cc || !*cc)
+		cc = DS_CC;
+	char *argv[] = {(char *)cc,    "-std=c11",       (char *)o->opt, "-g0",
+			"-fno-strict-aliasing", "-I",        (char *)inc,    "-o",
+			(char *)o->output, cpath,            (char *)lib,    "-lpthread",
+			"-lm",         NULL};
+	int rc = run_command(argv);
+	if (rc != 0) {
+		fprintf(stderr,
+			"dstreamc: internal error: the C compiler failed on the generated code (status %d);\n"
+			"the generated C is kept at %s: please report it\n",
+			rc, cpath);
+		return 1;
+	}
+	if (!o->keep_c)
+		unlink(cpath);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	Options o = {.opt = "-O2", .backend = "c"};
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(usage_text, stdout);
+			return 0;
+		}
+		if (!strcmp(a, "--version")) {
+			printf("dstreamc %s\n", DS_VERSION);
+			return 0;
+		}
+		if (!strcmp(a, "-o")) {
+			if (++i >= argc)
+				usage_error("-o needs a path%s", "");
+			o.output = argv[i];
+		} else if (!strncmp(a, "-o", 2) && a[2]) {
+			o.output = a + 2;
+		} else if (!strcmp(a, "-O0") || !strcmp(a, "-O1") || !strcmp(a, "-O2") || !strcmp(a, "-O3")) {
+			o.opt = a;
+		} else if (!strcmp(a, "--keep-c")) {
+			o.keep_c = true;
+		} else if (!strncmp(a, "--stop-after=", 13)) {
+			const char *p = a + 13;
+			o.stop = !strcmp(p, "parse") ? STOP_PARSE : !strcmp(p, "check") ? STOP_CHECK
+				: !strcmp(p, "plan") ? STOP_PLAN : !strcmp(p, "lower") ? STOP_LOWER : STOP_NONE;
+			if (o.stop == STOP_NONE)
+				usage_error("unknown pass '%s' (parse, check, plan or lower)", p);
+		} else if (a[0] == '-' && a[1]) {
+			usage_error("unknown option '%s'", a);
+		} else if (!o.cmd) {
+			o.cmd = a;
+		} else if (!o.input) {
+			o.input = a;
+		} else {
+			usage_error("unexpected argument '%s'", a);
+		}
+	}
+	if (!o.cmd) {
+		fputs(usage_text, stderr);
+		return 2;
+	}
+	if (strcmp(o.cmd, "check") && strcmp(o.cmd, "explain") && strcmp(o.cmd, "emit-c") && strcmp(o.cmd, "build"))
+		usage_error("unknown command '%s'", o.cmd);
+	if (!o.input)
+		usage_error("%s needs a .dstream file", o.cmd);
+	int status;
+	IrProgram *ir = front_to_ir(&o, &status);
+	if (!ir)
+		return status;
+	if (!strcmp(o.cmd, "emit-c"))
+		return backend_c.emit(ir, o.output) ? 1 : 0;
+	return cmd_build(&o, ir);
+}

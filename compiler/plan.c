@@ -1,0 +1,218 @@
+/* plan.c: from checked statements to the DStream graph, then to stages.
+ *
+ * A stage is one loop: over a source's records or over a boundary's
+ * result (a hash table, an accumulator).  Narrow operators never get a
+ * stage of their own: they are fused, in push order, into every loop that
+ * produces their input.  That is the whole of fusion: a chain
+ * flatMap -> map -> reduceByKey becomes one loop over the input lines
+ * whose body ends in a hash-table upsert.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "plan.h"
+
+typedef struct Planner {
+	Plan *p;
+	/* memo: AST call node -> DNode, so a val used twice is one node */
+	Vec memo_keys, memo_vals;
+} Planner;
+
+bool node_is_boundary(const DNode *n)
+{
+	OpClass c = n->op->cls;
+	return c == OPC_AGG || c == OPC_WINDOW || c == OPC_STATE || c == OPC_JOIN;
+}
+
+char *node_loc(const DNode *n) { return loc_str(n->call->loc); }
+
+static DNode *new_node(Planner *pl, const OpInfo *op, Node *call)
+{
+	DNode *d = arena_alloc(sizeof *d);
+	d->id = pl->p->nodes.n + 1;
+	d->op = op;
+	d->call = call;
+	d->type = call->type;
+	d->src_index = -1;
+	d->out_index = -1;
+	vec_push(&pl->p->nodes, d);
+	return d;
+}
+
+static void connect(DNode *from, DNode *to)
+{
+	to->in[to->nin++] = from;
+	vec_push(&from->consumers, to);
+}
+
+/* Strip val indirections down to the expression that defines a stream. */
+static Node *stream_def(Node *e)
+{
+	while (e->kind == N_NAME && e->sym && e->sym->kind == SYM_VAL)
+		e = e->sym->def;
+	return e;
+}
+
+static DNode *build(Planner *pl, Node *e)
+{
+	e = stream_def(e);
+	ASSERT(e->kind == N_CALL && call_is_op(e));
+	for (int i = 0; i < pl->memo_keys.n; i++)
+		if (pl->memo_keys.v[i] == e)
+			return pl->memo_vals.v[i];
+	const OpInfo *op = call_op(e);
+	DNode *d = new_node(pl, op, e);
+	if (op->cls == OPC_SOURCE) {
+		d->src_index = pl->p->sources.n;
+		d->is_static = op->id == OP_TEXT_FILE;
+		vec_push(&pl->p->sources, d);
+	} else {
+		DNode *in0 = build(pl, e->items.v[0]);
+		connect(in0, d);
+		d->is_static = in0->is_static;
+		if (op->inputs == 2) {
+			DNode *in1 = build(pl, e->items.v[1]);
+			connect(in1, d);
+			d->is_static = d->is_static && in1->is_static;
+		}
+	}
+	vec_push(&pl->memo_keys, e);
+	vec_push(&pl->memo_vals, d);
+	return d;
+}
+
+static bool is_producer(const DNode *n) { return n->op->cls == OPC_SOURCE || node_is_boundary(n); }
+
+/* The depth of the loops producing n's records. */
+static int compute_depth(DNode *n)
+{
+	if (n->depth >= 0)
+		return n->depth;
+	int d = 0;
+	for (int i = 0; i < n->nin; i++) {
+		int di = compute_depth(n->in[i]);
+		if (di > d)
+			d = di;
+	}
+	if (node_is_boundary(n))
+		d++;
+	n->depth = d;
+	return d;
+}
+
+/* Records which narrow nodes and sinks a producer's loop reaches. */
+static void collect_stage(Stage *s, DNode *n)
+{
+	for (int i = 0; i < n->consumers.n; i++) {
+		DNode *c = n->consumers.v[i];
+		if (c->op->cls == OPC_NARROW) {
+			vec_push(&s->fused, c);
+			collect_stage(s, c);
+		} else {
+			vec_push(&s->sinks, c);
+		}
+	}
+}
+
+static uint64_t fnv(uint64_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return h;
+}
+
+Plan *plan_program(CheckedProgram *cp)
+{
+	Planner pl = {0};
+	Plan *p = arena_alloc(sizeof *p);
+	pl.p = p;
+	p->cp = cp;
+	for (int i = 0; i < cp->outputs.n; i++) {
+		Node *call = cp->outputs.v[i];
+		DNode *o = build(&pl, call);
+		o->out_index = p->outputs.n;
+		vec_push(&p->outputs, o);
+	}
+	for (int i = 0; i < p->nodes.n; i++)
+		((DNode *)p->nodes.v[i])->depth = -1;
+	int maxd = 0;
+	for (int i = 0; i < p->nodes.n; i++) {
+		int d = compute_depth(p->nodes.v[i]);
+		if (d > maxd)
+			maxd = d;
+	}
+	/* Stages in run order: by depth, then by node creation (program order). */
+	for (int d = 0; d <= maxd; d++)
+		for (int i = 0; i < p->nodes.n; i++) {
+			DNode *n = p->nodes.v[i];
+			if (!is_producer(n) || n->depth != d)
+				continue;
+			Stage *s = arena_alloc(sizeof *s);
+			s->id = p->stages.n + 1;
+			s->producer = n;
+			n->stage = s;
+			collect_stage(s, n);
+			vec_push(&p->stages, s);
+		}
+	/* The plan's shape, for checkpoints: operators, types and wiring. */
+	uint64_t h = 0xcbf29ce484222325ULL;
+	h = fnv(h, arena_printf("batch=%lld", (long long)cp->batch_ms));
+	for (int i = 0; i < p->nodes.n; i++) {
+		DNode *n = p->nodes.v[i];
+		h = fnv(h, arena_printf("%d:%s:%s:%d:%d", n->id, n->op->name, ty_str(n->type),
+					n->nin > 0 ? n->in[0]->id : 0, n->nin > 1 ? n->in[1]->id : 0));
+	}
+	p->hash = h;
+	return p;
+}
+
+static const char *sink_kind(const DNode *n)
+{
+	switch (n->op->cls) {
+	case OPC_AGG:
+		return n->op->id == OP_COUNT ? "counter" : n->op->id == OP_REDUCE ? "accumulator" : "hash aggregate";
+	case OPC_WINDOW: return "window panes";
+	case OPC_STATE: return "state table";
+	case OPC_JOIN: return "join build/probe";
+	case OPC_OUTPUT: return "output";
+	default: return "?";
+	}
+}
+
+static void explain_tree(FILE *f, const DNode *n, int indent)
+{
+	for (int i = 0; i < n->consumers.n; i++) {
+		const DNode *c = n->consumers.v[i];
+		fprintf(f, "%*s", indent, "");
+		if (c->op->cls == OPC_NARROW) {
+			fprintf(f, "%s  (%s)  -> %s\n", c->op->name, node_loc(c), ty_str(c->type));
+			explain_tree(f, c, indent + 2);
+		} else {
+			fprintf(f, "=> %s  (%s)  [%s]\n", c->op->name, node_loc(c), sink_kind(c));
+		}
+	}
+}
+
+void plan_explain(const Plan *p, void *out)
+{
+	FILE *f = out;
+	fprintf(f, "program %s: batch %s, %d source%s, %d output%s, %d stage%s\n", p->cp->app_name,
+		fmt_duration(p->cp->batch_ms), p->sources.n, p->sources.n == 1 ? "" : "s", p->outputs.n,
+		p->outputs.n == 1 ? "" : "s", p->stages.n, p->stages.n == 1 ? "" : "s");
+	for (int i = 0; i < p->stages.n; i++) {
+		const Stage *s = p->stages.v[i];
+		const DNode *n = s->producer;
+		fprintf(f, "\nstage %d: loop over %s %s  (%s)  -> %s\n", s->id,
+			n->op->cls == OPC_SOURCE ? "source" : "the result of", n->op->name, node_loc(n),
+			ty_str(n->type));
+		if (n->is_static)
+			fprintf(f, "  (static dataset: runs once at start)\n");
+		fprintf(f, "  fused: ");
+		if (!s->fused.n)
+			fprintf(f, "(nothing)");
+		for (int j = 0; j < s->fused.n; j++)
+			fprintf(f, "%s%s", j ? " + " : "", ((DNode *)s->fused.v[j])->op->name);
+		fprintf(f, "\n");
+		explain_tree(f, n, 2);
+	}
+}

@@ -1,0 +1,56 @@
+/* plan.h: the DStream graph and the physical plan (stages).
+ *
+ * Requires: a CheckedProgram with no errors.
+ * Guarantees: every stream expression that reaches an output is one DNode
+ * (a val used twice is one node with two consumers); every DNode that is
+ * a source or a stage boundary (aggregation, window, state, join) produces
+ * exactly one stage; every narrow node is fused into the stage(s) whose
+ * loop produces its input (a union's consumers into both inputs' stages);
+ * stages are ordered so that a stage runs after every stage feeding it.
+ */
+#ifndef DS_PLAN_H
+#define DS_PLAN_H
+
+#include "check.h"
+
+typedef struct Stage Stage;
+
+typedef struct DNode {
+	int id;
+	const OpInfo *op;
+	Node *call;      /* the operator's call in the source */
+	struct DNode *in[2];
+	int nin;
+	Type *type;      /* element type of the stream this node produces */
+	Vec consumers;   /* DNode*, in program order */
+	bool is_static;  /* part of a static Dataset (computed once at start) */
+	int src_index;   /* sources: index into Plan.sources */
+	int out_index;   /* outputs: index into Plan.outputs */
+	Stage *stage;    /* sources and boundaries: the stage whose loop they produce */
+	int depth;       /* stage order: 0 for sources, 1 + inputs' for boundaries */
+} DNode;
+
+struct Stage {
+	int id;          /* 1-based, in run order */
+	DNode *producer; /* a source or a boundary node */
+	Vec fused;       /* narrow DNodes in this stage's loop, in emission order */
+	Vec sinks;       /* boundary and output DNodes this loop feeds */
+};
+
+typedef struct Plan {
+	CheckedProgram *cp;
+	Vec nodes;   /* DNode*, all of them */
+	Vec sources; /* DNode* */
+	Vec outputs; /* DNode*, program order */
+	Vec stages;  /* Stage*, run order */
+	uint64_t hash; /* of the plan's shape, for checkpoint compatibility */
+} Plan;
+
+Plan *plan_program(CheckedProgram *cp);
+bool node_is_boundary(const DNode *n); /* not narrow, not a source, not an output */
+/* "wordcount.dstream:7:21" */
+char *node_loc(const DNode *n);
+/* `dstreamc explain`: the stages and what each one fused. */
+void plan_explain(const Plan *p, void *FILE_out);
+
+#endif
