@@ -94,6 +94,8 @@ static Symbol *declare(Checker *ck, Scope *s, SymKind kind, const char *name, Lo
 	return sym;
 }
 
+static Type *check_expr(Checker *ck, Node *e, Scope *sc);
+
 /* ---- placeholders: `_ + _` -> (a, b) => a + b ----------------------------- */
 
 static void collect_placeholders(Node *n, Vec *out)
@@ -152,7 +154,6 @@ static Node *expand_placeholders(Node *n)
 
 /* ---- expressions ----------------------------------------------------------- */
 
-static Type *check_expr(Checker *ck, Node *e, Scope *sc);
 
 static Type *set_type(Node *e, Type *t)
 {
@@ -398,7 +399,7 @@ static int64_t const_int(Node *arg) { return const_value(arg)->ival; }
  * batch interval.  Returns 0 after reporting an error. */
 static int64_t want_duration(Checker *ck, Node *call, Node *arg, const char *role)
 {
-	if (is_err(arg->type))
+	if (is_err(check_expr(ck, arg, &ck->globals)))
 		return 0;
 	Node *c = const_value(arg);
 	if (!c || c->kind != N_DURATION) {
