@@ -29,6 +29,9 @@
 #ifndef DS_RT_LIB
 #define DS_RT_LIB ""
 #endif
+#ifndef DS_CC_FLAGS
+#define DS_CC_FLAGS "" /* e.g. the sanitizers the runtime was built with */
+#endif
 
 typedef enum Stop { STOP_NONE, STOP_PARSE, STOP_CHECK, STOP_PLAN, STOP_LOWER } Stop;
 
@@ -255,10 +258,24 @@ static int cmd_build(const Options *o, IrProgram *ir)
 	const char *cc = getenv("DSTREAM_CC");
 	if (!cc || !*cc)
 		cc = DS_CC;
-	char *argv[] = {(char *)cc,    "-std=c11",       (char *)o->opt, "-g0",
-			"-fno-strict-aliasing", "-I",        (char *)inc,    "-o",
-			(char *)o->output, cpath,            (char *)lib,    "-lpthread",
-			"-lm",         NULL};
+	/* cc -std=c11 -O2 [DS_CC_FLAGS...] -I INC -o BIN FILE.c LIB -lpthread -lm */
+	char *argv[64];
+	int n = 0;
+	argv[n++] = (char *)cc;
+	argv[n++] = "-std=c11";
+	argv[n++] = (char *)o->opt;
+	char *extra = arena_strdup(DS_CC_FLAGS);
+	for (char *tok = strtok(extra, " "); tok && n < 48; tok = strtok(NULL, " "))
+		argv[n++] = tok;
+	argv[n++] = "-I";
+	argv[n++] = (char *)inc;
+	argv[n++] = "-o";
+	argv[n++] = (char *)o->output;
+	argv[n++] = cpath;
+	argv[n++] = (char *)lib;
+	argv[n++] = "-lpthread";
+	argv[n++] = "-lm";
+	argv[n] = NULL;
 	int rc = run_command(argv);
 	if (rc != 0) {
 		fprintf(stderr,

@@ -138,6 +138,8 @@ typedef struct ds_buf {
 void ds__buf_grow(ds_buf *b, size_t need);
 static inline void ds_buf_put(ds_buf *b, const void *s, size_t n)
 {
+	if (n == 0)
+		return; /* b->p may still be NULL */
 	if (b->cap - b->len < n)
 		ds__buf_grow(b, n);
 	memcpy(b->p + b->len, s, n);
