@@ -275,6 +275,8 @@ int ds__rt_run(ds_rt *rt)
 		task = (ds_task){&rt->batch_arena, t, k, rt, 0};
 		rt->batch_time = t;
 		p->run_batch(&task, rt->state);
+		if (rt->status_line)
+			fputs("\r\033[K", stderr); /* stdout may be the same terminal */
 		int rc = ds__outputs_commit(rt, t);
 		ds__report_bad(rt, t);
 		ds__release_batch(rt);
