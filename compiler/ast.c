@@ -116,9 +116,10 @@ Node *ast_call(Loc loc, const char *name, Vec args)
 	return n;
 }
 
-Node *ast_method(Loc loc, Node *recv, const char *name, Vec args)
+Node *ast_method(Loc loc, Node *recv, Loc name_loc, const char *name, Vec args)
 {
 	Node *n = node(N_CALL, loc);
+	n->name_loc = name_loc;
 	n->name = name;
 	n->is_method = true;
 	vec_push(&n->items, recv);

@@ -128,6 +128,7 @@ typedef struct Param {
 struct Node {
 	NodeKind kind;
 	Loc loc;
+	Loc name_loc; /* N_CALL written as a method: where the method's name is */
 	int op;
 	bool is_method;
 	bool parenthesized; /* written inside ( ): stops placeholder expansion */
@@ -164,7 +165,7 @@ Node *ast_list(Loc loc, Vec items);
 Node *ast_index(Loc loc, Node *base, Node *idx);
 Node *ast_field(Loc loc, Node *base, int64_t n);
 Node *ast_call(Loc loc, const char *name, Vec args);
-Node *ast_method(Loc loc, Node *recv, const char *name, Vec args);
+Node *ast_method(Loc loc, Node *recv, Loc name_loc, const char *name, Vec args);
 Node *ast_unary(Loc loc, int op, Node *e);
 Node *ast_binary(Loc loc, int op, Node *l, Node *r);
 Node *ast_cond(Loc loc, Node *c, Node *a, Node *b);

@@ -418,6 +418,9 @@ static int64_t want_duration(Checker *ck, Node *call, Node *arg, const char *rol
 	return c->ival;
 }
 
+/* Where an operator is named: the method's name in `xs.map(...)`. */
+static Loc op_loc(const Node *e) { return e->is_method ? e->name_loc : e->loc; }
+
 static bool is_lambda(Node *n) { return n->kind == N_LAMBDA; }
 
 static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
@@ -427,10 +430,10 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 	Node **args = op->cls == OPC_SOURCE ? a : a + 1;
 	if (nargs < op->min_args || nargs > op->max_args) {
 		if (op->min_args == op->max_args)
-			error_at(e->loc, "%s expects %d argument%s, got %d", op->name, op->min_args,
+			error_at(op_loc(e), "%s expects %d argument%s, got %d", op->name, op->min_args,
 				 op->min_args == 1 ? "" : "s", nargs);
 		else
-			error_at(e->loc, "%s expects %d to %d arguments, got %d", op->name, op->min_args,
+			error_at(op_loc(e), "%s expects %d to %d arguments, got %d", op->name, op->min_args,
 				 op->max_args, nargs);
 		return ty_error();
 	}
@@ -462,13 +465,13 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 		return ty_error();
 	Type *rr = ty_resolve(rt);
 	if (rr->kind != TY_STREAM && rr->kind != TY_DATASET) {
-		error_at(e->loc, "%s is a DStream operator, but it is applied to a value of type %s", op->name,
+		error_at(op_loc(e), "%s is a DStream operator, but it is applied to a value of type %s", op->name,
 			 ty_str(rt));
 		return ty_error();
 	}
 	bool dataset = rr->kind == TY_DATASET;
 	if (dataset && op->cls != OPC_NARROW && op->cls != OPC_JOIN) {
-		error_at(e->loc, "%s is not available on a static Dataset (only map, filter, flatMap, "
+		error_at(op_loc(e), "%s is not available on a static Dataset (only map, filter, flatMap, "
 				 "mapValues, flatMapValues and joins are)", op->name);
 		return ty_error();
 	}
@@ -479,7 +482,7 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 #define NEED_PAIRS() \
 	do { \
 		if (!pair) { \
-			error_at(e->loc, "%s needs a DStream of pairs (K, V), got %s", op->name, ty_str(rt)); \
+			error_at(op_loc(e), "%s needs a DStream of pairs (K, V), got %s", op->name, ty_str(rt)); \
 			return ty_error(); \
 		} \
 	} while (0)
@@ -651,7 +654,7 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 			return ty_error();
 		}
 		if (i >= nargs) {
-			error_at(e->loc, "%s expects a window duration", op->name);
+			error_at(op_loc(e), "%s expects a window duration", op->name);
 			return ty_error();
 		}
 		check_expr(ck, args[i], sc);
@@ -660,7 +663,7 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 			check_expr(ck, args[i], sc);
 			want_duration(ck, e, args[i++], "slide");
 		} else if (nf == 2 || !keyed) {
-			error_at(e->loc, "%s with %s expects a slide duration", op->name,
+			error_at(op_loc(e), "%s with %s expects a slide duration", op->name,
 				 nf == 2 ? "an inverse function" : "a reduce function");
 			return ty_error();
 		}
@@ -730,7 +733,7 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 		while (src->kind == N_NAME && src->sym && src->sym->kind == SYM_VAL)
 			src = src->sym->def;
 		if (src->kind != N_CALL || !call_is_op(src) || call_op(src)->id != OP_MAP_WITH_STATE) {
-			error_at(e->loc, "stateSnapshots() applies to the result of mapWithState");
+			error_at(op_loc(e), "stateSnapshots() applies to the result of mapWithState");
 			return ty_error();
 		}
 		Node *lam = src->items.v[1];
@@ -757,7 +760,7 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 			error_at(args[0]->loc, "saveAsTextFiles: the prefix must not be empty");
 		return ty_unit();
 	case OP_FOREACH_RDD: case OP_FOREACH_RECORD:
-		error_at(e->loc, "%s needs an extern C function; extern functions are not supported yet",
+		error_at(op_loc(e), "%s needs an extern C function; extern functions are not supported yet",
 			 op->name);
 		return ty_error();
 	default:
@@ -792,9 +795,9 @@ static Type *check_call(Checker *ck, Node *e, Scope *sc)
 	}
 	if (!bi) {
 		if (op)
-			error_at(e->loc, "%s is a DStream operator: write stream.%s(...)", op->name, op->name);
+			error_at(op_loc(e), "%s is a DStream operator: write stream.%s(...)", op->name, op->name);
 		else
-			error_at(e->loc, "unknown operator or function '%s'", e->name);
+			error_at(op_loc(e), "unknown operator or function '%s'", e->name);
 		for (int i = 0; i < e->items.n; i++)
 			if (!((Node *)e->items.v[i])->type)
 				check_expr(ck, e->items.v[i], sc);
@@ -804,17 +807,17 @@ static Type *check_call(Checker *ck, Node *e, Scope *sc)
 	e->aux = (void *)bi;
 	if (e->items.n < bi->min_args || e->items.n > bi->max_args) {
 		if (bi->min_args == bi->max_args)
-			error_at(e->loc, "%s expects %d argument%s, got %d", bi->name, bi->min_args,
+			error_at(op_loc(e), "%s expects %d argument%s, got %d", bi->name, bi->min_args,
 				 bi->min_args == 1 ? "" : "s", e->items.n);
 		else
-			error_at(e->loc, "%s expects %d to %d arguments, got %d", bi->name, bi->min_args,
+			error_at(op_loc(e), "%s expects %d to %d arguments, got %d", bi->name, bi->min_args,
 				 bi->max_args, e->items.n);
 		return ty_error();
 	}
 	if (e->is_method) {
 		Type *rt = e->items.v[0] ? ((Node *)e->items.v[0])->type : NULL;
 		if (rt && (ty_resolve(rt)->kind == TY_STREAM || ty_resolve(rt)->kind == TY_DATASET)) {
-			error_at(e->loc, "'%s' is a function on values, not a DStream operator", bi->name);
+			error_at(op_loc(e), "'%s' is a function on values, not a DStream operator", bi->name);
 			return ty_error();
 		}
 	}

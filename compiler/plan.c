@@ -24,7 +24,10 @@ bool node_is_boundary(const DNode *n)
 	return c == OPC_AGG || c == OPC_WINDOW || c == OPC_STATE || c == OPC_JOIN;
 }
 
-char *node_loc(const DNode *n) { return loc_str(n->call->loc); }
+char *node_loc(const DNode *n)
+{
+	return loc_str(n->call->is_method ? n->call->name_loc : n->call->loc);
+}
 
 static DNode *new_node(Planner *pl, const OpInfo *op, Node *call)
 {

@@ -58,7 +58,7 @@ static Vec vec_of(void *p);
 static Vec vec_add(Vec v, void *p);
 static Node *int_literal(yyscan_t scanner, Loc loc, int64_t v);
 static Node *negate(yyscan_t scanner, Loc loc, Node *e);
-static Node *member(Loc loc, Node *recv, const char *name);
+static Node *member(Loc loc, Node *recv, Loc name_loc, const char *name);
 static Node *paren(Loc loc, Vec items);
 static Node *lambda_of(Loc loc, Vec items, Node *body);
 static Node *block_of(Loc loc, Vec items, Loc close);
@@ -174,8 +174,8 @@ binexpr
 postfix
 	: primary
 	| NAME '(' args ')'        { $$ = ast_call(@1, $1, $3); }
-	| postfix '.' NAME '(' args ')' { $$ = ast_method(@1, $1, $3, $5); }
-	| postfix '.' NAME         { $$ = member(@1, $1, $3); }
+	| postfix '.' NAME '(' args ')' { $$ = ast_method(@1, $1, @3, $3, $5); }
+	| postfix '.' NAME         { $$ = member(@1, $1, @3, $3); }
 	| postfix '[' expr ']'     { $$ = ast_index(@1, $1, $3); }
 	;
 
@@ -475,7 +475,7 @@ static Node *negate(yyscan_t scanner, Loc loc, Node *e)
 
 /* postfix "." NAME: a tuple field `t._2`, or a method call without
  * parentheses `s.count` */
-static Node *member(Loc loc, Node *recv, const char *name)
+static Node *member(Loc loc, Node *recv, Loc name_loc, const char *name)
 {
 	if (name[0] == '_' && name[1] && strspn(name + 1, "0123456789") == strlen(name + 1)) {
 		int64_t n = 0;
@@ -483,7 +483,7 @@ static Node *member(Loc loc, Node *recv, const char *name)
 			n = n * 10 + (*p - '0');
 		return ast_field(loc, recv, n);
 	}
-	return ast_method(loc, recv, name, (Vec){0});
+	return ast_method(loc, recv, name_loc, name, (Vec){0});
 }
 
 /* "(" exprs ")" as an expression: the expression itself, or a tuple. */
