@@ -53,12 +53,24 @@ static inline void h_write(const char *dir, const char *name, const char *text)
 	CHECK(fclose(f) == 0);
 }
 
+static char h_dir[64];
+
+static inline void h_rmdir(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", h_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", h_dir);
+}
+
+/* A scratch directory, removed when the case passes (kept to look at when
+ * it fails). */
 static inline char *h_tmpdir(void)
 {
-	static char dir[64];
-	snprintf(dir, sizeof dir, "/tmp/dsrt-XXXXXX");
-	CHECK(mkdtemp(dir));
-	return dir;
+	snprintf(h_dir, sizeof h_dir, "/tmp/dsrt-XXXXXX");
+	CHECK(mkdtemp(h_dir));
+	ds_test_cleanup = h_rmdir;
+	return h_dir;
 }
 
 /* Starts prog in dir with args (NULL-terminated); argv[0] is "wc". */

@@ -37,6 +37,9 @@ typedef struct ds_test {
 		}                                                                                    \
 	} while (0)
 
+/* Called in the child after a case passes (e.g. to remove scratch dirs). */
+static void (*ds_test_cleanup)(void);
+
 static inline int ds_run_tests(const ds_test *t, int n, int argc, char **argv)
 {
 	int passed = 0, failed = 0;
@@ -53,6 +56,8 @@ static inline int ds_run_tests(const ds_test *t, int n, int argc, char **argv)
 		if (pid == 0) {
 			alarm(t[i].timeout_s ? t[i].timeout_s : 10);
 			t[i].fn();
+			if (ds_test_cleanup)
+				ds_test_cleanup();
 			fflush(NULL);
 			_exit(0);
 		}
