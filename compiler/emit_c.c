@@ -609,6 +609,29 @@ static void stmt(Emit *E, IrStmt *s)
 		ind(E);
 		fputs("}\n", f);
 		return;
+	case IS_FOR_SPLIT:
+		ind(E);
+		fprintf(f, "ds_split_it it_%d;\n", s->var->id);
+		ind(E);
+		fprintf(f, "ds_split_begin(&it_%d, ", s->var->id);
+		expr(E, s->lhs);
+		fputs(", ", f);
+		expr(E, s->e);
+		fputs(");\n", f);
+		ind(E);
+		fputs("ds_str ", f);
+		var_name(E, s->var);
+		fputs(";\n", f);
+		ind(E);
+		fprintf(f, "while (ds_split_next(&it_%d, &", s->var->id);
+		var_name(E, s->var);
+		fputs(")) {\n", f);
+		E->indent++;
+		stmts(E, &s->body);
+		E->indent--;
+		ind(E);
+		fputs("}\n", f);
+		return;
 	case IS_FOR_TABLE:
 		comment(E, s->comment);
 		ind(E);

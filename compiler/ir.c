@@ -123,6 +123,16 @@ static void dstmt(FILE *f, const IrStmt *s, int depth)
 		fputc('\n', f);
 		dstmts(f, &s->body, depth + 1);
 		return;
+	case IS_FOR_SPLIT:
+		fputs("for-split ", f);
+		dvar(f, s->var);
+		fputs(" in ", f);
+		dexpr(f, s->lhs);
+		fputs(" by ", f);
+		dexpr(f, s->e);
+		fputc('\n', f);
+		dstmts(f, &s->body, depth + 1);
+		return;
 	case IS_FOR_TABLE:
 		fputs("for-entries ", f);
 		dvar(f, s->var);

@@ -92,7 +92,8 @@ typedef enum IrStmtKind {
 	IS_SET,         /* lhs = e */
 	IS_IF,          /* if (e) body else els */
 	IS_FOR_LINES,   /* for each line (var) of every block of source src */
-	IS_FOR_RANGE,   /* for var in [0, e) */
+	IS_FOR_RANGE,   /* for var in [lhs, e) */
+	IS_FOR_SPLIT,   /* for each piece (var) of split(lhs, e), Java's semantics, no list built */
 	IS_FOR_TABLE,   /* for each entry (var) of table */
 	IS_CHECK,       /* if (!e) { bad record (site, why, sample); goto label } */
 	IS_LABEL,       /* label: */

@@ -696,6 +696,17 @@ static const char *op_comment(DNode *n)
 
 static Node *lambda_arg(DNode *n, int i) { return n->call->items.v[1 + i]; }
 
+/* The split(...) call a lambda's body consists of, or NULL. */
+static Node *split_body(Node *lam)
+{
+	Node *b = lam->lhs;
+	while (b->kind == N_BLOCK && b->items.n == 1)
+		b = b->items.v[0];
+	if (b->kind == N_CALL && !call_is_op(b) && call_builtin(b)->id == BI_SPLIT)
+		return b;
+	return NULL;
+}
+
 /* One consumer c of a record rec: a fused operator, or a sink. */
 static void lower_consumer(Lower *L, DNode *c, IrExpr *rec)
 {
@@ -735,13 +746,32 @@ static void lower_consumer(Lower *L, DNode *c, IrExpr *rec)
 	case OP_FLAT_MAP: case OP_FLAT_MAP_VALUES: {
 		bool values = c->op->id == OP_FLAT_MAP_VALUES;
 		IrExpr *rv = values ? once(L, "kv", rec) : rec;
-		IrExpr *xs = once(L, "xs", apply1(L, lambda_arg(c, 0), values ? ex_field(rv, 1) : rv));
+		Node *lam = lambda_arg(c, 0);
+		IrExpr *arg = values ? ex_field(rv, 1) : rv;
 		Type *out_t = ty_resolve(c->type)->elem;
-		Type *xt = ty_resolve(xs->type);
 		Vec *o = L->out;
 		IrStmt *holder;
 		IrExpr *el;
-		if (xt->kind == TY_LIST) {
+		Node *split = split_body(lam);
+		IrExpr *xs = NULL;
+		Type *xt = NULL;
+		if (split) {
+			/* flatMap(l => split(l, sep)): iterate the pieces in place;
+			 * the list is never built */
+			Param *p = lam->params.v[0];
+			bind(L, p->sym, once(L, p->name[0] == '_' ? "x" : p->name, arg));
+			holder = st(IS_FOR_SPLIT);
+			holder->lhs = lower_expr(L, split->items.v[0]);
+			holder->e = lower_expr(L, split->items.v[1]);
+			holder->var = new_var(L, "piece", ty_string());
+			el = ex_var(holder->var);
+		} else {
+			xs = once(L, "xs", apply1(L, lam, arg));
+			xt = ty_resolve(xs->type);
+		}
+		if (split) {
+			/* the holder is set up */
+		} else if (xt->kind == TY_LIST) {
 			holder = st(IS_FOR_RANGE);
 			holder->var = new_var(L, "i", ty_int());
 			holder->lhs = ex_int(0);

@@ -268,6 +268,97 @@ static inline bool ds_mod(int64_t a, int64_t b, int64_t *r)
  * removed; no match gives [s]; an empty separator splits into bytes. */
 ds_list ds_split(ds_arena *a, ds_str s, ds_str sep);
 ds_list ds_chars(ds_arena *a, ds_str s);
+
+/* split(s, sep) one piece at a time, with ds_split's exact semantics but no
+ * list: what a fused flatMap(l => split(l, sep)) iterates.
+ *     ds_split_it it; ds_split_begin(&it, s, sep);
+ *     ds_str w; while (ds_split_next(&it, &w)) ...
+ * Empty pieces are held back until a non-empty one follows, which is how
+ * Java's trailing empty strings disappear without looking ahead. */
+typedef struct ds_split_it {
+	const char *p, *end; /* what is left to split */
+	ds_str sep;
+	int mode;            /* 0 whole string once, 1 pieces, 2 bytes, 3 done */
+	int64_t pending;     /* empty pieces not yet yielded */
+	ds_str held;         /* the non-empty piece that follows them */
+	bool has_held;
+} ds_split_it;
+
+static inline const char *ds__split_find(const char *p, const char *end, ds_str sep)
+{
+	if ((int64_t)(end - p) < sep.n)
+		return NULL;
+	if (sep.n == 1)
+		return (const char *)memchr(p, sep.p[0], (size_t)(end - p));
+	for (; end - p >= sep.n; p++)
+		if (*p == sep.p[0] && memcmp(p, sep.p, (size_t)sep.n) == 0)
+			return p;
+	return NULL;
+}
+
+static inline void ds_split_begin(ds_split_it *it, ds_str s, ds_str sep)
+{
+	it->p = s.p;
+	it->end = s.p + s.n;
+	it->sep = sep;
+	it->pending = 0;
+	it->has_held = false;
+	if (sep.n == 0)
+		it->mode = s.n ? 2 : 0;
+	else
+		it->mode = ds__split_find(s.p, it->end, sep) ? 1 : 0;
+}
+
+static inline bool ds_split_next(ds_split_it *it, ds_str *out)
+{
+	if (it->pending) {
+		it->pending--;
+		*out = (ds_str){it->p, 0};
+		return true;
+	}
+	if (it->has_held) {
+		it->has_held = false;
+		*out = it->held;
+		return true;
+	}
+	switch (it->mode) {
+	case 0:
+		*out = (ds_str){it->p, it->end - it->p};
+		it->mode = 3;
+		return true;
+	case 2:
+		if (it->p == it->end)
+			return false;
+		*out = (ds_str){it->p++, 1};
+		return true;
+	case 1:
+		for (;;) {
+			const char *m = ds__split_find(it->p, it->end, it->sep);
+			ds_str piece = {it->p, (m ? m : it->end) - it->p};
+			if (m)
+				it->p = m + it->sep.n;
+			else
+				it->mode = 3;
+			if (piece.n == 0) {
+				if (!m)
+					return false; /* trailing empties are dropped */
+				it->pending++;
+				continue;
+			}
+			if (it->pending) {
+				it->held = piece;
+				it->has_held = true;
+				it->pending--;
+				*out = (ds_str){piece.p, 0};
+				return true;
+			}
+			*out = piece;
+			return true;
+		}
+	default:
+		return false;
+	}
+}
 bool ds_to_int(ds_str s, int64_t *out);   /* Scala's toLong: optional sign, digits */
 bool ds_to_double(ds_str s, double *out); /* Scala's toDouble */
 ds_str ds_int_to_str(ds_arena *a, int64_t v);
