@@ -16,10 +16,12 @@
 #   /* @args FLAG... */      extra arguments of the built binary
 #   /* @expect-exit N */     the built binary's exit status (default 0)
 #
-# Otherwise the case is built with `dstreamc build CASE -o WORKDIR/prog
-# $DS_BACKEND_FLAGS` and run as `./prog ARGS` in WORKDIR under timeout 30
-# (DS_CASE_TIMEOUT overrides).  Silent on success; on a mismatch prints a
-# unified diff and the case name, and exits 1.
+# Otherwise the case is copied into WORKDIR (with any *.h beside it), built
+# there with `dstreamc build NAME.dstream -o WORKDIR/prog $DS_BACKEND_FLAGS`,
+# and run as `./prog ARGS` in WORKDIR under timeout 30 (DS_CASE_TIMEOUT
+# overrides).  A header never replaces an @input of the same name.  Silent
+# on success; on a mismatch prints a unified diff and the case name, and
+# exits 1.
 set -uo pipefail
 
 if [ $# -ne 3 ]; then
@@ -210,7 +212,14 @@ if [ -n "$ERROR_SEC" ]; then
 fi
 
 # ---- build ------------------------------------------------------------------
-(cd "$WORK" && exec "$DSTREAMC" build "$CASE" -o "$WORK/prog" "${BACKEND_FLAGS[@]}") \
+# From a copy with the original basename, as for compile errors, so that the
+# source locations the program reports at run time read `name.dstream:L:C`.
+# C headers beside the case come along for its `extern` declarations.
+cp -- "$CASE" "$WORK/$CASENAME"
+for h in "$(dirname -- "$CASE")"/*.h; do
+	[ ! -f "$h" ] || [ -e "$WORK/$(basename -- "$h")" ] || cp -- "$h" "$WORK/"
+done
+(cd "$WORK" && exec "$DSTREAMC" build "$CASENAME" -o "$WORK/prog" "${BACKEND_FLAGS[@]}") \
 	>"$META/build.stdout" 2>"$META/build.stderr" </dev/null
 status=$?
 if [ "$status" -ne 0 ] || [ -s "$META/build.stderr" ]; then
