@@ -125,7 +125,8 @@ demo() {
 bench() {
 	build
 	if [ -f bench/run.sh ]; then
-		bash bench/run.sh
+		# The dstreamc just built, instead of a second build of bench's own.
+		DSTREAMC=${DSTREAMC:-$ROOT/$BUILD_DIR/dstreamc} bash bench/run.sh
 	else
 		log "no benchmarks yet (bench/run.sh does not exist)"
 	fi
