@@ -176,9 +176,10 @@ word_totals() {
 }
 
 # expected_totals FILE...: the word counts of the files' lines split on
-# single spaces (the inputs of these tests have no empty words).
+# single spaces (the inputs of these tests have no empty words); a last line
+# without its newline is a line.
 expected_totals() {
-	cat -- "$@" | awk '{ for (i = 1; i <= NF; i++) n[$i]++ } END { for (w in n) print w, n[w] }' |
+	awk '{ for (i = 1; i <= NF; i++) n[$i]++ } END { for (w in n) print w, n[w] }' "$@" |
 		LC_ALL=C sort
 }
 

@@ -13,7 +13,7 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/common.bash" "$@"
 cd "$WORK" || exit 2
 build_lineserv
 
-# Chunk 1: hand-written lines (punctuation, UTF-8, a long word, repeats).
+# Chunk 1: hand-written lines (punctuation, UTF-8, a long word, repeats, CRLF).
 cat >chunk1.txt <<'EOF'
 the quick brown fox jumps over the lazy dog
 the dog barks
@@ -22,6 +22,8 @@ héllo wörld héllo
 x,y (paren) "quoted" tab-less
 supercalifragilisticexpialidocious the end
 EOF
+# A CRLF line: the '\r' is not part of the last word (as Java's readLine).
+printf 'crlf line\r\n' >>chunk1.txt
 # Chunk 2: 3000 generated lines, "k<i%7> common".
 awk 'BEGIN { for (i = 0; i < 3000; i++) print "k" (i % 7), "common" }' >chunk2.txt
 
@@ -38,7 +40,9 @@ k6 428
 EOF
 expected_totals chunk2.txt >computed_chunk2.txt
 expect_same "oracle for chunk 2 (test self-check)" expected_chunk2.txt computed_chunk2.txt
-expected_totals chunk1.txt chunk2.txt >expected_totals.txt
+tr -d '\r' <chunk1.txt >chunk1.lf.txt
+expected_totals chunk1.lf.txt chunk2.txt >expected_totals.txt
+grep -qx 'line 1' expected_totals.txt || fatal "test self-check: no 'line 1' in the expected totals"
 
 start_lineserv ls.out --align 100 chunk1.txt chunk2.txt
 

@@ -3,7 +3,8 @@
 #
 # While the program runs (--batches 9), files written in staging/ are moved
 # into incoming/, each after the program has printed a batch:
-#   a.txt                       moved in: counted
+#   a.txt                       moved in: counted (a line appended after it
+#                               was read: not counted)
 #   b.txt                       mtime 2001-01-01 (touch -d), then moved in: counted
 #   .e.tmp -> e.txt             written in incoming/ under a hidden name, then
 #                               renamed there (write-then-rename): counted once
@@ -91,6 +92,10 @@ echo 'underscore words' >incoming/_marker
 mv staging/a.txt incoming/a.txt
 mv staging/sub incoming/sub
 next_batch
+
+# a.txt has been read: what is appended to it now is not read (read once, whole).
+wait_for 5 grep -qxF "(fileA,1)" out.txt || fatal "a.txt was not read within 5 s"
+echo "appended alpha beta" >>incoming/a.txt
 
 sleep 0.1
 touch -d '2001-01-01' staging/b.txt
