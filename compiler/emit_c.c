@@ -402,6 +402,36 @@ static void fmt_of(FILE *f, Type *t, const char *buf, const char *v)
 	}
 }
 
+/* A deep copy of v into arena a (strings and lists copied; the rest as is). */
+static bool has_refs(Type *t)
+{
+	t = ty_resolve(t);
+	switch (t->kind) {
+	case TY_STRING: case TY_LIST:
+		return true;
+	case TY_TUPLE:
+		for (int i = 0; i < t->n; i++)
+			if (has_refs(t->elems[i]))
+				return true;
+		return false;
+	case TY_OPTION:
+		return has_refs(t->elem);
+	default:
+		return false;
+	}
+}
+
+static void copy_of(FILE *f, Type *t, const char *v)
+{
+	t = ty_resolve(t);
+	if (!has_refs(t))
+		fputs(v, f);
+	else if (t->kind == TY_STRING)
+		fprintf(f, "ds_str_copy(a, %s)", v);
+	else
+		fprintf(f, "copy_%s(a, %s)", ty_mangle(t), v);
+}
+
 static void emit_type_helpers(Emit *E, Type *t)
 {
 	FILE *f = E->f;
@@ -476,6 +506,32 @@ static void emit_type_helpers(Emit *E, Type *t)
 		fmt_of(f, t->elem, "b", a);
 		fprintf(f, "\n\t}\n\tds_buf_putc(b, ']');\n}\n");
 	}
+	if (has_refs(t)) {
+		fprintf(f, "static inline %s copy_%s(ds_arena *a, %s v)\n{\n", ct, m, ct);
+		if (t->kind == TY_TUPLE) {
+			for (int i = 0; i < t->n; i++) {
+				snprintf(a, sizeof a, "v._%d", i + 1);
+				fprintf(f, "\tv._%d = ", i + 1);
+				copy_of(f, t->elems[i], a);
+				fputs(";\n", f);
+			}
+		} else if (t->kind == TY_OPTION) {
+			fputs("\tif (v.some)\n\t\tv.v = ", f);
+			copy_of(f, t->elem, "v.v");
+			fputs(";\n", f);
+		} else {
+			const char *et = c_type(t->elem);
+			fprintf(f, "\t%s *src = v.data;\n", et);
+			/* room for the next power of two, as ds_list_push expects */
+			fprintf(f, "\tsize_t cap = 1;\n\twhile (cap < (size_t)v.len)\n\t\tcap <<= 1;\n");
+			fprintf(f, "\tv.data = ds_arena_alloc(a, sizeof(%s) * cap);\n", et);
+			snprintf(a, sizeof a, "src[i]");
+			fprintf(f, "\tfor (int64_t i = 0; i < v.len; i++)\n\t\t((%s *)v.data)[i] = ", et);
+			copy_of(f, t->elem, a);
+			fputs(";\n", f);
+		}
+		fputs("\treturn v;\n}\n", f);
+	}
 	fprintf(f, "static inline ds_str tostr_%s(ds_arena *a, %s v)\n{\n", m, ct);
 	fprintf(f, "\tds_buf b = {0};\n\tfmt_%s(&b, v);\n\tds_str s = ds_buf_to_str(a, &b);\n", m);
 	fprintf(f, "\tfree(b.p);\n\treturn s;\n}\n\n");
@@ -487,14 +543,21 @@ static void emit_table(Emit *E, IrTable *t)
 	const char *kt = c_type(t->key), *vt = c_type(t->val);
 	fprintf(f, "/* %s */\n", t->comment);
 	fprintf(f, "typedef struct ent_%s {\n\t%s k;\n\t%s v;\n} ent_%s;\n", t->name, kt, vt, t->name);
-	fprintf(f, "static inline ent_%s *upsert_%s(ds_table *tab, %s k, bool *fresh)\n{\n", t->name, t->name, kt);
+	fprintf(f, "/* Finds k, or inserts a copy of it (packed in arena a: the keys a\n"
+		   " * probe compares stay in cache, not spread over the input). */\n");
+	fprintf(f, "static inline ent_%s *upsert_%s(ds_table *tab, ds_arena *a, %s k, bool *fresh)\n{\n",
+		t->name, t->name, kt);
+	if (!has_refs(t->key))
+		fputs("\t(void)a; /* the key holds no references: nothing to copy */\n", f);
 	fprintf(f, "\tif (ds_table_full(tab))\n\t\tds_table_grow(tab);\n\tuint64_t h = ");
 	hash_of(f, t->key, "k");
 	fprintf(f, ";\n\tsize_t mask = tab->cap - 1;\n");
 	fprintf(f, "\tfor (size_t i = h & mask;; i = (i + 1) & mask) {\n");
 	fprintf(f, "\t\tent_%s *e = ds_table_entry(tab, i);\n", t->name);
 	fprintf(f, "\t\tif (tab->hashes[i] == 0) {\n\t\t\ttab->hashes[i] = h;\n\t\t\ttab->count++;\n");
-	fprintf(f, "\t\t\tmemset(e, 0, sizeof *e);\n\t\t\te->k = k;\n\t\t\t*fresh = true;\n\t\t\treturn e;\n\t\t}\n");
+	fprintf(f, "\t\t\tmemset(e, 0, sizeof *e);\n\t\t\te->k = ");
+	copy_of(f, t->key, "k");
+	fprintf(f, ";\n\t\t\t*fresh = true;\n\t\t\treturn e;\n\t\t}\n");
 	fprintf(f, "\t\tif (tab->hashes[i] == h && (");
 	eq_of(f, t->key, "e->k", "k");
 	fprintf(f, ")) {\n\t\t\t*fresh = false;\n\t\t\treturn e;\n\t\t}\n\t}\n}\n\n");
@@ -678,7 +741,7 @@ static void stmt(Emit *E, IrStmt *s)
 		ind(E);
 		fprintf(f, "ent_%s *", s->table->name);
 		var_name(E, s->var);
-		fprintf(f, " = upsert_%s(&st->%s, ", s->table->name, s->table->name);
+		fprintf(f, " = upsert_%s(&st->%s, t->arena, ", s->table->name, s->table->name);
 		expr(E, s->e);
 		fputs(", &", f);
 		var_name(E, s->fresh);

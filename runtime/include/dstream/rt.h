@@ -179,23 +179,50 @@ static inline uint64_t ds_mix64(uint64_t x)
 	return x;
 }
 
+/* Folds the 128-bit product of a and b: one multiply that mixes every
+ * input bit into the result (wyhash's "mum"). */
+static inline uint64_t ds__mum(uint64_t a, uint64_t b)
+{
+	__uint128_t r = (__uint128_t)a * b;
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/* Short keys (words, ids) are the common case: up to 16 bytes take two
+ * overlapping loads and one multiply; longer keys one multiply per 16. */
 static inline uint64_t ds_hash_bytes(const void *data, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)data;
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ (n * 0xff51afd7ed558ccdULL);
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		h = (h ^ ds_mix64(w)) * 0x9e3779b97f4a7c15ULL;
-		p += 8;
-		n -= 8;
+	const uint64_t k0 = 0xa0761d6478bd642fULL, k1 = 0xe7037ed1a0b428dbULL;
+	uint64_t a, b, seed = k0 ^ (uint64_t)n;
+	if (n <= 16) {
+		if (n >= 8) {
+			memcpy(&a, p, 8);
+			memcpy(&b, p + n - 8, 8);
+		} else if (n >= 4) {
+			uint32_t x, y;
+			memcpy(&x, p, 4);
+			memcpy(&y, p + n - 4, 4);
+			a = x;
+			b = y;
+		} else if (n > 0) {
+			a = ((uint64_t)p[0] << 16) | ((uint64_t)p[n >> 1] << 8) | p[n - 1];
+			b = 0;
+		} else {
+			a = b = 0;
+		}
+	} else {
+		size_t i = n;
+		while (i > 16) {
+			memcpy(&a, p, 8);
+			memcpy(&b, p + 8, 8);
+			seed = ds__mum(a ^ k1, b ^ seed);
+			p += 16;
+			i -= 16;
+		}
+		memcpy(&a, p + i - 16, 8);
+		memcpy(&b, p + i - 8, 8);
 	}
-	if (n) {
-		uint64_t w = 0;
-		memcpy(&w, p, n);
-		h = (h ^ ds_mix64(w)) * 0x9e3779b97f4a7c15ULL;
-	}
-	return ds_mix64(h);
+	return ds__mum(k1 ^ (uint64_t)n, ds__mum(a ^ k1, b ^ seed));
 }
 
 /* Stored hashes are never 0 (0 marks an empty slot). */
