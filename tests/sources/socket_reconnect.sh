@@ -5,13 +5,15 @@
 # Server A (lineserv.c, one client) sends chunk A; once the program has
 # printed the batch holding it, A is killed, and 1.5 s later server B starts
 # on the same port and sends chunk B to the program once it is back.  Then
-# SIGTERM.  Checks: the program is alive throughout and exits 0 on SIGTERM;
-# stderr says, exactly and once each, that the server closed the connection,
-# that a retry was refused, and that it connected again (runtime/socket.c's
-# messages); the word totals over all batches are exactly chunk A + chunk B
-# (no line lost, none counted twice; chunk A's last line has no newline: it
-# is counted when server A goes away); stdout is complete print blocks with
-# consecutive times that are multiples of 1000.
+# server B goes away too, and 1 s later (the program retrying) SIGTERM.
+# Checks: the program is alive throughout and stops within 3 s of SIGTERM
+# with status 0; stderr says, exactly and once per change (runtime/socket.c's
+# messages), that the server closed the connection, that a retry was
+# refused, that it connected again, then closed and refused again; the word
+# totals over all batches are exactly chunk A + chunk B (no line lost, none
+# counted twice; chunk A's last line has no newline: it is counted when
+# server A goes away); stdout is complete print blocks with consecutive
+# times that are multiples of 1000.
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.bash" "$@"
 
 cd "$WORK" || exit 2
@@ -80,10 +82,20 @@ sentB=$(sent_time lsB.out 1)
 wait_for 10 printed_after $(((sentB / 1000 + 1) * 1000)) || fatal "no batch printed after chunk B; stderr: $(cat err.txt)"
 alive || fatal "the program died after reconnecting; stderr: $(cat err.txt)"
 
+# Server B goes away too; SIGTERM while the receiver is retrying.
+kill -TERM "$LS_PID"
+wait "$LS_PID" 2>/dev/null
+bg_forget "$LS_PID"
+sleep 1
+alive || fatal "the program died when server B went away; stderr: $(cat err.txt)"
+
 kill -TERM "$PROG"
-rc=0
-deadline=$(($(now_ms) + 10000))
+signalled=$(now_ms)
+deadline=$((signalled + 10000))
 while alive && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.05; done
+stopped=$(now_ms)
+[ $((stopped - signalled)) -le 3000 ] ||
+	fail "the program took $((stopped - signalled)) ms to stop after SIGTERM while retrying (expected < 3 s: a batch or so)"
 if alive; then
 	fail "the program did not exit within 10 s of SIGTERM"
 	kill -KILL "$PROG" 2>/dev/null
@@ -97,6 +109,8 @@ cat >expected_err.txt <<EOF
 prog: socketTextStream 127.0.0.1:$PORT: connection closed by server; reconnecting
 prog: socketTextStream 127.0.0.1:$PORT: connection refused; retrying in 0.1s
 prog: socketTextStream 127.0.0.1:$PORT: connected
+prog: socketTextStream 127.0.0.1:$PORT: connection closed by server; reconnecting
+prog: socketTextStream 127.0.0.1:$PORT: connection refused; retrying in 0.1s
 EOF
 expect_same "stderr" expected_err.txt err.txt
 
