@@ -79,6 +79,12 @@ static _Noreturn void usage_error(const char *fmt, const char *arg)
 static SourceFile *read_source(const char *path)
 {
 	FILE *f = fopen(path, "rb");
+	struct stat st;
+	if (f && fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		f = NULL;
+		errno = EISDIR;
+	}
 	if (!f) {
 		fprintf(stderr, "dstreamc: cannot open '%s': %s\n", path, strerror(errno));
 		return NULL;
@@ -235,6 +241,20 @@ static int cmd_build(const Options *o, IrProgram *ir)
 {
 	if (!o->output)
 		usage_error("build needs -o BIN%s", "");
+	/* A bad -o is the user's mistake: say so before cc would fail on it. */
+	struct stat ost;
+	char *dir = arena_strdup(o->output);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = 0;
+	if (stat(o->output, &ost) == 0 && S_ISDIR(ost.st_mode)) {
+		fprintf(stderr, "dstreamc: cannot write '%s': %s\n", o->output, strerror(EISDIR));
+		return 1;
+	}
+	if (access(slash ? dir : ".", W_OK) != 0) {
+		fprintf(stderr, "dstreamc: cannot write '%s': %s\n", o->output, strerror(errno));
+		return 1;
+	}
 	const char *inc, *lib;
 	if (!find_runtime(&inc, &lib))
 		return 1;
