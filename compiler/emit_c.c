@@ -128,23 +128,27 @@ static void args(Emit *E, IrExpr *x, int from)
 	}
 }
 
-static const char *c_binop(int op)
+/* pre e post */
+static void wrap(Emit *E, const char *pre, IrExpr *e, const char *post)
 {
-	switch (op) {
-	case OP_EQ: return "==";
-	case OP_NE: return "!=";
-	case OP_LE: return "<=";
-	case OP_GE: return ">=";
-	case OP_AND: return "&&";
-	case OP_OR: return "||";
-	case '+': return "+";
-	case '-': return "-";
-	case '*': return "*";
-	case '/': return "/";
-	case '<': return "<";
-	case '>': return ">";
-	default: die("no C operator for %d", op);
-	}
+	fputs(pre, E->f);
+	expr(E, e);
+	fputs(post, E->f);
+}
+
+/* fn(a0, a1, ...) */
+static void call(Emit *E, const char *fn, IrExpr *x)
+{
+	fprintf(E->f, "%s(", fn);
+	args(E, x, 0);
+	fputc(')', E->f);
+}
+
+/* e, parenthesised unless it is a name or a call */
+static void operand(Emit *E, IrExpr *e)
+{
+	bool bare = e->kind == IE_VAR || e->kind == IE_CALL || e->kind == IE_INT;
+	wrap(E, bare ? "" : "(", e, bare ? "" : ")");
 }
 
 static void expr(Emit *E, IrExpr *x)
@@ -194,11 +198,8 @@ static void expr(Emit *E, IrExpr *x)
 		if (x->a[0]->kind == IE_VAR || x->a[0]->kind == IE_FIELD || x->a[0]->kind == IE_SCALAR ||
 		    x->a[0]->kind == IE_ENTRY_KEY || x->a[0]->kind == IE_ENTRY_VAL)
 			expr(E, x->a[0]);
-		else {
-			fputc('(', f);
-			expr(E, x->a[0]);
-			fputc(')', f);
-		}
+		else
+			wrap(E, "(", x->a[0], ")");
 		fprintf(f, "._%lld", (long long)x->ival + 1);
 		return;
 	case IE_TUPLE:
@@ -208,130 +209,81 @@ static void expr(Emit *E, IrExpr *x)
 		return;
 	case IE_SOME:
 		fprintf(f, "(%s){true, ", c_type(x->type));
-		expr(E, x->a[0]);
-		fputs("}", f);
+		wrap(E, "", x->a[0], "}");
 		return;
 	case IE_NONE:
 		fprintf(f, "(%s){0}", c_type(x->type));
 		return;
 	case IE_IS_SOME:
-		fputs("(", f);
-		expr(E, x->a[0]);
-		fputs(").some", f);
+		wrap(E, "(", x->a[0], ").some");
 		return;
 	case IE_OPT_VAL:
-		fputs("(", f);
-		expr(E, x->a[0]);
-		fputs(").v", f);
+		wrap(E, "(", x->a[0], ").v");
 		return;
 	case IE_LIST_LEN:
-		fputs("(", f);
-		expr(E, x->a[0]);
-		fputs(").len", f);
+		wrap(E, "(", x->a[0], ").len");
 		return;
 	case IE_STR_LEN:
-		fputs("(", f);
-		expr(E, x->a[0]);
-		fputs(").n", f);
+		wrap(E, "(", x->a[0], ").n");
 		return;
 	case IE_LIST_AT:
 		fprintf(f, "((%s *)(", c_type(x->type));
-		expr(E, x->a[0]);
-		fputs(").data)[", f);
-		expr(E, x->a[1]);
-		fputs("]", f);
+		wrap(E, "", x->a[0], ").data)[");
+		wrap(E, "", x->a[1], "]");
 		return;
 	case IE_NEG:
-		if (ty_resolve(x->type)->kind == TY_INT) {
-			fputs("ds_neg(", f);
-			expr(E, x->a[0]);
-			fputs(")", f);
-		} else {
-			fputs("(-", f);
-			expr(E, x->a[0]);
-			fputs(")", f);
-		}
+		if (ty_resolve(x->type)->kind == TY_INT)
+			call(E, "ds_neg", x);
+		else
+			wrap(E, "(-", x->a[0], ")");
 		return;
 	case IE_NOT:
 		fputs("!", f);
-		if (x->a[0]->kind == IE_VAR || x->a[0]->kind == IE_CALL)
-			expr(E, x->a[0]);
-		else {
-			fputs("(", f);
-			expr(E, x->a[0]);
-			fputs(")", f);
-		}
+		operand(E, x->a[0]);
 		return;
 	case IE_BIN: {
 		TypeKind ok = ty_resolve(x->optype)->kind;
 		if (ok == TY_INT && (x->op == '+' || x->op == '-' || x->op == '*')) {
-			fprintf(f, "%s(", x->op == '+' ? "ds_add" : x->op == '-' ? "ds_sub" : "ds_mul");
-			args(E, x, 0);
-			fputs(")", f);
+			call(E, x->op == '+' ? "ds_add" : x->op == '-' ? "ds_sub" : "ds_mul", x);
 		} else if (ok == TY_DOUBLE && x->op == '%') {
-			fputs("fmod(", f);
-			args(E, x, 0);
-			fputs(")", f);
+			call(E, "fmod", x);
 		} else if (ok == TY_STRING) {
-			fputs("(ds_str_cmp(", f);
-			args(E, x, 0);
-			fprintf(f, ") %s 0)", c_binop(x->op));
-		} else {
 			fputs("(", f);
-			expr(E, x->a[0]);
-			fprintf(f, " %s ", c_binop(x->op));
-			expr(E, x->a[1]);
-			fputs(")", f);
+			call(E, "ds_str_cmp", x);
+			fprintf(f, " %s 0)", op_name(x->op));
+		} else {
+			wrap(E, "(", x->a[0], "");
+			fprintf(f, " %s ", op_name(x->op));
+			wrap(E, "", x->a[1], ")");
 		}
 		return;
 	}
 	case IE_EQ: {
 		Type *t = ty_resolve(x->optype);
 		if (t->kind == TY_STRING) {
-			fputs("ds_str_eq(", f);
-			args(E, x, 0);
-			fputs(")", f);
+			call(E, "ds_str_eq", x);
 		} else if (is_composite(t)) {
-			fprintf(f, "eq_%s(", ty_mangle(t));
-			args(E, x, 0);
-			fputs(")", f);
+			call(E, arena_printf("eq_%s", ty_mangle(t)), x);
 		} else {
-			fputs("(", f);
-			expr(E, x->a[0]);
-			fputs(" == ", f);
-			expr(E, x->a[1]);
-			fputs(")", f);
+			wrap(E, "(", x->a[0], " == ");
+			wrap(E, "", x->a[1], ")");
 		}
 		return;
 	}
 	case IE_COND:
-		fputs("(", f);
-		expr(E, x->a[0]);
-		fputs(" ? ", f);
-		expr(E, x->a[1]);
-		fputs(" : ", f);
-		expr(E, x->a[2]);
-		fputs(")", f);
+		wrap(E, "(", x->a[0], " ? ");
+		wrap(E, "", x->a[1], " : ");
+		wrap(E, "", x->a[2], ")");
 		return;
 	case IE_I2D:
 		fputs("(double)", f);
-		if (x->a[0]->kind == IE_VAR || x->a[0]->kind == IE_INT)
-			expr(E, x->a[0]);
-		else {
-			fputs("(", f);
-			expr(E, x->a[0]);
-			fputs(")", f);
-		}
+		operand(E, x->a[0]);
 		return;
 	case IE_D2I:
-		fputs("ds_double_to_int(", f);
-		expr(E, x->a[0]);
-		fputs(")", f);
+		call(E, "ds_double_to_int", x);
 		return;
 	case IE_CALL:
-		fprintf(f, "%s(", x->fn);
-		args(E, x, 0);
-		fputs(")", f);
+		call(E, x->fn, x);
 		return;
 	case IE_ADDR:
 		fprintf(f, "&%s_%d", x->var->name, x->var->id);
