@@ -22,7 +22,10 @@ typedef struct Emit {
 	const IrProgram *ir;
 	Vec types; /* Type*, components before composites, deduplicated */
 	Vec type_keys;
+	Vec type_needs; /* per type: NEED_* bits, as (intptr_t) */
 	int indent;
+	bool uses_d2i;  /* a Double.toInt was lowered: emit its helper */
+	bool bare;      /* the next comparison is a whole condition: no outer ( ) */
 } Emit;
 
 /* ---- types ---------------------------------------------------------------------- */
@@ -47,6 +50,45 @@ static bool is_composite(Type *t)
 	return k == TY_TUPLE || k == TY_OPTION || k == TY_LIST;
 }
 
+/* Which helpers a composite type needs: only those are emitted (an unused
+ * static function is a warning under clang). */
+enum { NEED_EQ = 1, NEED_HASH = 2, NEED_FMT = 4, NEED_TOSTR = 8, NEED_COPY = 16 };
+
+static int type_index(Emit *E, Type *t)
+{
+	const char *key = ty_mangle(t);
+	for (int i = 0; i < E->type_keys.n; i++)
+		if (!strcmp(E->type_keys.v[i], key))
+			return i;
+	return -1;
+}
+
+static void add_type(Emit *E, Type *t);
+
+/* Marks helper(s) of t and, through them, of its components. */
+static void need(Emit *E, int what, Type *t)
+{
+	if (!t)
+		return;
+	t = ty_resolve(t);
+	if (!is_composite(t))
+		return;
+	add_type(E, t);
+	int i = type_index(E, t);
+	intptr_t have = (intptr_t)E->type_needs.v[i];
+	if (what & NEED_TOSTR)
+		what |= NEED_FMT;
+	if ((have & what) == what)
+		return;
+	E->type_needs.v[i] = (void *)(have | what);
+	int inner = what & ~NEED_TOSTR;
+	if (t->kind == TY_TUPLE)
+		for (int j = 0; j < t->n; j++)
+			need(E, inner, t->elems[j]);
+	else
+		need(E, inner, t->elem);
+}
+
 static void add_type(Emit *E, Type *t)
 {
 	if (!t)
@@ -65,12 +107,18 @@ static void add_type(Emit *E, Type *t)
 		add_type(E, t->elem);
 	vec_push(&E->type_keys, (void *)key);
 	vec_push(&E->types, t);
+	vec_push(&E->type_needs, (void *)(intptr_t)0);
 }
 
 static void collect_expr(Emit *E, IrExpr *x)
 {
 	if (!x)
 		return;
+	E->uses_d2i |= x->kind == IE_D2I;
+	if (x->kind == IE_EQ)
+		need(E, NEED_EQ, x->optype);
+	if (x->kind == IE_TO_STR)
+		need(E, NEED_TOSTR, x->optype);
 	add_type(E, x->type);
 	add_type(E, x->optype);
 	if (x->var)
@@ -88,6 +136,8 @@ static void collect_stmts(Emit *E, const Vec *v)
 		collect_expr(E, s->lhs);
 		collect_expr(E, s->e);
 		collect_expr(E, s->sample);
+		if (s->kind == IS_OUTPUT)
+			need(E, NEED_FMT, s->e->type);
 		collect_stmts(E, &s->body);
 		collect_stmts(E, &s->els);
 	}
@@ -151,9 +201,19 @@ static void operand(Emit *E, IrExpr *e)
 	wrap(E, bare ? "" : "(", e, bare ? "" : ")");
 }
 
+/* A condition: `if (a == b)`, not `if ((a == b))`. */
+static void cond(Emit *E, IrExpr *x)
+{
+	E->bare = x->kind == IE_BIN || x->kind == IE_EQ;
+	expr(E, x);
+	E->bare = false;
+}
+
 static void expr(Emit *E, IrExpr *x)
 {
 	FILE *f = E->f;
+	if (x->kind != IE_BIN && x->kind != IE_EQ)
+		E->bare = false;
 	switch (x->kind) {
 	case IE_INT:
 		if (x->ival == INT64_MIN)
@@ -252,9 +312,11 @@ static void expr(Emit *E, IrExpr *x)
 			call(E, "ds_str_cmp", x);
 			fprintf(f, " %s 0)", op_name(x->op));
 		} else {
-			wrap(E, "(", x->a[0], "");
+			bool bare = E->bare;
+			E->bare = false;
+			wrap(E, bare ? "" : "(", x->a[0], "");
 			fprintf(f, " %s ", op_name(x->op));
-			wrap(E, "", x->a[1], ")");
+			wrap(E, "", x->a[1], bare ? "" : ")");
 		}
 		return;
 	}
@@ -265,8 +327,10 @@ static void expr(Emit *E, IrExpr *x)
 		} else if (is_composite(t)) {
 			call(E, arena_printf("eq_%s", ty_mangle(t)), x);
 		} else {
-			wrap(E, "(", x->a[0], " == ");
-			wrap(E, "", x->a[1], ")");
+			bool bare = E->bare;
+			E->bare = false;
+			wrap(E, bare ? "" : "(", x->a[0], " == ");
+			wrap(E, "", x->a[1], bare ? "" : ")");
 		}
 		return;
 	}
@@ -384,84 +448,118 @@ static void copy_of(FILE *f, Type *t, const char *v)
 		fprintf(f, "copy_%s(a, %s)", ty_mangle(t), v);
 }
 
-static void emit_type_helpers(Emit *E, Type *t)
+/* The C type of a composite, then the helpers it needs: eq_, hash_,
+ * fmt_ (as print shows it), tostr_ and copy_ (deep, into an arena). */
+static void emit_type_helpers(Emit *E, Type *t, int needs)
 {
 	FILE *f = E->f;
 	const char *m = ty_mangle(t);
 	const char *ct = c_type(t);
 	char a[64], b[64];
+	const char *et = t->kind == TY_TUPLE ? NULL : c_type(t->elem);
+
+	fprintf(f, "/* %s */\n", ty_str(t));
 	if (t->kind == TY_TUPLE) {
-		fprintf(f, "/* %s */\ntypedef struct %s {\n", ty_str(t), ct);
+		fprintf(f, "typedef struct %s {\n", ct);
 		for (int i = 0; i < t->n; i++)
 			fprintf(f, "\t%s _%d;\n", c_type(t->elems[i]), i + 1);
 		fprintf(f, "} %s;\n", ct);
-		fprintf(f, "static inline bool eq_%s(%s a, %s b)\n{\n\treturn ", m, ct, ct);
-		for (int i = 0; i < t->n; i++) {
-			snprintf(a, sizeof a, "a._%d", i + 1);
-			snprintf(b, sizeof b, "b._%d", i + 1);
-			fputs(i ? " && " : "", f);
-			fputs("(", f);
-			eq_of(f, t->elems[i], a, b);
-			fputs(")", f);
-		}
-		fprintf(f, ";\n}\n");
-		fprintf(f, "static inline uint64_t hash_%s(%s v)\n{\n\tuint64_t h = 0;\n", m, ct);
-		for (int i = 0; i < t->n; i++) {
-			snprintf(a, sizeof a, "v._%d", i + 1);
-			fputs("\th = ds_hash_combine(h, ", f);
-			hash_of(f, t->elems[i], a);
-			fputs(");\n", f);
-		}
-		fprintf(f, "\treturn h;\n}\n");
-		fprintf(f, "static inline void fmt_%s(ds_buf *b, %s v)\n{\n\tds_buf_putc(b, '(');\n", m, ct);
-		for (int i = 0; i < t->n; i++) {
-			if (i)
-				fputs("\tds_buf_putc(b, ',');\n", f);
-			snprintf(a, sizeof a, "v._%d", i + 1);
-			fputs("\t", f);
-			fmt_of(f, t->elems[i], "b", a);
-			fputs("\n", f);
-		}
-		fprintf(f, "\tds_buf_putc(b, ')');\n}\n");
 	} else if (t->kind == TY_OPTION) {
-		fprintf(f, "/* %s */\ntypedef struct %s {\n\tbool some;\n\t%s v;\n} %s;\n", ty_str(t), ct,
-			c_type(t->elem), ct);
-		fprintf(f, "static inline bool eq_%s(%s a, %s b)\n{\n\treturn a.some == b.some && (!a.some || (", m,
-			ct, ct);
-		eq_of(f, t->elem, "a.v", "b.v");
-		fprintf(f, "));\n}\n");
-		fprintf(f, "static inline uint64_t hash_%s(%s v)\n{\n\treturn v.some ? ds_hash_combine(1, ", m, ct);
-		hash_of(f, t->elem, "v.v");
-		fprintf(f, ") : ds_hash_i64(0);\n}\n");
-		fprintf(f, "static inline void fmt_%s(ds_buf *b, %s v)\n{\n", m, ct);
-		fprintf(f, "\tif (!v.some) {\n\t\tds_buf_put(b, \"None\", 4);\n\t\treturn;\n\t}\n");
-		fprintf(f, "\tds_buf_put(b, \"Some(\", 5);\n\t");
-		fmt_of(f, t->elem, "b", "v.v");
-		fprintf(f, "\n\tds_buf_putc(b, ')');\n}\n");
-	} else {
-		const char *et = c_type(t->elem);
-		fprintf(f, "/* %s */\n", ty_str(t));
-		fprintf(f, "static inline bool eq_%s(ds_list a, ds_list b)\n{\n", m);
-		fprintf(f, "\tif (a.len != b.len)\n\t\treturn false;\n");
-		fprintf(f, "\tfor (int64_t i = 0; i < a.len; i++)\n\t\tif (!(");
-		snprintf(a, sizeof a, "((%s *)a.data)[i]", et);
-		snprintf(b, sizeof b, "((%s *)b.data)[i]", et);
-		eq_of(f, t->elem, a, b);
-		fprintf(f, "))\n\t\t\treturn false;\n\treturn true;\n}\n");
-		fprintf(f, "static inline uint64_t hash_%s(ds_list v)\n{\n\tuint64_t h = ds_hash_i64(v.len);\n", m);
-		snprintf(a, sizeof a, "((%s *)v.data)[i]", et);
-		fprintf(f, "\tfor (int64_t i = 0; i < v.len; i++)\n\t\th = ds_hash_combine(h, ");
-		hash_of(f, t->elem, a);
-		fprintf(f, ");\n\treturn h;\n}\n");
-		fprintf(f, "static inline void fmt_%s(ds_buf *b, ds_list v)\n{\n\tds_buf_putc(b, '[');\n", m);
-		fprintf(f, "\tfor (int64_t i = 0; i < v.len; i++) {\n\t\tif (i)\n\t\t\tds_buf_putc(b, ',');\n\t\t");
-		fmt_of(f, t->elem, "b", a);
-		fprintf(f, "\n\t}\n\tds_buf_putc(b, ']');\n}\n");
+		fprintf(f, "typedef struct %s {\n\tbool some;\n\t%s v;\n} %s;\n", ct, et, ct);
 	}
-	if (has_refs(t)) {
+
+	if (needs & NEED_EQ) {
+		fprintf(f, "static inline bool eq_%s(%s a, %s b)\n{\n", m, ct, ct);
+		if (t->kind == TY_TUPLE) {
+			fputs("\treturn ", f);
+			for (int i = 0; i < t->n; i++) {
+				snprintf(a, sizeof a, "a._%d", i + 1);
+				snprintf(b, sizeof b, "b._%d", i + 1);
+				fputs(i ? " && (" : "(", f);
+				eq_of(f, t->elems[i], a, b);
+				fputs(")", f);
+			}
+			fputs(";\n", f);
+		} else if (t->kind == TY_OPTION) {
+			fputs("\treturn a.some == b.some && (!a.some || (", f);
+			eq_of(f, t->elem, "a.v", "b.v");
+			fputs("));\n", f);
+		} else {
+			fputs("\tif (a.len != b.len)\n\t\treturn false;\n", f);
+			fputs("\tfor (int64_t i = 0; i < a.len; i++)\n\t\tif (!(", f);
+			snprintf(a, sizeof a, "((%s *)a.data)[i]", et);
+			snprintf(b, sizeof b, "((%s *)b.data)[i]", et);
+			eq_of(f, t->elem, a, b);
+			fputs("))\n\t\t\treturn false;\n\treturn true;\n", f);
+		}
+		fputs("}\n", f);
+	}
+
+	if (needs & NEED_HASH) {
+		fprintf(f, "static inline uint64_t hash_%s(%s v)\n{\n", m, ct);
+		if (t->kind == TY_TUPLE) {
+			fputs("\tuint64_t h = 0;\n", f);
+			for (int i = 0; i < t->n; i++) {
+				snprintf(a, sizeof a, "v._%d", i + 1);
+				fputs("\th = ds_hash_combine(h, ", f);
+				hash_of(f, t->elems[i], a);
+				fputs(");\n", f);
+			}
+			fputs("\treturn h;\n", f);
+		} else if (t->kind == TY_OPTION) {
+			fputs("\treturn v.some ? ds_hash_combine(1, ", f);
+			hash_of(f, t->elem, "v.v");
+			fputs(") : ds_hash_i64(0);\n", f);
+		} else {
+			fputs("\tuint64_t h = ds_hash_i64(v.len);\n", f);
+			snprintf(a, sizeof a, "((%s *)v.data)[i]", et);
+			fputs("\tfor (int64_t i = 0; i < v.len; i++)\n\t\th = ds_hash_combine(h, ", f);
+			hash_of(f, t->elem, a);
+			fputs(");\n\treturn h;\n", f);
+		}
+		fputs("}\n", f);
+	}
+
+	if (needs & NEED_FMT) {
+		fprintf(f, "static inline void fmt_%s(ds_buf *b, %s v)\n{\n", m, ct);
+		if (t->kind == TY_TUPLE) {
+			fputs("\tds_buf_putc(b, '(');\n", f);
+			for (int i = 0; i < t->n; i++) {
+				if (i)
+					fputs("\tds_buf_putc(b, ',');\n", f);
+				snprintf(a, sizeof a, "v._%d", i + 1);
+				fputs("\t", f);
+				fmt_of(f, t->elems[i], "b", a);
+				fputs("\n", f);
+			}
+			fputs("\tds_buf_putc(b, ')');\n", f);
+		} else if (t->kind == TY_OPTION) {
+			fputs("\tif (!v.some) {\n\t\tds_buf_put(b, \"None\", 4);\n\t\treturn;\n\t}\n", f);
+			fputs("\tds_buf_put(b, \"Some(\", 5);\n\t", f);
+			fmt_of(f, t->elem, "b", "v.v");
+			fputs("\n\tds_buf_putc(b, ')');\n", f);
+		} else {
+			fputs("\tds_buf_putc(b, '[');\n", f);
+			fputs("\tfor (int64_t i = 0; i < v.len; i++) {\n\t\tif (i)\n\t\t\tds_buf_putc(b, ',');\n\t\t", f);
+			snprintf(a, sizeof a, "((%s *)v.data)[i]", et);
+			fmt_of(f, t->elem, "b", a);
+			fputs("\n\t}\n\tds_buf_putc(b, ']');\n", f);
+		}
+		fputs("}\n", f);
+	}
+
+	if (needs & NEED_TOSTR) {
+		fprintf(f, "static inline ds_str tostr_%s(ds_arena *a, %s v)\n{\n", m, ct);
+		fprintf(f, "\tds_buf b = {0};\n\tfmt_%s(&b, v);\n\tds_str s = ds_buf_to_str(a, &b);\n", m);
+		fputs("\tfree(b.p);\n\treturn s;\n}\n", f);
+	}
+
+	if ((needs & NEED_COPY) && has_refs(t)) {
 		fprintf(f, "static inline %s copy_%s(ds_arena *a, %s v)\n{\n", ct, m, ct);
 		if (t->kind == TY_TUPLE) {
 			for (int i = 0; i < t->n; i++) {
+				if (!has_refs(t->elems[i]))
+					continue;
 				snprintf(a, sizeof a, "v._%d", i + 1);
 				fprintf(f, "\tv._%d = ", i + 1);
 				copy_of(f, t->elems[i], a);
@@ -472,21 +570,17 @@ static void emit_type_helpers(Emit *E, Type *t)
 			copy_of(f, t->elem, "v.v");
 			fputs(";\n", f);
 		} else {
-			const char *et = c_type(t->elem);
-			fprintf(f, "\t%s *src = v.data;\n", et);
 			/* room for the next power of two, as ds_list_push expects */
-			fprintf(f, "\tsize_t cap = 1;\n\twhile (cap < (size_t)v.len)\n\t\tcap <<= 1;\n");
+			fprintf(f, "\t%s *src = v.data;\n", et);
+			fputs("\tsize_t cap = 1;\n\twhile (cap < (size_t)v.len)\n\t\tcap <<= 1;\n", f);
 			fprintf(f, "\tv.data = ds_arena_alloc(a, sizeof(%s) * cap);\n", et);
-			snprintf(a, sizeof a, "src[i]");
 			fprintf(f, "\tfor (int64_t i = 0; i < v.len; i++)\n\t\t((%s *)v.data)[i] = ", et);
-			copy_of(f, t->elem, a);
+			copy_of(f, t->elem, "src[i]");
 			fputs(";\n", f);
 		}
 		fputs("\treturn v;\n}\n", f);
 	}
-	fprintf(f, "static inline ds_str tostr_%s(ds_arena *a, %s v)\n{\n", m, ct);
-	fprintf(f, "\tds_buf b = {0};\n\tfmt_%s(&b, v);\n\tds_str s = ds_buf_to_str(a, &b);\n", m);
-	fprintf(f, "\tfree(b.p);\n\treturn s;\n}\n\n");
+	fputs("\n", f);
 }
 
 static void emit_table(Emit *E, IrTable *t)
@@ -562,7 +656,7 @@ static void stmt(Emit *E, IrStmt *s)
 	case IS_IF:
 		ind(E);
 		fputs("if (", f);
-		expr(E, s->e);
+		cond(E, s->e);
 		fputs(") {\n", f);
 		E->indent++;
 		stmts(E, &s->body);
@@ -906,7 +1000,7 @@ static int emit_c_program(const IrProgram *ir, const char *out_path)
 	Emit E = {.f = f, .ir = ir};
 	for (int i = 0; i < ir->tables.n; i++) {
 		IrTable *t = ir->tables.v[i];
-		add_type(&E, t->key);
+		need(&E, NEED_EQ | NEED_HASH | NEED_COPY, t->key);
 		add_type(&E, t->val);
 	}
 	for (int i = 0; i < ir->scalars.n; i++)
@@ -922,15 +1016,17 @@ static int emit_c_program(const IrProgram *ir, const char *out_path)
 	fprintf(f, " * Build: cc -std=c11 -O2 -I<runtime include> this.c <libdstream_rt.a> -lpthread -lm\n */\n");
 	fprintf(f, "#include <math.h>\n#include <stdbool.h>\n#include <stdint.h>\n#include <stdlib.h>\n"
 		   "#include <string.h>\n\n#include <dstream/rt.h>\n\n");
-	fprintf(f, "/* Scala's Double.toInt: truncates, saturates, NaN is 0. */\n");
-	fprintf(f, "static inline int64_t ds_double_to_int(double d)\n{\n\tif (d != d)\n\t\treturn 0;\n"
-		   "\tif (d >= 9223372036854775807.0)\n\t\treturn INT64_MAX;\n\tif (d <= -9223372036854775808.0)\n"
-		   "\t\treturn INT64_MIN;\n\treturn (int64_t)d;\n}\n\n");
+	if (E.uses_d2i) {
+		fprintf(f, "/* Scala's Double.toInt: truncates, saturates, NaN is 0. */\n");
+		fprintf(f, "static inline int64_t ds_double_to_int(double d)\n{\n\tif (d != d)\n\t\treturn 0;\n"
+			   "\tif (d >= 9223372036854775807.0)\n\t\treturn INT64_MAX;\n"
+			   "\tif (d <= -9223372036854775808.0)\n\t\treturn INT64_MIN;\n\treturn (int64_t)d;\n}\n\n");
+	}
 
 	if (E.types.n)
 		fprintf(f, "/* ---- record types ---- */\n\n");
 	for (int i = 0; i < E.types.n; i++)
-		emit_type_helpers(&E, E.types.v[i]);
+		emit_type_helpers(&E, E.types.v[i], (int)(intptr_t)E.type_needs.v[i]);
 	if (ir->tables.n)
 		fprintf(f, "/* ---- hash tables ---- */\n\n");
 	for (int i = 0; i < ir->tables.n; i++)
