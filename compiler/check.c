@@ -1127,6 +1127,9 @@ CheckedProgram *check_program(Program *p)
 			out->checkpoint_ms = s->dur_ms;
 			if (!s->str || !*s->str)
 				error_at(s->arg_loc, "the checkpoint directory must not be empty");
+			else
+				warning_at(s->loc, "checkpoints and recovery are not implemented yet by this version "
+						   "of dstreamc: the program runs without them");
 			if (s->dur_ms && ck.have_batch && out->batch_ms > 0 && s->dur_ms % out->batch_ms)
 				error_at(s->arg_loc, "checkpoint interval %s is not a multiple of the batch interval %s",
 					 fmt_duration(s->dur_ms), fmt_duration(out->batch_ms));
