@@ -1170,6 +1170,9 @@ CheckedProgram *check_program(Program *p)
 	if (have_block && ck.have_batch && out->block_ms > out->batch_ms && out->batch_ms > 0)
 		error_at(block_loc, "the block interval %s is longer than the batch interval %s",
 			 fmt_duration(out->block_ms), fmt_duration(out->batch_ms));
+	if (!out->outputs.n && !diag_error_count())
+		error_at((Loc){1, 1, 0}, "the program has no output operation (print, saveAsTextFiles, ...), "
+					 "so nothing would run");
 	if (out->checkpoint_dir && !out->checkpoint_ms)
 		out->checkpoint_ms = out->batch_ms * 10;
 	for (int i = 0; i < p->stmts.n; i++) {
