@@ -131,6 +131,28 @@ static void reject_unsupported(const Plan *p)
 	}
 }
 
+/* Where a text result goes: -o FILE, or stdout.  NULL after a message. */
+static FILE *text_out(const Options *o)
+{
+	if (!o->output || !strcmp(o->output, "-") || !strcmp(o->cmd, "build"))
+		return stdout;
+	FILE *f = fopen(o->output, "w");
+	if (!f)
+		fprintf(stderr, "dstreamc: cannot write '%s': %s\n", o->output, strerror(errno));
+	return f;
+}
+
+static int close_text_out(FILE *f, const Options *o)
+{
+	if (f == stdout)
+		return fflush(f) ? 1 : 0;
+	if (ferror(f) | fclose(f)) {
+		fprintf(stderr, "dstreamc: error writing '%s'\n", o->output);
+		return 1;
+	}
+	return 0;
+}
+
 /* parse, check, plan, lower; NULL after diagnostics (or a --stop-after dump). */
 static IrProgram *front_to_ir(const Options *o, int *status)
 {
@@ -143,8 +165,11 @@ static IrProgram *front_to_ir(const Options *o, int *status)
 	if (!ast)
 		return NULL;
 	if (o->stop == STOP_PARSE) {
-		ast_dump(ast, stdout);
-		*status = 0;
+		FILE *f = text_out(o);
+		if (!f)
+			return NULL;
+		ast_dump(ast, f);
+		*status = close_text_out(f, o);
 		return NULL;
 	}
 	CheckedProgram *cp = check_program(ast);
@@ -165,14 +190,20 @@ static IrProgram *front_to_ir(const Options *o, int *status)
 		return NULL;
 	}
 	if (o->stop == STOP_PLAN || !strcmp(o->cmd, "explain")) {
-		plan_explain(plan, stdout);
-		*status = 0;
+		FILE *f = text_out(o);
+		if (!f)
+			return NULL;
+		plan_explain(plan, f);
+		*status = close_text_out(f, o);
 		return NULL;
 	}
 	IrProgram *ir = lower_program(plan);
 	if (o->stop == STOP_LOWER) {
-		ir_dump(ir, stdout);
-		*status = 0;
+		FILE *f = text_out(o);
+		if (!f)
+			return NULL;
+		ir_dump(ir, f);
+		*status = close_text_out(f, o);
 		return NULL;
 	}
 	*status = 0;

@@ -153,6 +153,22 @@ expect_empty "dstreamc build good.dstream -o prog, stdout" "$OUT"
 expect_empty "dstreamc build good.dstream -o prog, stderr" "$ERR"
 [ -x "$WORK/build-ok/prog" ] || fail "dstreamc build good.dstream -o prog: no executable prog"
 
+# ---- text results honour -o as emit-c does ------------------------------------------------------
+run explain-stdout explain "$WORK/good.dstream"
+run explain-o explain "$WORK/good.dstream" -o ex.txt
+expect_rc "dstreamc explain good.dstream -o ex.txt" 0
+expect_empty "dstreamc explain -o ex.txt, stdout" "$OUT"
+cmp -s "$WORK/explain-stdout/out" "$WORK/explain-o/ex.txt" ||
+	fail "dstreamc explain -o ex.txt does not write what explain prints"
+run lower-o emit-c "$WORK/good.dstream" --stop-after=lower -o ir.txt
+expect_rc "dstreamc emit-c --stop-after=lower -o ir.txt" 0
+grep -q '^func program_run_batch' "$WORK/lower-o/ir.txt" ||
+	fail "--stop-after=lower -o ir.txt: no IR dump in ir.txt"
+run explain-bad-o explain "$WORK/good.dstream" -o nodir/ex.txt
+expect_rc "dstreamc explain -o nodir/ex.txt" 1
+expect_exact "dstreamc explain -o nodir/ex.txt, stderr" "$ERR" \
+	"dstreamc: cannot write 'nodir/ex.txt': No such file or directory"
+
 if [ "$FAILED" -ne 0 ]; then
 	echo "FAIL dstreamc_cli (work directory: $WORK)"
 	exit 1
