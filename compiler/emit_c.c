@@ -25,6 +25,7 @@ typedef struct Emit {
 	Vec type_needs; /* per type: NEED_* bits, as (intptr_t) */
 	int indent;
 	bool uses_d2i;  /* a Double.toInt was lowered: emit its helper */
+	bool *var_used; /* by IrVar id: read somewhere (else its declaration says (void)) */
 	bool bare;      /* the next comparison is a whole condition: no outer ( ) */
 } Emit;
 
@@ -115,6 +116,8 @@ static void collect_expr(Emit *E, IrExpr *x)
 	if (!x)
 		return;
 	E->uses_d2i |= x->kind == IE_D2I;
+	if (x->var)
+		E->var_used[x->var->id] = true;
 	if (x->kind == IE_EQ)
 		need(E, NEED_EQ, x->optype);
 	if (x->kind == IE_TO_STR)
@@ -621,6 +624,17 @@ static void var_name(Emit *E, IrVar *v) { fprintf(E->f, "%s_%d", v->name, v->id)
 
 static void stmts(Emit *E, const Vec *v);
 
+/* A record nobody downstream reads (count() ignores it): say so to cc. */
+static void mark_unused(Emit *E, IrVar *v)
+{
+	if (E->var_used[v->id])
+		return;
+	ind(E);
+	fputs("(void)", E->f);
+	var_name(E, v);
+	fputs(";\n", E->f);
+}
+
 static void comment(Emit *E, const char *c)
 {
 	if (c) {
@@ -645,6 +659,7 @@ static void stmt(Emit *E, IrStmt *s)
 			      f);
 		}
 		fputs(";\n", f);
+		mark_unused(E, s->var);
 		return;
 	case IS_SET:
 		ind(E);
@@ -691,6 +706,7 @@ static void stmt(Emit *E, IrStmt *s)
 		var_name(E, s->var);
 		fputs(")) {\n", f);
 		E->indent++;
+		mark_unused(E, s->var);
 		stmts(E, &s->body);
 		E->indent--;
 		ind(E);
@@ -736,6 +752,7 @@ static void stmt(Emit *E, IrStmt *s)
 		var_name(E, s->var);
 		fputs(")) {\n", f);
 		E->indent++;
+		mark_unused(E, s->var);
 		stmts(E, &s->body);
 		E->indent--;
 		ind(E);
@@ -754,6 +771,7 @@ static void stmt(Emit *E, IrStmt *s)
 		fprintf(f, "ent_%s *", s->table->name);
 		var_name(E, s->var);
 		fprintf(f, " = ds_table_entry(&st->%s, slot);\n", s->table->name);
+		mark_unused(E, s->var);
 		stmts(E, &s->body);
 		E->indent--;
 		ind(E);
@@ -846,6 +864,64 @@ static void stmt(Emit *E, IrStmt *s)
 		ind(E);
 		fprintf(f, "%s(t, st);\n", s->fn);
 		return;
+	case IS_WINDOW_INIT:
+		ind(E);
+		fprintf(f, "ds_window_init(&st->%s, %d);\n", s->window->name, s->window->npanes);
+		return;
+	case IS_WINDOW_BEGIN:
+		ind(E);
+		fprintf(f, "ds_window_begin_batch(&st->%s, t->batch_time);\n", s->window->name);
+		return;
+	case IS_WINDOW_CLOSE:
+		ind(E);
+		fprintf(f, "ds_window_close(&st->%s);\n", s->window->name);
+		return;
+	case IS_PANE_PUSH: {
+		const char *et = c_type(s->window->elem);
+		ind(E);
+		fprintf(f, "ds_pane *pane = &st->%s.panes[st->%s.cur];\n", s->window->name, s->window->name);
+		ind(E);
+		fprintf(f, "*(%s *)ds_list_push(&pane->arena, &pane->recs, sizeof(%s)) = ", et, et);
+		if (has_refs(s->window->elem)) {
+			/* the record outlives the batch: copy what it points to */
+			fputs(ty_resolve(s->window->elem)->kind == TY_STRING ? "ds_str_copy(&pane->arena, "
+									       : arena_printf("copy_%s(&pane->arena, ", ty_mangle(s->window->elem)), f);
+			wrap(E, "", s->e, ");\n");
+		} else {
+			wrap(E, "", s->e, ";\n");
+		}
+		return;
+	}
+	case IS_FOR_WINDOW: {
+		const char *wn = s->window->name;
+		comment(E, s->comment);
+		ind(E);
+		fprintf(f, "for (int pi = 0; pi < st->%s.n; pi++) {\n", wn);
+		E->indent++;
+		ind(E);
+		fprintf(f, "ds_pane *pane = ds_window_pane(&st->%s, pi);\n", wn);
+		ind(E);
+		fprintf(f, "if (pane->time <= t->batch_time - %lld || pane->time > t->batch_time)\n",
+			(long long)s->window->window_ms);
+		ind(E);
+		fputs("\tcontinue; /* not in (T - window, T] */\n", f);
+		ind(E);
+		fputs("for (int64_t ri = 0; ri < pane->recs.len; ri++) {\n", f);
+		E->indent++;
+		ind(E);
+		fprintf(f, "%s ", c_type(s->var->type));
+		var_name(E, s->var);
+		fprintf(f, " = ((%s *)pane->recs.data)[ri];\n", c_type(s->var->type));
+		mark_unused(E, s->var);
+		stmts(E, &s->body);
+		E->indent--;
+		ind(E);
+		fputs("}\n", f);
+		E->indent--;
+		ind(E);
+		fputs("}\n", f);
+		return;
+	}
 	case IS_TABLE_INIT:
 		ind(E);
 		fprintf(f, "ds_table_init(&st->%s, sizeof(ent_%s));\n", s->table->name, s->table->name);
@@ -947,7 +1023,7 @@ static void emit_descriptors(Emit *E)
 		const char *loc = node_loc(o);
 		fputs(", .loc = ", f);
 		c_string(f, loc, strlen(loc));
-		fprintf(f, ", .slide_ms = %lld},\n", (long long)cp->batch_ms);
+		fprintf(f, ", .slide_ms = %lld},\n", (long long)o->in[0]->slide_ms);
 	}
 	if (!p->outputs.n)
 		fputs("\t{0},\n", f);
@@ -998,6 +1074,7 @@ static int emit_c_program(const IrProgram *ir, const char *out_path)
 		return 1;
 	}
 	Emit E = {.f = f, .ir = ir};
+	E.var_used = arena_alloc(sizeof(bool) * (size_t)(ir->nvars + 1));
 	for (int i = 0; i < ir->tables.n; i++) {
 		IrTable *t = ir->tables.v[i];
 		need(&E, NEED_EQ | NEED_HASH | NEED_COPY, t->key);
@@ -1005,6 +1082,8 @@ static int emit_c_program(const IrProgram *ir, const char *out_path)
 	}
 	for (int i = 0; i < ir->scalars.n; i++)
 		add_type(&E, ((IrScalar *)ir->scalars.v[i])->type);
+	for (int i = 0; i < ir->windows.n; i++)
+		need(&E, NEED_COPY, ((IrWindow *)ir->windows.v[i])->elem);
 	for (int i = 0; i < ir->stages.n; i++)
 		collect_stmts(&E, &((IrFunc *)ir->stages.v[i])->body);
 	collect_stmts(&E, &ir->run_batch->body);
@@ -1041,6 +1120,10 @@ static int emit_c_program(const IrProgram *ir, const char *out_path)
 	for (int i = 0; i < ir->scalars.n; i++) {
 		IrScalar *s = ir->scalars.v[i];
 		fprintf(f, "\t%s %s; /* %s */\n", c_type(s->type), s->name, s->comment);
+	}
+	for (int i = 0; i < ir->windows.n; i++) {
+		IrWindow *w = ir->windows.v[i];
+		fprintf(f, "\tds_window %s; /* %s */\n", w->name, w->comment);
 	}
 	fprintf(f, "\tchar unused; /* keeps the struct non-empty */\n};\n\n");
 

@@ -181,6 +181,26 @@ static void dstmt(FILE *f, const IrStmt *s, int depth)
 	case IS_CALL_STAGE:
 		fprintf(f, "run %s\n", s->fn);
 		return;
+	case IS_WINDOW_INIT:
+		fprintf(f, "window-init %s :%s panes %d\n", s->window->name, ty_str(s->window->elem), s->window->npanes);
+		return;
+	case IS_WINDOW_BEGIN:
+		fprintf(f, "window-begin-batch %s\n", s->window->name);
+		return;
+	case IS_WINDOW_CLOSE:
+		fprintf(f, "window-close %s\n", s->window->name);
+		return;
+	case IS_PANE_PUSH:
+		fprintf(f, "pane-push %s <- ", s->window->name);
+		dexpr(f, s->e);
+		fputc('\n', f);
+		return;
+	case IS_FOR_WINDOW:
+		fputs("for-window ", f);
+		dvar(f, s->var);
+		fprintf(f, " in %s (last %lld ms)\n", s->window->name, (long long)s->window->window_ms);
+		dstmts(f, &s->body, depth + 1);
+		return;
 	case IS_TABLE_INIT:
 		fprintf(f, "table-init %s :%s -> %s\n", s->table->name, ty_str(s->table->key), ty_str(s->table->val));
 		return;
@@ -217,6 +237,11 @@ void ir_dump(const IrProgram *ir, void *out)
 	for (int i = 0; i < ir->scalars.n; i++) {
 		const IrScalar *s = ir->scalars.v[i];
 		fprintf(f, "state %s :%s  # %s\n", s->name, ty_str(s->type), s->comment);
+	}
+	for (int i = 0; i < ir->windows.n; i++) {
+		const IrWindow *w = ir->windows.v[i];
+		fprintf(f, "window %s :%s panes %d slide %lld ms  # %s\n", w->name, ty_str(w->elem), w->npanes,
+			(long long)w->slide_ms, w->comment);
 	}
 	for (int i = 0; i < ir->sites.n; i++) {
 		const IrSite *s = ir->sites.v[i];

@@ -29,6 +29,15 @@ typedef struct IrTable {
 	const char *comment;
 } IrTable;
 
+/* A window's ring of panes in the program state (ds_window). */
+typedef struct IrWindow {
+	const char *name;
+	Type *elem;        /* the records it holds */
+	int npanes;        /* window / batch interval */
+	int64_t window_ms, slide_ms;
+	const char *comment;
+} IrWindow;
+
 /* A scalar in the program state (accumulators). */
 typedef struct IrScalar {
 	const char *name;
@@ -106,6 +115,11 @@ typedef enum IrStmtKind {
 	IS_TABLE_INIT,  /* ds_table_init(table) */
 	IS_TABLE_CLEAR, /* ds_table_clear(table) */
 	IS_TABLE_CLOSE, /* ds_table_close(table) */
+	IS_WINDOW_INIT, /* ds_window_init(window) */
+	IS_WINDOW_BEGIN,/* the window's pane for this batch: emptied, stamped */
+	IS_WINDOW_CLOSE,/* ds_window_close(window) */
+	IS_PANE_PUSH,   /* a copy of e into the current pane of window */
+	IS_FOR_WINDOW,  /* for each record (var) of the panes in (T - window, T], oldest first */
 } IrStmtKind;
 
 typedef struct IrStmt {
@@ -114,6 +128,7 @@ typedef struct IrStmt {
 	IrVar *var;
 	IrVar *fresh;        /* IS_UPSERT */
 	IrTable *table;
+	IrWindow *window;
 	IrExpr *lhs, *e, *sample;
 	Vec body, els;       /* of IrStmt* */
 	int src, out, site;
@@ -132,6 +147,7 @@ typedef struct IrProgram {
 	const Plan *plan;
 	Vec tables;  /* IrTable* */
 	Vec scalars; /* IrScalar* */
+	Vec windows; /* IrWindow* */
 	Vec stages;  /* IrFunc*, run order */
 	IrFunc *init, *run_batch, *close;
 	Vec sites;   /* IrSite* */

@@ -28,6 +28,7 @@ typedef struct Lower {
 	/* per DNode id: the table or scalars a boundary keeps */
 	IrTable **table;
 	IrScalar **scalar, **scalar2;
+	IrWindow **window;
 } Lower;
 
 /* ---- constructors ----------------------------------------------------------- */
@@ -860,6 +861,13 @@ static void lower_consumer(Lower *L, DNode *c, IrExpr *rec)
 			emit(L, s);
 		break;
 	}
+	case OP_WINDOW: {
+		IrStmt *s = st(IS_PANE_PUSH);
+		s->window = L->window[c->id];
+		s->e = rec;
+		emit(L, s);
+		break;
+	}
 	case OP_PRINT: case OP_SAVE_AS_TEXT_FILES: {
 		IrStmt *s = st(IS_OUTPUT);
 		s->out = c->out_index;
@@ -936,6 +944,19 @@ static void add_state(Lower *L, DNode *n)
 		L->table[n->id] = tab;
 		break;
 	}
+	case OP_WINDOW: {
+		IrWindow *w = arena_alloc(sizeof *w);
+		w->name = base;
+		w->elem = t;
+		w->window_ms = n->window_ms;
+		w->slide_ms = n->slide_ms;
+		w->npanes = (int)(n->window_ms / L->plan->cp->batch_ms);
+		w->comment = arena_printf("%s: the records of the last %d batch%s", op_comment(n), w->npanes,
+					  w->npanes == 1 ? "" : "es");
+		vec_push(&L->ir->windows, w);
+		L->window[n->id] = w;
+		break;
+	}
 	default:
 		die("no state layout for %s", n->op->name);
 	}
@@ -987,6 +1008,25 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 			emit(L, loop);
 		}
 		break;
+	case OPC_WINDOW: {
+		/* a window produces at multiples of its slide: the records of the
+		 * batches in (T - window, T], oldest first */
+		IrWindow *w = L->window[n->id];
+		IrStmt *when = st(IS_IF);
+		when->e = ex2(IE_EQ, ty_bool(), ex_bin('%', ty_int(), ty_int(), ex(IE_BATCH_TIME, ty_int()),
+							  ex_int(w->slide_ms)), ex_int(0));
+		when->e->optype = ty_int();
+		IrStmt *loop = st(IS_FOR_WINDOW);
+		loop->window = w;
+		loop->var = new_var(L, "rec", w->elem);
+		loop->comment = op_comment(n);
+		L->out = &loop->body;
+		push_to_consumers(L, n, ex_var(loop->var));
+		vec_push(&when->body, loop);
+		L->out = &f->body;
+		emit(L, when);
+		break;
+	}
 	default:
 		die("stage producer %s not supported", n->op->name);
 	}
@@ -1004,6 +1044,7 @@ IrProgram *lower_program(const Plan *p)
 	L.table = arena_alloc(sizeof(IrTable *) * (size_t)nn);
 	L.scalar = arena_alloc(sizeof(IrScalar *) * (size_t)nn);
 	L.scalar2 = arena_alloc(sizeof(IrScalar *) * (size_t)nn);
+	L.window = arena_alloc(sizeof(IrWindow *) * (size_t)nn);
 	/* Sources' over-long lines are bad records of the source's site. */
 	for (int i = 0; i < p->sources.n; i++) {
 		DNode *s = p->sources.v[i];
@@ -1011,7 +1052,7 @@ IrProgram *lower_program(const Plan *p)
 	}
 	for (int i = 0; i < p->nodes.n; i++) {
 		DNode *n = p->nodes.v[i];
-		if (n->op->cls == OPC_AGG)
+		if (n->op->cls == OPC_AGG || n->op->id == OP_WINDOW)
 			add_state(&L, n);
 	}
 	for (int i = 0; i < p->stages.n; i++) {
@@ -1040,6 +1081,18 @@ IrProgram *lower_program(const Plan *p)
 		vec_push(&ir->run_batch->body, s);
 		s = st(IS_TABLE_CLOSE);
 		s->table = t;
+		vec_push(&ir->close->body, s);
+	}
+	for (int i = 0; i < ir->windows.n; i++) {
+		IrWindow *w = ir->windows.v[i];
+		IrStmt *s = st(IS_WINDOW_INIT);
+		s->window = w;
+		vec_push(&ir->init->body, s);
+		s = st(IS_WINDOW_BEGIN);
+		s->window = w;
+		vec_push(&ir->run_batch->body, s);
+		s = st(IS_WINDOW_CLOSE);
+		s->window = w;
 		vec_push(&ir->close->body, s);
 	}
 	L.out = &ir->run_batch->body;

@@ -84,6 +84,37 @@ static DNode *build(Planner *pl, Node *e)
 	return d;
 }
 
+/* The interval at which n produces records: the batch interval, except
+ * downstream of a window, which produces only at multiples of its slide
+ * (Spark's slideDuration).  Reports Spark's rules on combining slides. */
+static int64_t compute_slide(Plan *p, DNode *n)
+{
+	if (n->slide_ms)
+		return n->slide_ms;
+	int64_t batch = p->cp->batch_ms;
+	int64_t s = batch;
+	for (int i = 0; i < n->nin; i++) {
+		int64_t si = compute_slide(p, n->in[i]);
+		if (i && si != s)
+			error_at(n->call->is_method ? n->call->name_loc : n->call->loc,
+				 "%s: the two streams produce at different intervals (%s and %s)", n->op->name,
+				 fmt_duration(s), fmt_duration(si));
+		s = si;
+	}
+	if (n->op->id == OP_WINDOW) {
+		Node **a = (Node **)n->call->items.v;
+		n->window_ms = const_value(a[1])->ival;
+		int64_t slide = n->call->items.n > 2 ? const_value(a[2])->ival : batch;
+		if (n->window_ms % s || slide % s)
+			error_at(a[1]->loc, "window: the window %s and slide %s must be multiples of the "
+					    "input's slide %s", fmt_duration(n->window_ms), fmt_duration(slide),
+				 fmt_duration(s));
+		s = slide;
+	}
+	n->slide_ms = s;
+	return s;
+}
+
 static bool is_producer(const DNode *n) { return n->op->cls == OPC_SOURCE || node_is_boundary(n); }
 
 /* The depth of the loops producing n's records. */
@@ -136,8 +167,10 @@ Plan *plan_program(CheckedProgram *cp)
 		o->out_index = p->outputs.n;
 		vec_push(&p->outputs, o);
 	}
-	for (int i = 0; i < p->nodes.n; i++)
+	for (int i = 0; i < p->nodes.n; i++) {
 		((DNode *)p->nodes.v[i])->depth = -1;
+		compute_slide(p, p->nodes.v[i]);
+	}
 	int maxd = 0;
 	for (int i = 0; i < p->nodes.n; i++) {
 		int d = compute_depth(p->nodes.v[i]);

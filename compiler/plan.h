@@ -28,6 +28,8 @@ typedef struct DNode {
 	int out_index;   /* outputs: index into Plan.outputs */
 	Stage *stage;    /* sources and boundaries: the stage whose loop they produce */
 	int depth;       /* stage order: 0 for sources, 1 + inputs' for boundaries */
+	int64_t slide_ms;  /* produces records only at batch times that are multiples of this */
+	int64_t window_ms; /* OP_WINDOW: the window's length */
 } DNode;
 
 struct Stage {

@@ -268,6 +268,31 @@ void ds_table_grow(ds_table *t);  /* doubles cap, rehashing by stored hashes */
 static inline void *ds_table_entry(const ds_table *t, size_t i) { return t->entries + i * t->esize; }
 static inline bool ds_table_full(const ds_table *t) { return (t->count + 1) * 4 > t->cap * 3; }
 
+/* ---- windows ------------------------------------------------------------ */
+
+/* The records one batch contributed to a window, copied into the pane's own
+ * arena: they live until the pane is reused, w / batch batches later. */
+typedef struct ds_pane {
+	ds_arena arena;   /* owns the records' bytes */
+	ds_list recs;     /* elements of the type generated code knows */
+	int64_t time;     /* the batch time it holds; INT64_MIN: never filled */
+} ds_pane;
+
+/* A ring of panes, one per batch of the window (window / batch interval).
+ * Owned by the program state; used by the batch thread only. */
+typedef struct ds_window {
+	ds_pane *panes; /* n; owned */
+	int n;
+	int cur;        /* the pane of the batch being run */
+} ds_window;
+
+void ds_window_init(ds_window *w, int npanes);
+void ds_window_close(ds_window *w);
+/* Makes the oldest pane the current batch's: emptied and stamped with time. */
+void ds_window_begin_batch(ds_window *w, int64_t time);
+/* The i-th pane in time order (0 = oldest). */
+static inline ds_pane *ds_window_pane(ds_window *w, int i) { return &w->panes[(w->cur + 1 + i) % w->n]; }
+
 /* ---- builtins ----------------------------------------------------------- */
 
 /* Wrapping Int arithmetic (Scala's Long semantics, no C overflow UB). */

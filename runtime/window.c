@@ -1,0 +1,40 @@
+/* window.c: the pane ring behind window(w, s) and the operators built on
+ * it.  A ds_window belongs to the generated program state and is touched
+ * by the batch thread only: no locking. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+void ds_window_init(ds_window *w, int npanes)
+{
+	if (npanes < 1) { /* the compiler guarantees a window of at least one batch */
+		fprintf(stderr, "dstream: internal error: a window of %d panes\n", npanes);
+		abort();
+	}
+	w->panes = ds__xcalloc((size_t)npanes, sizeof *w->panes);
+	w->n = npanes;
+	w->cur = npanes - 1; /* the first batch takes pane 0 */
+	for (int i = 0; i < npanes; i++) {
+		ds_arena_init(&w->panes[i].arena);
+		w->panes[i].time = INT64_MIN;
+	}
+}
+
+void ds_window_close(ds_window *w)
+{
+	for (int i = 0; i < w->n; i++)
+		ds_arena_close(&w->panes[i].arena);
+	free(w->panes);
+	w->panes = NULL;
+	w->n = 0;
+}
+
+void ds_window_begin_batch(ds_window *w, int64_t time)
+{
+	w->cur = (w->cur + 1) % w->n;
+	ds_pane *p = &w->panes[w->cur];
+	ds_arena_reset(&p->arena);
+	p->recs = (ds_list){0};
+	p->time = time;
+}
