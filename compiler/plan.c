@@ -56,6 +56,66 @@ static Node *stream_def(Node *e)
 	return e;
 }
 
+static DNode *build(Planner *pl, Node *e);
+
+/* A node the planner adds on behalf of call, typed elem. */
+static DNode *synth(Planner *pl, OpId op, Node *call, DNode *in, Type *elem, const char *role)
+{
+	DNode *d = new_node(pl, &op_table[op], call);
+	d->type = ty_stream(elem);
+	d->role = role;
+	connect(in, d);
+	return d;
+}
+
+static int64_t duration_arg(Node *call, int i)
+{
+	return i < call->items.n ? const_value(call->items.v[i])->ival : 0;
+}
+
+/* The window operators without an inverse function are compositions, as
+ * Spark defines them:
+ *   reduceByKeyAndWindow(f, w, s) = reduceByKey(f).window(w, s).reduceByKey(f)
+ *   reduceByWindow(f, w, s)       = reduce(f).window(w, s).reduce(f)
+ *   groupByKeyAndWindow(w, s)     = window(w, s).groupByKey()
+ * so a window holds per-batch partial aggregates, never raw records, and a
+ * slide merges them.  Returns NULL for the forms that need an inverse. */
+static DNode *build_window_op(Planner *pl, Node *e, DNode *in)
+{
+	const OpInfo *op = call_op(e);
+	Node **a = (Node **)e->items.v;
+	int nargs = e->items.n - 1;
+	bool inverse = nargs >= 2 && a[2]->kind == N_LAMBDA;
+	Type *t = ty_resolve(in->type)->elem;
+	int64_t batch = pl->p->cp->batch_ms;
+	DNode *pre, *win;
+	switch (op->id) {
+	case OP_REDUCE_BY_KEY_AND_WINDOW:
+		if (inverse)
+			return NULL;
+		pre = synth(pl, OP_REDUCE_BY_KEY, e, in, t, "per-batch partial aggregates");
+		win = synth(pl, OP_WINDOW, e, pre, t, "the window of partial aggregates");
+		win->window_ms = duration_arg(e, 2);
+		win->slide_arg = nargs >= 3 ? duration_arg(e, 3) : batch;
+		return synth(pl, OP_REDUCE_BY_KEY, e, win, t, "merges the window's partial aggregates");
+	case OP_REDUCE_BY_WINDOW:
+		if (inverse)
+			return NULL;
+		pre = synth(pl, OP_REDUCE, e, in, t, "per-batch partial reduction");
+		win = synth(pl, OP_WINDOW, e, pre, t, "the window of partial reductions");
+		win->window_ms = duration_arg(e, 2);
+		win->slide_arg = duration_arg(e, 3);
+		return synth(pl, OP_REDUCE, e, win, t, "merges the window's partial reductions");
+	case OP_GROUP_BY_KEY_AND_WINDOW:
+		win = synth(pl, OP_WINDOW, e, in, t, "the window of records");
+		win->window_ms = duration_arg(e, 1);
+		win->slide_arg = nargs >= 2 ? duration_arg(e, 2) : batch;
+		return synth(pl, OP_GROUP_BY_KEY, e, win, ty_resolve(e->type)->elem, "groups the window by key");
+	default:
+		return NULL;
+	}
+}
+
 static DNode *build(Planner *pl, Node *e)
 {
 	e = stream_def(e);
@@ -64,6 +124,15 @@ static DNode *build(Planner *pl, Node *e)
 		if (pl->memo_keys.v[i] == e)
 			return pl->memo_vals.v[i];
 	const OpInfo *op = call_op(e);
+	if (op->cls == OPC_WINDOW && op->id != OP_WINDOW) {
+		DNode *in = build(pl, e->items.v[0]);
+		DNode *d = build_window_op(pl, e, in);
+		if (d) {
+			vec_push(&pl->memo_keys, e);
+			vec_push(&pl->memo_vals, d);
+			return d;
+		}
+	}
 	DNode *d = new_node(pl, op, e);
 	if (op->cls == OPC_SOURCE) {
 		d->src_index = pl->p->sources.n;
@@ -103,8 +172,11 @@ static int64_t compute_slide(Plan *p, DNode *n)
 	}
 	if (n->op->id == OP_WINDOW) {
 		Node **a = (Node **)n->call->items.v;
-		n->window_ms = const_value(a[1])->ival;
-		int64_t slide = n->call->items.n > 2 ? const_value(a[2])->ival : batch;
+		int64_t slide = n->slide_arg;
+		if (!n->window_ms) { /* written as window(w[, s]) */
+			n->window_ms = const_value(a[1])->ival;
+			slide = n->call->items.n > 2 ? const_value(a[2])->ival : batch;
+		}
 		if (n->window_ms % s || slide % s)
 			error_at(a[1]->loc, "window: the window %s and slide %s must be multiples of the "
 					    "input's slide %s", fmt_duration(n->window_ms), fmt_duration(slide),
@@ -224,7 +296,8 @@ static void explain_tree(FILE *f, const DNode *n, int indent)
 			fprintf(f, "%s  (%s)  -> %s\n", c->op->name, node_loc(c), ty_str(c->type));
 			explain_tree(f, c, indent + 2);
 		} else {
-			fprintf(f, "=> %s  (%s)  [%s]\n", c->op->name, node_loc(c), sink_kind(c));
+			fprintf(f, "=> %s  (%s)  [%s]%s%s\n", c->op->name, node_loc(c), sink_kind(c),
+				c->role ? ": " : "", c->role ? c->role : "");
 		}
 	}
 }

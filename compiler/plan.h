@@ -30,6 +30,8 @@ typedef struct DNode {
 	int depth;       /* stage order: 0 for sources, 1 + inputs' for boundaries */
 	int64_t slide_ms;  /* produces records only at batch times that are multiples of this */
 	int64_t window_ms; /* OP_WINDOW: the window's length */
+	int64_t slide_arg; /* OP_WINDOW made by the planner: its slide (0: read the call) */
+	const char *role;  /* a node the planner made for another operator: what it does there */
 } DNode;
 
 struct Stage {
