@@ -26,6 +26,7 @@ typedef struct Emit {
 	int indent;
 	bool uses_d2i;  /* a Double.toInt was lowered: emit its helper */
 	bool *var_used; /* by IrVar id: read somewhere (else its declaration says (void)) */
+	Vec finds, upserts; /* IrTable* whose find_ / upsert_ functions are called */
 	bool bare;      /* the next comparison is a whole condition: no outer ( ) */
 } Emit;
 
@@ -111,6 +112,8 @@ static void add_type(Emit *E, Type *t)
 	vec_push(&E->type_needs, (void *)(intptr_t)0);
 }
 
+static bool has_refs(Type *t);
+
 static void collect_expr(Emit *E, IrExpr *x)
 {
 	if (!x)
@@ -122,6 +125,8 @@ static void collect_expr(Emit *E, IrExpr *x)
 		need(E, NEED_EQ, x->optype);
 	if (x->kind == IE_TO_STR)
 		need(E, NEED_TOSTR, x->optype);
+	if (x->kind == IE_COPY)
+		need(E, NEED_COPY, x->type);
 	add_type(E, x->type);
 	add_type(E, x->optype);
 	if (x->var)
@@ -141,6 +146,10 @@ static void collect_stmts(Emit *E, const Vec *v)
 		collect_expr(E, s->sample);
 		if (s->kind == IS_OUTPUT)
 			need(E, NEED_FMT, s->e->type);
+		if (s->kind == IS_LOOKUP)
+			vec_push(&E->finds, s->table);
+		if (s->kind == IS_UPSERT)
+			vec_push(&E->upserts, s->table);
 		collect_stmts(E, &s->body);
 		collect_stmts(E, &s->els);
 	}
@@ -375,6 +384,21 @@ static void expr(Emit *E, IrExpr *x)
 	}
 	case IE_HASH:
 		die("IE_HASH is emitted inside upserts only");
+	case IE_FOUND:
+		fprintf(f, "(%s_%d != NULL)", x->var->name, x->var->id);
+		return;
+	case IE_COPY: {
+		/* into the table's own arena: the value outlives the batch */
+		Type *t = ty_resolve(x->type);
+		if (!has_refs(t)) {
+			expr(E, x->a[0]);
+		} else {
+			fprintf(f, t->kind == TY_STRING ? "ds_str_copy(&st->%s_arena, " : "copy_%2$s(&st->%1$s_arena, ",
+				x->table->name, ty_mangle(t));
+			wrap(E, "", x->a[0], ")");
+		}
+		return;
+	}
 	case IE_SIZEOF:
 		fprintf(f, "sizeof(%s)", c_type(x->optype));
 		return;
@@ -440,15 +464,15 @@ static bool has_refs(Type *t)
 	}
 }
 
-static void copy_of(FILE *f, Type *t, const char *v)
+static void copy_of(FILE *f, Type *t, const char *arena, const char *v)
 {
 	t = ty_resolve(t);
 	if (!has_refs(t))
 		fputs(v, f);
 	else if (t->kind == TY_STRING)
-		fprintf(f, "ds_str_copy(a, %s)", v);
+		fprintf(f, "ds_str_copy(%s, %s)", arena, v);
 	else
-		fprintf(f, "copy_%s(a, %s)", ty_mangle(t), v);
+		fprintf(f, "copy_%s(%s, %s)", ty_mangle(t), arena, v);
 }
 
 /* The C type of a composite, then the helpers it needs: eq_, hash_,
@@ -565,12 +589,12 @@ static void emit_type_helpers(Emit *E, Type *t, int needs)
 					continue;
 				snprintf(a, sizeof a, "v._%d", i + 1);
 				fprintf(f, "\tv._%d = ", i + 1);
-				copy_of(f, t->elems[i], a);
+				copy_of(f, t->elems[i], "a", a);
 				fputs(";\n", f);
 			}
 		} else if (t->kind == TY_OPTION) {
 			fputs("\tif (v.some)\n\t\tv.v = ", f);
-			copy_of(f, t->elem, "v.v");
+			copy_of(f, t->elem, "a", "v.v");
 			fputs(";\n", f);
 		} else {
 			/* room for the next power of two, as ds_list_push expects */
@@ -578,7 +602,7 @@ static void emit_type_helpers(Emit *E, Type *t, int needs)
 			fputs("\tsize_t cap = 1;\n\twhile (cap < (size_t)v.len)\n\t\tcap <<= 1;\n", f);
 			fprintf(f, "\tv.data = ds_arena_alloc(a, sizeof(%s) * cap);\n", et);
 			fprintf(f, "\tfor (int64_t i = 0; i < v.len; i++)\n\t\t((%s *)v.data)[i] = ", et);
-			copy_of(f, t->elem, "src[i]");
+			copy_of(f, t->elem, "a", "src[i]");
 			fputs(";\n", f);
 		}
 		fputs("\treturn v;\n}\n", f);
@@ -586,30 +610,54 @@ static void emit_type_helpers(Emit *E, Type *t, int needs)
 	fputs("\n", f);
 }
 
+static bool vec_has(const Vec *v, const void *p)
+{
+	for (int i = 0; i < v->n; i++)
+		if (v->v[i] == p)
+			return true;
+	return false;
+}
+
+/* A table's entry type, and the probes the program calls: upsert_ (find or
+ * insert a copy of the key) and find_ (or NULL). */
 static void emit_table(Emit *E, IrTable *t)
 {
 	FILE *f = E->f;
 	const char *kt = c_type(t->key), *vt = c_type(t->val);
 	fprintf(f, "/* %s */\n", t->comment);
 	fprintf(f, "typedef struct ent_%s {\n\t%s k;\n\t%s v;\n} ent_%s;\n", t->name, kt, vt, t->name);
-	fprintf(f, "/* Finds k, or inserts a copy of it (packed in arena a: the keys a\n"
-		   " * probe compares stay in cache, not spread over the input). */\n");
-	fprintf(f, "static inline ent_%s *upsert_%s(ds_table *tab, ds_arena *a, %s k, bool *fresh)\n{\n",
-		t->name, t->name, kt);
-	if (!has_refs(t->key))
-		fputs("\t(void)a; /* the key holds no references: nothing to copy */\n", f);
-	fprintf(f, "\tif (ds_table_full(tab))\n\t\tds_table_grow(tab);\n\tuint64_t h = ");
-	hash_of(f, t->key, "k");
-	fprintf(f, ";\n\tsize_t mask = tab->cap - 1;\n");
-	fprintf(f, "\tfor (size_t i = h & mask;; i = (i + 1) & mask) {\n");
-	fprintf(f, "\t\tent_%s *e = ds_table_entry(tab, i);\n", t->name);
-	fprintf(f, "\t\tif (tab->hashes[i] == 0) {\n\t\t\ttab->hashes[i] = h;\n\t\t\ttab->count++;\n");
-	fprintf(f, "\t\t\tmemset(e, 0, sizeof *e);\n\t\t\te->k = ");
-	copy_of(f, t->key, "k");
-	fprintf(f, ";\n\t\t\t*fresh = true;\n\t\t\treturn e;\n\t\t}\n");
-	fprintf(f, "\t\tif (tab->hashes[i] == h && (");
-	eq_of(f, t->key, "e->k", "k");
-	fprintf(f, ")) {\n\t\t\t*fresh = false;\n\t\t\treturn e;\n\t\t}\n\t}\n}\n\n");
+	if (vec_has(&E->upserts, t)) {
+		fprintf(f, "/* Finds k, or inserts a copy of it (packed in arena a: the keys a\n"
+			   " * probe compares stay in cache, not spread over the input). */\n");
+		fprintf(f, "static inline ent_%s *upsert_%s(ds_table *tab, ds_arena *a, %s k, bool *fresh)\n{\n",
+			t->name, t->name, kt);
+		if (!has_refs(t->key))
+			fputs("\t(void)a; /* the key holds no references: nothing to copy */\n", f);
+		fprintf(f, "\tif (ds_table_full(tab))\n\t\tds_table_grow(tab);\n\tuint64_t h = ");
+		hash_of(f, t->key, "k");
+		fprintf(f, ";\n\tsize_t mask = tab->cap - 1;\n");
+		fprintf(f, "\tfor (size_t i = h & mask;; i = (i + 1) & mask) {\n");
+		fprintf(f, "\t\tent_%s *e = ds_table_entry(tab, i);\n", t->name);
+		fprintf(f, "\t\tif (tab->hashes[i] == 0) {\n\t\t\ttab->hashes[i] = h;\n\t\t\ttab->count++;\n");
+		fprintf(f, "\t\t\tmemset(e, 0, sizeof *e);\n\t\t\te->k = ");
+		copy_of(f, t->key, "a", "k");
+		fprintf(f, ";\n\t\t\t*fresh = true;\n\t\t\treturn e;\n\t\t}\n");
+		fprintf(f, "\t\tif (tab->hashes[i] == h && (");
+		eq_of(f, t->key, "e->k", "k");
+		fprintf(f, ")) {\n\t\t\t*fresh = false;\n\t\t\treturn e;\n\t\t}\n\t}\n}\n");
+	}
+	if (vec_has(&E->finds, t)) {
+		fprintf(f, "static inline ent_%s *find_%s(const ds_table *tab, %s k)\n{\n", t->name, t->name, kt);
+		fprintf(f, "\tif (!tab->count)\n\t\treturn NULL;\n\tuint64_t h = ");
+		hash_of(f, t->key, "k");
+		fprintf(f, ";\n\tsize_t mask = tab->cap - 1;\n");
+		fprintf(f, "\tfor (size_t i = h & mask; tab->hashes[i]; i = (i + 1) & mask) {\n");
+		fprintf(f, "\t\tent_%s *e = ds_table_entry(tab, i);\n", t->name);
+		fprintf(f, "\t\tif (tab->hashes[i] == h && (");
+		eq_of(f, t->key, "e->k", "k");
+		fprintf(f, "))\n\t\t\treturn e;\n\t}\n\treturn NULL;\n}\n");
+	}
+	fputc('\n', f);
 }
 
 /* ---- statements -------------------------------------------------------------------- */
@@ -805,12 +853,43 @@ static void stmt(Emit *E, IrStmt *s)
 		ind(E);
 		fprintf(f, "ent_%s *", s->table->name);
 		var_name(E, s->var);
-		fprintf(f, " = upsert_%s(&st->%s, t->arena, ", s->table->name, s->table->name);
+		if (s->table->persistent)
+			fprintf(f, " = upsert_%s(&st->%s, &st->%s_arena, ", s->table->name, s->table->name, s->table->name);
+		else
+			fprintf(f, " = upsert_%s(&st->%s, t->arena, ", s->table->name, s->table->name);
 		expr(E, s->e);
 		fputs(", &", f);
 		var_name(E, s->fresh);
 		fputs(");\n", f);
 		return;
+	case IS_LOOKUP:
+		ind(E);
+		fprintf(f, "ent_%s *", s->table->name);
+		var_name(E, s->var);
+		fprintf(f, " = find_%s(&st->%s, ", s->table->name, s->table->name);
+		wrap(E, "", s->e, ");\n");
+		return;
+	case IS_TABLE_SWAP: {
+		const char *a = s->table->name, *b = s->swap_with->name;
+		comment(E, s->comment);
+		ind(E);
+		fprintf(f, "ds_table swap_t = st->%s;\n", a);
+		ind(E);
+		fprintf(f, "st->%s = st->%s;\n", a, b);
+		ind(E);
+		fprintf(f, "st->%s = swap_t;\n", b);
+		ind(E);
+		fprintf(f, "ds_arena swap_a = st->%s_arena;\n", a);
+		ind(E);
+		fprintf(f, "st->%s_arena = st->%s_arena;\n", a, b);
+		ind(E);
+		fprintf(f, "st->%s_arena = swap_a;\n", b);
+		ind(E);
+		fprintf(f, "ds_table_clear(&st->%s);\n", b);
+		ind(E);
+		fprintf(f, "ds_arena_reset(&st->%s_arena);\n", b);
+		return;
+	}
 	case IS_PUSH: {
 		const char *et = c_type(ty_resolve(s->lhs->type)->elem);
 		ind(E);
@@ -925,6 +1004,10 @@ static void stmt(Emit *E, IrStmt *s)
 	case IS_TABLE_INIT:
 		ind(E);
 		fprintf(f, "ds_table_init(&st->%s, sizeof(ent_%s));\n", s->table->name, s->table->name);
+		if (s->table->persistent) {
+			ind(E);
+			fprintf(f, "ds_arena_init(&st->%s_arena);\n", s->table->name);
+		}
 		return;
 	case IS_TABLE_CLEAR:
 		ind(E);
@@ -933,6 +1016,10 @@ static void stmt(Emit *E, IrStmt *s)
 	case IS_TABLE_CLOSE:
 		ind(E);
 		fprintf(f, "ds_table_close(&st->%s);\n", s->table->name);
+		if (s->table->persistent) {
+			ind(E);
+			fprintf(f, "ds_arena_close(&st->%s_arena);\n", s->table->name);
+		}
 		return;
 	}
 	die("cannot emit statement kind %d", s->kind);
@@ -1078,6 +1165,8 @@ static int emit_c_program(const IrProgram *ir, const char *out_path)
 	for (int i = 0; i < ir->tables.n; i++) {
 		IrTable *t = ir->tables.v[i];
 		need(&E, NEED_EQ | NEED_HASH | NEED_COPY, t->key);
+		if (t->persistent)
+			need(&E, NEED_COPY, t->val);
 		add_type(&E, t->val);
 	}
 	for (int i = 0; i < ir->scalars.n; i++)
@@ -1116,6 +1205,8 @@ static int emit_c_program(const IrProgram *ir, const char *out_path)
 	for (int i = 0; i < ir->tables.n; i++) {
 		IrTable *t = ir->tables.v[i];
 		fprintf(f, "\tds_table %s; /* %s */\n", t->name, t->comment);
+		if (t->persistent)
+			fprintf(f, "\tds_arena %s_arena; /* owns %s's keys and values */\n", t->name, t->name);
 	}
 	for (int i = 0; i < ir->scalars.n; i++) {
 		IrScalar *s = ir->scalars.v[i];

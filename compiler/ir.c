@@ -19,7 +19,8 @@ static const char *kind_name[] = {
 	[IE_LIST_AT] = "list-at", [IE_STR_LEN] = "str-len", [IE_NEG] = "neg", [IE_NOT] = "not",
 	[IE_BIN] = "bin", [IE_EQ] = "eq", [IE_COND] = "cond", [IE_I2D] = "i2d", [IE_D2I] = "d2i",
 	[IE_CALL] = "call", [IE_ADDR] = "addr", [IE_ARENA] = "arena", [IE_BATCH_TIME] = "batch-time",
-	[IE_TO_STR] = "to-str", [IE_HASH] = "hash", [IE_SIZEOF] = "sizeof",
+	[IE_TO_STR] = "to-str", [IE_HASH] = "hash", [IE_SIZEOF] = "sizeof", [IE_FOUND] = "found",
+	[IE_COPY] = "copy",
 };
 
 static void dvar(FILE *f, const IrVar *v) { fprintf(f, "%s_%d", v->name, v->id); }
@@ -57,7 +58,9 @@ static void dexpr(FILE *f, const IrExpr *x)
 		fprintf(f, " %s", op_name(x->op));
 	if (x->kind == IE_FIELD)
 		fprintf(f, " _%lld", (long long)x->ival + 1);
-	if (x->kind == IE_ENTRY_KEY || x->kind == IE_ENTRY_VAL) {
+	if (x->kind == IE_COPY)
+		fprintf(f, " into %s", x->table->name);
+	if (x->kind == IE_ENTRY_KEY || x->kind == IE_ENTRY_VAL || x->kind == IE_FOUND) {
 		fputc(' ', f);
 		dvar(f, x->var);
 	}
@@ -158,6 +161,16 @@ static void dstmt(FILE *f, const IrStmt *s, int depth)
 		dexpr(f, s->e);
 		fputs("]\n", f);
 		return;
+	case IS_LOOKUP:
+		fputs("lookup ", f);
+		dvar(f, s->var);
+		fprintf(f, " = %s[", s->table->name);
+		dexpr(f, s->e);
+		fputs("]\n", f);
+		return;
+	case IS_TABLE_SWAP:
+		fprintf(f, "table-swap %s %s\n", s->table->name, s->swap_with->name);
+		return;
 	case IS_PUSH:
 		fputs("push ", f);
 		dexpr(f, s->lhs);
@@ -202,7 +215,8 @@ static void dstmt(FILE *f, const IrStmt *s, int depth)
 		dstmts(f, &s->body, depth + 1);
 		return;
 	case IS_TABLE_INIT:
-		fprintf(f, "table-init %s :%s -> %s\n", s->table->name, ty_str(s->table->key), ty_str(s->table->val));
+		fprintf(f, "table-init %s :%s -> %s%s\n", s->table->name, ty_str(s->table->key), ty_str(s->table->val),
+			s->table->persistent ? " persistent" : "");
 		return;
 	case IS_TABLE_CLEAR:
 		fprintf(f, "table-clear %s\n", s->table->name);

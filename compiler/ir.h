@@ -27,6 +27,8 @@ typedef struct IrTable {
 	const char *name; /* state member, e.g. "agg3_reduceByKey" */
 	Type *key, *val;
 	const char *comment;
+	bool persistent;  /* lives across batches: keys and values are copied
+			     into its own arena (NAME_arena), not the batch's */
 } IrTable;
 
 /* A window's ring of panes in the program state (ds_window). */
@@ -78,6 +80,8 @@ typedef enum IrExprKind {
 	IE_TO_STR,     /* a[0] formatted as a String (as print shows it) */
 	IE_HASH,       /* the hash of a[0] (of type optype), never 0 */
 	IE_SIZEOF,     /* sizeof a value of optype, as an Int */
+	IE_FOUND,      /* var (an entry pointer from IS_LOOKUP) is not NULL */
+	IE_COPY,       /* a deep copy of a[0] into the arena of (persistent) table */
 } IrExprKind;
 
 typedef struct IrExpr {
@@ -92,6 +96,7 @@ typedef struct IrExpr {
 	const char *fn; /* IE_CALL */
 	IrVar *var;
 	IrScalar *scalar;
+	struct IrTable *table; /* IE_COPY */
 	struct IrExpr **a;
 	int n;
 } IrExpr;
@@ -107,6 +112,8 @@ typedef enum IrStmtKind {
 	IS_CHECK,       /* if (!e) { bad record (site, why, sample); goto label } */
 	IS_LABEL,       /* label: */
 	IS_UPSERT,      /* var (entry) = find or insert key e in table; fresh: set when inserted */
+	IS_LOOKUP,      /* var (entry) = the entry of key e in table, or none (see IE_FOUND) */
+	IS_TABLE_SWAP,  /* table <-> swap_with (contents and arenas), then swap_with emptied */
 	IS_PUSH,        /* append e to the list lvalue lhs */
 	IS_OUTPUT,      /* emit e (of e->type) to output out */
 	IS_EXPR,        /* e for its effect (a void runtime call) */
@@ -128,6 +135,7 @@ typedef struct IrStmt {
 	IrVar *var;
 	IrVar *fresh;        /* IS_UPSERT */
 	IrTable *table;
+	IrTable *swap_with;  /* IS_TABLE_SWAP */
 	IrWindow *window;
 	IrExpr *lhs, *e, *sample;
 	Vec body, els;       /* of IrStmt* */

@@ -26,7 +26,7 @@ typedef struct Lower {
 	IrExpr **bind;   /* Symbol id -> the value bound to it */
 	int nbind;
 	/* per DNode id: the table or scalars a boundary keeps */
-	IrTable **table;
+	IrTable **table, **table2, **table3;
 	IrScalar **scalar, **scalar2;
 	IrWindow **window;
 } Lower;
@@ -144,6 +144,27 @@ static IrExpr *ex_addr(IrVar *v)
 {
 	IrExpr *e = ex(IE_ADDR, NULL);
 	e->var = v;
+	return e;
+}
+
+static IrExpr *ex_key(IrVar *ent)
+{
+	IrExpr *e = ex(IE_ENTRY_KEY, ent->table->key);
+	e->var = ent;
+	return e;
+}
+
+static IrExpr *ex_val(IrVar *ent)
+{
+	IrExpr *e = ex(IE_ENTRY_VAL, ent->table->val);
+	e->var = ent;
+	return e;
+}
+
+static IrExpr *ex_copy(IrExpr *x, struct IrTable *into)
+{
+	IrExpr *e = ex1(IE_COPY, x->type, x);
+	e->table = into;
 	return e;
 }
 
@@ -823,7 +844,7 @@ static void lower_consumer(Lower *L, DNode *c, IrExpr *rec)
 		emit(L, s);
 		break;
 	}
-	case OP_COUNT_BY_VALUE: case OP_REDUCE_BY_KEY: case OP_GROUP_BY_KEY: {
+	case OP_COUNT_BY_VALUE: case OP_REDUCE_BY_KEY: case OP_GROUP_BY_KEY: case OP_UPDATE_STATE_BY_KEY: {
 		IrTable *tab = L->table[c->id];
 		IrExpr *rv = c->op->id == OP_COUNT_BY_VALUE ? rec : once(L, "kv", rec);
 		IrStmt *up = st(IS_UPSERT);
@@ -904,6 +925,18 @@ static const char *c_ident(const char *s)
 	return r;
 }
 
+static IrTable *new_table(Lower *L, const char *name, Type *key, Type *val, bool persistent, const char *comment)
+{
+	IrTable *tab = arena_alloc(sizeof *tab);
+	tab->name = name;
+	tab->key = key;
+	tab->val = val;
+	tab->persistent = persistent;
+	tab->comment = comment;
+	vec_push(&L->ir->tables, tab);
+	return tab;
+}
+
 static void add_state(Lower *L, DNode *n)
 {
 	const char *base = arena_printf("n%d_%s", n->id, c_ident(n->op->name));
@@ -944,6 +977,19 @@ static void add_state(Lower *L, DNode *n)
 		L->table[n->id] = tab;
 		break;
 	}
+	case OP_UPDATE_STATE_BY_KEY: {
+		/* this batch's values per key, and the state: the current table
+		 * and the next one, built from it each batch, then swapped */
+		Type *tt = ty_resolve(ty_resolve(n->in[0]->type)->elem);
+		Type *S = ty_resolve(t)->elems[1];
+		L->table[n->id] = new_table(L, arena_printf("%s_new", base), tt->elems[0], ty_list(tt->elems[1]), false,
+					    arena_printf("%s: this batch's values per key", op_comment(n)));
+		L->table2[n->id] = new_table(L, arena_printf("%s_state", base), tt->elems[0], ty_option(S), true,
+					     arena_printf("%s: the state per key (None: removed this batch)", op_comment(n)));
+		L->table3[n->id] = new_table(L, arena_printf("%s_next", base), tt->elems[0], ty_option(S), true,
+					     arena_printf("%s: the next state, built from the state each batch", op_comment(n)));
+		break;
+	}
 	case OP_WINDOW: {
 		IrWindow *w = arena_alloc(sizeof *w);
 		w->name = base;
@@ -960,6 +1006,129 @@ static void add_state(Lower *L, DNode *n)
 	default:
 		die("no state layout for %s", n->op->name);
 	}
+}
+
+static IrStmt *st_entry(Lower *L, IrStmtKind k, IrTable *tab, IrExpr *key, const char *name)
+{
+	IrStmt *s = st(k);
+	s->table = tab;
+	s->e = key;
+	s->var = new_var(L, name, NULL);
+	s->var->table = tab;
+	if (k == IS_UPSERT)
+		s->fresh = new_var(L, "fresh", ty_bool());
+	return s;
+}
+
+/* Opens a scope whose bad records leave it (and nothing else). */
+typedef struct DropScope {
+	Vec *out;
+	int drop;
+	bool used;
+} DropScope;
+
+static DropScope drop_scope_open(Lower *L, Vec *body)
+{
+	DropScope d = {L->out, L->drop, L->drop_used};
+	L->out = body;
+	L->drop = new_label(L);
+	L->drop_used = false;
+	return d;
+}
+
+static void drop_scope_close(Lower *L, DropScope d)
+{
+	if (L->drop_used)
+		place_label(L, L->drop);
+	L->out = d.out;
+	L->drop = d.drop;
+	L->drop_used = d.used;
+}
+
+/* updateStateByKey(f): every batch, f(values, Some(state)) for each key with
+ * state, f(values, None) for each new key; the next state is built from the
+ * current one and swapped in, so removed keys free their bytes a batch later.
+ * A key whose f fails on a bad record keeps its state. */
+static void lower_update_state(Lower *L, DNode *n, Vec *body)
+{
+	IrTable *G = L->table[n->id], *S = L->table2[n->id], *N = L->table3[n->id];
+	Node *f = lambda_arg(n, 0);
+	Type *vals_t = G->val;
+
+	/* keys with state */
+	IrStmt *loop = st(IS_FOR_TABLE);
+	loop->table = S;
+	loop->var = new_var(L, "cur", NULL);
+	loop->var->table = S;
+	loop->comment = arena_printf("%s: keys with state", op_comment(n));
+	IrStmt *live = st(IS_IF);
+	live->e = ex1(IE_IS_SOME, ty_bool(), ex_val(loop->var));
+	vec_push(&loop->body, live);
+	DropScope d = drop_scope_open(L, &live->body);
+	IrStmt *g = st_entry(L, IS_LOOKUP, G, ex_key(loop->var), "batch");
+	emit(L, g);
+	IrVar *vals = let_zero(L, "values", vals_t);
+	IrStmt *has = st(IS_IF);
+	has->e = ex(IE_FOUND, ty_bool());
+	has->e->var = g->var;
+	IrStmt *sv = st(IS_SET);
+	sv->lhs = ex_var(vals);
+	sv->e = ex_val(g->var);
+	vec_push(&has->body, sv);
+	emit(L, has);
+	IrStmt *up = st_entry(L, IS_UPSERT, N, ex_key(loop->var), "next");
+	emit(L, up);
+	set(L, ex_val(up->var), ex_copy(ex_val(loop->var), N)); /* kept if f fails */
+	IrExpr *r = apply2(L, f, ex_var(vals), ex_val(loop->var));
+	set(L, ex_val(up->var), ex_copy(once(L, "r", r), N));
+	drop_scope_close(L, d);
+	vec_push(body, loop);
+
+	/* keys seen for the first time */
+	loop = st(IS_FOR_TABLE);
+	loop->table = G;
+	loop->var = new_var(L, "fresh", NULL);
+	loop->var->table = G;
+	loop->comment = arena_printf("%s: new keys", op_comment(n));
+	IrStmt *old = st_entry(L, IS_LOOKUP, S, ex_key(loop->var), "old");
+	vec_push(&loop->body, old);
+	IrStmt *isnew = st(IS_IF);
+	isnew->e = ex1(IE_NOT, ty_bool(), ex(IE_FOUND, ty_bool()));
+	isnew->e->a[0]->var = old->var;
+	vec_push(&loop->body, isnew);
+	d = drop_scope_open(L, &isnew->body);
+	IrExpr *r2 = once(L, "r", apply2(L, f, ex_val(loop->var), ex(IE_NONE, N->val)));
+	IrStmt *some = st(IS_IF);
+	some->e = ex1(IE_IS_SOME, ty_bool(), r2);
+	Vec *o = L->out;
+	L->out = &some->body;
+	IrStmt *ins = st_entry(L, IS_UPSERT, N, ex_key(loop->var), "next");
+	emit(L, ins);
+	set(L, ex_val(ins->var), ex_copy(r2, N));
+	L->out = o;
+	emit(L, some);
+	drop_scope_close(L, d);
+	vec_push(body, loop);
+
+	IrStmt *swap = st(IS_TABLE_SWAP);
+	swap->table = S;
+	swap->swap_with = N;
+	swap->comment = "the next state becomes the state";
+	vec_push(body, swap);
+
+	/* the output: the whole state */
+	loop = st(IS_FOR_TABLE);
+	loop->table = S;
+	loop->var = new_var(L, "ent", NULL);
+	loop->var->table = S;
+	loop->comment = arena_printf("%s: the state is the output", op_comment(n));
+	live = st(IS_IF);
+	live->e = ex1(IE_IS_SOME, ty_bool(), ex_val(loop->var));
+	vec_push(&loop->body, live);
+	L->out = &live->body;
+	IrExpr *kv = ex_pair(ex_key(loop->var), ex1(IE_OPT_VAL, ty_resolve(S->val)->elem, ex_val(loop->var)));
+	push_to_consumers(L, n, ex_var(let(L, "rec", kv)));
+	vec_push(body, loop);
 }
 
 static IrFunc *lower_stage(Lower *L, Stage *s)
@@ -1008,6 +1177,11 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 			emit(L, loop);
 		}
 		break;
+	case OPC_STATE:
+		ASSERT(n->op->id == OP_UPDATE_STATE_BY_KEY);
+		lower_update_state(L, n, &f->body);
+		L->out = &f->body;
+		break;
 	case OPC_WINDOW: {
 		/* a window produces at multiples of its slide: the records of the
 		 * batches in (T - window, T], oldest first */
@@ -1045,6 +1219,8 @@ IrProgram *lower_program(const Plan *p)
 	L.scalar = arena_alloc(sizeof(IrScalar *) * (size_t)nn);
 	L.scalar2 = arena_alloc(sizeof(IrScalar *) * (size_t)nn);
 	L.window = arena_alloc(sizeof(IrWindow *) * (size_t)nn);
+	L.table2 = arena_alloc(sizeof(IrTable *) * (size_t)nn);
+	L.table3 = arena_alloc(sizeof(IrTable *) * (size_t)nn);
 	/* Sources' over-long lines are bad records of the source's site. */
 	for (int i = 0; i < p->sources.n; i++) {
 		DNode *s = p->sources.v[i];
@@ -1052,7 +1228,7 @@ IrProgram *lower_program(const Plan *p)
 	}
 	for (int i = 0; i < p->nodes.n; i++) {
 		DNode *n = p->nodes.v[i];
-		if (n->op->cls == OPC_AGG || n->op->id == OP_WINDOW)
+		if (n->op->cls == OPC_AGG || n->op->id == OP_WINDOW || n->op->id == OP_UPDATE_STATE_BY_KEY)
 			add_state(&L, n);
 	}
 	for (int i = 0; i < p->stages.n; i++) {
@@ -1076,9 +1252,11 @@ IrProgram *lower_program(const Plan *p)
 		IrStmt *s = st(IS_TABLE_INIT);
 		s->table = t;
 		vec_push(&ir->init->body, s);
-		s = st(IS_TABLE_CLEAR);
-		s->table = t;
-		vec_push(&ir->run_batch->body, s);
+		if (!t->persistent) {
+			s = st(IS_TABLE_CLEAR);
+			s->table = t;
+			vec_push(&ir->run_batch->body, s);
+		}
 		s = st(IS_TABLE_CLOSE);
 		s->table = t;
 		vec_push(&ir->close->body, s);
