@@ -893,7 +893,10 @@ static void stmt(Emit *E, IrStmt *s)
 	case IS_PUSH: {
 		const char *et = c_type(ty_resolve(s->lhs->type)->elem);
 		ind(E);
-		fprintf(f, "*(%s *)ds_list_push(t->arena, &", et);
+		if (s->table && s->table->persistent)
+			fprintf(f, "*(%s *)ds_list_push(&st->%s_arena, &", et, s->table->name);
+		else
+			fprintf(f, "*(%s *)ds_list_push(t->arena, &", et);
 		expr(E, s->lhs);
 		fprintf(f, ", sizeof(%s)) = ", et);
 		expr(E, s->e);
@@ -1165,9 +1168,7 @@ static int emit_c_program(const IrProgram *ir, const char *out_path)
 	for (int i = 0; i < ir->tables.n; i++) {
 		IrTable *t = ir->tables.v[i];
 		need(&E, NEED_EQ | NEED_HASH | NEED_COPY, t->key);
-		if (t->persistent)
-			need(&E, NEED_COPY, t->val);
-		add_type(&E, t->val);
+		add_type(&E, t->val); /* copies of values: where lowering wrote IE_COPY */
 	}
 	for (int i = 0; i < ir->scalars.n; i++)
 		add_type(&E, ((IrScalar *)ir->scalars.v[i])->type);
@@ -1175,6 +1176,8 @@ static int emit_c_program(const IrProgram *ir, const char *out_path)
 		need(&E, NEED_COPY, ((IrWindow *)ir->windows.v[i])->elem);
 	for (int i = 0; i < ir->stages.n; i++)
 		collect_stmts(&E, &((IrFunc *)ir->stages.v[i])->body);
+	for (int i = 0; i < ir->init_stages.n; i++)
+		collect_stmts(&E, &((IrFunc *)ir->init_stages.v[i])->body);
 	collect_stmts(&E, &ir->run_batch->body);
 
 	const CheckedProgram *cp = ir->plan->cp;
@@ -1219,6 +1222,8 @@ static int emit_c_program(const IrProgram *ir, const char *out_path)
 	fprintf(f, "\tchar unused; /* keeps the struct non-empty */\n};\n\n");
 
 	fprintf(f, "/* ---- stages ---- */\n\n");
+	for (int i = 0; i < ir->init_stages.n; i++)
+		emit_func(&E, ir->init_stages.v[i], "static void %s(ds_task *t, struct program_state *st)");
 	for (int i = 0; i < ir->stages.n; i++)
 		emit_func(&E, ir->stages.v[i], "static void %s(ds_task *t, struct program_state *st)");
 	emit_func(&E, ir->init, "static void %s(ds_task *t, struct program_state *st)");

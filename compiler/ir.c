@@ -262,6 +262,8 @@ void ir_dump(const IrProgram *ir, void *out)
 		fprintf(f, "site %d %s %s\n", i, s->loc, s->op);
 	}
 	fputc('\n', f);
+	for (int i = 0; i < ir->init_stages.n; i++)
+		dfunc(f, ir->init_stages.v[i]);
 	for (int i = 0; i < ir->stages.n; i++)
 		dfunc(f, ir->stages.v[i]);
 	dfunc(f, ir->init);

@@ -114,7 +114,7 @@ typedef enum IrStmtKind {
 	IS_UPSERT,      /* var (entry) = find or insert key e in table; fresh: set when inserted */
 	IS_LOOKUP,      /* var (entry) = the entry of key e in table, or none (see IE_FOUND) */
 	IS_TABLE_SWAP,  /* table <-> swap_with (contents and arenas), then swap_with emptied */
-	IS_PUSH,        /* append e to the list lvalue lhs */
+	IS_PUSH,        /* append e to the list lvalue lhs (in table's arena if set, else the batch's) */
 	IS_OUTPUT,      /* emit e (of e->type) to output out */
 	IS_EXPR,        /* e for its effect (a void runtime call) */
 	IS_BLOCK,       /* { body }: a scope, opened by comment */
@@ -157,6 +157,7 @@ typedef struct IrProgram {
 	Vec scalars; /* IrScalar* */
 	Vec windows; /* IrWindow* */
 	Vec stages;  /* IrFunc*, run order */
+	Vec init_stages; /* IrFunc*: static Datasets' stages, run by init */
 	IrFunc *init, *run_batch, *close;
 	Vec sites;   /* IrSite* */
 	int nvars, nlabels;

@@ -710,6 +710,7 @@ static IrExpr *lower_expr(Lower *L, Node *e)
 /* ---- pipelines -------------------------------------------------------------- */
 
 static void push_to_consumers(Lower *L, DNode *n, IrExpr *rec);
+static void lower_join_input(Lower *L, DNode *c, DNode *from, IrExpr *rec);
 
 static const char *op_comment(DNode *n)
 {
@@ -729,8 +730,8 @@ static Node *split_body(Node *lam)
 	return NULL;
 }
 
-/* One consumer c of a record rec: a fused operator, or a sink. */
-static void lower_consumer(Lower *L, DNode *c, IrExpr *rec)
+/* One consumer c of a record rec (produced by from): a fused operator, or a sink. */
+static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 {
 	IrStmt *blk = st(IS_BLOCK);
 	blk->comment = op_comment(c);
@@ -882,6 +883,10 @@ static void lower_consumer(Lower *L, DNode *c, IrExpr *rec)
 			emit(L, s);
 		break;
 	}
+	case OP_JOIN: case OP_LEFT_OUTER_JOIN: case OP_RIGHT_OUTER_JOIN: case OP_FULL_OUTER_JOIN:
+	case OP_COGROUP:
+		lower_join_input(L, c, from, rec);
+		break;
 	case OP_WINDOW: {
 		IrStmt *s = st(IS_PANE_PUSH);
 		s->window = L->window[c->id];
@@ -911,7 +916,7 @@ static void lower_consumer(Lower *L, DNode *c, IrExpr *rec)
 static void push_to_consumers(Lower *L, DNode *n, IrExpr *rec)
 {
 	for (int i = 0; i < n->consumers.n; i++)
-		lower_consumer(L, n->consumers.v[i], rec);
+		lower_consumer(L, n->consumers.v[i], n, rec);
 }
 
 /* ---- stages and the program ---------------------------------------------------- */
@@ -977,6 +982,23 @@ static void add_state(Lower *L, DNode *n)
 		L->table[n->id] = tab;
 		break;
 	}
+	case OP_JOIN: case OP_LEFT_OUTER_JOIN: case OP_RIGHT_OUTER_JOIN: case OP_FULL_OUTER_JOIN:
+	case OP_COGROUP:
+		/* each side's values per key: this batch's, or for a static
+		 * Dataset all of it, gathered once at start */
+		for (int side = 0; side < 2; side++) {
+			Type *pt = ty_resolve(ty_resolve(n->in[side]->type)->elem);
+			bool fixed = n->in[side]->is_static;
+			IrTable *tab = new_table(L, arena_printf("%s_%s", base, side ? "right" : "left"), pt->elems[0],
+						 ty_list(pt->elems[1]), fixed,
+						 arena_printf("%s: the %s side's values per key, %s", op_comment(n),
+							      side ? "right" : "left", fixed ? "loaded once at start" : "this batch"));
+			if (side)
+				L->table2[n->id] = tab;
+			else
+				L->table[n->id] = tab;
+		}
+		break;
 	case OP_UPDATE_STATE_BY_KEY: {
 		/* this batch's values per key, and the state: the current table
 		 * and the next one, built from it each batch, then swapped */
@@ -1043,6 +1065,132 @@ static void drop_scope_close(Lower *L, DropScope d)
 	L->out = d.out;
 	L->drop = d.drop;
 	L->drop_used = d.used;
+}
+
+/* A record entering side 0 or 1 of a join (both, for s.join(s)): appended
+ * to its key's values in that side's table. */
+static void lower_join_input(Lower *L, DNode *c, DNode *from, IrExpr *rec)
+{
+	IrExpr *kv = once(L, "kv", rec);
+	for (int side = 0; side < 2; side++) {
+		if (c->in[side] != from)
+			continue;
+		IrTable *tab = side ? L->table2[c->id] : L->table[c->id];
+		IrStmt *up = st_entry(L, IS_UPSERT, tab, ex_field(kv, 0), side ? "right" : "left");
+		emit(L, up);
+		IrStmt *push = st(IS_PUSH);
+		push->lhs = ex_val(up->var);
+		push->e = tab->persistent ? ex_copy(ex_field(kv, 1), tab) : ex_field(kv, 1);
+		push->table = tab; /* a persistent list grows in the table's arena */
+		emit(L, push);
+	}
+}
+
+/* for (each value x of list) body(x) */
+static IrStmt *for_list(Lower *L, IrExpr *list, const char *name, IrVar **x)
+{
+	IrStmt *loop = st(IS_FOR_RANGE);
+	loop->var = new_var(L, "i", ty_int());
+	loop->lhs = ex_int(0);
+	loop->e = ex1(IE_LIST_LEN, ty_int(), list);
+	*x = new_var(L, name, ty_resolve(list->type)->elem);
+	IrStmt *l = st(IS_LET);
+	l->var = *x;
+	l->e = ex2(IE_LIST_AT, (*x)->type, list, ex_var(loop->var));
+	vec_push(&loop->body, l);
+	return loop;
+}
+
+/* The join's stage: every key of the driving side, probed in the other.
+ * join and leftOuterJoin drive from the left, rightOuterJoin from the
+ * right; fullOuterJoin and cogroup also visit the right side's keys the
+ * left lacks.  Records are (k, (v, w)) with Options and Lists as Spark's. */
+static void lower_join(Lower *L, DNode *n, Vec *body)
+{
+	OpId op = n->op->id;
+	Type *out = ty_resolve(ty_resolve(n->type)->elem);
+	Type *vw = ty_resolve(out->elems[1]);
+	IrTable *tabs[2] = {L->table[n->id], L->table2[n->id]};
+	int passes = op == OP_FULL_OUTER_JOIN || op == OP_COGROUP ? 2 : 1;
+	for (int pass = 0; pass < passes; pass++) {
+		int drive = (op == OP_RIGHT_OUTER_JOIN || pass == 1) ? 1 : 0, other = 1 - drive;
+		IrStmt *loop = st(IS_FOR_TABLE);
+		loop->table = tabs[drive];
+		loop->var = new_var(L, drive ? "right" : "left", NULL);
+		loop->var->table = tabs[drive];
+		loop->comment = arena_printf("%s: %s", op_comment(n),
+					     pass ? "keys only the right side has" : drive ? "every key of the right side"
+											: "every key of the left side");
+		L->out = &loop->body;
+		IrStmt *probe = st_entry(L, IS_LOOKUP, tabs[other], ex_key(loop->var), drive ? "left" : "right");
+		emit(L, probe);
+		IrExpr *found = ex(IE_FOUND, ty_bool());
+		found->var = probe->var;
+		Vec *outer = L->out;
+		IrStmt *guard = NULL;
+		if (pass == 1) { /* the left side's keys were done in pass 0 */
+			guard = st(IS_IF);
+			guard->e = ex1(IE_NOT, ty_bool(), found);
+			L->out = &guard->body;
+		}
+		IrExpr *mine = ex_val(loop->var), *theirs = ex_val(probe->var);
+		if (op == OP_COGROUP) {
+			IrVar *other_vals = let_zero(L, "vals", tabs[other]->val);
+			IrStmt *has = st(IS_IF);
+			has->e = found;
+			IrStmt *sv = st(IS_SET);
+			sv->lhs = ex_var(other_vals);
+			sv->e = theirs;
+			vec_push(&has->body, sv);
+			emit(L, has);
+			IrExpr *pair = drive ? ex_pair(ex_var(other_vals), mine) : ex_pair(mine, ex_var(other_vals));
+			pair->type = vw;
+			IrExpr *rec = ex_pair(ex_key(loop->var), pair);
+			rec->type = out;
+			push_to_consumers(L, n, ex_var(let(L, "rec", rec)));
+		} else {
+			bool other_optional = op == OP_FULL_OUTER_JOIN || (op == OP_LEFT_OUTER_JOIN && !drive) ||
+					      (op == OP_RIGHT_OUTER_JOIN && drive);
+			bool mine_optional = op == OP_FULL_OUTER_JOIN;
+			Type *mt = ty_resolve(vw->elems[drive]), *ot = ty_resolve(vw->elems[other]);
+			IrVar *x;
+			IrStmt *outer_loop = for_list(L, mine, "v", &x);
+			emit(L, outer_loop);
+			Vec *o2 = L->out;
+			L->out = &outer_loop->body;
+			IrExpr *xv = mine_optional ? ex1(IE_SOME, mt, ex_var(x)) : ex_var(x);
+			/* matched: one record per pair of values */
+			IrStmt *matched = st(IS_IF);
+			matched->e = found;
+			L->out = &matched->body;
+			IrVar *y;
+			IrStmt *inner = for_list(L, theirs, "w", &y);
+			emit(L, inner);
+			L->out = &inner->body;
+			IrExpr *yv = other_optional ? ex1(IE_SOME, ot, ex_var(y)) : ex_var(y);
+			IrExpr *pair = drive ? ex_pair(yv, xv) : ex_pair(xv, yv);
+			pair->type = vw;
+			IrExpr *rec = ex_pair(ex_key(loop->var), pair);
+			rec->type = out;
+			push_to_consumers(L, n, ex_var(let(L, "rec", rec)));
+			if (other_optional) { /* unmatched: the other side is None */
+				L->out = &matched->els;
+				IrExpr *none = ex(IE_NONE, ot);
+				IrExpr *p2 = drive ? ex_pair(none, xv) : ex_pair(xv, none);
+				p2->type = vw;
+				IrExpr *r2 = ex_pair(ex_key(loop->var), p2);
+				r2->type = out;
+				push_to_consumers(L, n, ex_var(let(L, "rec", r2)));
+			}
+			L->out = o2;
+			vec_push(&outer_loop->body, matched);
+		}
+		if (guard) {
+			L->out = outer;
+			emit(L, guard);
+		}
+		vec_push(body, loop);
+	}
 }
 
 /* updateStateByKey(f): every batch, f(values, Some(state)) for each key with
@@ -1177,6 +1325,10 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 			emit(L, loop);
 		}
 		break;
+	case OPC_JOIN:
+		lower_join(L, n, &f->body);
+		L->out = &f->body;
+		break;
 	case OPC_STATE:
 		ASSERT(n->op->id == OP_UPDATE_STATE_BY_KEY);
 		lower_update_state(L, n, &f->body);
@@ -1228,14 +1380,15 @@ IrProgram *lower_program(const Plan *p)
 	}
 	for (int i = 0; i < p->nodes.n; i++) {
 		DNode *n = p->nodes.v[i];
-		if (n->op->cls == OPC_AGG || n->op->id == OP_WINDOW || n->op->id == OP_UPDATE_STATE_BY_KEY)
+		if (n->op->cls == OPC_AGG || n->op->cls == OPC_JOIN || n->op->id == OP_WINDOW ||
+		    n->op->id == OP_UPDATE_STATE_BY_KEY)
 			add_state(&L, n);
 	}
 	for (int i = 0; i < p->stages.n; i++) {
 		Stage *s = p->stages.v[i];
-		if (s->producer->is_static)
-			continue; /* static datasets feed joins, lowered with them */
-		vec_push(&ir->stages, lower_stage(&L, s));
+		IrFunc *f = lower_stage(&L, s);
+		/* a static Dataset's stages run once, before the first batch */
+		vec_push(s->producer->is_static ? &ir->init_stages : &ir->stages, f);
 	}
 
 	ir->init = arena_alloc(sizeof(IrFunc));
@@ -1272,6 +1425,13 @@ IrProgram *lower_program(const Plan *p)
 		s = st(IS_WINDOW_CLOSE);
 		s->window = w;
 		vec_push(&ir->close->body, s);
+	}
+	for (int i = 0; i < ir->init_stages.n; i++) {
+		IrFunc *f = ir->init_stages.v[i];
+		IrStmt *s = st(IS_CALL_STAGE);
+		s->fn = f->name;
+		s->comment = f->comment;
+		vec_push(&ir->init->body, s);
 	}
 	L.out = &ir->run_batch->body;
 	for (int i = 0; i < ir->scalars.n; i++) {

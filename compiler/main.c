@@ -126,7 +126,9 @@ static void reject_unsupported(const Plan *p)
 		const DNode *n = p->nodes.v[i];
 		OpClass c = n->op->cls;
 		bool state_ok = n->op->id == OP_UPDATE_STATE_BY_KEY && n->call->items.n == 2;
-		if ((c == OPC_WINDOW && n->op->id != OP_WINDOW) || (c == OPC_STATE && !state_ok) || c == OPC_JOIN ||
+		bool join_ok = c == OPC_JOIN && !n->is_static; /* Dataset-Dataset joins are not compiled */
+		if ((c == OPC_WINDOW && n->op->id != OP_WINDOW) || (c == OPC_STATE && !state_ok) ||
+		    (c == OPC_JOIN && !join_ok) ||
 		    n->op->id == OP_FOREACH_RDD ||
 		    n->op->id == OP_FOREACH_RECORD)
 			error_at(n->call->loc, "%s is not supported yet by this version of dstreamc", n->op->name);

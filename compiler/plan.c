@@ -162,13 +162,17 @@ static int64_t compute_slide(Plan *p, DNode *n)
 		return n->slide_ms;
 	int64_t batch = p->cp->batch_ms;
 	int64_t s = batch;
+	bool seen = false;
 	for (int i = 0; i < n->nin; i++) {
 		int64_t si = compute_slide(p, n->in[i]);
-		if (i && si != s)
+		if (n->in[i]->is_static && n->nin > 1)
+			continue; /* a static Dataset joins any stream */
+		if (seen && si != s)
 			error_at(n->call->is_method ? n->call->name_loc : n->call->loc,
 				 "%s: the two streams produce at different intervals (%s and %s)", n->op->name,
 				 fmt_duration(s), fmt_duration(si));
 		s = si;
+		seen = true;
 	}
 	if (n->op->id == OP_WINDOW) {
 		Node **a = (Node **)n->call->items.v;
