@@ -983,10 +983,11 @@ static void stmt(Emit *E, IrStmt *s)
 		ind(E);
 		fprintf(f, "ds_pane *pane = ds_window_pane(&st->%s, pi);\n", wn);
 		ind(E);
-		fprintf(f, "if (pane->time <= t->batch_time - %lld || pane->time > t->batch_time)\n",
-			(long long)s->window->window_ms);
+		fprintf(f, "if (pane->time <= t->batch_time - %lld || pane->time > t->batch_time - %lld)\n",
+			(long long)s->from_ago, (long long)s->to_ago);
 		ind(E);
-		fputs("\tcontinue; /* not in (T - window, T] */\n", f);
+		fprintf(f, "\tcontinue; /* not in (T - %lld ms, T - %lld ms] */\n", (long long)s->from_ago,
+			(long long)s->to_ago);
 		ind(E);
 		fputs("for (int64_t ri = 0; ri < pane->recs.len; ri++) {\n", f);
 		E->indent++;

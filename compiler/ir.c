@@ -211,7 +211,8 @@ static void dstmt(FILE *f, const IrStmt *s, int depth)
 	case IS_FOR_WINDOW:
 		fputs("for-window ", f);
 		dvar(f, s->var);
-		fprintf(f, " in %s (last %lld ms)\n", s->window->name, (long long)s->window->window_ms);
+		fprintf(f, " in %s (T - %lld ms, T - %lld ms]\n", s->window->name, (long long)s->from_ago,
+			(long long)s->to_ago);
 		dstmts(f, &s->body, depth + 1);
 		return;
 	case IS_TABLE_INIT:

@@ -126,7 +126,7 @@ typedef enum IrStmtKind {
 	IS_WINDOW_BEGIN,/* the window's pane for this batch: emptied, stamped */
 	IS_WINDOW_CLOSE,/* ds_window_close(window) */
 	IS_PANE_PUSH,   /* a copy of e into the current pane of window */
-	IS_FOR_WINDOW,  /* for each record (var) of the panes in (T - window, T], oldest first */
+	IS_FOR_WINDOW,  /* for each record (var) of the panes in (T - from_ago, T - to_ago], oldest first */
 } IrStmtKind;
 
 typedef struct IrStmt {
@@ -142,6 +142,7 @@ typedef struct IrStmt {
 	int src, out, site;
 	const char *why;     /* IS_CHECK */
 	int label;           /* IS_CHECK, IS_LABEL */
+	int64_t from_ago, to_ago; /* IS_FOR_WINDOW: the panes' time range, in ms before T */
 	const char *fn;      /* IS_CALL_STAGE */
 } IrStmt;
 

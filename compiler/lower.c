@@ -26,7 +26,7 @@ typedef struct Lower {
 	IrExpr **bind;   /* Symbol id -> the value bound to it */
 	int nbind;
 	/* per DNode id: the table or scalars a boundary keeps */
-	IrTable **table, **table2, **table3;
+	IrTable **table, **table2, **table3, **table4;
 	IrScalar **scalar, **scalar2;
 	IrWindow **window;
 } Lower;
@@ -709,6 +709,10 @@ static IrExpr *lower_expr(Lower *L, Node *e)
 
 /* ---- pipelines -------------------------------------------------------------- */
 
+/* A window operator with an inverse function (or counting), lowered as
+ * Spark's ReducedWindowedDStream. */
+static bool is_inc(const DNode *n) { return n->op->cls == OPC_WINDOW && n->op->id != OP_WINDOW; }
+
 static void push_to_consumers(Lower *L, DNode *n, IrExpr *rec);
 static void lower_join_input(Lower *L, DNode *c, DNode *from, IrExpr *rec);
 
@@ -887,6 +891,8 @@ static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 	case OP_COGROUP:
 		lower_join_input(L, c, from, rec);
 		break;
+	case OP_REDUCE_BY_KEY_AND_WINDOW: case OP_REDUCE_BY_WINDOW: case OP_COUNT_BY_WINDOW:
+	case OP_COUNT_BY_VALUE_AND_WINDOW:
 	case OP_WINDOW: {
 		IrStmt *s = st(IS_PANE_PUSH);
 		s->window = L->window[c->id];
@@ -1010,6 +1016,33 @@ static void add_state(Lower *L, DNode *n)
 					     arena_printf("%s: the state per key (None: removed this batch)", op_comment(n)));
 		L->table3[n->id] = new_table(L, arena_printf("%s_next", base), tt->elems[0], ty_option(S), true,
 					     arena_printf("%s: the next state, built from the state each batch", op_comment(n)));
+		break;
+	}
+	case OP_REDUCE_BY_KEY_AND_WINDOW: case OP_REDUCE_BY_WINDOW: case OP_COUNT_BY_WINDOW:
+	case OP_COUNT_BY_VALUE_AND_WINDOW: {
+		/* panes of per-batch partials for (T - s - w, T]; the window's
+		 * value per key (the state); this slide's leaving and entering
+		 * values per key; and a second state table for the filter */
+		Type *in = ty_resolve(ty_resolve(n->in[0]->type)->elem);
+		Type *K = n->keyless ? ty_int() : in->elems[0], *V = n->keyless ? in : in->elems[1];
+		IrWindow *w = arena_alloc(sizeof *w);
+		w->name = arena_printf("%s_panes", base);
+		w->elem = in;
+		w->window_ms = n->window_ms;
+		w->slide_ms = n->slide_ms;
+		w->npanes = (int)((n->window_ms + n->slide_ms) / L->plan->cp->batch_ms);
+		w->comment = arena_printf("%s: per-batch partials of the window and the slide before it", op_comment(n));
+		vec_push(&L->ir->windows, w);
+		L->window[n->id] = w;
+		L->table[n->id] = new_table(L, arena_printf("%s_state", base), K, V, true,
+					    arena_printf("%s: the window's value per key", op_comment(n)));
+		L->table2[n->id] = new_table(L, arena_printf("%s_leaving", base), K, V, false,
+					     arena_printf("%s: values leaving the window at this slide", op_comment(n)));
+		L->table3[n->id] = new_table(L, arena_printf("%s_entering", base), K, V, false,
+					     arena_printf("%s: values entering the window at this slide", op_comment(n)));
+		if (n->filter_fn || n->op->id == OP_COUNT_BY_VALUE_AND_WINDOW)
+			L->table4[n->id] = new_table(L, arena_printf("%s_kept", base), K, V, true,
+						     arena_printf("%s: the state after the filter", op_comment(n)));
 		break;
 	}
 	case OP_WINDOW: {
@@ -1193,6 +1226,153 @@ static void lower_join(Lower *L, DNode *n, Vec *body)
 	}
 }
 
+/* f(a, b) of an incremental window, or + / - when it counts. */
+static IrExpr *inc_combine(Lower *L, DNode *n, bool inverse, IrExpr *a, IrExpr *b, Type *V)
+{
+	Node *fn = inverse ? n->inv_fn : n->fn;
+	if (!fn)
+		return ex_bin(inverse ? '-' : '+', ty_int(), ty_int(), a, b);
+	return coerce(L, apply2(L, fn, a, b), V);
+}
+
+/* The body of a loop over a table, in its own drop scope. */
+static IrStmt *table_loop(Lower *L, IrTable *tab, const char *name, const char *comment, DropScope *d)
+{
+	IrStmt *loop = st(IS_FOR_TABLE);
+	loop->table = tab;
+	loop->var = new_var(L, name, NULL);
+	loop->var->table = tab;
+	loop->comment = comment;
+	*d = drop_scope_open(L, &loop->body);
+	return loop;
+}
+
+/* reduceByKeyAndWindow(f, invF, w, s[, filter]) and the operators Spark
+ * builds on it (reduceByWindow with invF, countByWindow,
+ * countByValueAndWindow), as Spark's ReducedWindowedDStream: at each slide
+ * T, the window's value per key is updated from the previous one with invF
+ * of the batches leaving, (T - s - w, T - w], and f of the batches
+ * entering, (T - s, T]: the cost is the keys of those batches, not the
+ * window.  A key whose value returns to the zero stays unless the filter
+ * drops it. */
+static void lower_inc_window(Lower *L, DNode *n, Vec *body)
+{
+	IrWindow *w = L->window[n->id];
+	IrTable *S = L->table[n->id], *O = L->table2[n->id], *N = L->table3[n->id], *K2 = L->table4[n->id];
+	Type *V = S->val;
+	int64_t s = n->slide_ms, wl = n->window_ms;
+	IrStmt *when = st(IS_IF);
+	when->e = ex2(IE_EQ, ty_bool(), ex_bin('%', ty_int(), ty_int(), ex(IE_BATCH_TIME, ty_int()), ex_int(s)),
+		      ex_int(0));
+	when->e->optype = ty_int();
+	vec_push(body, when);
+	Vec *top = &when->body;
+	DropScope d;
+
+	/* 1. the leaving and the entering batches, reduced per key */
+	for (int k = 0; k < 2; k++) {
+		IrTable *tab = k ? N : O;
+		IrStmt *loop = st(IS_FOR_WINDOW);
+		loop->window = w;
+		loop->from_ago = k ? s : s + wl;
+		loop->to_ago = k ? 0 : wl;
+		loop->var = new_var(L, "part", w->elem);
+		loop->comment = arena_printf("%s: the batches %s the window", op_comment(n), k ? "entering" : "leaving");
+		d = drop_scope_open(L, &loop->body);
+		IrExpr *rec = ex_var(loop->var);
+		IrExpr *key = n->keyless ? ex_int(0) : ex_field(rec, 0);
+		IrExpr *val = n->keyless ? rec : ex_field(rec, 1);
+		IrStmt *up = st_entry(L, IS_UPSERT, tab, key, "acc");
+		emit(L, up);
+		IrStmt *first = st(IS_IF);
+		first->e = ex_var(up->fresh);
+		Vec *o = L->out;
+		L->out = &first->body;
+		set(L, ex_val(up->var), val);
+		L->out = &first->els;
+		set(L, ex_val(up->var), inc_combine(L, n, false, ex_val(up->var), val, V));
+		L->out = o;
+		emit(L, first);
+		drop_scope_close(L, d);
+		vec_push(top, loop);
+	}
+
+	/* 2. the previous window's keys: remove what leaves, add what enters */
+	IrStmt *loop = table_loop(L, S, "key", arena_printf("%s: the previous window's keys", op_comment(n)), &d);
+	for (int k = 0; k < 2; k++) {
+		IrStmt *probe = st_entry(L, IS_LOOKUP, k ? N : O, ex_key(loop->var), k ? "in" : "out");
+		emit(L, probe);
+		IrStmt *hit = st(IS_IF);
+		hit->e = ex(IE_FOUND, ty_bool());
+		hit->e->var = probe->var;
+		Vec *o = L->out;
+		L->out = &hit->body;
+		IrExpr *r = inc_combine(L, n, k == 0, ex_val(loop->var), ex_val(probe->var), V);
+		set(L, ex_val(loop->var), ex_copy(once(L, "v", r), S));
+		L->out = o;
+		emit(L, hit);
+	}
+	drop_scope_close(L, d);
+	vec_push(top, loop);
+
+	/* 3. keys new to the window */
+	loop = table_loop(L, N, "new", arena_printf("%s: keys new to the window", op_comment(n)), &d);
+	IrStmt *old = st_entry(L, IS_LOOKUP, S, ex_key(loop->var), "old");
+	emit(L, old);
+	IrStmt *isnew = st(IS_IF);
+	isnew->e = ex1(IE_NOT, ty_bool(), ex(IE_FOUND, ty_bool()));
+	isnew->e->a[0]->var = old->var;
+	Vec *o = L->out;
+	L->out = &isnew->body;
+	IrStmt *ins = st_entry(L, IS_UPSERT, S, ex_key(loop->var), "ins");
+	emit(L, ins);
+	set(L, ex_val(ins->var), ex_copy(ex_val(loop->var), S));
+	L->out = o;
+	emit(L, isnew);
+	drop_scope_close(L, d);
+	vec_push(top, loop);
+
+	/* 4. the filter decides which keys the state keeps */
+	if (K2) {
+		loop = table_loop(L, S, "key", arena_printf("%s: the filter", op_comment(n)), &d);
+		IrExpr *keep;
+		if (n->filter_fn)
+			keep = apply1(L, n->filter_fn, ex_pair(ex_key(loop->var), ex_val(loop->var)));
+		else {
+			keep = ex2(IE_EQ, ty_bool(), ex_val(loop->var), ex_int(0));
+			keep->optype = ty_int();
+			keep = ex1(IE_NOT, ty_bool(), keep);
+		}
+		IrStmt *kept = st(IS_IF);
+		kept->e = keep;
+		o = L->out;
+		L->out = &kept->body;
+		IrStmt *up = st_entry(L, IS_UPSERT, K2, ex_key(loop->var), "kept");
+		emit(L, up);
+		set(L, ex_val(up->var), ex_copy(ex_val(loop->var), K2));
+		L->out = o;
+		emit(L, kept);
+		drop_scope_close(L, d);
+		vec_push(top, loop);
+		IrStmt *swap = st(IS_TABLE_SWAP);
+		swap->table = S;
+		swap->swap_with = K2;
+		swap->comment = "the filtered state becomes the state";
+		vec_push(top, swap);
+	}
+
+	/* 5. the output: the window's value per key */
+	loop = st(IS_FOR_TABLE);
+	loop->table = S;
+	loop->var = new_var(L, "ent", NULL);
+	loop->var->table = S;
+	loop->comment = arena_printf("%s: the window is the output", op_comment(n));
+	L->out = &loop->body;
+	IrExpr *rec = n->keyless ? ex_val(loop->var) : ex_pair(ex_key(loop->var), ex_val(loop->var));
+	push_to_consumers(L, n, ex_var(let(L, "rec", rec)));
+	vec_push(top, loop);
+}
+
 /* updateStateByKey(f): every batch, f(values, Some(state)) for each key with
  * state, f(values, None) for each new key; the next state is built from the
  * current one and swapped in, so removed keys free their bytes a batch later.
@@ -1301,7 +1481,14 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 		break;
 	}
 	case OPC_AGG:
-		if (n->op->id == OP_COUNT) {
+		if (n->op->id == OP_COUNT && n->skip_zero) {
+			IrStmt *some = st(IS_IF);
+			some->e = ex_bin('>', ty_bool(), ty_int(), ex_scalar(L->scalar[n->id]), ex_int(0));
+			L->out = &some->body;
+			push_to_consumers(L, n, ex_scalar(L->scalar[n->id]));
+			L->out = &f->body;
+			emit(L, some);
+		} else if (n->op->id == OP_COUNT) {
 			push_to_consumers(L, n, ex_scalar(L->scalar[n->id]));
 		} else if (n->op->id == OP_REDUCE) {
 			IrStmt *s2 = st(IS_IF);
@@ -1335,6 +1522,11 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 		L->out = &f->body;
 		break;
 	case OPC_WINDOW: {
+		if (is_inc(n)) {
+			lower_inc_window(L, n, &f->body);
+			L->out = &f->body;
+			break;
+		}
 		/* a window produces at multiples of its slide: the records of the
 		 * batches in (T - window, T], oldest first */
 		IrWindow *w = L->window[n->id];
@@ -1344,6 +1536,8 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 		when->e->optype = ty_int();
 		IrStmt *loop = st(IS_FOR_WINDOW);
 		loop->window = w;
+		loop->from_ago = w->window_ms;
+		loop->to_ago = 0;
 		loop->var = new_var(L, "rec", w->elem);
 		loop->comment = op_comment(n);
 		L->out = &loop->body;
@@ -1373,6 +1567,7 @@ IrProgram *lower_program(const Plan *p)
 	L.window = arena_alloc(sizeof(IrWindow *) * (size_t)nn);
 	L.table2 = arena_alloc(sizeof(IrTable *) * (size_t)nn);
 	L.table3 = arena_alloc(sizeof(IrTable *) * (size_t)nn);
+	L.table4 = arena_alloc(sizeof(IrTable *) * (size_t)nn);
 	/* Sources' over-long lines are bad records of the source's site. */
 	for (int i = 0; i < p->sources.n; i++) {
 		DNode *s = p->sources.v[i];
@@ -1380,7 +1575,7 @@ IrProgram *lower_program(const Plan *p)
 	}
 	for (int i = 0; i < p->nodes.n; i++) {
 		DNode *n = p->nodes.v[i];
-		if (n->op->cls == OPC_AGG || n->op->cls == OPC_JOIN || n->op->id == OP_WINDOW ||
+		if (n->op->cls == OPC_AGG || n->op->cls == OPC_JOIN || n->op->cls == OPC_WINDOW ||
 		    n->op->id == OP_UPDATE_STATE_BY_KEY)
 			add_state(&L, n);
 	}

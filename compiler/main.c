@@ -127,7 +127,7 @@ static void reject_unsupported(const Plan *p)
 		OpClass c = n->op->cls;
 		bool state_ok = n->op->id == OP_UPDATE_STATE_BY_KEY && n->call->items.n == 2;
 		bool join_ok = c == OPC_JOIN && !n->is_static; /* Dataset-Dataset joins are not compiled */
-		if ((c == OPC_WINDOW && n->op->id != OP_WINDOW) || (c == OPC_STATE && !state_ok) ||
+		if ((c == OPC_WINDOW && n->op->id != OP_WINDOW && !n->slide_arg) || (c == OPC_STATE && !state_ok) ||
 		    (c == OPC_JOIN && !join_ok) ||
 		    n->op->id == OP_FOREACH_RDD ||
 		    n->op->id == OP_FOREACH_RECORD)

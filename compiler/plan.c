@@ -91,21 +91,55 @@ static DNode *build_window_op(Planner *pl, Node *e, DNode *in)
 	DNode *pre, *win;
 	switch (op->id) {
 	case OP_REDUCE_BY_KEY_AND_WINDOW:
-		if (inverse)
-			return NULL;
+		if (inverse) {
+			pre = synth(pl, OP_REDUCE_BY_KEY, e, in, t, "per-batch partial aggregates");
+			win = synth(pl, OP_REDUCE_BY_KEY_AND_WINDOW, e, pre, t, "adds entering, removes leaving batches");
+			win->fn = a[1];
+			win->inv_fn = a[2];
+			win->window_ms = duration_arg(e, 3);
+			win->slide_arg = duration_arg(e, 4);
+			win->filter_fn = nargs >= 5 && a[5]->kind == N_LAMBDA ? a[5] : NULL;
+			return win;
+		}
 		pre = synth(pl, OP_REDUCE_BY_KEY, e, in, t, "per-batch partial aggregates");
 		win = synth(pl, OP_WINDOW, e, pre, t, "the window of partial aggregates");
 		win->window_ms = duration_arg(e, 2);
 		win->slide_arg = nargs >= 3 ? duration_arg(e, 3) : batch;
 		return synth(pl, OP_REDUCE_BY_KEY, e, win, t, "merges the window's partial aggregates");
 	case OP_REDUCE_BY_WINDOW:
-		if (inverse)
-			return NULL;
+		if (inverse) {
+			pre = synth(pl, OP_REDUCE, e, in, t, "per-batch partial reduction");
+			win = synth(pl, OP_REDUCE_BY_WINDOW, e, pre, t, "adds entering, removes leaving batches");
+			win->fn = a[1];
+			win->inv_fn = a[2];
+			win->keyless = true;
+			win->window_ms = duration_arg(e, 3);
+			win->slide_arg = duration_arg(e, 4);
+			return win;
+		}
 		pre = synth(pl, OP_REDUCE, e, in, t, "per-batch partial reduction");
 		win = synth(pl, OP_WINDOW, e, pre, t, "the window of partial reductions");
 		win->window_ms = duration_arg(e, 2);
 		win->slide_arg = duration_arg(e, 3);
 		return synth(pl, OP_REDUCE, e, win, t, "merges the window's partial reductions");
+	case OP_COUNT_BY_WINDOW:
+		/* Spark: map(_ => 1L).reduceByWindow(_ + _, _ - _, w, s): nothing
+		 * until a record was seen, then 0 for an empty window */
+		pre = synth(pl, OP_COUNT, e, in, ty_int(), "per-batch count (none for an empty batch)");
+		pre->skip_zero = true;
+		win = synth(pl, OP_COUNT_BY_WINDOW, e, pre, ty_int(), "adds entering, removes leaving batches");
+		win->keyless = true;
+		win->window_ms = duration_arg(e, 1);
+		win->slide_arg = duration_arg(e, 2);
+		return win;
+	case OP_COUNT_BY_VALUE_AND_WINDOW:
+		/* Spark: map((_, 1L)).reduceByKeyAndWindow(_ + _, _ - _, w, s, _._2 != 0) */
+		pre = synth(pl, OP_COUNT_BY_VALUE, e, in, ty_resolve(e->type)->elem, "per-batch counts");
+		win = synth(pl, OP_COUNT_BY_VALUE_AND_WINDOW, e, pre, ty_resolve(e->type)->elem,
+			    "adds entering, removes leaving batches; drops zero counts");
+		win->window_ms = duration_arg(e, 1);
+		win->slide_arg = duration_arg(e, 2);
+		return win;
 	case OP_GROUP_BY_KEY_AND_WINDOW:
 		win = synth(pl, OP_WINDOW, e, in, t, "the window of records");
 		win->window_ms = duration_arg(e, 1);
@@ -174,7 +208,7 @@ static int64_t compute_slide(Plan *p, DNode *n)
 		s = si;
 		seen = true;
 	}
-	if (n->op->id == OP_WINDOW) {
+	if (n->op->id == OP_WINDOW || (n->op->cls == OPC_WINDOW && n->slide_arg)) {
 		Node **a = (Node **)n->call->items.v;
 		int64_t slide = n->slide_arg;
 		if (!n->window_ms) { /* written as window(w[, s]) */
@@ -182,8 +216,8 @@ static int64_t compute_slide(Plan *p, DNode *n)
 			slide = n->call->items.n > 2 ? const_value(a[2])->ival : batch;
 		}
 		if (n->window_ms % s || slide % s)
-			error_at(a[1]->loc, "window: the window %s and slide %s must be multiples of the "
-					    "input's slide %s", fmt_duration(n->window_ms), fmt_duration(slide),
+			error_at(a[1]->loc, "%s: the window %s and slide %s must be multiples of the "
+					    "input's slide %s", n->op->name, fmt_duration(n->window_ms), fmt_duration(slide),
 				 fmt_duration(s));
 		s = slide;
 	}

@@ -32,6 +32,10 @@ typedef struct DNode {
 	int64_t window_ms; /* OP_WINDOW: the window's length */
 	int64_t slide_arg; /* OP_WINDOW made by the planner: its slide (0: read the call) */
 	const char *role;  /* a node the planner made for another operator: what it does there */
+	bool skip_zero;    /* OP_COUNT made for countByWindow: no record for an empty batch */
+	/* window operators with an inverse (Spark's ReducedWindowedDStream) */
+	Node *fn, *inv_fn, *filter_fn; /* lambdas, or NULL: counting (+, -, != 0) */
+	bool keyless;      /* reduceByWindow / countByWindow: values, not (k, v) pairs */
 } DNode;
 
 struct Stage {
