@@ -726,6 +726,11 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 					 ty_str(ty_dataset(ty_pair(K, S))), ty_str(at));
 		}
 		Type *ru = ty_resolve(u);
+		if (ru->kind == TY_UNIT || ru->kind == TY_VAR) {
+			error_at(args[0]->lhs->loc, "mapWithState: the function must end with the record to emit "
+						    "(or an Option of it), e.g. { update(state, n); (k, n) }");
+			return ty_error();
+		}
 		return ty_stream(ru->kind == TY_OPTION ? ru->elem : u);
 	}
 	case OP_STATE_SNAPSHOTS: {

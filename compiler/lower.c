@@ -29,6 +29,7 @@ typedef struct Lower {
 	IrTable **table, **table2, **table3, **table4;
 	IrScalar **scalar, **scalar2;
 	IrWindow **window;
+	bool timing_out; /* lowering mapWithState's call for a key that times out */
 } Lower;
 
 /* ---- constructors ----------------------------------------------------------- */
@@ -328,7 +329,10 @@ static IrExpr *apply(Lower *L, Node *lam, int n, IrExpr **args)
 	ASSERT(lam->kind == N_LAMBDA && lam->params.n == n);
 	for (int i = 0; i < n; i++) {
 		Param *p = lam->params.v[i];
-		bind(L, p->sym, once(L, p->name[0] == '_' ? "x" : p->name, coerce(L, args[i], p->sym->type)));
+		if (ty_resolve(p->sym->type)->kind == TY_STATE) /* the key's state entry itself */
+			bind(L, p->sym, args[i]);
+		else
+			bind(L, p->sym, once(L, p->name[0] == '_' ? "x" : p->name, coerce(L, args[i], p->sym->type)));
 	}
 	return lower_expr(L, lam->lhs);
 }
@@ -514,6 +518,44 @@ static void minmax_elem(Lower *L, IrExpr *el, void *p)
 	emit(L, s);
 }
 
+static IrExpr *ex_key(IrVar *ent);
+static IrExpr *ex_val(IrVar *ent);
+static IrExpr *ex_copy(IrExpr *x, struct IrTable *into);
+
+/* mapWithState's State: a[0] is the key's entry, whose value is
+ * (Option[S], time of the last update in ms). */
+static IrExpr *lower_state_call(Lower *L, Node *e, BuiltinId id, IrExpr **a)
+{
+	IrVar *ent = a[0]->var;
+	ASSERT(a[0]->kind == IE_VAR && ent->table);
+	IrExpr *st = ex_field(ex_val(ent), 0);
+	Type *S = ty_resolve(st->type)->elem;
+	switch (id) {
+	case BI_EXISTS:
+		return ex1(IE_IS_SOME, ty_bool(), st);
+	case BI_GET_OPTION:
+		return st;
+	case BI_GET:
+		check(L, ex1(IE_IS_SOME, ty_bool(), st), e->loc, "get", "State.get on a key without state",
+		      to_str(ex_key(ent)));
+		return ex1(IE_OPT_VAL, S, st);
+	case BI_IS_TIMING_OUT:
+		return ex_bool(L->timing_out);
+	case BI_UPDATE:
+		if (L->timing_out) /* as Spark: "Cannot update the state that is timing out" */
+			check(L, ex_bool(false), e->loc, "update", "cannot update a state that is timing out",
+			      to_str(ex_key(ent)));
+		set(L, st, ex1(IE_SOME, st->type, ex_copy(once(L, "s", coerce(L, a[1], S)), ent->table)));
+		set(L, ex_field(ex_val(ent), 1), ex(IE_BATCH_TIME, ty_int()));
+		return ex_bool(true);
+	case BI_REMOVE:
+		set(L, st, ex(IE_NONE, st->type));
+		return ex_bool(true);
+	default:
+		unreachable();
+	}
+}
+
 static IrExpr *lower_builtin(Lower *L, Node *e)
 {
 	const BuiltinInfo *bi = call_builtin(e);
@@ -612,7 +654,11 @@ static IrExpr *lower_builtin(Lower *L, Node *e)
 		for_each_elem(L, xs, 0, "x", bi->id == BI_LIST_MAP ? map_elem : filter_elem, &c);
 		return ex_var(c.acc);
 	}
+	case BI_EXISTS: case BI_GET_OPTION: case BI_UPDATE: case BI_REMOVE: case BI_IS_TIMING_OUT:
+		return lower_state_call(L, e, bi->id, a);
 	case BI_GET:
+		if (a[0]->kind == IE_VAR && a[0]->var->table)
+			return lower_state_call(L, e, bi->id, a);
 		if (ty_resolve(a[0]->type)->kind == TY_OPTION) {
 			IrExpr *o = once(L, "o", a[0]);
 			check(L, ex1(IE_IS_SOME, ty_bool(), o), e->loc, "get", "None.get", ex_str("None", 4));
@@ -715,6 +761,7 @@ static bool is_inc(const DNode *n) { return n->op->cls == OPC_WINDOW && n->op->i
 
 static void push_to_consumers(Lower *L, DNode *n, IrExpr *rec);
 static void lower_join_input(Lower *L, DNode *c, DNode *from, IrExpr *rec);
+static void lower_map_with_state_record(Lower *L, DNode *n, IrExpr *rec);
 
 static const char *op_comment(DNode *n)
 {
@@ -891,6 +938,11 @@ static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 	case OP_COGROUP:
 		lower_join_input(L, c, from, rec);
 		break;
+	case OP_MAP_WITH_STATE:
+		lower_map_with_state_record(L, c, rec);
+		break;
+	case OP_STATE_SNAPSHOTS:
+		break; /* its stage reads the state after the batch */
 	case OP_REDUCE_BY_KEY_AND_WINDOW: case OP_REDUCE_BY_WINDOW: case OP_COUNT_BY_WINDOW:
 	case OP_COUNT_BY_VALUE_AND_WINDOW:
 	case OP_WINDOW: {
@@ -1005,6 +1057,27 @@ static void add_state(Lower *L, DNode *n)
 				L->table[n->id] = tab;
 		}
 		break;
+	case OP_MAP_WITH_STATE: {
+		/* per key: (Option[S], time of the last update); the next table,
+		 * compacted each batch; and this batch's output records */
+		Type *tt = ty_resolve(ty_resolve(n->in[0]->type)->elem);
+		Node *lam = lambda_arg(n, 0);
+		Type *S = ty_resolve(((Param *)lam->params.v[2])->sym->type)->elem;
+		Type *v = ty_pair(ty_option(S), ty_int());
+		L->table[n->id] = new_table(L, arena_printf("%s_state", base), tt->elems[0], v, true,
+					    arena_printf("%s: the state per key and when it was last updated", op_comment(n)));
+		L->table2[n->id] = new_table(L, arena_printf("%s_next", base), tt->elems[0], v, true,
+					     arena_printf("%s: the state without removed and timed-out keys", op_comment(n)));
+		IrScalar *out = arena_alloc(sizeof *out);
+		out->name = arena_printf("%s_out", base);
+		out->type = ty_list(t);
+		out->comment = arena_printf("%s: the records this batch's calls returned", op_comment(n));
+		vec_push(&L->ir->scalars, out);
+		L->scalar[n->id] = out;
+		break;
+	}
+	case OP_STATE_SNAPSHOTS:
+		break; /* reads mapWithState's table */
 	case OP_UPDATE_STATE_BY_KEY: {
 		/* this batch's values per key, and the state: the current table
 		 * and the next one, built from it each batch, then swapped */
@@ -1226,15 +1299,6 @@ static void lower_join(Lower *L, DNode *n, Vec *body)
 	}
 }
 
-/* f(a, b) of an incremental window, or + / - when it counts. */
-static IrExpr *inc_combine(Lower *L, DNode *n, bool inverse, IrExpr *a, IrExpr *b, Type *V)
-{
-	Node *fn = inverse ? n->inv_fn : n->fn;
-	if (!fn)
-		return ex_bin(inverse ? '-' : '+', ty_int(), ty_int(), a, b);
-	return coerce(L, apply2(L, fn, a, b), V);
-}
-
 /* The body of a loop over a table, in its own drop scope. */
 static IrStmt *table_loop(Lower *L, IrTable *tab, const char *name, const char *comment, DropScope *d)
 {
@@ -1245,6 +1309,142 @@ static IrStmt *table_loop(Lower *L, IrTable *tab, const char *name, const char *
 	loop->comment = comment;
 	*d = drop_scope_open(L, &loop->body);
 	return loop;
+}
+
+/* The record the function returned: an Option emits its value or nothing. */
+static void map_with_state_emit(Lower *L, DNode *n, IrExpr *r, bool buffer)
+{
+	Type *out = ty_resolve(ty_resolve(n->type)->elem);
+	IrExpr *rv = once(L, "out", r);
+	Vec *o = L->out;
+	IrStmt *some = NULL;
+	if (ty_resolve(rv->type)->kind == TY_OPTION && !ty_equal(rv->type, out)) {
+		some = st(IS_IF);
+		some->e = ex1(IE_IS_SOME, ty_bool(), rv);
+		L->out = &some->body;
+		rv = ex1(IE_OPT_VAL, out, rv);
+	}
+	if (buffer) {
+		IrStmt *push = st(IS_PUSH);
+		push->lhs = ex_scalar(L->scalar[n->id]);
+		push->e = coerce(L, rv, out);
+		emit(L, push);
+	} else {
+		push_to_consumers(L, n, ex_var(let(L, "rec", coerce(L, rv, out))));
+	}
+	L->out = o;
+	if (some)
+		emit(L, some);
+}
+
+/* mapWithState, per record, in arrival order: the key's state entry (found
+ * or made) is the function's State; the record it returns is kept for the
+ * stage after the batch. */
+static void lower_map_with_state_record(Lower *L, DNode *n, IrExpr *rec)
+{
+	IrTable *S = L->table[n->id];
+	IrExpr *kv = once(L, "kv", rec);
+	IrStmt *up = st_entry(L, IS_UPSERT, S, ex_field(kv, 0), "state");
+	emit(L, up);
+	Type *vt = ty_resolve(((Param *)lambda_arg(n, 0)->params.v[1])->sym->type);
+	IrExpr *args[3] = {ex_field(kv, 0), ex1(IE_SOME, vt, ex_field(kv, 1)), ex_var(up->var)};
+	L->timing_out = false;
+	IrExpr *r = apply(L, lambda_arg(n, 0), 3, args);
+	if (n->timeout_ms) { /* as Spark: a record refreshes an existing state's time */
+		IrStmt *live = st(IS_IF);
+		live->e = ex1(IE_IS_SOME, ty_bool(), ex_field(ex_val(up->var), 0));
+		IrStmt *touch = st(IS_SET);
+		touch->lhs = ex_field(ex_val(up->var), 1);
+		touch->e = ex(IE_BATCH_TIME, ty_int());
+		vec_push(&live->body, touch);
+		emit(L, live);
+	}
+	map_with_state_emit(L, n, r, true);
+}
+
+/* mapWithState's stage: the keys idle for longer than the timeout are
+ * called once more (value None, isTimingOut true) and dropped; removed
+ * keys are dropped; the table is compacted into the next one and swapped;
+ * then the batch's records go on. */
+static void lower_map_with_state(Lower *L, DNode *n, Vec *body)
+{
+	IrTable *S = L->table[n->id], *N = L->table2[n->id];
+	DropScope d;
+	IrStmt *loop = table_loop(L, S, "cur", arena_printf("%s: keep live keys, time out idle ones", op_comment(n)), &d);
+	IrStmt *live = st(IS_IF);
+	live->e = ex1(IE_IS_SOME, ty_bool(), ex_field(ex_val(loop->var), 0));
+	Vec *o = L->out;
+	L->out = &live->body;
+	IrStmt *keep = st(IS_IF);
+	if (n->timeout_ms) {
+		/* Spark's rule: timed out when last updated before T - timeout */
+		IrStmt *idle = st(IS_IF);
+		idle->e = ex_bin('<', ty_bool(), ty_int(), ex_field(ex_val(loop->var), 1),
+				 ex_bin('-', ty_int(), ty_int(), ex(IE_BATCH_TIME, ty_int()), ex_int(n->timeout_ms)));
+		Vec *o2 = L->out;
+		L->out = &idle->body;
+		Type *vt = ty_resolve(((Param *)lambda_arg(n, 0)->params.v[1])->sym->type);
+		IrExpr *args[3] = {ex_key(loop->var), ex(IE_NONE, vt), ex_var(loop->var)};
+		L->timing_out = true;
+		IrExpr *r = apply(L, lambda_arg(n, 0), 3, args);
+		L->timing_out = false;
+		map_with_state_emit(L, n, r, false);
+		L->out = &idle->els;
+		emit(L, keep);
+		L->out = o2;
+		emit(L, idle);
+	} else {
+		emit(L, keep);
+	}
+	keep->kind = IS_BLOCK;
+	L->out = &keep->body;
+	IrStmt *up = st_entry(L, IS_UPSERT, N, ex_key(loop->var), "next");
+	emit(L, up);
+	set(L, ex_val(up->var), ex_copy(ex_val(loop->var), N));
+	L->out = o;
+	emit(L, live);
+	drop_scope_close(L, d);
+	vec_push(body, loop);
+	IrStmt *swap = st(IS_TABLE_SWAP);
+	swap->table = S;
+	swap->swap_with = N;
+	swap->comment = "the compacted state becomes the state";
+	vec_push(body, swap);
+
+	IrVar *x;
+	IrStmt *outs = for_list(L, ex_scalar(L->scalar[n->id]), "rec", &x);
+	outs->comment = arena_printf("%s: the records of this batch's calls", op_comment(n));
+	L->out = &outs->body;
+	push_to_consumers(L, n, ex_var(x));
+	vec_push(body, outs);
+}
+
+/* stateSnapshots(): every (key, state) of mapWithState after the batch. */
+static void lower_state_snapshots(Lower *L, DNode *n, Vec *body)
+{
+	IrTable *S = L->table[n->in[0]->id];
+	IrStmt *loop = st(IS_FOR_TABLE);
+	loop->table = S;
+	loop->var = new_var(L, "ent", NULL);
+	loop->var->table = S;
+	loop->comment = arena_printf("%s: every key's state", op_comment(n));
+	IrStmt *live = st(IS_IF);
+	IrExpr *sv = ex_field(ex_val(loop->var), 0);
+	live->e = ex1(IE_IS_SOME, ty_bool(), sv);
+	vec_push(&loop->body, live);
+	L->out = &live->body;
+	IrExpr *kv = ex_pair(ex_key(loop->var), ex1(IE_OPT_VAL, ty_resolve(sv->type)->elem, sv));
+	push_to_consumers(L, n, ex_var(let(L, "rec", kv)));
+	vec_push(body, loop);
+}
+
+/* f(a, b) of an incremental window, or + / - when it counts. */
+static IrExpr *inc_combine(Lower *L, DNode *n, bool inverse, IrExpr *a, IrExpr *b, Type *V)
+{
+	Node *fn = inverse ? n->inv_fn : n->fn;
+	if (!fn)
+		return ex_bin(inverse ? '-' : '+', ty_int(), ty_int(), a, b);
+	return coerce(L, apply2(L, fn, a, b), V);
 }
 
 /* reduceByKeyAndWindow(f, invF, w, s[, filter]) and the operators Spark
@@ -1517,8 +1717,12 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 		L->out = &f->body;
 		break;
 	case OPC_STATE:
-		ASSERT(n->op->id == OP_UPDATE_STATE_BY_KEY);
-		lower_update_state(L, n, &f->body);
+		if (n->op->id == OP_MAP_WITH_STATE)
+			lower_map_with_state(L, n, &f->body);
+		else if (n->op->id == OP_STATE_SNAPSHOTS)
+			lower_state_snapshots(L, n, &f->body);
+		else
+			lower_update_state(L, n, &f->body);
 		L->out = &f->body;
 		break;
 	case OPC_WINDOW: {
@@ -1576,7 +1780,7 @@ IrProgram *lower_program(const Plan *p)
 	for (int i = 0; i < p->nodes.n; i++) {
 		DNode *n = p->nodes.v[i];
 		if (n->op->cls == OPC_AGG || n->op->cls == OPC_JOIN || n->op->cls == OPC_WINDOW ||
-		    n->op->id == OP_UPDATE_STATE_BY_KEY)
+		    n->op->cls == OPC_STATE)
 			add_state(&L, n);
 	}
 	for (int i = 0; i < p->stages.n; i++) {

@@ -182,6 +182,12 @@ static DNode *build(Planner *pl, Node *e)
 			d->is_static = d->is_static && in1->is_static;
 		}
 	}
+	if (op->id == OP_MAP_WITH_STATE)
+		for (int i = 2; i < e->items.n; i++) {
+			Node *c = const_value(e->items.v[i]);
+			if (c && c->kind == N_DURATION)
+				d->timeout_ms = c->ival;
+		}
 	vec_push(&pl->memo_keys, e);
 	vec_push(&pl->memo_vals, d);
 	return d;

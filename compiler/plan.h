@@ -36,6 +36,7 @@ typedef struct DNode {
 	/* window operators with an inverse (Spark's ReducedWindowedDStream) */
 	Node *fn, *inv_fn, *filter_fn; /* lambdas, or NULL: counting (+, -, != 0) */
 	bool keyless;      /* reduceByWindow / countByWindow: values, not (k, v) pairs */
+	int64_t timeout_ms; /* mapWithState: idle time after which a key times out (0: never) */
 } DNode;
 
 struct Stage {
