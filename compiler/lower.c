@@ -762,6 +762,7 @@ static bool is_inc(const DNode *n) { return n->op->cls == OPC_WINDOW && n->op->i
 static void push_to_consumers(Lower *L, DNode *n, IrExpr *rec);
 static void lower_join_input(Lower *L, DNode *c, DNode *from, IrExpr *rec);
 static void lower_map_with_state_record(Lower *L, DNode *n, IrExpr *rec);
+static void lower_initial_state(Lower *L, DNode *n, IrExpr *rec);
 
 static const char *op_comment(DNode *n)
 {
@@ -896,7 +897,17 @@ static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 		emit(L, s);
 		break;
 	}
-	case OP_COUNT_BY_VALUE: case OP_REDUCE_BY_KEY: case OP_GROUP_BY_KEY: case OP_UPDATE_STATE_BY_KEY: {
+	case OP_UPDATE_STATE_BY_KEY: case OP_MAP_WITH_STATE:
+		if (c->nin == 2 && from == c->in[1]) { /* the initial state, at start */
+			lower_initial_state(L, c, rec);
+			break;
+		}
+		if (c->op->id == OP_MAP_WITH_STATE) {
+			lower_map_with_state_record(L, c, rec);
+			break;
+		}
+		/* fall through - updateStateByKey groups the batch's values */
+	case OP_COUNT_BY_VALUE: case OP_REDUCE_BY_KEY: case OP_GROUP_BY_KEY: {
 		IrTable *tab = L->table[c->id];
 		IrExpr *rv = c->op->id == OP_COUNT_BY_VALUE ? rec : once(L, "kv", rec);
 		IrStmt *up = st(IS_UPSERT);
@@ -937,9 +948,6 @@ static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 	case OP_JOIN: case OP_LEFT_OUTER_JOIN: case OP_RIGHT_OUTER_JOIN: case OP_FULL_OUTER_JOIN:
 	case OP_COGROUP:
 		lower_join_input(L, c, from, rec);
-		break;
-	case OP_MAP_WITH_STATE:
-		lower_map_with_state_record(L, c, rec);
 		break;
 	case OP_STATE_SNAPSHOTS:
 		break; /* its stage reads the state after the batch */
@@ -1309,6 +1317,26 @@ static IrStmt *table_loop(Lower *L, IrTable *tab, const char *name, const char *
 	loop->comment = comment;
 	*d = drop_scope_open(L, &loop->body);
 	return loop;
+}
+
+/* A (key, state) pair of the initial state Dataset, before the first batch.
+ * updateStateByKey's state table holds Option[S], mapWithState's
+ * (Option[S], last update time): time 0, so a timeout counts from the
+ * start. */
+static void lower_initial_state(Lower *L, DNode *n, IrExpr *rec)
+{
+	IrTable *S = n->op->id == OP_MAP_WITH_STATE ? L->table[n->id] : L->table2[n->id];
+	IrExpr *kv = once(L, "kv", rec);
+	IrStmt *up = st_entry(L, IS_UPSERT, S, ex_field(kv, 0), "init");
+	emit(L, up);
+	Type *opt = n->op->id == OP_MAP_WITH_STATE ? ty_resolve(S->val)->elems[0] : S->val;
+	IrExpr *some = ex1(IE_SOME, opt, ex_copy(coerce(L, ex_field(kv, 1), ty_resolve(opt)->elem), S));
+	if (n->op->id == OP_MAP_WITH_STATE) {
+		set(L, ex_field(ex_val(up->var), 0), some);
+		set(L, ex_field(ex_val(up->var), 1), ex_int(0));
+	} else {
+		set(L, ex_val(up->var), some);
+	}
 }
 
 /* The record the function returned: an Option emits its value or nothing. */

@@ -125,9 +125,7 @@ static void reject_unsupported(const Plan *p)
 	for (int i = 0; i < p->nodes.n; i++) {
 		const DNode *n = p->nodes.v[i];
 		OpClass c = n->op->cls;
-		bool state_ok = (n->op->id == OP_UPDATE_STATE_BY_KEY && n->call->items.n == 2) ||
-				(n->op->id == OP_MAP_WITH_STATE && n->call->items.n == 2 + (n->timeout_ms > 0)) ||
-				n->op->id == OP_STATE_SNAPSHOTS;
+		bool state_ok = true;
 		bool join_ok = c == OPC_JOIN && !n->is_static; /* Dataset-Dataset joins are not compiled */
 		if ((c == OPC_WINDOW && n->op->id != OP_WINDOW && !n->slide_arg) || (c == OPC_STATE && !state_ok) ||
 		    (c == OPC_JOIN && !join_ok) ||

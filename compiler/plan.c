@@ -182,11 +182,15 @@ static DNode *build(Planner *pl, Node *e)
 			d->is_static = d->is_static && in1->is_static;
 		}
 	}
-	if (op->id == OP_MAP_WITH_STATE)
+	if (op->id == OP_MAP_WITH_STATE || op->id == OP_UPDATE_STATE_BY_KEY)
 		for (int i = 2; i < e->items.n; i++) {
 			Node *c = const_value(e->items.v[i]);
-			if (c && c->kind == N_DURATION)
+			if (c && c->kind == N_DURATION) {
 				d->timeout_ms = c->ival;
+			} else { /* the initial state: a static Dataset, as a second input */
+				DNode *init = build(pl, e->items.v[i]);
+				connect(init, d);
+			}
 		}
 	vec_push(&pl->memo_keys, e);
 	vec_push(&pl->memo_vals, d);
