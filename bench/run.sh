@@ -2,14 +2,14 @@
 # bench/run.sh: the benchmark suite's entry point (benchmarks, not tests).
 #
 #   bash bench/run.sh              every workload
-#   bash bench/run.sh wordcount    only the named ones
+#   bash bench/run.sh wordcount    only the named ones (wordcount, window, state)
 #
 # Each workload is bench/<name>/run.sh; it builds what it needs, generates
 # its input under bench/data/ once, and writes bench/out/<name>.txt.
 # See bench/README.md for what each one measures and the environment knobs.
 set -euo pipefail
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ALL=(wordcount) # add new workloads here
+ALL=(wordcount window state) # add new workloads here
 if (($#)); then
 	WANT=("$@")
 else

@@ -1,0 +1,73 @@
+/* gen.c: deterministic keyed records for the window benchmark.
+ *
+ *   gen KEYS RECORDS_PER_BATCH BATCHES OUTFILE [SEED]
+ *
+ * Writes BATCHES batches for queueStream: RECORDS_PER_BATCH lines
+ * "k<key> <value>" (key uniform in [0, KEYS), written in decimal without
+ * padding, e.g. "k1234 17"; value uniform in [0, 100)), then a line "---"
+ * that closes the batch.  The PRNG is xoshiro256** seeded through
+ * splitmix64: the same arguments give the same file on every machine. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static uint64_t s[4];
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static inline uint64_t next(void)
+{
+	uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return r;
+}
+
+static inline uint32_t below(uint32_t n) { return (uint32_t)(((next() >> 32) * (uint64_t)n) >> 32); }
+
+int main(int argc, char **argv)
+{
+	if (argc < 5 || argc > 6) {
+		fprintf(stderr, "usage: gen KEYS RECORDS_PER_BATCH BATCHES OUTFILE [SEED]\n");
+		return 2;
+	}
+	long keys = atol(argv[1]), recs = atol(argv[2]), batches = atol(argv[3]);
+	uint64_t seed = argc > 5 ? strtoull(argv[5], NULL, 10) : 42;
+	if (keys < 1 || keys > 1000000000L || recs < 0 || batches < 1) {
+		fprintf(stderr, "gen: bad arguments\n");
+		return 2;
+	}
+	for (int i = 0; i < 4; i++)
+		s[i] = splitmix64(&seed);
+	FILE *f = fopen(argv[4], "w");
+	if (!f) {
+		perror(argv[4]);
+		return 1;
+	}
+	static char buf[1 << 16];
+	setvbuf(f, buf, _IOFBF, sizeof buf);
+	for (long b = 0; b < batches; b++) {
+		for (long r = 0; r < recs; r++) {
+			uint32_t k = below((uint32_t)keys), v = below(100);
+			fprintf(f, "k%u %u\n", k, v);
+		}
+		fputs("---\n", f);
+	}
+	if (fclose(f) != 0) {
+		perror(argv[4]);
+		return 1;
+	}
+	return 0;
+}
