@@ -399,6 +399,9 @@ static void expr(Emit *E, IrExpr *x)
 		}
 		return;
 	}
+	case IE_TABLE_COUNT:
+		fprintf(f, "(int64_t)st->%s.count", x->table->name);
+		return;
 	case IE_SIZEOF:
 		fprintf(f, "sizeof(%s)", c_type(x->optype));
 		return;

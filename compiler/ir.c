@@ -20,7 +20,7 @@ static const char *kind_name[] = {
 	[IE_BIN] = "bin", [IE_EQ] = "eq", [IE_COND] = "cond", [IE_I2D] = "i2d", [IE_D2I] = "d2i",
 	[IE_CALL] = "call", [IE_ADDR] = "addr", [IE_ARENA] = "arena", [IE_BATCH_TIME] = "batch-time",
 	[IE_TO_STR] = "to-str", [IE_HASH] = "hash", [IE_SIZEOF] = "sizeof", [IE_FOUND] = "found",
-	[IE_COPY] = "copy",
+	[IE_COPY] = "copy", [IE_TABLE_COUNT] = "table-count",
 };
 
 static void dvar(FILE *f, const IrVar *v) { fprintf(f, "%s_%d", v->name, v->id); }
@@ -58,8 +58,8 @@ static void dexpr(FILE *f, const IrExpr *x)
 		fprintf(f, " %s", op_name(x->op));
 	if (x->kind == IE_FIELD)
 		fprintf(f, " _%lld", (long long)x->ival + 1);
-	if (x->kind == IE_COPY)
-		fprintf(f, " into %s", x->table->name);
+	if (x->kind == IE_COPY || x->kind == IE_TABLE_COUNT)
+		fprintf(f, " %s", x->table->name);
 	if (x->kind == IE_ENTRY_KEY || x->kind == IE_ENTRY_VAL || x->kind == IE_FOUND) {
 		fputc(' ', f);
 		dvar(f, x->var);

@@ -82,6 +82,7 @@ typedef enum IrExprKind {
 	IE_SIZEOF,     /* sizeof a value of optype, as an Int */
 	IE_FOUND,      /* var (an entry pointer from IS_LOOKUP) is not NULL */
 	IE_COPY,       /* a deep copy of a[0] into the arena of (persistent) table */
+	IE_TABLE_COUNT,/* the used slots of table, as an Int */
 } IrExprKind;
 
 typedef struct IrExpr {
@@ -96,7 +97,7 @@ typedef struct IrExpr {
 	const char *fn; /* IE_CALL */
 	IrVar *var;
 	IrScalar *scalar;
-	struct IrTable *table; /* IE_COPY */
+	struct IrTable *table; /* IE_COPY, IE_TABLE_COUNT */
 	struct IrExpr **a;
 	int n;
 } IrExpr;

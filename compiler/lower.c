@@ -1602,28 +1602,56 @@ static void lower_inc_window(Lower *L, DNode *n, Vec *body)
 }
 
 /* updateStateByKey(f): every batch, f(values, Some(state)) for each key with
- * state, f(values, None) for each new key; the next state is built from the
- * current one and swapped in, so removed keys free their bytes a batch later.
- * A key whose f fails on a bad record keeps its state. */
+ * state and f(values, None) for each new key.  The state is updated where it
+ * stands: a key whose f returns None becomes a hole (its value None), reused
+ * if the key comes back, and the table is compacted into a second one only
+ * when holes pass a quarter of it; the second table is freed right after.
+ * So a batch costs its keys' updates plus one pass over the state (f must
+ * see every key), and memory is one table.  A key whose f fails on a bad
+ * record keeps its state. */
 static void lower_update_state(Lower *L, DNode *n, Vec *body)
 {
 	IrTable *G = L->table[n->id], *S = L->table2[n->id], *N = L->table3[n->id];
 	Node *f = lambda_arg(n, 0);
-	Type *vals_t = G->val;
+	Type *Sv = ty_resolve(S->val)->elem;
+	DropScope d;
 
-	/* keys with state */
-	IrStmt *loop = st(IS_FOR_TABLE);
-	loop->table = S;
-	loop->var = new_var(L, "cur", NULL);
-	loop->var->table = S;
-	loop->comment = arena_printf("%s: keys with state", op_comment(n));
+	/* 1. keys without state (new, or back after a None): their first state,
+	 * decided against the state as the batch found it, inserted in 3 */
+	L->out = body;
+	IrVar *pending = let_zero(L, "pending", ty_list(ty_pair(S->key, Sv)));
+	IrStmt *loop = table_loop(L, G, "fresh", arena_printf("%s: new keys", op_comment(n)), &d);
+	IrStmt *old = st_entry(L, IS_LOOKUP, S, ex_key(loop->var), "old");
+	emit(L, old);
+	IrStmt *isnew = st(IS_IF);
+	IrExpr *found = ex(IE_FOUND, ty_bool());
+	found->var = old->var;
+	IrExpr *had = ex_bin(OP_AND, ty_bool(), ty_bool(), found, ex1(IE_IS_SOME, ty_bool(), ex_val(old->var)));
+	isnew->e = ex1(IE_NOT, ty_bool(), had);
+	Vec *scope = L->out;
+	L->out = &isnew->body;
+	IrExpr *r2 = once(L, "r", apply2(L, f, ex_val(loop->var), ex(IE_NONE, S->val)));
+	IrStmt *some = st(IS_IF);
+	some->e = ex1(IE_IS_SOME, ty_bool(), r2);
+	IrStmt *push = st(IS_PUSH);
+	push->lhs = ex_var(pending);
+	push->e = ex_pair(ex_key(loop->var), ex1(IE_OPT_VAL, Sv, r2));
+	vec_push(&some->body, push);
+	emit(L, some);
+	L->out = scope;
+	emit(L, isnew);
+	drop_scope_close(L, d);
+	vec_push(body, loop);
+
+	/* 2. keys with state, updated in place */
+	loop = table_loop(L, S, "cur", arena_printf("%s: keys with state, updated in place", op_comment(n)), &d);
 	IrStmt *live = st(IS_IF);
 	live->e = ex1(IE_IS_SOME, ty_bool(), ex_val(loop->var));
-	vec_push(&loop->body, live);
-	DropScope d = drop_scope_open(L, &live->body);
+	scope = L->out;
+	L->out = &live->body;
 	IrStmt *g = st_entry(L, IS_LOOKUP, G, ex_key(loop->var), "batch");
 	emit(L, g);
-	IrVar *vals = let_zero(L, "values", vals_t);
+	IrVar *vals = let_zero(L, "values", G->val);
 	IrStmt *has = st(IS_IF);
 	has->e = ex(IE_FOUND, ty_bool());
 	has->e->var = g->var;
@@ -1632,47 +1660,27 @@ static void lower_update_state(Lower *L, DNode *n, Vec *body)
 	sv->e = ex_val(g->var);
 	vec_push(&has->body, sv);
 	emit(L, has);
-	IrStmt *up = st_entry(L, IS_UPSERT, N, ex_key(loop->var), "next");
-	emit(L, up);
-	set(L, ex_val(up->var), ex_copy(ex_val(loop->var), N)); /* kept if f fails */
 	IrExpr *r = apply2(L, f, ex_var(vals), ex_val(loop->var));
-	set(L, ex_val(up->var), ex_copy(once(L, "r", r), N));
+	set(L, ex_val(loop->var), ex_copy(once(L, "r", r), S));
+	L->out = scope;
+	emit(L, live);
 	drop_scope_close(L, d);
 	vec_push(body, loop);
 
-	/* keys seen for the first time */
-	loop = st(IS_FOR_TABLE);
-	loop->table = G;
-	loop->var = new_var(L, "fresh", NULL);
-	loop->var->table = G;
-	loop->comment = arena_printf("%s: new keys", op_comment(n));
-	IrStmt *old = st_entry(L, IS_LOOKUP, S, ex_key(loop->var), "old");
-	vec_push(&loop->body, old);
-	IrStmt *isnew = st(IS_IF);
-	isnew->e = ex1(IE_NOT, ty_bool(), ex(IE_FOUND, ty_bool()));
-	isnew->e->a[0]->var = old->var;
-	vec_push(&loop->body, isnew);
-	d = drop_scope_open(L, &isnew->body);
-	IrExpr *r2 = once(L, "r", apply2(L, f, ex_val(loop->var), ex(IE_NONE, N->val)));
-	IrStmt *some = st(IS_IF);
-	some->e = ex1(IE_IS_SOME, ty_bool(), r2);
-	Vec *o = L->out;
-	L->out = &some->body;
-	IrStmt *ins = st_entry(L, IS_UPSERT, N, ex_key(loop->var), "next");
+	/* 3. the new keys join the state */
+	L->out = body;
+	IrVar *x;
+	IrStmt *ins_loop = for_list(L, ex_var(pending), "p", &x);
+	ins_loop->comment = arena_printf("%s: the new keys join the state", op_comment(n));
+	L->out = &ins_loop->body;
+	IrStmt *ins = st_entry(L, IS_UPSERT, S, ex_field(ex_var(x), 0), "state");
 	emit(L, ins);
-	set(L, ex_val(ins->var), ex_copy(r2, N));
-	L->out = o;
-	emit(L, some);
-	drop_scope_close(L, d);
-	vec_push(body, loop);
+	set(L, ex_val(ins->var), ex_copy(ex1(IE_SOME, S->val, ex_field(ex_var(x), 1)), S));
+	vec_push(body, ins_loop);
 
-	IrStmt *swap = st(IS_TABLE_SWAP);
-	swap->table = S;
-	swap->swap_with = N;
-	swap->comment = "the next state becomes the state";
-	vec_push(body, swap);
-
-	/* the output: the whole state */
+	/* the output: the whole state; count the live keys on the way */
+	L->out = body;
+	IrVar *nlive = let(L, "live", ex_int(0));
 	loop = st(IS_FOR_TABLE);
 	loop->table = S;
 	loop->var = new_var(L, "ent", NULL);
@@ -1682,9 +1690,41 @@ static void lower_update_state(Lower *L, DNode *n, Vec *body)
 	live->e = ex1(IE_IS_SOME, ty_bool(), ex_val(loop->var));
 	vec_push(&loop->body, live);
 	L->out = &live->body;
+	set(L, ex_var(nlive), ex_bin('+', ty_int(), ty_int(), ex_var(nlive), ex_int(1)));
 	IrExpr *kv = ex_pair(ex_key(loop->var), ex1(IE_OPT_VAL, ty_resolve(S->val)->elem, ex_val(loop->var)));
 	push_to_consumers(L, n, ex_var(let(L, "rec", kv)));
 	vec_push(body, loop);
+
+	/* compaction, when holes pass a quarter of the table */
+	IrExpr *count = ex(IE_TABLE_COUNT, ty_int());
+	count->table = S;
+	IrStmt *compact = st(IS_IF);
+	compact->e = ex_bin('>', ty_bool(), ty_int(),
+			    ex_bin('*', ty_int(), ty_int(), ex_bin('-', ty_int(), ty_int(), count, ex_var(nlive)), ex_int(4)),
+			    count);
+	compact->comment = "more than a quarter of the table are removed keys: compact it";
+	loop = st(IS_FOR_TABLE);
+	loop->table = S;
+	loop->var = new_var(L, "ent", NULL);
+	loop->var->table = S;
+	live = st(IS_IF);
+	live->e = ex1(IE_IS_SOME, ty_bool(), ex_val(loop->var));
+	vec_push(&loop->body, live);
+	L->out = &live->body;
+	IrStmt *keep = st_entry(L, IS_UPSERT, N, ex_key(loop->var), "kept");
+	emit(L, keep);
+	set(L, ex_val(keep->var), ex_copy(ex_val(loop->var), N));
+	vec_push(&compact->body, loop);
+	IrStmt *swap = st(IS_TABLE_SWAP);
+	swap->table = S;
+	swap->swap_with = N;
+	vec_push(&compact->body, swap);
+	IrStmt *release = st(IS_TABLE_CLOSE);
+	release->table = N;
+	release->comment = "free the old table until the next compaction";
+	vec_push(&compact->body, release);
+	vec_push(body, compact);
+	L->out = body;
 }
 
 static IrFunc *lower_stage(Lower *L, Stage *s)
