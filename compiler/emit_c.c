@@ -26,7 +26,7 @@ typedef struct Emit {
 	int indent;
 	bool uses_d2i;  /* a Double.toInt was lowered: emit its helper */
 	bool *var_used; /* by IrVar id: read somewhere (else its declaration says (void)) */
-	Vec finds, upserts; /* IrTable* whose find_ / upsert_ functions are called */
+	Vec finds, findhs, upserts; /* IrTable* whose find_ / findh_ / upsert_ functions are called */
 	bool bare;      /* the next comparison is a whole condition: no outer ( ) */
 } Emit;
 
@@ -147,7 +147,7 @@ static void collect_stmts(Emit *E, const Vec *v)
 		if (s->kind == IS_OUTPUT)
 			need(E, NEED_FMT, s->e->type);
 		if (s->kind == IS_LOOKUP)
-			vec_push(&E->finds, s->table);
+			vec_push(s->hash_of ? &E->findhs : &E->finds, s->table);
 		if (s->kind == IS_UPSERT)
 			vec_push(&E->upserts, s->table);
 		collect_stmts(E, &s->body);
@@ -649,6 +649,17 @@ static void emit_table(Emit *E, IrTable *t)
 		eq_of(f, t->key, "e->k", "k");
 		fprintf(f, ")) {\n\t\t\t*fresh = false;\n\t\t\treturn e;\n\t\t}\n\t}\n}\n");
 	}
+	if (vec_has(&E->findhs, t)) {
+		fprintf(f, "/* find_, with the key's hash already known */\n");
+		fprintf(f, "static inline ent_%s *findh_%s(const ds_table *tab, %s k, uint64_t h)\n{\n", t->name, t->name,
+			kt);
+		fprintf(f, "\tif (!tab->count)\n\t\treturn NULL;\n\tsize_t mask = tab->cap - 1;\n");
+		fprintf(f, "\tfor (size_t i = h & mask; tab->hashes[i]; i = (i + 1) & mask) {\n");
+		fprintf(f, "\t\tent_%s *e = ds_table_entry(tab, i);\n", t->name);
+		fprintf(f, "\t\tif (tab->hashes[i] == h && (");
+		eq_of(f, t->key, "e->k", "k");
+		fprintf(f, "))\n\t\t\treturn e;\n\t}\n\treturn NULL;\n}\n");
+	}
 	if (vec_has(&E->finds, t)) {
 		fprintf(f, "static inline ent_%s *find_%s(const ds_table *tab, %s k)\n{\n", t->name, t->name, kt);
 		fprintf(f, "\tif (!tab->count)\n\t\treturn NULL;\n\tuint64_t h = ");
@@ -812,16 +823,17 @@ static void stmt(Emit *E, IrStmt *s)
 	case IS_FOR_TABLE:
 		comment(E, s->comment);
 		ind(E);
-		fprintf(f, "for (size_t slot = 0; slot < st->%s.cap; slot++) {\n", s->table->name);
+		fprintf(f, "for (size_t slot_%d = 0; slot_%d < st->%s.cap; slot_%d++) {\n", s->var->id, s->var->id,
+			s->table->name, s->var->id);
 		E->indent++;
 		ind(E);
-		fprintf(f, "if (!st->%s.hashes[slot])\n", s->table->name);
+		fprintf(f, "if (!st->%s.hashes[slot_%d])\n", s->table->name, s->var->id);
 		ind(E);
 		fputs("\tcontinue;\n", f);
 		ind(E);
 		fprintf(f, "ent_%s *", s->table->name);
 		var_name(E, s->var);
-		fprintf(f, " = ds_table_entry(&st->%s, slot);\n", s->table->name);
+		fprintf(f, " = ds_table_entry(&st->%s, slot_%d);\n", s->table->name, s->var->id);
 		mark_unused(E, s->var);
 		stmts(E, &s->body);
 		E->indent--;
@@ -869,8 +881,14 @@ static void stmt(Emit *E, IrStmt *s)
 		ind(E);
 		fprintf(f, "ent_%s *", s->table->name);
 		var_name(E, s->var);
-		fprintf(f, " = find_%s(&st->%s, ", s->table->name, s->table->name);
-		wrap(E, "", s->e, ");\n");
+		if (s->hash_of) { /* the key's hash is already stored in the table being walked */
+			fprintf(f, " = findh_%s(&st->%s, ", s->table->name, s->table->name);
+			expr(E, s->e);
+			fprintf(f, ", st->%s.hashes[slot_%d]);\n", s->hash_of->table->name, s->hash_of->id);
+		} else {
+			fprintf(f, " = find_%s(&st->%s, ", s->table->name, s->table->name);
+			wrap(E, "", s->e, ");\n");
+		}
 		return;
 	case IS_TABLE_SWAP: {
 		const char *a = s->table->name, *b = s->swap_with->name;

@@ -137,6 +137,8 @@ typedef struct IrStmt {
 	IrVar *fresh;        /* IS_UPSERT */
 	IrTable *table;
 	IrTable *swap_with;  /* IS_TABLE_SWAP */
+	IrVar *hash_of;      /* IS_LOOKUP: a key of this entry (of a table being walked,
+				same key type): reuse its stored hash */
 	IrWindow *window;
 	IrExpr *lhs, *e, *sample;
 	Vec body, els;       /* of IrStmt* */

@@ -1650,6 +1650,7 @@ static void lower_update_state(Lower *L, DNode *n, Vec *body)
 	scope = L->out;
 	L->out = &live->body;
 	IrStmt *g = st_entry(L, IS_LOOKUP, G, ex_key(loop->var), "batch");
+	g->hash_of = loop->var; /* same key type, same hash: no need to hash it again */
 	emit(L, g);
 	IrVar *vals = let_zero(L, "values", G->val);
 	IrStmt *has = st(IS_IF);
