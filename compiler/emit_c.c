@@ -984,7 +984,7 @@ static void stmt(Emit *E, IrStmt *s)
 		ind(E);
 		fprintf(f, "ds_pane *pane = &st->%s.panes[st->%s.cur];\n", s->window->name, s->window->name);
 		ind(E);
-		fprintf(f, "*(%s *)ds_list_push(&pane->arena, &pane->recs, sizeof(%s)) = ", et, et);
+		fprintf(f, "*(%s *)ds_pane_push(pane, sizeof(%s)) = ", et, et);
 		if (has_refs(s->window->elem)) {
 			/* the record outlives the batch: copy what it points to */
 			fputs(ty_resolve(s->window->elem)->kind == TY_STRING ? "ds_str_copy(&pane->arena, "

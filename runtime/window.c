@@ -23,8 +23,10 @@ void ds_window_init(ds_window *w, int npanes)
 
 void ds_window_close(ds_window *w)
 {
-	for (int i = 0; i < w->n; i++)
+	for (int i = 0; i < w->n; i++) {
 		ds_arena_close(&w->panes[i].arena);
+		free(w->panes[i].recs.data);
+	}
 	free(w->panes);
 	w->panes = NULL;
 	w->n = 0;
@@ -35,6 +37,16 @@ void ds_window_begin_batch(ds_window *w, int64_t time)
 	w->cur = (w->cur + 1) % w->n;
 	ds_pane *p = &w->panes[w->cur];
 	ds_arena_reset(&p->arena);
-	p->recs = (ds_list){0};
+	p->recs.len = 0; /* keeps its array and capacity for the next batch */
 	p->time = time;
+}
+
+void *ds_pane_push(ds_pane *p, size_t esize)
+{
+	if ((size_t)p->recs.len == p->cap) {
+		size_t ncap = p->cap ? p->cap * 2 : 64;
+		p->recs.data = ds__xrealloc(p->recs.data, ncap * esize);
+		p->cap = ncap;
+	}
+	return (char *)p->recs.data + (size_t)p->recs.len++ * esize;
 }

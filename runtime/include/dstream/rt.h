@@ -273,8 +273,10 @@ static inline bool ds_table_full(const ds_table *t) { return (t->count + 1) * 4 
 /* The records one batch contributed to a window, copied into the pane's own
  * arena: they live until the pane is reused, w / batch batches later. */
 typedef struct ds_pane {
-	ds_arena arena;   /* owns the records' bytes */
-	ds_list recs;     /* elements of the type generated code knows */
+	ds_arena arena;   /* owns the bytes the records point to */
+	ds_list recs;     /* elements of the type generated code knows; data is
+			     malloc'd and owned, with room for cap elements */
+	size_t cap;       /* kept when the pane is reused */
 	int64_t time;     /* the batch time it holds; INT64_MIN: never filled */
 } ds_pane;
 
@@ -290,6 +292,9 @@ void ds_window_init(ds_window *w, int npanes);
 void ds_window_close(ds_window *w);
 /* Makes the oldest pane the current batch's: emptied and stamped with time. */
 void ds_window_begin_batch(ds_window *w, int64_t time);
+/* Appends one element slot of esize bytes to the pane's records (a
+ * realloc'd array: no copies left behind in the arena as it grows). */
+void *ds_pane_push(ds_pane *p, size_t esize);
 /* The i-th pane in time order (0 = oldest). */
 static inline ds_pane *ds_window_pane(ds_window *w, int i) { return &w->panes[(w->cur + 1 + i) % w->n]; }
 
