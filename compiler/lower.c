@@ -1785,15 +1785,29 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 		lower_join(L, n, &f->body);
 		L->out = &f->body;
 		break;
-	case OPC_STATE:
+	case OPC_STATE: {
+		/* Spark computes a stateful stream at its input's slide only: on a
+		 * windowed input, f is not called between slides */
+		Vec *into = &f->body;
+		int64_t slide = n->in[0]->slide_ms;
+		if (slide > L->plan->cp->batch_ms) {
+			IrStmt *when = st(IS_IF);
+			when->e = ex2(IE_EQ, ty_bool(),
+				      ex_bin('%', ty_int(), ty_int(), ex(IE_BATCH_TIME, ty_int()), ex_int(slide)), ex_int(0));
+			when->e->optype = ty_int();
+			when->comment = arena_printf("only at the input's slide, %s", fmt_duration(slide));
+			vec_push(&f->body, when);
+			into = &when->body;
+		}
 		if (n->op->id == OP_MAP_WITH_STATE)
-			lower_map_with_state(L, n, &f->body);
+			lower_map_with_state(L, n, into);
 		else if (n->op->id == OP_STATE_SNAPSHOTS)
-			lower_state_snapshots(L, n, &f->body);
+			lower_state_snapshots(L, n, into);
 		else
-			lower_update_state(L, n, &f->body);
+			lower_update_state(L, n, into);
 		L->out = &f->body;
 		break;
+	}
 	case OPC_WINDOW: {
 		if (is_inc(n)) {
 			lower_inc_window(L, n, &f->body);
