@@ -141,7 +141,10 @@ static void collect_stmts(Emit *E, const Vec *v)
 		IrStmt *s = v->v[i];
 		if (s->var)
 			add_type(E, s->var->type);
-		collect_expr(E, s->lhs);
+		if (s->kind == IS_SET && s->lhs->kind == IE_VAR)
+			add_type(E, s->lhs->type); /* assigned is not read: (void) it if nothing reads it */
+		else
+			collect_expr(E, s->lhs);
 		collect_expr(E, s->e);
 		collect_expr(E, s->sample);
 		if (s->kind == IS_OUTPUT)
