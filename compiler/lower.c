@@ -753,6 +753,26 @@ static IrExpr *lower_expr(Lower *L, Node *e)
 	die("cannot lower node kind %d", e->kind);
 }
 
+/* for (each entry var of tab): the loop, with its body still empty. */
+static IrStmt *for_entries(Lower *L, IrTable *tab, const char *name)
+{
+	IrStmt *loop = st(IS_FOR_TABLE);
+	loop->table = tab;
+	loop->var = new_var(L, name, NULL);
+	loop->var->table = tab;
+	return loop;
+}
+
+/* if (T % slide == 0): what a windowed stream does at its slide only. */
+static IrStmt *at_slide(int64_t slide)
+{
+	IrStmt *when = st(IS_IF);
+	when->e = ex2(IE_EQ, ty_bool(), ex_bin('%', ty_int(), ty_int(), ex(IE_BATCH_TIME, ty_int()), ex_int(slide)),
+		      ex_int(0));
+	when->e->optype = ty_int();
+	return when;
+}
+
 /* ---- pipelines -------------------------------------------------------------- */
 
 /* A window operator with an inverse function (or counting), lowered as
@@ -1228,10 +1248,7 @@ static void lower_join(Lower *L, DNode *n, Vec *body)
 	int passes = op == OP_FULL_OUTER_JOIN || op == OP_COGROUP ? 2 : 1;
 	for (int pass = 0; pass < passes; pass++) {
 		int drive = (op == OP_RIGHT_OUTER_JOIN || pass == 1) ? 1 : 0, other = 1 - drive;
-		IrStmt *loop = st(IS_FOR_TABLE);
-		loop->table = tabs[drive];
-		loop->var = new_var(L, drive ? "right" : "left", NULL);
-		loop->var->table = tabs[drive];
+		IrStmt *loop = for_entries(L, tabs[drive], drive ? "right" : "left");
 		loop->comment = arena_printf("%s: %s", op_comment(n),
 					     pass ? "keys only the right side has" : drive ? "every key of the right side"
 											: "every key of the left side");
@@ -1310,10 +1327,7 @@ static void lower_join(Lower *L, DNode *n, Vec *body)
 /* The body of a loop over a table, in its own drop scope. */
 static IrStmt *table_loop(Lower *L, IrTable *tab, const char *name, const char *comment, DropScope *d)
 {
-	IrStmt *loop = st(IS_FOR_TABLE);
-	loop->table = tab;
-	loop->var = new_var(L, name, NULL);
-	loop->var->table = tab;
+	IrStmt *loop = for_entries(L, tab, name);
 	loop->comment = comment;
 	*d = drop_scope_open(L, &loop->body);
 	return loop;
@@ -1451,10 +1465,7 @@ static void lower_map_with_state(Lower *L, DNode *n, Vec *body)
 static void lower_state_snapshots(Lower *L, DNode *n, Vec *body)
 {
 	IrTable *S = L->table[n->in[0]->id];
-	IrStmt *loop = st(IS_FOR_TABLE);
-	loop->table = S;
-	loop->var = new_var(L, "ent", NULL);
-	loop->var->table = S;
+	IrStmt *loop = for_entries(L, S, "ent");
 	loop->comment = arena_printf("%s: every key's state", op_comment(n));
 	IrStmt *live = st(IS_IF);
 	IrExpr *sv = ex_field(ex_val(loop->var), 0);
@@ -1489,10 +1500,7 @@ static void lower_inc_window(Lower *L, DNode *n, Vec *body)
 	IrTable *S = L->table[n->id], *O = L->table2[n->id], *N = L->table3[n->id], *K2 = L->table4[n->id];
 	Type *V = S->val;
 	int64_t s = n->slide_ms, wl = n->window_ms;
-	IrStmt *when = st(IS_IF);
-	when->e = ex2(IE_EQ, ty_bool(), ex_bin('%', ty_int(), ty_int(), ex(IE_BATCH_TIME, ty_int()), ex_int(s)),
-		      ex_int(0));
-	when->e->optype = ty_int();
+	IrStmt *when = at_slide(s);
 	vec_push(body, when);
 	Vec *top = &when->body;
 	DropScope d;
@@ -1590,10 +1598,7 @@ static void lower_inc_window(Lower *L, DNode *n, Vec *body)
 	}
 
 	/* 5. the output: the window's value per key */
-	loop = st(IS_FOR_TABLE);
-	loop->table = S;
-	loop->var = new_var(L, "ent", NULL);
-	loop->var->table = S;
+	loop = for_entries(L, S, "ent");
 	loop->comment = arena_printf("%s: the window is the output", op_comment(n));
 	L->out = &loop->body;
 	IrExpr *rec = n->keyless ? ex_val(loop->var) : ex_pair(ex_key(loop->var), ex_val(loop->var));
@@ -1682,10 +1687,7 @@ static void lower_update_state(Lower *L, DNode *n, Vec *body)
 	/* the output: the whole state; count the live keys on the way */
 	L->out = body;
 	IrVar *nlive = let(L, "live", ex_int(0));
-	loop = st(IS_FOR_TABLE);
-	loop->table = S;
-	loop->var = new_var(L, "ent", NULL);
-	loop->var->table = S;
+	loop = for_entries(L, S, "ent");
 	loop->comment = arena_printf("%s: the state is the output", op_comment(n));
 	live = st(IS_IF);
 	live->e = ex1(IE_IS_SOME, ty_bool(), ex_val(loop->var));
@@ -1704,10 +1706,7 @@ static void lower_update_state(Lower *L, DNode *n, Vec *body)
 			    ex_bin('*', ty_int(), ty_int(), ex_bin('-', ty_int(), ty_int(), count, ex_var(nlive)), ex_int(4)),
 			    count);
 	compact->comment = "more than a quarter of the table are removed keys: compact it";
-	loop = st(IS_FOR_TABLE);
-	loop->table = S;
-	loop->var = new_var(L, "ent", NULL);
-	loop->var->table = S;
+	loop = for_entries(L, S, "ent");
 	live = st(IS_IF);
 	live->e = ex1(IE_IS_SOME, ty_bool(), ex_val(loop->var));
 	vec_push(&loop->body, live);
@@ -1768,10 +1767,7 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 			emit(L, s2);
 		} else {
 			IrTable *tab = L->table[n->id];
-			IrStmt *loop = st(IS_FOR_TABLE);
-			loop->table = tab;
-			loop->var = new_var(L, "ent", NULL);
-			loop->var->table = tab;
+			IrStmt *loop = for_entries(L, tab, "ent");
 			loop->comment = op_comment(n);
 			L->out = &loop->body;
 			IrExpr *k = ex(IE_ENTRY_KEY, tab->key), *v = ex(IE_ENTRY_VAL, tab->val);
@@ -1791,10 +1787,7 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 		Vec *into = &f->body;
 		int64_t slide = n->in[0]->slide_ms;
 		if (slide > L->plan->cp->batch_ms) {
-			IrStmt *when = st(IS_IF);
-			when->e = ex2(IE_EQ, ty_bool(),
-				      ex_bin('%', ty_int(), ty_int(), ex(IE_BATCH_TIME, ty_int()), ex_int(slide)), ex_int(0));
-			when->e->optype = ty_int();
+			IrStmt *when = at_slide(slide);
 			when->comment = arena_printf("only at the input's slide, %s", fmt_duration(slide));
 			vec_push(&f->body, when);
 			into = &when->body;
@@ -1817,10 +1810,7 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 		/* a window produces at multiples of its slide: the records of the
 		 * batches in (T - window, T], oldest first */
 		IrWindow *w = L->window[n->id];
-		IrStmt *when = st(IS_IF);
-		when->e = ex2(IE_EQ, ty_bool(), ex_bin('%', ty_int(), ty_int(), ex(IE_BATCH_TIME, ty_int()),
-							  ex_int(w->slide_ms)), ex_int(0));
-		when->e->optype = ty_int();
+		IrStmt *when = at_slide(w->slide_ms);
 		IrStmt *loop = st(IS_FOR_WINDOW);
 		loop->window = w;
 		loop->from_ago = w->window_ms;
