@@ -47,23 +47,12 @@ RECS1=100000
 RECS2=10000
 AFTER=100 # part 2: batches run after the window is full
 
-log() { printf '[window] %s\n' "$*" >&2; }
-die() { printf '[window] error: %s\n' "$*" >&2; exit 1; }
+BENCH_NAME=window
+# shellcheck source=../lib.sh
+source bench/lib.sh
 
 # ---- tools ------------------------------------------------------------------
-if [[ -n ${DSTREAMC:-} ]]; then
-	[[ -x $DSTREAMC ]] || die "DSTREAMC=$DSTREAMC is not executable"
-else
-	BUILD=${BENCH_BUILD_DIR:-/tmp/bench-build}
-	if [[ ! -f $BUILD/CMakeCache.txt ]]; then
-		log "configuring a Release build of dstreamc in $BUILD"
-		cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >"$W/cmake.log" 2>&1 ||
-			die "cmake configure failed, see $W/cmake.log"
-	fi
-	log "building dstreamc in $BUILD (incremental)"
-	cmake --build "$BUILD" -j2 >"$W/build.log" 2>&1 || die "build failed, see $W/build.log"
-	DSTREAMC=$BUILD/dstreamc
-fi
+find_dstreamc
 $CC -O2 -o "$W/gen" "$HERE/gen.c"
 $CC -O2 -o "$W/timer" bench/timer.c
 

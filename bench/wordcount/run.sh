@@ -31,23 +31,12 @@ W=$OUT/wordcount # build products and scratch files
 RESULT=$OUT/wordcount.txt
 mkdir -p "$DATA" "$W"
 
-log() { printf '[wordcount] %s\n' "$*" >&2; }
-die() { printf '[wordcount] error: %s\n' "$*" >&2; exit 1; }
+BENCH_NAME=wordcount
+# shellcheck source=../lib.sh
+source bench/lib.sh
 
 # ---- tools ------------------------------------------------------------------
-if [[ -n ${DSTREAMC:-} ]]; then
-	[[ -x $DSTREAMC ]] || die "DSTREAMC=$DSTREAMC is not executable"
-else
-	BUILD=${BENCH_BUILD_DIR:-/tmp/bench-build}
-	if [[ ! -f $BUILD/CMakeCache.txt ]]; then
-		log "configuring a Release build of dstreamc in $BUILD"
-		cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >"$W/cmake.log" 2>&1 ||
-			die "cmake configure failed, see $W/cmake.log"
-	fi
-	log "building dstreamc in $BUILD (incremental)"
-	cmake --build "$BUILD" -j2 >"$W/build.log" 2>&1 || die "build failed, see $W/build.log"
-	DSTREAMC=$BUILD/dstreamc
-fi
+find_dstreamc
 
 $CC -O2 -o "$W/gen" "$HERE/gen.c" -lm
 $CC -O2 -o "$W/baseline" "$HERE/baseline.c"
