@@ -385,8 +385,6 @@ static void expr(Emit *E, IrExpr *x)
 		fputs(")", f);
 		return;
 	}
-	case IE_HASH:
-		die("IE_HASH is emitted inside upserts only");
 	case IE_FOUND:
 		fprintf(f, "(%s_%d != NULL)", x->var->name, x->var->id);
 		return;
@@ -950,11 +948,6 @@ static void stmt(Emit *E, IrStmt *s)
 		fputs("}\n", f);
 		return;
 	}
-	case IS_EXPR:
-		ind(E);
-		expr(E, s->e);
-		fputs(";\n", f);
-		return;
 	case IS_BLOCK:
 		comment(E, s->comment);
 		ind(E);

@@ -19,7 +19,7 @@ static const char *kind_name[] = {
 	[IE_LIST_AT] = "list-at", [IE_STR_LEN] = "str-len", [IE_NEG] = "neg", [IE_NOT] = "not",
 	[IE_BIN] = "bin", [IE_EQ] = "eq", [IE_COND] = "cond", [IE_I2D] = "i2d", [IE_D2I] = "d2i",
 	[IE_CALL] = "call", [IE_ADDR] = "addr", [IE_ARENA] = "arena", [IE_BATCH_TIME] = "batch-time",
-	[IE_TO_STR] = "to-str", [IE_HASH] = "hash", [IE_SIZEOF] = "sizeof", [IE_FOUND] = "found",
+	[IE_TO_STR] = "to-str", [IE_SIZEOF] = "sizeof", [IE_FOUND] = "found",
 	[IE_COPY] = "copy", [IE_TABLE_COUNT] = "table-count",
 };
 
@@ -180,10 +180,6 @@ static void dstmt(FILE *f, const IrStmt *s, int depth)
 		return;
 	case IS_OUTPUT:
 		fprintf(f, "output %d <- ", s->out);
-		dexpr(f, s->e);
-		fputc('\n', f);
-		return;
-	case IS_EXPR:
 		dexpr(f, s->e);
 		fputc('\n', f);
 		return;

@@ -78,7 +78,6 @@ typedef enum IrExprKind {
 	IE_ARENA,      /* the batch arena (ds_arena *) */
 	IE_BATCH_TIME, /* the batch time in ms */
 	IE_TO_STR,     /* a[0] formatted as a String (as print shows it) */
-	IE_HASH,       /* the hash of a[0] (of type optype), never 0 */
 	IE_SIZEOF,     /* sizeof a value of optype, as an Int */
 	IE_FOUND,      /* var (an entry pointer from IS_LOOKUP) is not NULL */
 	IE_COPY,       /* a deep copy of a[0] into the arena of (persistent) table */
@@ -88,7 +87,7 @@ typedef enum IrExprKind {
 typedef struct IrExpr {
 	IrExprKind kind;
 	Type *type;   /* result type (NULL for void calls and IE_ARENA/IE_ADDR) */
-	Type *optype; /* IE_BIN, IE_EQ, IE_HASH: the operand type */
+	Type *optype; /* IE_BIN, IE_EQ, IE_TO_STR, IE_SIZEOF: the operand type */
 	int op;       /* IE_BIN: '+', '<', OP_EQ, OP_AND, ... */
 	int64_t ival;
 	double dval;
@@ -117,7 +116,6 @@ typedef enum IrStmtKind {
 	IS_TABLE_SWAP,  /* table <-> swap_with (contents and arenas), then swap_with emptied */
 	IS_PUSH,        /* append e to the list lvalue lhs (in table's arena if set, else the batch's) */
 	IS_OUTPUT,      /* emit e (of e->type) to output out */
-	IS_EXPR,        /* e for its effect (a void runtime call) */
 	IS_BLOCK,       /* { body }: a scope, opened by comment */
 	IS_CALL_STAGE,  /* call stage function fn */
 	IS_TABLE_INIT,  /* ds_table_init(table) */
