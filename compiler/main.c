@@ -124,13 +124,8 @@ static void reject_unsupported(const Plan *p)
 {
 	for (int i = 0; i < p->nodes.n; i++) {
 		const DNode *n = p->nodes.v[i];
-		OpClass c = n->op->cls;
-		bool state_ok = true;
-		bool join_ok = c == OPC_JOIN && !n->is_static; /* Dataset-Dataset joins are not compiled */
-		if ((c == OPC_WINDOW && n->op->id != OP_WINDOW && !n->slide_arg) || (c == OPC_STATE && !state_ok) ||
-		    (c == OPC_JOIN && !join_ok) ||
-		    n->op->id == OP_FOREACH_RDD ||
-		    n->op->id == OP_FOREACH_RECORD)
+		bool datasets_joined = n->op->cls == OPC_JOIN && n->is_static;
+		if (datasets_joined || n->op->id == OP_FOREACH_RDD || n->op->id == OP_FOREACH_RECORD)
 			error_at(n->call->loc, "%s is not supported yet by this version of dstreamc", n->op->name);
 	}
 }

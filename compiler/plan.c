@@ -73,13 +73,14 @@ static int64_t duration_arg(Node *call, int i)
 	return i < call->items.n ? const_value(call->items.v[i])->ival : 0;
 }
 
-/* The window operators without an inverse function are compositions, as
- * Spark defines them:
+/* Every window operator but window() is a composition, as Spark defines it:
  *   reduceByKeyAndWindow(f, w, s) = reduceByKey(f).window(w, s).reduceByKey(f)
  *   reduceByWindow(f, w, s)       = reduce(f).window(w, s).reduce(f)
  *   groupByKeyAndWindow(w, s)     = window(w, s).groupByKey()
  * so a window holds per-batch partial aggregates, never raw records, and a
- * slide merges them.  Returns NULL for the forms that need an inverse. */
+ * slide merges them; with an inverse function, per-batch partials feed the
+ * incremental window node (Spark's ReducedWindowedDStream), on which
+ * countByWindow and countByValueAndWindow are built as in Spark. */
 static DNode *build_window_op(Planner *pl, Node *e, DNode *in)
 {
 	const OpInfo *op = call_op(e);
@@ -146,7 +147,7 @@ static DNode *build_window_op(Planner *pl, Node *e, DNode *in)
 		win->slide_arg = nargs >= 2 ? duration_arg(e, 2) : batch;
 		return synth(pl, OP_GROUP_BY_KEY, e, win, ty_resolve(e->type)->elem, "groups the window by key");
 	default:
-		return NULL;
+		unreachable();
 	}
 }
 
@@ -159,13 +160,10 @@ static DNode *build(Planner *pl, Node *e)
 			return pl->memo_vals.v[i];
 	const OpInfo *op = call_op(e);
 	if (op->cls == OPC_WINDOW && op->id != OP_WINDOW) {
-		DNode *in = build(pl, e->items.v[0]);
-		DNode *d = build_window_op(pl, e, in);
-		if (d) {
-			vec_push(&pl->memo_keys, e);
-			vec_push(&pl->memo_vals, d);
-			return d;
-		}
+		DNode *d = build_window_op(pl, e, build(pl, e->items.v[0]));
+		vec_push(&pl->memo_keys, e);
+		vec_push(&pl->memo_vals, d);
+		return d;
 	}
 	DNode *d = new_node(pl, op, e);
 	if (op->cls == OPC_SOURCE) {
