@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "desc.h"
 #include "ir.h"
 
 typedef struct Emit {
@@ -1066,88 +1067,70 @@ static void emit_func(Emit *E, IrFunc *fn, const char *sig_fmt)
 
 /* ---- the program descriptor ---------------------------------------------------------- */
 
-static const char *const_str(Node *arg)
-{
-	Node *c = const_value(arg);
-	ASSERT(c && c->kind == N_STRING);
-	return c->str;
-}
+static void c_cstr(FILE *f, const char *s) { c_string(f, s, strlen(s)); }
 
 static void emit_descriptors(Emit *E)
 {
 	FILE *f = E->f;
 	const IrProgram *ir = E->ir;
-	const Plan *p = ir->plan;
-	const CheckedProgram *cp = p->cp;
+	const ds_program *d = desc_build(ir->plan, ir_sites(ir), ir->sites.n);
 
 	fprintf(f, "static const ds_source_desc sources[] = {\n");
-	for (int i = 0; i < p->sources.n; i++) {
-		DNode *s = p->sources.v[i];
-		Node **a = (Node **)s->call->items.v;
-		fprintf(f, "\t{");
-		switch (s->op->id) {
-		case OP_SOCKET_TEXT_STREAM:
+	for (int i = 0; i < d->nsources; i++) {
+		const ds_source_desc *s = &d->sources[i];
+		fputs("\t{", f);
+		switch (s->kind) {
+		case DS_SRC_SOCKET:
 			fputs(".kind = DS_SRC_SOCKET, .host = ", f);
-			c_string(f, const_str(a[0]), strlen(const_str(a[0])));
-			fprintf(f, ", .port = %lld", (long long)const_value(a[1])->ival);
+			c_cstr(f, s->host);
+			fprintf(f, ", .port = %d", s->port);
 			break;
-		case OP_TEXT_FILE_STREAM: fputs(".kind = DS_SRC_TEXTDIR, .path = ", f); break;
-		case OP_QUEUE_STREAM: fputs(".kind = DS_SRC_QUEUE, .path = ", f); break;
-		case OP_TEXT_FILE: fputs(".kind = DS_SRC_TEXTFILE, .path = ", f); break;
+		case DS_SRC_TEXTDIR: fputs(".kind = DS_SRC_TEXTDIR, .path = ", f); break;
+		case DS_SRC_QUEUE: fputs(".kind = DS_SRC_QUEUE, .path = ", f); break;
+		case DS_SRC_TEXTFILE: fputs(".kind = DS_SRC_TEXTFILE, .path = ", f); break;
 		default: unreachable();
 		}
-		if (s->op->id != OP_SOCKET_TEXT_STREAM)
-			c_string(f, const_str(a[0]), strlen(const_str(a[0])));
+		if (s->path)
+			c_cstr(f, s->path);
 		fputs(", .loc = ", f);
-		const char *loc = node_loc(s);
-		c_string(f, loc, strlen(loc));
-		int site = -1;
-		for (int j = 0; j < ir->sites.n; j++) {
-			IrSite *st = ir->sites.v[j];
-			if (!strcmp(st->loc, loc) && !strcmp(st->op, s->op->name))
-				site = j;
-		}
-		fprintf(f, ", .site = %d},\n", site);
+		c_cstr(f, s->loc);
+		fprintf(f, ", .site = %d},\n", s->site);
 	}
-	if (!p->sources.n)
+	if (!d->nsources)
 		fputs("\t{0},\n", f);
 	fputs("};\n\n", f);
 
 	fprintf(f, "static const ds_output_desc outputs[] = {\n");
-	for (int i = 0; i < p->outputs.n; i++) {
-		DNode *o = p->outputs.v[i];
-		Node **a = (Node **)o->call->items.v;
-		int nargs = o->call->items.n - 1;
-		if (o->op->id == OP_PRINT)
-			fprintf(f, "\t{.kind = DS_OUT_PRINT, .n = %lld", nargs ? (long long)const_value(a[1])->ival : 10LL);
+	for (int i = 0; i < d->noutputs; i++) {
+		const ds_output_desc *o = &d->outputs[i];
+		if (o->kind == DS_OUT_PRINT)
+			fprintf(f, "\t{.kind = DS_OUT_PRINT, .n = %lld", (long long)o->n);
 		else {
 			fputs("\t{.kind = DS_OUT_SAVE, .prefix = ", f);
-			c_string(f, const_str(a[1]), strlen(const_str(a[1])));
-			if (nargs == 2) {
+			c_cstr(f, o->prefix);
+			if (o->suffix) {
 				fputs(", .suffix = ", f);
-				c_string(f, const_str(a[2]), strlen(const_str(a[2])));
+				c_cstr(f, o->suffix);
 			}
 		}
-		const char *loc = node_loc(o);
 		fputs(", .loc = ", f);
-		c_string(f, loc, strlen(loc));
-		fprintf(f, ", .slide_ms = %lld},\n", (long long)o->in[0]->slide_ms);
+		c_cstr(f, o->loc);
+		fprintf(f, ", .slide_ms = %lld},\n", (long long)o->slide_ms);
 	}
-	if (!p->outputs.n)
+	if (!d->noutputs)
 		fputs("\t{0},\n", f);
 	fputs("};\n\n", f);
 
 	fprintf(f, "/* where bad records can be dropped, for ds_bad_record */\n");
 	fprintf(f, "static const ds_site sites[] = {\n");
-	for (int i = 0; i < ir->sites.n; i++) {
-		IrSite *s = ir->sites.v[i];
+	for (int i = 0; i < d->nsites; i++) {
 		fputs("\t{", f);
-		c_string(f, s->loc, strlen(s->loc));
+		c_cstr(f, d->sites[i].loc);
 		fputs(", ", f);
-		c_string(f, s->op, strlen(s->op));
+		c_cstr(f, d->sites[i].op);
 		fprintf(f, "}, /* %d */\n", i);
 	}
-	if (!ir->sites.n)
+	if (!d->nsites)
 		fputs("\t{0},\n", f);
 	fputs("};\n\n", f);
 
@@ -1156,19 +1139,19 @@ static void emit_descriptors(Emit *E)
 	fprintf(f, "static void close_fn(void *state) { program_close(state); }\n\n");
 	fprintf(f, "static const ds_program program = {\n");
 	fprintf(f, "\t.abi_version = DS_ABI_VERSION,\n\t.name = ");
-	c_string(f, cp->app_name, strlen(cp->app_name));
+	c_cstr(f, d->name);
 	fputs(",\n\t.source = ", f);
-	c_string(f, cp->ast->src->path, strlen(cp->ast->src->path));
-	fprintf(f, ",\n\t.batch_ms = %lld,\n\t.block_ms = %lld,\n", (long long)cp->batch_ms, (long long)cp->block_ms);
-	if (cp->checkpoint_dir) {
+	c_cstr(f, d->source);
+	fprintf(f, ",\n\t.batch_ms = %lld,\n\t.block_ms = %lld,\n", (long long)d->batch_ms, (long long)d->block_ms);
+	if (d->checkpoint_dir) {
 		fputs("\t.checkpoint_dir = ", f);
-		c_string(f, cp->checkpoint_dir, strlen(cp->checkpoint_dir));
-		fprintf(f, ",\n\t.checkpoint_ms = %lld,\n", (long long)cp->checkpoint_ms);
+		c_cstr(f, d->checkpoint_dir);
+		fprintf(f, ",\n\t.checkpoint_ms = %lld,\n", (long long)d->checkpoint_ms);
 	}
-	fprintf(f, "\t.plan_hash = 0x%016llxULL,\n", (unsigned long long)p->hash);
-	fprintf(f, "\t.nsources = %d,\n\t.sources = sources,\n", p->sources.n);
-	fprintf(f, "\t.noutputs = %d,\n\t.outputs = outputs,\n", p->outputs.n);
-	fprintf(f, "\t.nsites = %d,\n\t.sites = sites,\n", ir->sites.n);
+	fprintf(f, "\t.plan_hash = 0x%016llxULL,\n", (unsigned long long)d->plan_hash);
+	fprintf(f, "\t.nsources = %d,\n\t.sources = sources,\n", d->nsources);
+	fprintf(f, "\t.noutputs = %d,\n\t.outputs = outputs,\n", d->noutputs);
+	fprintf(f, "\t.nsites = %d,\n\t.sites = sites,\n", d->nsites);
 	fprintf(f, "\t.state_size = sizeof(struct program_state),\n");
 	fprintf(f, "\t.init = init_fn,\n\t.run_batch = run_batch_fn,\n\t.close = close_fn,\n};\n\n");
 	fprintf(f, "int main(int argc, char **argv)\n{\n\treturn ds_main(argc, argv, &program);\n}\n");

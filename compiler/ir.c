@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <dstream/rt.h>
+
 #include "ir.h"
 
 static void dexpr(FILE *f, const IrExpr *x);
@@ -236,6 +238,18 @@ static void dfunc(FILE *f, const IrFunc *fn)
 	fprintf(f, "func %s  # %s\n", fn->name, fn->comment);
 	dstmts(f, &fn->body, 1);
 	fputc('\n', f);
+}
+
+const ds_site *ir_sites(const IrProgram *ir)
+{
+	if (!ir->sites.n)
+		return NULL;
+	ds_site *v = arena_alloc(sizeof *v * (size_t)ir->sites.n);
+	for (int i = 0; i < ir->sites.n; i++) {
+		const IrSite *s = ir->sites.v[i];
+		v[i] = (ds_site){s->loc, s->op};
+	}
+	return v;
 }
 
 void ir_dump(const IrProgram *ir, void *out)

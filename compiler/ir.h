@@ -175,6 +175,8 @@ typedef struct IrSite {
  * is one IrFunc and every operator has been lowered exactly once per loop
  * that carries its input. */
 IrProgram *lower_program(const Plan *p);
+/* The sites as the runtime's ds_site array (NULL when there are none). */
+const struct ds_site *ir_sites(const IrProgram *ir);
 /* Text dump for --stop-after=lower. */
 void ir_dump(const IrProgram *ir, void *FILE_out);
 

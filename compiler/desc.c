@@ -1,0 +1,84 @@
+/* desc.c: the ds_program descriptor of a plan (see desc.h). */
+#include <string.h>
+
+#include "desc.h"
+
+static const char *const_str(Node *arg)
+{
+	Node *c = const_value(arg);
+	ASSERT(c && c->kind == N_STRING);
+	return c->str;
+}
+
+static int find_site(const ds_site *sites, int nsites, const char *loc, const char *op)
+{
+	for (int j = 0; j < nsites; j++)
+		if (!strcmp(sites[j].loc, loc) && !strcmp(sites[j].op, op))
+			return j;
+	return -1;
+}
+
+static void source_desc(ds_source_desc *d, DNode *s, const ds_site *sites, int nsites)
+{
+	Node **a = (Node **)s->call->items.v;
+	switch (s->op->id) {
+	case OP_SOCKET_TEXT_STREAM:
+		d->kind = DS_SRC_SOCKET;
+		d->host = const_str(a[0]);
+		d->port = (int)const_value(a[1])->ival;
+		break;
+	case OP_TEXT_FILE_STREAM: d->kind = DS_SRC_TEXTDIR; break;
+	case OP_QUEUE_STREAM: d->kind = DS_SRC_QUEUE; break;
+	case OP_TEXT_FILE: d->kind = DS_SRC_TEXTFILE; break;
+	default: unreachable();
+	}
+	if (s->op->id != OP_SOCKET_TEXT_STREAM)
+		d->path = const_str(a[0]);
+	d->loc = node_loc(s);
+	d->site = find_site(sites, nsites, d->loc, s->op->name);
+}
+
+static void output_desc(ds_output_desc *d, DNode *o)
+{
+	Node **a = (Node **)o->call->items.v;
+	int nargs = o->call->items.n - 1;
+	if (o->op->id == OP_PRINT) {
+		d->kind = DS_OUT_PRINT;
+		d->n = nargs ? const_value(a[1])->ival : 10;
+	} else {
+		d->kind = DS_OUT_SAVE;
+		d->prefix = const_str(a[1]);
+		if (nargs == 2)
+			d->suffix = const_str(a[2]);
+	}
+	d->loc = node_loc(o);
+	d->slide_ms = o->in[0]->slide_ms;
+}
+
+ds_program *desc_build(const Plan *p, const ds_site *sites, int nsites)
+{
+	const CheckedProgram *cp = p->cp;
+	ds_program *prog = arena_alloc(sizeof *prog);
+	prog->abi_version = DS_ABI_VERSION;
+	prog->name = cp->app_name;
+	prog->source = cp->ast->src->path;
+	prog->batch_ms = cp->batch_ms;
+	prog->block_ms = cp->block_ms;
+	prog->checkpoint_dir = cp->checkpoint_dir;
+	prog->checkpoint_ms = cp->checkpoint_dir ? cp->checkpoint_ms : 0;
+	prog->plan_hash = p->hash;
+
+	ds_source_desc *src = arena_alloc(sizeof *src * (size_t)(p->sources.n + 1));
+	for (int i = 0; i < p->sources.n; i++)
+		source_desc(&src[i], p->sources.v[i], sites, nsites);
+	ds_output_desc *out = arena_alloc(sizeof *out * (size_t)(p->outputs.n + 1));
+	for (int i = 0; i < p->outputs.n; i++)
+		output_desc(&out[i], p->outputs.v[i]);
+	prog->nsources = p->sources.n;
+	prog->sources = src;
+	prog->noutputs = p->outputs.n;
+	prog->outputs = out;
+	prog->nsites = nsites;
+	prog->sites = sites;
+	return prog;
+}

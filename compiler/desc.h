@@ -1,0 +1,24 @@
+/* desc.h: the runtime's program descriptor (ds_program in rt.h), built from
+ * a plan.
+ *
+ * Every engine hands the runtime the same description of a program: its
+ * sources, outputs, bad-record sites, batch and block intervals.  The C
+ * backend prints it as C initialisers, the LLVM backend as constants, and
+ * the JIT and the interpreter pass it to ds_main() as it is, so the four
+ * cannot disagree on what a program reads and writes.
+ */
+#ifndef DS_DESC_H
+#define DS_DESC_H
+
+#include <dstream/rt.h>
+
+#include "plan.h"
+
+/* Requires a checked plan and its bad-record sites (n of them; NULL if 0).
+ * Guarantees a ds_program, in the compiler's arena, with every field filled
+ * but state_size, init, run_batch and close, which belong to the engine.
+ * A source's .site is the index of the site whose loc and op are the
+ * source's own (over-long lines), or -1. */
+ds_program *desc_build(const Plan *p, const ds_site *sites, int nsites);
+
+#endif
