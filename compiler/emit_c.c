@@ -1245,4 +1245,4 @@ static int emit_c_program(const IrProgram *ir, const char *out_path)
 	return 0;
 }
 
-const Backend backend_c = {"c", emit_c_program};
+const Backend backend_c = {.name = "c", .emit = emit_c_program};

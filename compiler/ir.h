@@ -180,13 +180,31 @@ const struct ds_site *ir_sites(const IrProgram *ir);
 /* Text dump for --stop-after=lower. */
 void ir_dump(const IrProgram *ir, void *FILE_out);
 
+/* How a backend that compiles in-process (LLVM) compiles: from dstreamc's flags. */
+typedef struct BackendOptions {
+	int opt_level;     /* 0..3: -O0 .. -O3 */
+	bool native;       /* -march=native: code for this machine's CPU (default: portable x86-64) */
+	bool no_rt_inline; /* --no-rt-inline: call the runtime's hot helpers, do not inline them */
+} BackendOptions;
+
 /* The backend interface (QBE's struct Target): both emitters implement it. */
 typedef struct Backend {
 	const char *name;
 	/* Writes the program's code to out (a path); returns 0 or reports. */
 	int (*emit)(const IrProgram *ir, const char *out_path);
+	/* Backends that compile in-process (LLVM; NULL for C, whose text cc compiles): */
+	/* emit, with options (the LLVM IR, optimised at o->opt_level) */
+	int (*emit_text)(const IrProgram *ir, const BackendOptions *o, const char *out_path);
+	/* an object file defining main(), to link with the runtime */
+	int (*emit_object)(const IrProgram *ir, const BackendOptions *o, const char *obj_path);
+	/* compiles and runs the program in this process, with argv as its own
+	 * (C files loaded beside it); returns its exit status */
+	int (*run)(const IrProgram *ir, const BackendOptions *o, char **cfiles, int ncfiles, int argc, char **argv);
 } Backend;
 
 extern const Backend backend_c;
+#ifdef DS_HAVE_LLVM
+extern const Backend backend_llvm; /* emit_llvm.c */
+#endif
 
 #endif

@@ -43,6 +43,14 @@ typedef struct Options {
 	Stop stop;
 	bool keep_c;
 	const char *backend;
+	bool native;       /* -march=native (LLVM) */
+	bool no_rt_inline; /* --no-rt-inline (LLVM) */
+	bool interp;       /* run --interp */
+	/* run: after FILE, the C files to load and the program's own arguments */
+	char **cfiles;
+	int ncfiles;
+	char **prog_argv;
+	int prog_argc;
 } Options;
 
 static const char *usage_text =
@@ -53,10 +61,18 @@ static const char *usage_text =
 	"  explain FILE        print the stages and the operators each one fused\n"
 	"  emit-c FILE         write the generated C (to -o FILE, default stdout)\n"
 	"  build FILE -o BIN   compile into a standalone native binary\n"
+	"  emit-llvm FILE      write the LLVM IR (to -o FILE, default stdout), commented per stage\n"
+	"  run FILE [X.c...] [ARGS...]\n"
+	"                      compile with the LLVM JIT and run in this process: X.c files are\n"
+	"                      loaded beside the program, ARGS are the program's (its --help)\n"
+	"  run --interp FILE [ARGS...]  run the program with the interpreter\n"
 	"\n"
 	"options:\n"
 	"  -o PATH             output file\n"
-	"  -O0, -O1, -O2, -O3  optimisation level for the C compiler (default -O2)\n"
+	"  -O0, -O1, -O2, -O3  optimisation level for the C compiler or LLVM (default -O2)\n"
+	"  --backend=c|llvm    build: through the generated C and cc (default), or LLVM\n"
+	"  -march=native       LLVM: code for this machine's CPU (default: portable x86-64)\n"
+	"  --no-rt-inline      LLVM: call the runtime's hot helpers instead of inlining them\n"
 	"  --keep-c            build: keep the generated C next to BIN (BIN.c)\n"
 	"  --stop-after=PASS   stop after parse, check, plan or lower and print its result\n"
 	"  --help              this text\n"
@@ -65,6 +81,8 @@ static const char *usage_text =
 	"environment:\n"
 	"  DSTREAM_CC          the C compiler for build (default " DS_CC ")\n"
 	"  DSTREAM_RUNTIME_INCLUDE, DSTREAM_RUNTIME_LIB   where the runtime is\n"
+	"  DSTREAM_RUNTIME_BC  the runtime's helpers as LLVM bitcode (LLVM backend)\n"
+	"  DSTREAM_CLANG       the C compiler for run's X.c files (default clang-14)\n"
 	"\n"
 	"The built binary takes --batches N, --duration D, --help and more: run it with --help.\n";
 
@@ -267,6 +285,101 @@ static int run_command(char **argv)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+static BackendOptions backend_options(const Options *o)
+{
+	BackendOptions bo = {.opt_level = o->opt[2] - '0', .native = o->native, .no_rt_inline = o->no_rt_inline};
+	return bo;
+}
+
+/* The LLVM backend's build: an object file, linked with the runtime by cc
+ * as the linker driver. */
+static int build_llvm(const Options *o, IrProgram *ir, const char *lib)
+{
+#ifdef DS_HAVE_LLVM
+	const char *tmp = getenv("TMPDIR");
+	char *opath = arena_printf("%s/dstreamc-XXXXXX.o", tmp && *tmp ? tmp : "/tmp");
+	int fd = mkstemps(opath, 2);
+	if (fd < 0) {
+		fprintf(stderr, "dstreamc: cannot create a temporary file: %s\n", strerror(errno));
+		return 1;
+	}
+	close(fd);
+	BackendOptions bo = backend_options(o);
+	if (backend_llvm.emit_object(ir, &bo, opath)) {
+		unlink(opath);
+		return 1;
+	}
+	const char *cc = getenv("DSTREAM_CC");
+	if (!cc || !*cc)
+		cc = DS_CC;
+	/* cc [DS_CC_FLAGS...] -o BIN FILE.o LIB -lpthread -lm */
+	char *argv[64];
+	int n = 0;
+	argv[n++] = (char *)cc;
+	char *extra = arena_strdup(DS_CC_FLAGS);
+	for (char *tok = strtok(extra, " "); tok && n < 48; tok = strtok(NULL, " "))
+		argv[n++] = tok;
+	argv[n++] = "-o";
+	argv[n++] = (char *)o->output;
+	argv[n++] = opath;
+	argv[n++] = (char *)lib;
+	argv[n++] = "-lpthread";
+	argv[n++] = "-lm";
+	argv[n] = NULL;
+	int rc = run_command(argv);
+	unlink(opath);
+	if (rc != 0) {
+		fprintf(stderr, "dstreamc: internal error: linking the LLVM backend's object failed (status %d)\n", rc);
+		return 1;
+	}
+	return 0;
+#else
+	(void)ir;
+	(void)lib;
+	fprintf(stderr, "dstreamc: --backend=%s: this dstreamc was built without LLVM\n", o->backend);
+	return 1;
+#endif
+}
+
+/* The interpreter (compiler/interp.c), when it is part of this build. */
+int interp_run(const Plan *p, int argc, char **argv) __attribute__((weak));
+
+/* run: the program in this process, by the interpreter (--interp) or the
+ * LLVM JIT; argv[0] is the program's name (the file's, without .dstream). */
+static int cmd_run(const Options *o, IrProgram *ir)
+{
+	char *name = arena_strdup(o->input);
+	char *slash = strrchr(name, '/');
+	if (slash)
+		name = slash + 1;
+	size_t len = strlen(name);
+	if (len > 8 && !strcmp(name + len - 8, ".dstream"))
+		name[len - 8] = 0;
+	char **argv = arena_alloc(sizeof(char *) * (size_t)(o->prog_argc + 2));
+	argv[0] = name;
+	for (int i = 0; i < o->prog_argc; i++)
+		argv[i + 1] = o->prog_argv[i];
+	argv[o->prog_argc + 1] = NULL;
+	if (o->interp) {
+		if (!interp_run) {
+			fprintf(stderr, "dstreamc: run --interp: this dstreamc was built without the interpreter\n");
+			return 1;
+		}
+		if (o->ncfiles) {
+			fprintf(stderr, "dstreamc: run --interp: cannot load C files ('%s')\n", o->cfiles[0]);
+			return 1;
+		}
+		return interp_run(ir->plan, o->prog_argc + 1, argv);
+	}
+#ifdef DS_HAVE_LLVM
+	BackendOptions bo = backend_options(o);
+	return backend_llvm.run(ir, &bo, o->cfiles, o->ncfiles, o->prog_argc + 1, argv);
+#else
+	fprintf(stderr, "dstreamc: run: this dstreamc was built without LLVM (try run --interp)\n");
+	return 1;
+#endif
+}
+
 static int cmd_build(const Options *o, IrProgram *ir)
 {
 	if (!o->output)
@@ -288,6 +401,8 @@ static int cmd_build(const Options *o, IrProgram *ir)
 	const char *inc, *lib;
 	if (!find_runtime(&inc, &lib))
 		return 1;
+	if (!strcmp(o->backend, "llvm"))
+		return build_llvm(o, ir, lib);
 	char *cpath;
 	if (o->keep_c) {
 		cpath = arena_printf("%s.c", o->output);
@@ -360,8 +475,30 @@ int main(int argc, char **argv)
 			o.output = a + 2;
 		} else if (!strcmp(a, "-O0") || !strcmp(a, "-O1") || !strcmp(a, "-O2") || !strcmp(a, "-O3")) {
 			o.opt = a;
+		} else if (o.cmd && !strcmp(o.cmd, "run") && o.input) {
+			/* after run's FILE: C files to load, then the program's own arguments */
+			size_t len = strlen(a);
+			if (len > 2 && !strcmp(a + len - 2, ".c")) {
+				if (!o.cfiles)
+					o.cfiles = arena_alloc(sizeof(char *) * (size_t)argc);
+				o.cfiles[o.ncfiles++] = argv[i];
+			} else {
+				if (!o.prog_argv)
+					o.prog_argv = arena_alloc(sizeof(char *) * (size_t)argc);
+				o.prog_argv[o.prog_argc++] = argv[i];
+			}
 		} else if (!strcmp(a, "--keep-c")) {
 			o.keep_c = true;
+		} else if (!strncmp(a, "--backend=", 10)) {
+			o.backend = a + 10;
+			if (strcmp(o.backend, "c") && strcmp(o.backend, "llvm"))
+				usage_error("unknown backend '%s' (c or llvm)", o.backend);
+		} else if (!strcmp(a, "-march=native")) {
+			o.native = true;
+		} else if (!strcmp(a, "--no-rt-inline")) {
+			o.no_rt_inline = true;
+		} else if (!strcmp(a, "--interp")) {
+			o.interp = true;
 		} else if (!strncmp(a, "--stop-after=", 13)) {
 			const char *p = a + 13;
 			o.stop = !strcmp(p, "parse") ? STOP_PARSE : !strcmp(p, "check") ? STOP_CHECK
@@ -382,7 +519,8 @@ int main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return 2;
 	}
-	if (strcmp(o.cmd, "check") && strcmp(o.cmd, "explain") && strcmp(o.cmd, "emit-c") && strcmp(o.cmd, "build"))
+	if (strcmp(o.cmd, "check") && strcmp(o.cmd, "explain") && strcmp(o.cmd, "emit-c") && strcmp(o.cmd, "build") &&
+	    strcmp(o.cmd, "emit-llvm") && strcmp(o.cmd, "run"))
 		usage_error("unknown command '%s'", o.cmd);
 	if (!o.input)
 		usage_error("%s needs a .dstream file", o.cmd);
@@ -392,5 +530,16 @@ int main(int argc, char **argv)
 		return status;
 	if (!strcmp(o.cmd, "emit-c"))
 		return backend_c.emit(ir, o.output) ? 1 : 0;
+	if (!strcmp(o.cmd, "run"))
+		return cmd_run(&o, ir);
+	if (!strcmp(o.cmd, "emit-llvm")) {
+#ifdef DS_HAVE_LLVM
+		BackendOptions bo = backend_options(&o);
+		return backend_llvm.emit_text(ir, &bo, o.output) ? 1 : 0;
+#else
+		fprintf(stderr, "dstreamc: emit-llvm: this dstreamc was built without LLVM\n");
+		return 1;
+#endif
+	}
 	return cmd_build(&o, ir);
 }

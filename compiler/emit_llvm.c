@@ -1,0 +1,1930 @@
+/* emit_llvm.c: loop IR -> LLVM IR (the LLVM backend), through LLVM 14's C API.
+ *
+ * Requires: an IrProgram from lower_program; LLVM 14 (DS_HAVE_LLVM).
+ * Guarantees: one LLVM module that means what emit_c.c's C means, statement
+ * for statement: every stage is one function (same names as in the C),
+ * every operator's code starts a basic block named by its source line and
+ * operator ("wc.dstream:8:20 flatMap"), and the type-directed helpers
+ * (eq_/hash_/fmt_/tostr_/copy_ of a composite type; upsert_/find_/findh_ of a
+ * table) are internal functions of the same names.  Struct types mirror
+ * rt.h and are checked against the C compiler's sizeof/offsetof at every
+ * run.  The module is verified before it is printed, compiled to an object
+ * file or handed to the JIT; a failure is our bug (die).
+ *
+ * The runtime's static inline helpers (ds_next_line, ds_split_next,
+ * ds_hash_str, ds_str_eq, ...) are called by name.  Their bodies come from
+ * runtime/inline.c compiled to bitcode (DS_RT_BC), linked into the module
+ * with internal linkage before optimisation, so that they inline into the
+ * fused loops; with BackendOptions.no_rt_inline the calls go to
+ * libdstream_rt's external copies instead (for measuring what inlining
+ * brings).  Calls follow the x86-64 System V ABI as clang lowers them: a
+ * ds_str or ds_list argument is two scalars, a returned one is {i8*, i64},
+ * a bool is `zeroext i1`, a char `signext i8`.
+ *
+ * The emitter makes no decisions of its own: what runs is what lowering
+ * wrote, as in emit_c.c, whose structure this file follows.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/BitReader.h>
+#include <llvm-c/Core.h>
+#include <llvm-c/Error.h>
+#include <llvm-c/LLJIT.h>
+#include <llvm-c/Linker.h>
+#include <llvm-c/Orc.h>
+#include <llvm-c/Support.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/TargetMachine.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+
+#include "desc.h"
+#include "ir.h"
+
+#ifndef DS_RT_BC
+#define DS_RT_BC ""
+#endif
+#ifndef DS_RT_INCLUDE_DIR
+#define DS_RT_INCLUDE_DIR ""
+#endif
+
+/* Code generation inside one function: its builders and where allocas go. */
+typedef struct FnCtx {
+	LLVMValueRef fn;
+	LLVMBuilderRef bld; /* the code */
+	LLVMBuilderRef AB; /* allocas, at the end of the entry block */
+	LLVMBasicBlockRef entry, start;
+	LLVMValueRef t, st; /* ds_task *, struct program_state * (stage functions) */
+} FnCtx;
+
+typedef struct LEmit {
+	LLVMContextRef C;
+	LLVMModuleRef M;
+	LLVMTargetDataRef TD;
+	const IrProgram *ir;
+	FnCtx *f;
+	/* scalar types */
+	LLVMTypeRef vd, i1, i8, i32, i64, dbl, i8p;
+	/* rt.h's structs */
+	LLVMTypeRef str, list, chunk, arena, rt, task, block, buf, table, split_it, pane, window;
+	LLVMTypeRef site, srcd, outd, prog, abi_str; /* abi_str: {i8*, i64}, how a ds_str returns */
+	LLVMTypeRef state;
+	Vec type_keys, type_lts; /* ty_mangle -> LLVMTypeRef of composites */
+	LLVMValueRef *vars;       /* by IrVar id: its alloca */
+	LLVMValueRef *slots;      /* by IrVar id of a for-entries: its slot counter */
+	LLVMBasicBlockRef *labels; /* by label */
+	int *tab_field, *arena_field, *scalar_field, *win_field; /* program_state members */
+} LEmit;
+
+/* ---- types ---------------------------------------------------------------------- */
+
+static bool is_composite(Type *t)
+{
+	TypeKind k = ty_resolve(t)->kind;
+	return k == TY_TUPLE || k == TY_OPTION || k == TY_LIST;
+}
+
+static bool has_refs(Type *t)
+{
+	t = ty_resolve(t);
+	switch (t->kind) {
+	case TY_STRING: case TY_LIST:
+		return true;
+	case TY_TUPLE:
+		for (int i = 0; i < t->n; i++)
+			if (has_refs(t->elems[i]))
+				return true;
+		return false;
+	case TY_OPTION:
+		return has_refs(t->elem);
+	default:
+		return false;
+	}
+}
+
+static LLVMTypeRef named_struct(LEmit *E, const char *name, LLVMTypeRef *elems, unsigned n)
+{
+	LLVMTypeRef t = LLVMStructCreateNamed(E->C, name);
+	LLVMStructSetBody(t, elems, n, false);
+	return t;
+}
+
+/* The LLVM type of a value of language type t: Int i64, Double double,
+ * Boolean i1, String %struct.ds_str, List %struct.ds_list, a tuple or an
+ * Option a struct named ty_MANGLE as in the C (an Option is {i1 some, T v}). */
+static LLVMTypeRef lt(LEmit *E, Type *t)
+{
+	t = ty_resolve(t);
+	switch (t->kind) {
+	case TY_INT: return E->i64;
+	case TY_DOUBLE: return E->dbl;
+	case TY_BOOL: return E->i1;
+	case TY_STRING: return E->str;
+	case TY_LIST: return E->list;
+	case TY_TUPLE: case TY_OPTION: break;
+	default: die("no LLVM type for %s", ty_str(t));
+	}
+	const char *key = ty_mangle(t);
+	for (int i = 0; i < E->type_keys.n; i++)
+		if (!strcmp(E->type_keys.v[i], key))
+			return E->type_lts.v[i];
+	LLVMTypeRef el[64];
+	unsigned n = 0;
+	if (t->kind == TY_TUPLE) {
+		ASSERT(t->n <= 64);
+		for (int i = 0; i < t->n; i++)
+			el[n++] = lt(E, t->elems[i]);
+	} else {
+		el[n++] = E->i1;
+		el[n++] = lt(E, t->elem);
+	}
+	LLVMTypeRef st = named_struct(E, arena_printf("ty_%s", key), el, n);
+	vec_push(&E->type_keys, (void *)key);
+	vec_push(&E->type_lts, st);
+	return st;
+}
+
+/* A table's entry: {K k, V v}, named ent_TABLE as in the C. */
+static LLVMTypeRef ent_type(LEmit *E, IrTable *tab)
+{
+	const char *name = arena_printf("ent_%s", tab->name);
+	LLVMTypeRef t = LLVMGetTypeByName2(E->C, name);
+	if (t)
+		return t;
+	LLVMTypeRef el[2] = {lt(E, tab->key), lt(E, tab->val)};
+	return named_struct(E, name, el, 2);
+}
+
+static LLVMTypeRef var_type(LEmit *E, IrVar *v)
+{
+	return v->type ? lt(E, v->type) : LLVMPointerType(ent_type(E, v->table), 0);
+}
+
+static uint64_t size_of(LEmit *E, LLVMTypeRef t) { return LLVMABISizeOfType(E->TD, t); }
+
+/* Struct layouts must be rt.h's exactly: checked against the C compiler that
+ * built dstreamc (and the runtime), with the target's data layout. */
+#define CHECK_SIZE(lty, cty) ASSERT(size_of(E, lty) == sizeof(cty))
+#define CHECK_OFF(lty, cty, i, field) ASSERT(LLVMOffsetOfElement(E->TD, lty, i) == offsetof(cty, field))
+
+static void rt_types(LEmit *E)
+{
+	LLVMContextRef C = E->C;
+	E->vd = LLVMVoidTypeInContext(C);
+	E->i1 = LLVMInt1TypeInContext(C);
+	E->i8 = LLVMInt8TypeInContext(C);
+	E->i32 = LLVMInt32TypeInContext(C);
+	E->i64 = LLVMInt64TypeInContext(C);
+	E->dbl = LLVMDoubleTypeInContext(C);
+	E->i8p = LLVMPointerType(E->i8, 0);
+	LLVMTypeRef i8p = E->i8p, i64 = E->i64, i32 = E->i32;
+
+	/* the names clang gives them, so that linking the helpers' bitcode maps
+	 * its types onto these (no casts at the calls) */
+	E->str = named_struct(E, "struct.ds_str", (LLVMTypeRef[]){i8p, i64}, 2);
+	E->list = named_struct(E, "struct.ds_list", (LLVMTypeRef[]){i8p, i64}, 2);
+	E->chunk = LLVMStructCreateNamed(C, "struct.ds__chunk");
+	E->arena = named_struct(E, "struct.ds_arena", (LLVMTypeRef[]){i8p, i8p, LLVMPointerType(E->chunk, 0), i64}, 4);
+	E->rt = LLVMStructCreateNamed(C, "struct.ds_rt");
+	E->task = named_struct(E, "struct.ds_task",
+			       (LLVMTypeRef[]){LLVMPointerType(E->arena, 0), i64, i64, LLVMPointerType(E->rt, 0), i64}, 5);
+	E->block = named_struct(E, "struct.ds_block", (LLVMTypeRef[]){i8p, i64, i64}, 3);
+	E->buf = named_struct(E, "struct.ds_buf", (LLVMTypeRef[]){i8p, i64, i64}, 3);
+	E->table = named_struct(E, "struct.ds_table", (LLVMTypeRef[]){LLVMPointerType(i64, 0), i8p, i64, i64, i64}, 5);
+	E->split_it = named_struct(E, "struct.ds_split_it", (LLVMTypeRef[]){i8p, i8p, E->str, i32, i64, E->str, E->i8}, 7);
+	E->pane = named_struct(E, "struct.ds_pane", (LLVMTypeRef[]){E->arena, E->list, i64, i64}, 4);
+	E->window = named_struct(E, "struct.ds_window", (LLVMTypeRef[]){LLVMPointerType(E->pane, 0), i32, i32}, 3);
+	E->site = named_struct(E, "struct.ds_site", (LLVMTypeRef[]){i8p, i8p}, 2);
+	E->srcd = named_struct(E, "struct.ds_source_desc", (LLVMTypeRef[]){i32, i8p, i32, i8p, i8p, i32}, 6);
+	E->outd = named_struct(E, "struct.ds_output_desc", (LLVMTypeRef[]){i32, i64, i8p, i8p, i8p, i64}, 6);
+	LLVMTypeRef taskp = LLVMPointerType(E->task, 0);
+	LLVMTypeRef stage_fn = LLVMPointerType(LLVMFunctionType(E->vd, (LLVMTypeRef[]){taskp, i8p}, 2, false), 0);
+	LLVMTypeRef close_fn = LLVMPointerType(LLVMFunctionType(E->vd, (LLVMTypeRef[]){i8p}, 1, false), 0);
+	E->prog = named_struct(E, "struct.ds_program",
+			       (LLVMTypeRef[]){i32, i8p, i8p, i64, i64, i8p, i64, i64, i32,
+					       LLVMPointerType(E->srcd, 0), i32, LLVMPointerType(E->outd, 0), i32,
+					       LLVMPointerType(E->site, 0), i64, stage_fn, stage_fn, close_fn},
+			       18);
+	E->abi_str = LLVMStructTypeInContext(C, (LLVMTypeRef[]){i8p, i64}, 2, false);
+
+	CHECK_SIZE(E->str, ds_str);
+	CHECK_SIZE(E->list, ds_list);
+	CHECK_SIZE(E->arena, ds_arena);
+	CHECK_OFF(E->arena, ds_arena, 3, bytes);
+	CHECK_SIZE(E->task, ds_task);
+	CHECK_OFF(E->task, ds_task, 0, arena);
+	CHECK_OFF(E->task, ds_task, 1, batch_time);
+	CHECK_OFF(E->task, ds_task, 4, records_out);
+	CHECK_SIZE(E->block, ds_block);
+	CHECK_OFF(E->block, ds_block, 1, len);
+	CHECK_SIZE(E->buf, ds_buf);
+	CHECK_SIZE(E->table, ds_table);
+	CHECK_OFF(E->table, ds_table, 0, hashes);
+	CHECK_OFF(E->table, ds_table, 1, entries);
+	CHECK_OFF(E->table, ds_table, 3, cap);
+	CHECK_OFF(E->table, ds_table, 4, count);
+	CHECK_SIZE(E->split_it, ds_split_it);
+	CHECK_OFF(E->split_it, ds_split_it, 3, mode);
+	CHECK_OFF(E->split_it, ds_split_it, 6, has_held);
+	CHECK_SIZE(E->pane, ds_pane);
+	CHECK_OFF(E->pane, ds_pane, 1, recs);
+	CHECK_OFF(E->pane, ds_pane, 3, time);
+	CHECK_SIZE(E->window, ds_window);
+	CHECK_OFF(E->window, ds_window, 1, n);
+	CHECK_OFF(E->window, ds_window, 2, cur);
+	CHECK_SIZE(E->site, ds_site);
+	CHECK_SIZE(E->srcd, ds_source_desc);
+	CHECK_OFF(E->srcd, ds_source_desc, 2, port);
+	CHECK_OFF(E->srcd, ds_source_desc, 5, site);
+	CHECK_SIZE(E->outd, ds_output_desc);
+	CHECK_OFF(E->outd, ds_output_desc, 1, n);
+	CHECK_OFF(E->outd, ds_output_desc, 5, slide_ms);
+	CHECK_SIZE(E->prog, ds_program);
+	CHECK_OFF(E->prog, ds_program, 7, plan_hash);
+	CHECK_OFF(E->prog, ds_program, 8, nsources);
+	CHECK_OFF(E->prog, ds_program, 12, nsites);
+	CHECK_OFF(E->prog, ds_program, 14, state_size);
+	CHECK_OFF(E->prog, ds_program, 17, close);
+}
+
+/* ---- small builders ---------------------------------------------------------------- */
+
+#define B (E->f->bld)
+
+static LLVMValueRef ci64(LEmit *E, int64_t v) { return LLVMConstInt(E->i64, (unsigned long long)v, true); }
+static LLVMValueRef ci32(LEmit *E, int v) { return LLVMConstInt(E->i32, (unsigned long long)(int64_t)v, true); }
+static LLVMValueRef ci1(LEmit *E, bool v) { return LLVMConstInt(E->i1, v, false); }
+
+static LLVMBasicBlockRef bb(LEmit *E, const char *name)
+{
+	return LLVMAppendBasicBlockInContext(E->C, E->f->fn, name);
+}
+
+static bool terminated(LEmit *E) { return LLVMGetBasicBlockTerminator(LLVMGetInsertBlock(B)) != NULL; }
+
+/* Falls through to `to` unless the block already ended (a goto). */
+static void br(LEmit *E, LLVMBasicBlockRef to)
+{
+	if (!terminated(E))
+		LLVMBuildBr(B, to);
+}
+
+static void at(LEmit *E, LLVMBasicBlockRef b) { LLVMPositionBuilderAtEnd(B, b); }
+
+static LLVMValueRef alloca_(LEmit *E, LLVMTypeRef t, const char *name)
+{
+	return LLVMBuildAlloca(E->f->AB, t, name);
+}
+
+static LLVMValueRef load(LEmit *E, LLVMTypeRef t, LLVMValueRef p, const char *name)
+{
+	return LLVMBuildLoad2(B, t, p, name);
+}
+
+/* &p->field i of struct type st */
+static LLVMValueRef gep(LEmit *E, LLVMTypeRef st, LLVMValueRef p, unsigned i, const char *name)
+{
+	return LLVMBuildStructGEP2(B, st, p, i, name);
+}
+
+static LLVMValueRef field(LEmit *E, LLVMTypeRef st, LLVMValueRef p, unsigned i, const char *name)
+{
+	return load(E, LLVMStructGetTypeAtIndex(st, i), gep(E, st, p, i, ""), name);
+}
+
+/* &base[i] of element type t */
+static LLVMValueRef index_(LEmit *E, LLVMTypeRef t, LLVMValueRef base, LLVMValueRef i, const char *name)
+{
+	return LLVMBuildGEP2(B, t, base, &i, 1, name);
+}
+
+static LLVMValueRef ext(LEmit *E, LLVMValueRef agg, unsigned i, const char *name)
+{
+	return LLVMBuildExtractValue(B, agg, i, name);
+}
+
+/* Starts a function: entry (allocas) then start (code). */
+static void fn_begin(LEmit *E, FnCtx *f, LLVMValueRef fn)
+{
+	f->fn = fn;
+	f->bld = LLVMCreateBuilderInContext(E->C);
+	f->AB = LLVMCreateBuilderInContext(E->C);
+	f->entry = LLVMAppendBasicBlockInContext(E->C, fn, "entry");
+	f->start = LLVMAppendBasicBlockInContext(E->C, fn, "start");
+	LLVMPositionBuilderAtEnd(f->AB, f->entry);
+	LLVMPositionBuilderAtEnd(f->bld, f->start);
+	E->f = f;
+}
+
+static void fn_end(LEmit *E, FnCtx *f, FnCtx *prev)
+{
+	LLVMBuildBr(f->AB, f->start);
+	LLVMDisposeBuilder(f->bld);
+	LLVMDisposeBuilder(f->AB);
+	E->f = prev;
+}
+
+/* ---- calls into the runtime -------------------------------------------------------- */
+
+/* A runtime function, declared from the types of the arguments it is called
+ * with (clang's lowering: i1 params and returns zeroext, i8 signext). */
+static LLVMValueRef rt_fn(LEmit *E, const char *name, LLVMTypeRef ret, LLVMValueRef *args, int n)
+{
+	LLVMValueRef fn = LLVMGetNamedFunction(E->M, name);
+	LLVMTypeRef ps[16];
+	ASSERT(n <= 16);
+	for (int i = 0; i < n; i++)
+		ps[i] = LLVMTypeOf(args[i]);
+	LLVMTypeRef fty = LLVMFunctionType(ret, ps, (unsigned)n, false);
+	if (fn) {
+		if (LLVMGlobalGetValueType(fn) != fty)
+			die("runtime function %s called with two different signatures", name);
+		return fn;
+	}
+	fn = LLVMAddFunction(E->M, name, fty);
+	unsigned zext = LLVMGetEnumAttributeKindForName("zeroext", 7);
+	unsigned sext = LLVMGetEnumAttributeKindForName("signext", 7);
+	if (ret == E->i1)
+		LLVMAddAttributeAtIndex(fn, LLVMAttributeReturnIndex, LLVMCreateEnumAttribute(E->C, zext, 0));
+	for (int i = 0; i < n; i++) {
+		if (ps[i] == E->i1)
+			LLVMAddAttributeAtIndex(fn, (unsigned)i + 1, LLVMCreateEnumAttribute(E->C, zext, 0));
+		if (ps[i] == E->i8)
+			LLVMAddAttributeAtIndex(fn, (unsigned)i + 1, LLVMCreateEnumAttribute(E->C, sext, 0));
+	}
+	return fn;
+}
+
+static LLVMValueRef call_fn(LEmit *E, LLVMValueRef fn, LLVMValueRef *args, int n, const char *name)
+{
+	LLVMTypeRef fty = LLVMGlobalGetValueType(fn);
+	return LLVMBuildCall2(B, fty, fn, args, (unsigned)n, LLVMGetReturnType(fty) == E->vd ? "" : name);
+}
+
+static LLVMValueRef rt_call(LEmit *E, const char *fn, LLVMTypeRef ret, LLVMValueRef *args, int n, const char *name)
+{
+	return call_fn(E, rt_fn(E, fn, ret, args, n), args, n, name);
+}
+#define RT(fn, ret, name, ...) \
+	rt_call(E, fn, ret, (LLVMValueRef[]){__VA_ARGS__}, \
+		(int)(sizeof((LLVMValueRef[]){__VA_ARGS__}) / sizeof(LLVMValueRef)), name)
+
+/* {i8*, i64} as returned <-> %struct.ds_str / %struct.ds_list */
+static LLVMValueRef from_abi(LEmit *E, LLVMValueRef v, LLVMTypeRef to, const char *name)
+{
+	LLVMValueRef r = LLVMGetUndef(to);
+	r = LLVMBuildInsertValue(B, r, ext(E, v, 0, ""), 0, "");
+	return LLVMBuildInsertValue(B, r, ext(E, v, 1, ""), 1, name);
+}
+
+/* A runtime call returning a ds_str. */
+#define RT_STR(fn, name, ...) from_abi(E, RT(fn, E->abi_str, "", __VA_ARGS__), E->str, name)
+
+static LLVMValueRef str_p(LEmit *E, LLVMValueRef s) { return ext(E, s, 0, "p"); }
+static LLVMValueRef str_n(LEmit *E, LLVMValueRef s) { return ext(E, s, 1, "n"); }
+
+/* A constant C string (NUL-terminated), as i8*. */
+static LLVMValueRef cstr(LEmit *E, const char *s, size_t n, const char *name)
+{
+	LLVMValueRef init = LLVMConstStringInContext(E->C, s, (unsigned)n, false);
+	LLVMValueRef g = LLVMAddGlobal(E->M, LLVMTypeOf(init), name);
+	LLVMSetInitializer(g, init);
+	LLVMSetGlobalConstant(g, true);
+	LLVMSetLinkage(g, LLVMPrivateLinkage);
+	LLVMSetUnnamedAddress(g, LLVMGlobalUnnamedAddr);
+	return LLVMConstBitCast(g, E->i8p);
+}
+
+static LLVMValueRef cstr0(LEmit *E, const char *s, const char *name)
+{
+	return s ? cstr(E, s, strlen(s), name) : LLVMConstNull(E->i8p);
+}
+
+/* ---- the program state ------------------------------------------------------------- */
+
+static int index_of(const Vec *v, const void *p)
+{
+	for (int i = 0; i < v->n; i++)
+		if (v->v[i] == p)
+			return i;
+	die("not in the program");
+}
+
+static LLVMValueRef st_table(LEmit *E, IrTable *t)
+{
+	return gep(E, E->state, E->f->st, (unsigned)E->tab_field[index_of(&E->ir->tables, t)], t->name);
+}
+
+static LLVMValueRef st_table_arena(LEmit *E, IrTable *t)
+{
+	int f = E->arena_field[index_of(&E->ir->tables, t)];
+	ASSERT(f >= 0);
+	return gep(E, E->state, E->f->st, (unsigned)f, arena_printf("%s_arena", t->name));
+}
+
+static LLVMValueRef st_scalar(LEmit *E, IrScalar *s)
+{
+	return gep(E, E->state, E->f->st, (unsigned)E->scalar_field[index_of(&E->ir->scalars, s)], s->name);
+}
+
+static LLVMValueRef st_window(LEmit *E, IrWindow *w)
+{
+	return gep(E, E->state, E->f->st, (unsigned)E->win_field[index_of(&E->ir->windows, w)], w->name);
+}
+
+static void build_state(LEmit *E)
+{
+	const IrProgram *ir = E->ir;
+	LLVMTypeRef el[512];
+	unsigned n = 0;
+	E->tab_field = arena_alloc(sizeof(int) * (size_t)(ir->tables.n + 1));
+	E->arena_field = arena_alloc(sizeof(int) * (size_t)(ir->tables.n + 1));
+	E->scalar_field = arena_alloc(sizeof(int) * (size_t)(ir->scalars.n + 1));
+	E->win_field = arena_alloc(sizeof(int) * (size_t)(ir->windows.n + 1));
+	ASSERT(2 * ir->tables.n + ir->scalars.n + ir->windows.n + 1 < 512);
+	for (int i = 0; i < ir->tables.n; i++) {
+		IrTable *t = ir->tables.v[i];
+		E->tab_field[i] = (int)n;
+		el[n++] = E->table;
+		E->arena_field[i] = -1;
+		if (t->persistent) {
+			E->arena_field[i] = (int)n;
+			el[n++] = E->arena;
+		}
+	}
+	for (int i = 0; i < ir->scalars.n; i++) {
+		E->scalar_field[i] = (int)n;
+		el[n++] = lt(E, ((IrScalar *)ir->scalars.v[i])->type);
+	}
+	for (int i = 0; i < ir->windows.n; i++) {
+		E->win_field[i] = (int)n;
+		el[n++] = E->window;
+	}
+	el[n++] = E->i8; /* unused: keeps the struct non-empty, as in the C */
+	E->state = named_struct(E, "struct.program_state", el, n);
+}
+
+/* The arena of a table's copies: its own when persistent, else the batch's. */
+static LLVMValueRef batch_arena(LEmit *E)
+{
+	return field(E, E->task, E->f->t, 0, "arena");
+}
+
+/* ---- type helpers: eq_, hash_, fmt_, tostr_, copy_ ---------------------------------- */
+
+static LLVMValueRef eq_val(LEmit *E, Type *t, LLVMValueRef a, LLVMValueRef b);
+static LLVMValueRef hash_val(LEmit *E, Type *t, LLVMValueRef v);
+static void fmt_val(LEmit *E, Type *t, LLVMValueRef buf, LLVMValueRef v);
+static LLVMValueRef copy_val(LEmit *E, Type *t, LLVMValueRef arena, LLVMValueRef v);
+
+/* An internal helper function NAME, or NULL when it must be written now
+ * (then *f is its context, current; finish with fn_end(E, f, prev)). */
+static LLVMValueRef helper(LEmit *E, const char *name, LLVMTypeRef ret, LLVMTypeRef *ps, int n, FnCtx *f,
+			   FnCtx **prev, LLVMValueRef *fn_out)
+{
+	LLVMValueRef fn = LLVMGetNamedFunction(E->M, name);
+	*fn_out = fn;
+	if (fn)
+		return fn;
+	fn = LLVMAddFunction(E->M, name, LLVMFunctionType(ret, ps, (unsigned)n, false));
+	LLVMSetLinkage(fn, LLVMInternalLinkage);
+	*fn_out = fn;
+	*prev = E->f;
+	fn_begin(E, f, fn);
+	return NULL;
+}
+
+/* for (i = 0; i < n; i++) body: the caller writes the body at the returned
+ * position, then calls loop_end. */
+typedef struct Loop {
+	LLVMValueRef i; /* alloca */
+	LLVMBasicBlockRef head, body, done;
+} Loop;
+
+static LLVMValueRef loop_begin(LEmit *E, Loop *L, LLVMValueRef n, const char *name)
+{
+	L->i = alloca_(E, E->i64, name);
+	LLVMBuildStore(B, ci64(E, 0), L->i);
+	L->head = bb(E, arena_printf("%s.head", name));
+	L->body = bb(E, arena_printf("%s.body", name));
+	L->done = bb(E, arena_printf("%s.done", name));
+	br(E, L->head);
+	at(E, L->head);
+	LLVMValueRef i = load(E, E->i64, L->i, name);
+	LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntSLT, i, n, ""), L->body, L->done);
+	at(E, L->body);
+	return i;
+}
+
+static void loop_end(LEmit *E, Loop *L)
+{
+	LLVMValueRef i = load(E, E->i64, L->i, "");
+	LLVMBuildStore(B, LLVMBuildAdd(B, i, ci64(E, 1), ""), L->i);
+	br(E, L->head);
+	at(E, L->done);
+}
+
+/* Element i of list v (of element type et). */
+static LLVMValueRef list_elem_ptr(LEmit *E, LLVMTypeRef et, LLVMValueRef list, LLVMValueRef i)
+{
+	LLVMValueRef data = LLVMBuildBitCast(B, ext(E, list, 0, "data"), LLVMPointerType(et, 0), "");
+	return index_(E, et, data, i, "elem");
+}
+
+static LLVMValueRef eq_fn(LEmit *E, Type *t)
+{
+	LLVMTypeRef vt = lt(E, t);
+	FnCtx f, *prev;
+	LLVMValueRef fn;
+	if (helper(E, arena_printf("eq_%s", ty_mangle(t)), E->i1, (LLVMTypeRef[]){vt, vt}, 2, &f, &prev, &fn))
+		return fn;
+	LLVMValueRef a = LLVMGetParam(fn, 0), b = LLVMGetParam(fn, 1);
+	LLVMSetValueName2(a, "a", 1);
+	LLVMSetValueName2(b, "b", 1);
+	if (t->kind == TY_TUPLE) {
+		LLVMValueRef r = ci1(E, true);
+		for (int i = 0; i < t->n; i++)
+			r = LLVMBuildAnd(B, r, eq_val(E, t->elems[i], ext(E, a, (unsigned)i, ""), ext(E, b, (unsigned)i, "")), "eq");
+		LLVMBuildRet(B, r);
+	} else if (t->kind == TY_OPTION) {
+		/* a.some == b.some && (!a.some || a.v == b.v): a None's v is zero */
+		LLVMValueRef as = ext(E, a, 0, "a.some"), bs = ext(E, b, 0, "b.some");
+		LLVMValueRef inner = eq_val(E, t->elem, ext(E, a, 1, "a.v"), ext(E, b, 1, "b.v"));
+		LLVMValueRef r = LLVMBuildAnd(B, LLVMBuildICmp(B, LLVMIntEQ, as, bs, ""),
+					      LLVMBuildOr(B, LLVMBuildNot(B, as, ""), inner, ""), "eq");
+		LLVMBuildRet(B, r);
+	} else {
+		LLVMTypeRef et = lt(E, t->elem);
+		LLVMBasicBlockRef differ = bb(E, "differ"), same_len = bb(E, "same_len");
+		LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntEQ, ext(E, a, 1, "a.len"), ext(E, b, 1, "b.len"), ""), same_len,
+				differ);
+		at(E, same_len);
+		Loop L;
+		LLVMValueRef i = loop_begin(E, &L, ext(E, a, 1, "a.len"), "i");
+		LLVMValueRef x = load(E, et, list_elem_ptr(E, et, a, i), "x");
+		LLVMValueRef y = load(E, et, list_elem_ptr(E, et, b, i), "y");
+		LLVMBasicBlockRef next = bb(E, "next");
+		LLVMBuildCondBr(B, eq_val(E, t->elem, x, y), next, differ);
+		at(E, next);
+		loop_end(E, &L);
+		LLVMBuildRet(B, ci1(E, true));
+		at(E, differ);
+		LLVMBuildRet(B, ci1(E, false));
+	}
+	fn_end(E, &f, prev);
+	return fn;
+}
+
+static LLVMValueRef eq_val(LEmit *E, Type *t, LLVMValueRef a, LLVMValueRef b)
+{
+	t = ty_resolve(t);
+	switch (t->kind) {
+	case TY_STRING: return RT("ds_str_eq", E->i1, "eq", str_p(E, a), str_n(E, a), str_p(E, b), str_n(E, b));
+	case TY_INT: case TY_BOOL: return LLVMBuildICmp(B, LLVMIntEQ, a, b, "eq");
+	case TY_DOUBLE: return LLVMBuildFCmp(B, LLVMRealOEQ, a, b, "eq");
+	default: return call_fn(E, eq_fn(E, t), (LLVMValueRef[]){a, b}, 2, "eq");
+	}
+}
+
+static LLVMValueRef combine(LEmit *E, LLVMValueRef h, LLVMValueRef x)
+{
+	return RT("ds_hash_combine", E->i64, "h", h, x);
+}
+
+static LLVMValueRef hash_fn(LEmit *E, Type *t)
+{
+	LLVMTypeRef vt = lt(E, t);
+	FnCtx f, *prev;
+	LLVMValueRef fn;
+	if (helper(E, arena_printf("hash_%s", ty_mangle(t)), E->i64, &vt, 1, &f, &prev, &fn))
+		return fn;
+	LLVMValueRef v = LLVMGetParam(fn, 0);
+	LLVMSetValueName2(v, "v", 1);
+	if (t->kind == TY_TUPLE) {
+		LLVMValueRef h = ci64(E, 0);
+		for (int i = 0; i < t->n; i++)
+			h = combine(E, h, hash_val(E, t->elems[i], ext(E, v, (unsigned)i, "")));
+		LLVMBuildRet(B, h);
+	} else if (t->kind == TY_OPTION) {
+		LLVMValueRef some = combine(E, ci64(E, 1), hash_val(E, t->elem, ext(E, v, 1, "v.v")));
+		LLVMValueRef none = RT("ds_hash_i64", E->i64, "h", ci64(E, 0));
+		LLVMBuildRet(B, LLVMBuildSelect(B, ext(E, v, 0, "v.some"), some, none, "h"));
+	} else {
+		LLVMTypeRef et = lt(E, t->elem);
+		LLVMValueRef h = alloca_(E, E->i64, "h");
+		LLVMBuildStore(B, RT("ds_hash_i64", E->i64, "", ext(E, v, 1, "v.len")), h);
+		Loop L;
+		LLVMValueRef i = loop_begin(E, &L, ext(E, v, 1, "v.len"), "i");
+		LLVMValueRef x = load(E, et, list_elem_ptr(E, et, v, i), "x");
+		LLVMBuildStore(B, combine(E, load(E, E->i64, h, ""), hash_val(E, t->elem, x)), h);
+		loop_end(E, &L);
+		LLVMBuildRet(B, load(E, E->i64, h, "h"));
+	}
+	fn_end(E, &f, prev);
+	return fn;
+}
+
+static LLVMValueRef hash_val(LEmit *E, Type *t, LLVMValueRef v)
+{
+	t = ty_resolve(t);
+	switch (t->kind) {
+	case TY_STRING: return RT("ds_hash_str", E->i64, "h", str_p(E, v), str_n(E, v));
+	case TY_INT: return RT("ds_hash_i64", E->i64, "h", v);
+	case TY_BOOL: return RT("ds_hash_i64", E->i64, "h", LLVMBuildZExt(B, v, E->i64, ""));
+	case TY_DOUBLE: return RT("ds_hash_f64", E->i64, "h", v);
+	default: return call_fn(E, hash_fn(E, t), &v, 1, "h");
+	}
+}
+
+static void putc_(LEmit *E, LLVMValueRef buf, char c)
+{
+	RT("ds_buf_putc", E->vd, "", buf, LLVMConstInt(E->i8, (unsigned char)c, false));
+}
+
+static void put(LEmit *E, LLVMValueRef buf, const char *s)
+{
+	RT("ds_buf_put", E->vd, "", buf, cstr(E, s, strlen(s), "lit"), ci64(E, (int64_t)strlen(s)));
+}
+
+static LLVMValueRef fmt_fn(LEmit *E, Type *t)
+{
+	LLVMTypeRef ps[2] = {LLVMPointerType(E->buf, 0), lt(E, t)};
+	FnCtx f, *prev;
+	LLVMValueRef fn;
+	if (helper(E, arena_printf("fmt_%s", ty_mangle(t)), E->vd, ps, 2, &f, &prev, &fn))
+		return fn;
+	LLVMValueRef b = LLVMGetParam(fn, 0), v = LLVMGetParam(fn, 1);
+	LLVMSetValueName2(b, "b", 1);
+	LLVMSetValueName2(v, "v", 1);
+	if (t->kind == TY_TUPLE) {
+		putc_(E, b, '(');
+		for (int i = 0; i < t->n; i++) {
+			if (i)
+				putc_(E, b, ',');
+			fmt_val(E, t->elems[i], b, ext(E, v, (unsigned)i, ""));
+		}
+		putc_(E, b, ')');
+	} else if (t->kind == TY_OPTION) {
+		LLVMBasicBlockRef none = bb(E, "none"), some = bb(E, "some");
+		LLVMBuildCondBr(B, ext(E, v, 0, "v.some"), some, none);
+		at(E, none);
+		put(E, b, "None");
+		LLVMBuildRetVoid(B);
+		at(E, some);
+		put(E, b, "Some(");
+		fmt_val(E, t->elem, b, ext(E, v, 1, "v.v"));
+		putc_(E, b, ')');
+	} else {
+		LLVMTypeRef et = lt(E, t->elem);
+		putc_(E, b, '[');
+		Loop L;
+		LLVMValueRef i = loop_begin(E, &L, ext(E, v, 1, "v.len"), "i");
+		LLVMBasicBlockRef comma = bb(E, "comma"), elem = bb(E, "elem");
+		LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntNE, i, ci64(E, 0), ""), comma, elem);
+		at(E, comma);
+		putc_(E, b, ',');
+		LLVMBuildBr(B, elem);
+		at(E, elem);
+		fmt_val(E, t->elem, b, load(E, et, list_elem_ptr(E, et, v, i), "x"));
+		loop_end(E, &L);
+		putc_(E, b, ']');
+	}
+	LLVMBuildRetVoid(B);
+	fn_end(E, &f, prev);
+	return fn;
+}
+
+static void fmt_val(LEmit *E, Type *t, LLVMValueRef buf, LLVMValueRef v)
+{
+	t = ty_resolve(t);
+	switch (t->kind) {
+	case TY_STRING: RT("ds_fmt_str", E->vd, "", buf, str_p(E, v), str_n(E, v)); return;
+	case TY_INT: RT("ds_fmt_int", E->vd, "", buf, v); return;
+	case TY_BOOL: RT("ds_fmt_bool", E->vd, "", buf, v); return;
+	case TY_DOUBLE: RT("ds_fmt_double", E->vd, "", buf, v); return;
+	default: call_fn(E, fmt_fn(E, t), (LLVMValueRef[]){buf, v}, 2, ""); return;
+	}
+}
+
+/* tostr_T: the value as print shows it, as a String in arena a. */
+static LLVMValueRef tostr_fn(LEmit *E, Type *t)
+{
+	LLVMTypeRef ps[2] = {LLVMPointerType(E->arena, 0), lt(E, t)};
+	FnCtx f, *prev;
+	LLVMValueRef fn;
+	if (helper(E, arena_printf("tostr_%s", ty_mangle(t)), E->str, ps, 2, &f, &prev, &fn))
+		return fn;
+	LLVMValueRef a = LLVMGetParam(fn, 0), v = LLVMGetParam(fn, 1);
+	LLVMSetValueName2(a, "a", 1);
+	LLVMSetValueName2(v, "v", 1);
+	LLVMValueRef b = alloca_(E, E->buf, "b");
+	LLVMBuildStore(B, LLVMConstNull(E->buf), b);
+	fmt_val(E, t, b, v);
+	LLVMValueRef s = RT_STR("ds_buf_to_str", "s", a, b);
+	RT("free", E->vd, "", field(E, E->buf, b, 0, "b.p"));
+	LLVMBuildRet(B, s);
+	fn_end(E, &f, prev);
+	return fn;
+}
+
+/* copy_T: a deep copy of v into arena a (strings and lists copied). */
+static LLVMValueRef copy_fn(LEmit *E, Type *t)
+{
+	LLVMTypeRef vt = lt(E, t);
+	LLVMTypeRef ps[2] = {LLVMPointerType(E->arena, 0), vt};
+	FnCtx f, *prev;
+	LLVMValueRef fn;
+	if (helper(E, arena_printf("copy_%s", ty_mangle(t)), vt, ps, 2, &f, &prev, &fn))
+		return fn;
+	LLVMValueRef a = LLVMGetParam(fn, 0), v = LLVMGetParam(fn, 1);
+	LLVMSetValueName2(a, "a", 1);
+	LLVMSetValueName2(v, "v", 1);
+	if (t->kind == TY_TUPLE) {
+		for (int i = 0; i < t->n; i++)
+			if (has_refs(t->elems[i]))
+				v = LLVMBuildInsertValue(B, v, copy_val(E, t->elems[i], a, ext(E, v, (unsigned)i, "")),
+							 (unsigned)i, "v");
+		LLVMBuildRet(B, v);
+	} else if (t->kind == TY_OPTION) {
+		LLVMBasicBlockRef some = bb(E, "some"), none = bb(E, "none");
+		LLVMBuildCondBr(B, ext(E, v, 0, "v.some"), some, none);
+		at(E, some);
+		LLVMBuildRet(B, LLVMBuildInsertValue(B, v, copy_val(E, t->elem, a, ext(E, v, 1, "v.v")), 1, "v"));
+		at(E, none);
+		LLVMBuildRet(B, v);
+	} else {
+		/* room for the next power of two, as ds_list_push expects */
+		LLVMTypeRef et = lt(E, t->elem);
+		LLVMValueRef len = ext(E, v, 1, "v.len");
+		LLVMValueRef cap = alloca_(E, E->i64, "cap");
+		LLVMBuildStore(B, ci64(E, 1), cap);
+		LLVMBasicBlockRef grow_head = bb(E, "cap.head"), grow = bb(E, "cap.grow"), alloc = bb(E, "alloc");
+		LLVMBuildBr(B, grow_head);
+		at(E, grow_head);
+		LLVMValueRef c = load(E, E->i64, cap, "cap");
+		LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntULT, c, len, ""), grow, alloc);
+		at(E, grow);
+		LLVMBuildStore(B, LLVMBuildShl(B, c, ci64(E, 1), ""), cap);
+		LLVMBuildBr(B, grow_head);
+		at(E, alloc);
+		LLVMValueRef bytes = LLVMBuildMul(B, ci64(E, (int64_t)size_of(E, et)), c, "bytes");
+		LLVMValueRef data = RT("ds_arena_alloc", E->i8p, "data", a, bytes);
+		LLVMValueRef nv = LLVMBuildInsertValue(B, v, data, 0, "copy");
+		Loop L;
+		LLVMValueRef i = loop_begin(E, &L, len, "i");
+		LLVMValueRef x = load(E, et, list_elem_ptr(E, et, v, i), "x");
+		LLVMBuildStore(B, copy_val(E, t->elem, a, x), list_elem_ptr(E, et, nv, i));
+		loop_end(E, &L);
+		LLVMBuildRet(B, nv);
+	}
+	fn_end(E, &f, prev);
+	return fn;
+}
+
+static LLVMValueRef copy_val(LEmit *E, Type *t, LLVMValueRef arena, LLVMValueRef v)
+{
+	t = ty_resolve(t);
+	if (!has_refs(t))
+		return v;
+	if (t->kind == TY_STRING)
+		return RT_STR("ds_str_copy", "copy", arena, str_p(E, v), str_n(E, v));
+	return call_fn(E, copy_fn(E, t), (LLVMValueRef[]){arena, v}, 2, "copy");
+}
+
+/* ---- table probes: upsert_, find_, findh_ ------------------------------------------- */
+
+/* &entries[i] of table tab (an ent_T *): the entry size is the type's. */
+static LLVMValueRef entry_at(LEmit *E, IrTable *t, LLVMValueRef tab, LLVMValueRef i)
+{
+	LLVMTypeRef et = ent_type(E, t);
+	LLVMValueRef entries = LLVMBuildBitCast(B, field(E, E->table, tab, 1, "entries"), LLVMPointerType(et, 0), "");
+	return index_(E, et, entries, i, "e");
+}
+
+static LLVMValueRef hash_slot(LEmit *E, LLVMValueRef tab, LLVMValueRef i)
+{
+	return index_(E, E->i64, field(E, E->table, tab, 0, "hashes"), i, "hashp");
+}
+
+/* Finds k, or inserts a copy of it (in arena a). */
+static LLVMValueRef upsert_fn(LEmit *E, IrTable *t)
+{
+	LLVMTypeRef et = ent_type(E, t);
+	LLVMTypeRef ps[4] = {LLVMPointerType(E->table, 0), LLVMPointerType(E->arena, 0), lt(E, t->key),
+			     LLVMPointerType(E->i1, 0)};
+	FnCtx f, *prev;
+	LLVMValueRef fn;
+	if (helper(E, arena_printf("upsert_%s", t->name), LLVMPointerType(et, 0), ps, 4, &f, &prev, &fn))
+		return fn;
+	LLVMValueRef tab = LLVMGetParam(fn, 0), a = LLVMGetParam(fn, 1), k = LLVMGetParam(fn, 2),
+		     fresh = LLVMGetParam(fn, 3);
+	LLVMSetValueName2(tab, "tab", 3);
+	LLVMSetValueName2(a, "a", 1);
+	LLVMSetValueName2(k, "k", 1);
+	LLVMSetValueName2(fresh, "fresh", 5);
+	/* ds_table_full: (count + 1) * 4 > cap * 3 */
+	LLVMValueRef count = field(E, E->table, tab, 4, "count");
+	LLVMValueRef cap = field(E, E->table, tab, 3, "cap");
+	LLVMValueRef full = LLVMBuildICmp(B, LLVMIntUGT, LLVMBuildMul(B, LLVMBuildAdd(B, count, ci64(E, 1), ""), ci64(E, 4), ""),
+					  LLVMBuildMul(B, cap, ci64(E, 3), ""), "full");
+	LLVMBasicBlockRef grow = bb(E, "grow"), probe = bb(E, "probe");
+	LLVMBuildCondBr(B, full, grow, probe);
+	at(E, grow);
+	RT("ds_table_grow", E->vd, "", tab);
+	LLVMBuildBr(B, probe);
+	at(E, probe);
+	LLVMValueRef h = hash_val(E, t->key, k);
+	LLVMValueRef mask = LLVMBuildSub(B, field(E, E->table, tab, 3, "cap"), ci64(E, 1), "mask");
+	LLVMValueRef ip = alloca_(E, E->i64, "i");
+	LLVMBuildStore(B, LLVMBuildAnd(B, h, mask, ""), ip);
+	LLVMBasicBlockRef loop = bb(E, "slot"), insert = bb(E, "insert"), used = bb(E, "used"), found = bb(E, "found"),
+			  next = bb(E, "next");
+	LLVMBuildBr(B, loop);
+	at(E, loop);
+	LLVMValueRef i = load(E, E->i64, ip, "i");
+	LLVMValueRef e = entry_at(E, t, tab, i);
+	LLVMValueRef hp = hash_slot(E, tab, i);
+	LLVMValueRef hi = load(E, E->i64, hp, "hi");
+	LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntEQ, hi, ci64(E, 0), ""), insert, used);
+	at(E, insert);
+	LLVMBuildStore(B, h, hp);
+	LLVMValueRef cp = gep(E, E->table, tab, 4, "countp");
+	LLVMBuildStore(B, LLVMBuildAdd(B, load(E, E->i64, cp, ""), ci64(E, 1), ""), cp);
+	LLVMBuildStore(B, LLVMConstNull(et), e);
+	LLVMBuildStore(B, copy_val(E, t->key, a, k), gep(E, et, e, 0, "e.k"));
+	LLVMBuildStore(B, ci1(E, true), fresh);
+	LLVMBuildRet(B, e);
+	at(E, used);
+	LLVMBasicBlockRef cmp = bb(E, "cmp");
+	LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntEQ, hi, h, ""), cmp, next);
+	at(E, cmp);
+	LLVMBuildCondBr(B, eq_val(E, t->key, field(E, et, e, 0, "e.k"), k), found, next);
+	at(E, found);
+	LLVMBuildStore(B, ci1(E, false), fresh);
+	LLVMBuildRet(B, e);
+	at(E, next);
+	LLVMBuildStore(B, LLVMBuildAnd(B, LLVMBuildAdd(B, i, ci64(E, 1), ""), mask, ""), ip);
+	LLVMBuildBr(B, loop);
+	fn_end(E, &f, prev);
+	return fn;
+}
+
+/* find_ (with_hash false) or findh_: the entry of k, or NULL. */
+static LLVMValueRef find_fn(LEmit *E, IrTable *t, bool with_hash)
+{
+	LLVMTypeRef et = ent_type(E, t);
+	LLVMTypeRef ps[3] = {LLVMPointerType(E->table, 0), lt(E, t->key), E->i64};
+	FnCtx f, *prev;
+	LLVMValueRef fn;
+	if (helper(E, arena_printf("%s_%s", with_hash ? "findh" : "find", t->name), LLVMPointerType(et, 0), ps,
+		   with_hash ? 3 : 2, &f, &prev, &fn))
+		return fn;
+	LLVMValueRef tab = LLVMGetParam(fn, 0), k = LLVMGetParam(fn, 1);
+	LLVMSetValueName2(tab, "tab", 3);
+	LLVMSetValueName2(k, "k", 1);
+	LLVMBasicBlockRef none = bb(E, "none"), probe = bb(E, "probe");
+	LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntEQ, field(E, E->table, tab, 4, "count"), ci64(E, 0), ""), none, probe);
+	at(E, none);
+	LLVMBuildRet(B, LLVMConstNull(LLVMPointerType(et, 0)));
+	at(E, probe);
+	LLVMValueRef h;
+	if (with_hash) {
+		h = LLVMGetParam(fn, 2);
+		LLVMSetValueName2(h, "h", 1);
+	} else {
+		h = hash_val(E, t->key, k);
+	}
+	LLVMValueRef mask = LLVMBuildSub(B, field(E, E->table, tab, 3, "cap"), ci64(E, 1), "mask");
+	LLVMValueRef ip = alloca_(E, E->i64, "i");
+	LLVMBuildStore(B, LLVMBuildAnd(B, h, mask, ""), ip);
+	LLVMBasicBlockRef loop = bb(E, "slot"), used = bb(E, "used"), cmp = bb(E, "cmp"), found = bb(E, "found"),
+			  next = bb(E, "next");
+	LLVMBuildBr(B, loop);
+	at(E, loop);
+	LLVMValueRef i = load(E, E->i64, ip, "i");
+	LLVMValueRef hi = load(E, E->i64, hash_slot(E, tab, i), "hi");
+	LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntEQ, hi, ci64(E, 0), ""), none, used);
+	at(E, used);
+	LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntEQ, hi, h, ""), cmp, next);
+	at(E, cmp);
+	LLVMValueRef e = entry_at(E, t, tab, i);
+	LLVMBuildCondBr(B, eq_val(E, t->key, field(E, et, e, 0, "e.k"), k), found, next);
+	at(E, found);
+	LLVMBuildRet(B, e);
+	at(E, next);
+	LLVMBuildStore(B, LLVMBuildAnd(B, LLVMBuildAdd(B, i, ci64(E, 1), ""), mask, ""), ip);
+	LLVMBuildBr(B, loop);
+	fn_end(E, &f, prev);
+	return fn;
+}
+
+/* ---- expressions ------------------------------------------------------------------ */
+
+static LLVMValueRef expr(LEmit *E, IrExpr *x);
+
+static const char *var_name(IrVar *v) { return arena_printf("%s_%d", v->name, v->id); }
+
+static LLVMValueRef var_ptr(LEmit *E, IrVar *v)
+{
+	ASSERT(v->id >= 0 && v->id <= E->ir->nvars);
+	if (!E->vars[v->id])
+		E->vars[v->id] = alloca_(E, var_type(E, v), var_name(v));
+	return E->vars[v->id];
+}
+
+static bool is_lvalue(IrExpr *x)
+{
+	switch (x->kind) {
+	case IE_VAR: case IE_SCALAR: case IE_ENTRY_KEY: case IE_ENTRY_VAL: return true;
+	case IE_FIELD: return is_lvalue(x->a[0]);
+	default: return false;
+	}
+}
+
+/* The address of an lvalue expression. */
+static LLVMValueRef lval(LEmit *E, IrExpr *x)
+{
+	switch (x->kind) {
+	case IE_VAR: return var_ptr(E, x->var);
+	case IE_SCALAR: return st_scalar(E, x->scalar);
+	case IE_ENTRY_KEY: case IE_ENTRY_VAL: {
+		IrVar *v = x->var;
+		LLVMTypeRef et = ent_type(E, v->table);
+		LLVMValueRef e = load(E, LLVMPointerType(et, 0), var_ptr(E, v), var_name(v));
+		return gep(E, et, e, x->kind == IE_ENTRY_KEY ? 0 : 1, x->kind == IE_ENTRY_KEY ? "k" : "v");
+	}
+	case IE_FIELD:
+		return gep(E, lt(E, x->a[0]->type), lval(E, x->a[0]), (unsigned)x->ival, arena_printf("_%lld", (long long)x->ival + 1));
+	default: die("expression kind %d is not an lvalue", x->kind);
+	}
+}
+
+/* a && b, a || b, c ? a : b: only the operand C would evaluate is. */
+static LLVMValueRef cond_expr(LEmit *E, LLVMValueRef c, IrExpr *yes, LLVMValueRef yes_v, IrExpr *no, LLVMValueRef no_v,
+			      LLVMTypeRef ty, const char *name)
+{
+	LLVMBasicBlockRef by = bb(E, arena_printf("%s.then", name)), bn = bb(E, arena_printf("%s.else", name)),
+			  done = bb(E, arena_printf("%s.end", name));
+	LLVMBuildCondBr(B, c, by, bn);
+	at(E, by);
+	LLVMValueRef vy = yes ? expr(E, yes) : yes_v;
+	LLVMBasicBlockRef ey = LLVMGetInsertBlock(B);
+	LLVMBuildBr(B, done);
+	at(E, bn);
+	LLVMValueRef vn = no ? expr(E, no) : no_v;
+	LLVMBasicBlockRef en = LLVMGetInsertBlock(B);
+	LLVMBuildBr(B, done);
+	at(E, done);
+	LLVMValueRef phi = LLVMBuildPhi(B, ty, name);
+	LLVMAddIncoming(phi, (LLVMValueRef[]){vy, vn}, (LLVMBasicBlockRef[]){ey, en}, 2);
+	return phi;
+}
+
+static LLVMValueRef bin(LEmit *E, IrExpr *x)
+{
+	Type *ot = ty_resolve(x->optype);
+	int op = x->op;
+	if (op == OP_AND || op == OP_OR) {
+		LLVMValueRef a = expr(E, x->a[0]);
+		return op == OP_AND ? cond_expr(E, a, x->a[1], NULL, NULL, ci1(E, false), E->i1, "and")
+				    : cond_expr(E, a, NULL, ci1(E, true), x->a[1], NULL, E->i1, "or");
+	}
+	LLVMValueRef a = expr(E, x->a[0]), b = expr(E, x->a[1]);
+	switch (ot->kind) {
+	case TY_INT: case TY_BOOL: {
+		bool s = ot->kind == TY_INT;
+		switch (op) {
+		case '+': return LLVMBuildAdd(B, a, b, "add"); /* wraps: no nsw */
+		case '-': return LLVMBuildSub(B, a, b, "sub");
+		case '*': return LLVMBuildMul(B, a, b, "mul");
+		/* lowering's own / and % (batch times by a slide, never by 0): C's */
+		case '/': if (s) return LLVMBuildSDiv(B, a, b, "div"); break;
+		case '%': if (s) return LLVMBuildSRem(B, a, b, "rem"); break;
+		case '<': return LLVMBuildICmp(B, s ? LLVMIntSLT : LLVMIntULT, a, b, "lt");
+		case '>': return LLVMBuildICmp(B, s ? LLVMIntSGT : LLVMIntUGT, a, b, "gt");
+		case OP_LE: return LLVMBuildICmp(B, s ? LLVMIntSLE : LLVMIntULE, a, b, "le");
+		case OP_GE: return LLVMBuildICmp(B, s ? LLVMIntSGE : LLVMIntUGE, a, b, "ge");
+		case OP_EQ: return LLVMBuildICmp(B, LLVMIntEQ, a, b, "eq");
+		case OP_NE: return LLVMBuildICmp(B, LLVMIntNE, a, b, "ne");
+		}
+		break;
+	}
+	case TY_DOUBLE:
+		switch (op) {
+		case '+': return LLVMBuildFAdd(B, a, b, "add");
+		case '-': return LLVMBuildFSub(B, a, b, "sub");
+		case '*': return LLVMBuildFMul(B, a, b, "mul");
+		case '/': return LLVMBuildFDiv(B, a, b, "div");
+		case '%': return LLVMBuildFRem(B, a, b, "rem"); /* C's fmod */
+		case '<': return LLVMBuildFCmp(B, LLVMRealOLT, a, b, "lt");
+		case '>': return LLVMBuildFCmp(B, LLVMRealOGT, a, b, "gt");
+		case OP_LE: return LLVMBuildFCmp(B, LLVMRealOLE, a, b, "le");
+		case OP_GE: return LLVMBuildFCmp(B, LLVMRealOGE, a, b, "ge");
+		case OP_EQ: return LLVMBuildFCmp(B, LLVMRealOEQ, a, b, "eq");
+		case OP_NE: return LLVMBuildFCmp(B, LLVMRealUNE, a, b, "ne");
+		}
+		break;
+	case TY_STRING: {
+		LLVMValueRef c = RT("ds_str_cmp", E->i32, "cmp", str_p(E, a), str_n(E, a), str_p(E, b), str_n(E, b));
+		LLVMIntPredicate p = op == '<' ? LLVMIntSLT : op == '>' ? LLVMIntSGT : op == OP_LE ? LLVMIntSLE
+				   : op == OP_GE ? LLVMIntSGE : op == OP_EQ ? LLVMIntEQ : LLVMIntNE;
+		ASSERT(op == '<' || op == '>' || op == OP_LE || op == OP_GE || op == OP_EQ || op == OP_NE);
+		return LLVMBuildICmp(B, p, c, ci32(E, 0), op_name(op));
+	}
+	default:
+		break;
+	}
+	die("cannot emit %s on %s", op_name(op), ty_str(ot));
+}
+
+/* A runtime call of the IR: ds_str and ds_list arguments as two scalars,
+ * returned as {i8*, i64}. */
+static LLVMValueRef ir_call(LEmit *E, IrExpr *x)
+{
+	LLVMValueRef args[16];
+	int n = 0;
+	for (int i = 0; i < x->n; i++) {
+		LLVMValueRef v = expr(E, x->a[i]);
+		Type *t = x->a[i]->type ? ty_resolve(x->a[i]->type) : NULL;
+		if (t && (t->kind == TY_STRING || t->kind == TY_LIST)) {
+			ASSERT(n + 2 <= 6); /* all in registers: beyond, clang would pass it on the stack */
+			args[n++] = ext(E, v, 0, "");
+			args[n++] = ext(E, v, 1, "");
+		} else {
+			ASSERT(!t || !is_composite(t));
+			args[n++] = v;
+		}
+	}
+	Type *rt = x->type ? ty_resolve(x->type) : NULL;
+	if (!rt)
+		return rt_call(E, x->fn, E->vd, args, n, "");
+	if (rt->kind == TY_STRING || rt->kind == TY_LIST)
+		return from_abi(E, rt_call(E, x->fn, E->abi_str, args, n, ""), lt(E, rt), x->fn + 3);
+	return rt_call(E, x->fn, lt(E, rt), args, n, x->fn + 3);
+}
+
+static LLVMValueRef expr(LEmit *E, IrExpr *x)
+{
+	switch (x->kind) {
+	case IE_INT: return ci64(E, x->ival);
+	case IE_DOUBLE: return LLVMConstReal(E->dbl, x->dval);
+	case IE_BOOL: return ci1(E, x->ival != 0);
+	case IE_STR:
+		return LLVMConstNamedStruct(E->str, (LLVMValueRef[]){cstr(E, x->str, x->slen, "str"), ci64(E, (int64_t)x->slen)}, 2);
+	case IE_VAR: return load(E, var_type(E, x->var), var_ptr(E, x->var), var_name(x->var));
+	case IE_SCALAR: return load(E, lt(E, x->type), lval(E, x), x->scalar->name);
+	case IE_ENTRY_KEY: case IE_ENTRY_VAL: return load(E, lt(E, x->type), lval(E, x), x->kind == IE_ENTRY_KEY ? "k" : "v");
+	case IE_FIELD:
+		if (is_lvalue(x))
+			return load(E, lt(E, x->type), lval(E, x), arena_printf("_%lld", (long long)x->ival + 1));
+		return ext(E, expr(E, x->a[0]), (unsigned)x->ival, arena_printf("_%lld", (long long)x->ival + 1));
+	case IE_TUPLE: {
+		LLVMValueRef v = LLVMGetUndef(lt(E, x->type));
+		for (int i = 0; i < x->n; i++)
+			v = LLVMBuildInsertValue(B, v, expr(E, x->a[i]), (unsigned)i, "tuple");
+		return v;
+	}
+	case IE_SOME: {
+		LLVMValueRef v = LLVMBuildInsertValue(B, LLVMGetUndef(lt(E, x->type)), ci1(E, true), 0, "");
+		return LLVMBuildInsertValue(B, v, expr(E, x->a[0]), 1, "some");
+	}
+	case IE_NONE: return LLVMConstNull(lt(E, x->type));
+	case IE_IS_SOME: return ext(E, expr(E, x->a[0]), 0, "some");
+	case IE_OPT_VAL: return ext(E, expr(E, x->a[0]), 1, "v");
+	case IE_LIST_LEN: return ext(E, expr(E, x->a[0]), 1, "len");
+	case IE_STR_LEN: return ext(E, expr(E, x->a[0]), 1, "n");
+	case IE_LIST_AT: {
+		LLVMTypeRef et = lt(E, x->type);
+		LLVMValueRef l = expr(E, x->a[0]);
+		return load(E, et, list_elem_ptr(E, et, l, expr(E, x->a[1])), "at");
+	}
+	case IE_NEG:
+		if (ty_resolve(x->type)->kind == TY_INT)
+			return LLVMBuildSub(B, ci64(E, 0), expr(E, x->a[0]), "neg");
+		return LLVMBuildFNeg(B, expr(E, x->a[0]), "neg");
+	case IE_NOT: return LLVMBuildNot(B, expr(E, x->a[0]), "not");
+	case IE_BIN: return bin(E, x);
+	case IE_EQ: {
+		LLVMValueRef a = expr(E, x->a[0]), b = expr(E, x->a[1]);
+		return eq_val(E, x->optype, a, b);
+	}
+	case IE_COND:
+		return cond_expr(E, expr(E, x->a[0]), x->a[1], NULL, x->a[2], NULL, lt(E, x->type), "cond");
+	case IE_I2D: return LLVMBuildSIToFP(B, expr(E, x->a[0]), E->dbl, "i2d");
+	case IE_D2I: {
+		/* Scala's Double.toInt: truncates, saturates, NaN is 0: exactly fptosi.sat */
+		LLVMValueRef d = expr(E, x->a[0]);
+		return rt_call(E, "llvm.fptosi.sat.i64.f64", E->i64, &d, 1, "d2i");
+	}
+	case IE_CALL: return ir_call(E, x);
+	case IE_ADDR: return var_ptr(E, x->var);
+	case IE_ARENA: return batch_arena(E);
+	case IE_BATCH_TIME: return field(E, E->task, E->f->t, 1, "batch_time");
+	case IE_TO_STR: {
+		Type *t = ty_resolve(x->optype);
+		LLVMValueRef v = expr(E, x->a[0]);
+		switch (t->kind) {
+		case TY_INT: return RT_STR("ds_int_to_str", "s", batch_arena(E), v);
+		case TY_DOUBLE: return RT_STR("ds_double_to_str", "s", batch_arena(E), v);
+		case TY_BOOL: return RT_STR("ds_bool_to_str", "s", v);
+		case TY_STRING: return v;
+		default: return call_fn(E, tostr_fn(E, t), (LLVMValueRef[]){batch_arena(E), v}, 2, "s");
+		}
+	}
+	case IE_FOUND: {
+		LLVMValueRef e = load(E, var_type(E, x->var), var_ptr(E, x->var), var_name(x->var));
+		return LLVMBuildIsNotNull(B, e, "found");
+	}
+	case IE_COPY: {
+		/* into the table's own arena: the value outlives the batch */
+		LLVMValueRef v = expr(E, x->a[0]);
+		if (!has_refs(x->type))
+			return v;
+		return copy_val(E, x->type, st_table_arena(E, x->table), v);
+	}
+	case IE_TABLE_COUNT: return field(E, E->table, st_table(E, x->table), 4, "count");
+	case IE_SIZEOF: return ci64(E, (int64_t)size_of(E, lt(E, x->optype)));
+	}
+	die("cannot emit expression kind %d", x->kind);
+}
+
+/* ---- statements -------------------------------------------------------------------- */
+
+static void stmts(LEmit *E, const Vec *v);
+
+/* An operator's code starts a block named by its comment
+ * ("wc.dstream:8:20  flatMap"): that is how the .ll says which operator it is. */
+static void open_block(LEmit *E, const char *comment)
+{
+	if (!comment)
+		return;
+	LLVMBasicBlockRef b = bb(E, comment);
+	br(E, b);
+	at(E, b);
+}
+
+/* After a goto: later statements land in an unreachable block. */
+static void after_jump(LEmit *E)
+{
+	if (terminated(E))
+		at(E, bb(E, "dead"));
+}
+
+static void stmt(LEmit *E, IrStmt *s)
+{
+	after_jump(E);
+	switch (s->kind) {
+	case IS_LET: {
+		LLVMValueRef p = var_ptr(E, s->var);
+		LLVMBuildStore(B, s->e ? expr(E, s->e) : LLVMConstNull(var_type(E, s->var)), p);
+		return;
+	}
+	case IS_SET: {
+		LLVMValueRef v = expr(E, s->e);
+		LLVMBuildStore(B, v, lval(E, s->lhs));
+		return;
+	}
+	case IS_IF: {
+		LLVMValueRef c = expr(E, s->e);
+		LLVMBasicBlockRef then = bb(E, "then"), els = s->els.n ? bb(E, "else") : NULL, done = bb(E, "endif");
+		LLVMBuildCondBr(B, c, then, els ? els : done);
+		at(E, then);
+		stmts(E, &s->body);
+		br(E, done);
+		if (els) {
+			at(E, els);
+			stmts(E, &s->els);
+			br(E, done);
+		}
+		at(E, done);
+		return;
+	}
+	case IS_FOR_LINES: {
+		open_block(E, s->comment);
+		LLVMValueRef nb = alloca_(E, E->i32, "nblocks");
+		LLVMValueRef blocks = RT("ds_input", LLVMPointerType(E->block, 0), "blocks", E->f->t, ci32(E, s->src), nb);
+		Loop L;
+		LLVMValueRef bi = loop_begin(E, &L, LLVMBuildSExt(B, load(E, E->i32, nb, "nblocks"), E->i64, ""), "b");
+		LLVMValueRef blk = index_(E, E->block, blocks, bi, "block");
+		LLVMValueRef data = field(E, E->block, blk, 0, "data");
+		LLVMValueRef end = LLVMBuildGEP2(B, E->i8, data, (LLVMValueRef[]){field(E, E->block, blk, 1, "len")}, 1, "end");
+		LLVMValueRef pp = alloca_(E, E->i8p, "p");
+		LLVMBuildStore(B, data, pp);
+		LLVMBasicBlockRef next = bb(E, "lines.next"), body = bb(E, "lines.body"),
+				  block_done = bb(E, "lines.block_done");
+		LLVMBuildBr(B, next);
+		at(E, next);
+		LLVMValueRef more = RT("ds_next_line", E->i1, "more", pp, end, var_ptr(E, s->var));
+		LLVMBuildCondBr(B, more, body, block_done);
+		at(E, body);
+		stmts(E, &s->body);
+		br(E, next);
+		at(E, block_done);
+		loop_end(E, &L);
+		return;
+	}
+	case IS_FOR_RANGE: {
+		LLVMValueRef v = var_ptr(E, s->var);
+		LLVMBuildStore(B, expr(E, s->lhs), v);
+		LLVMBasicBlockRef head = bb(E, "range.head"), body = bb(E, "range.body"), done = bb(E, "range.done");
+		LLVMBuildBr(B, head);
+		at(E, head);
+		LLVMValueRef i = load(E, E->i64, v, var_name(s->var));
+		LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntSLT, i, expr(E, s->e), ""), body, done);
+		at(E, body);
+		stmts(E, &s->body);
+		after_jump(E);
+		LLVMBuildStore(B, LLVMBuildAdd(B, load(E, E->i64, v, ""), ci64(E, 1), ""), v);
+		LLVMBuildBr(B, head);
+		at(E, done);
+		return;
+	}
+	case IS_FOR_SPLIT: {
+		LLVMValueRef it = alloca_(E, E->split_it, arena_printf("it_%d", s->var->id));
+		LLVMValueRef str = expr(E, s->lhs), sep = expr(E, s->e);
+		RT("ds_split_begin", E->vd, "", it, str_p(E, str), str_n(E, str), str_p(E, sep), str_n(E, sep));
+		LLVMBasicBlockRef next = bb(E, "split.next"), body = bb(E, "split.body"), done = bb(E, "split.done");
+		LLVMBuildBr(B, next);
+		at(E, next);
+		LLVMValueRef more = RT("ds_split_next", E->i1, "more", it, var_ptr(E, s->var));
+		LLVMBuildCondBr(B, more, body, done);
+		at(E, body);
+		stmts(E, &s->body);
+		br(E, next);
+		at(E, done);
+		return;
+	}
+	case IS_FOR_TABLE: {
+		open_block(E, s->comment);
+		LLVMValueRef tab = st_table(E, s->table);
+		LLVMValueRef slot = alloca_(E, E->i64, arena_printf("slot_%d", s->var->id));
+		E->slots[s->var->id] = slot;
+		LLVMBuildStore(B, ci64(E, 0), slot);
+		LLVMBasicBlockRef head = bb(E, "entries.head"), used = bb(E, "entries.used"), body = bb(E, "entries.body"),
+				  next = bb(E, "entries.next"), done = bb(E, "entries.done");
+		LLVMBuildBr(B, head);
+		at(E, head);
+		LLVMValueRef i = load(E, E->i64, slot, "slot");
+		LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntULT, i, field(E, E->table, tab, 3, "cap"), ""), used, done);
+		at(E, used);
+		LLVMValueRef h = load(E, E->i64, hash_slot(E, tab, i), "h");
+		LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntNE, h, ci64(E, 0), ""), body, next);
+		at(E, body);
+		LLVMBuildStore(B, entry_at(E, s->table, tab, i), var_ptr(E, s->var));
+		stmts(E, &s->body);
+		br(E, next);
+		at(E, next);
+		LLVMBuildStore(B, LLVMBuildAdd(B, load(E, E->i64, slot, ""), ci64(E, 1), ""), slot);
+		LLVMBuildBr(B, head);
+		at(E, done);
+		return;
+	}
+	case IS_CHECK: {
+		LLVMValueRef ok = expr(E, s->e);
+		LLVMBasicBlockRef bad = bb(E, "bad"), good = bb(E, "checked");
+		LLVMBuildCondBr(B, ok, good, bad);
+		at(E, bad);
+		LLVMValueRef sample = expr(E, s->sample);
+		RT("ds_bad_record", E->vd, "", E->f->t, ci32(E, s->site), cstr0(E, s->why, "why"), str_p(E, sample),
+		   str_n(E, sample));
+		ASSERT(s->label >= 0 && s->label <= E->ir->nlabels);
+		if (!E->labels[s->label])
+			E->labels[s->label] = bb(E, arena_printf("drop_%d", s->label));
+		LLVMBuildBr(B, E->labels[s->label]);
+		at(E, good);
+		return;
+	}
+	case IS_LABEL:
+		if (!E->labels[s->label])
+			E->labels[s->label] = bb(E, arena_printf("drop_%d", s->label));
+		br(E, E->labels[s->label]);
+		/* keep the blocks in source order: move the label after the current one */
+		LLVMMoveBasicBlockAfter(E->labels[s->label], LLVMGetInsertBlock(B));
+		at(E, E->labels[s->label]);
+		return;
+	case IS_UPSERT: {
+		LLVMValueRef fresh = var_ptr(E, s->fresh);
+		LLVMValueRef key = expr(E, s->e);
+		LLVMValueRef arena = s->table->persistent ? st_table_arena(E, s->table) : batch_arena(E);
+		LLVMValueRef e = call_fn(E, upsert_fn(E, s->table), (LLVMValueRef[]){st_table(E, s->table), arena, key, fresh}, 4,
+					 var_name(s->var));
+		LLVMBuildStore(B, e, var_ptr(E, s->var));
+		return;
+	}
+	case IS_LOOKUP: {
+		LLVMValueRef key = expr(E, s->e), e;
+		if (s->hash_of) { /* the key's hash is already stored in the table being walked */
+			LLVMValueRef slot = E->slots[s->hash_of->id];
+			ASSERT(slot);
+			LLVMValueRef h = load(E, E->i64,
+					      hash_slot(E, st_table(E, s->hash_of->table), load(E, E->i64, slot, "slot")), "h");
+			e = call_fn(E, find_fn(E, s->table, true), (LLVMValueRef[]){st_table(E, s->table), key, h}, 3,
+				    var_name(s->var));
+		} else {
+			e = call_fn(E, find_fn(E, s->table, false), (LLVMValueRef[]){st_table(E, s->table), key}, 2,
+				    var_name(s->var));
+		}
+		LLVMBuildStore(B, e, var_ptr(E, s->var));
+		return;
+	}
+	case IS_TABLE_SWAP: {
+		open_block(E, s->comment);
+		LLVMValueRef a = st_table(E, s->table), b = st_table(E, s->swap_with);
+		LLVMValueRef ta = load(E, E->table, a, ""), tb = load(E, E->table, b, "");
+		LLVMBuildStore(B, tb, a);
+		LLVMBuildStore(B, ta, b);
+		LLVMValueRef aa = st_table_arena(E, s->table), ab = st_table_arena(E, s->swap_with);
+		LLVMValueRef xa = load(E, E->arena, aa, ""), xb = load(E, E->arena, ab, "");
+		LLVMBuildStore(B, xb, aa);
+		LLVMBuildStore(B, xa, ab);
+		RT("ds_table_clear", E->vd, "", b);
+		RT("ds_arena_reset", E->vd, "", ab);
+		return;
+	}
+	case IS_PUSH: {
+		LLVMTypeRef et = lt(E, ty_resolve(s->lhs->type)->elem);
+		LLVMValueRef arena = s->table && s->table->persistent ? st_table_arena(E, s->table) : batch_arena(E);
+		LLVMValueRef slot = RT("ds_list_push", E->i8p, "slot", arena, lval(E, s->lhs), ci64(E, (int64_t)size_of(E, et)));
+		LLVMValueRef v = expr(E, s->e);
+		LLVMBuildStore(B, v, LLVMBuildBitCast(B, slot, LLVMPointerType(et, 0), ""));
+		return;
+	}
+	case IS_OUTPUT: {
+		LLVMValueRef out = RT("ds_out_begin", LLVMPointerType(E->buf, 0), "out", E->f->t, ci32(E, s->out));
+		LLVMBasicBlockRef yes = bb(E, "output"), done = bb(E, "output.done");
+		LLVMBuildCondBr(B, LLVMBuildIsNotNull(B, out, ""), yes, done);
+		at(E, yes);
+		fmt_val(E, s->e->type, out, expr(E, s->e));
+		RT("ds_out_end", E->vd, "", E->f->t, ci32(E, s->out));
+		LLVMBuildBr(B, done);
+		at(E, done);
+		return;
+	}
+	case IS_BLOCK:
+		open_block(E, s->comment);
+		stmts(E, &s->body);
+		return;
+	case IS_CALL_STAGE: {
+		LLVMValueRef fn = LLVMGetNamedFunction(E->M, s->fn);
+		ASSERT(fn);
+		call_fn(E, fn, (LLVMValueRef[]){E->f->t, E->f->st}, 2, "");
+		return;
+	}
+	case IS_WINDOW_INIT:
+		RT("ds_window_init", E->vd, "", st_window(E, s->window), ci32(E, s->window->npanes));
+		return;
+	case IS_WINDOW_BEGIN:
+		RT("ds_window_begin_batch", E->vd, "", st_window(E, s->window), field(E, E->task, E->f->t, 1, "batch_time"));
+		return;
+	case IS_WINDOW_CLOSE:
+		RT("ds_window_close", E->vd, "", st_window(E, s->window));
+		return;
+	case IS_PANE_PUSH: {
+		LLVMTypeRef et = lt(E, s->window->elem);
+		LLVMValueRef w = st_window(E, s->window);
+		LLVMValueRef cur = LLVMBuildSExt(B, field(E, E->window, w, 2, "cur"), E->i64, "");
+		LLVMValueRef pane = index_(E, E->pane, field(E, E->window, w, 0, "panes"), cur, "pane");
+		LLVMValueRef slot = RT("ds_pane_push", E->i8p, "slot", pane, ci64(E, (int64_t)size_of(E, et)));
+		/* the record outlives the batch: copy what it points to */
+		LLVMValueRef v = copy_val(E, s->window->elem, gep(E, E->pane, pane, 0, "pane.arena"), expr(E, s->e));
+		LLVMBuildStore(B, v, LLVMBuildBitCast(B, slot, LLVMPointerType(et, 0), ""));
+		return;
+	}
+	case IS_FOR_WINDOW: {
+		open_block(E, s->comment);
+		LLVMTypeRef et = lt(E, s->var->type);
+		LLVMValueRef w = st_window(E, s->window);
+		Loop P;
+		LLVMValueRef n = LLVMBuildSExt(B, field(E, E->window, w, 1, "n"), E->i64, "npanes");
+		LLVMValueRef pi = loop_begin(E, &P, n, "pi");
+		/* ds_window_pane: the pi-th pane in time order */
+		LLVMValueRef cur = LLVMBuildSExt(B, field(E, E->window, w, 2, "cur"), E->i64, "");
+		LLVMValueRef k = LLVMBuildSRem(B, LLVMBuildAdd(B, LLVMBuildAdd(B, cur, ci64(E, 1), ""), pi, ""),
+					       LLVMBuildSExt(B, field(E, E->window, w, 1, "n"), E->i64, ""), "");
+		LLVMValueRef pane = index_(E, E->pane, field(E, E->window, w, 0, "panes"), k, "pane");
+		LLVMValueRef ptime = field(E, E->pane, pane, 3, "pane.time");
+		LLVMValueRef T = field(E, E->task, E->f->t, 1, "batch_time");
+		/* in (T - from_ago, T - to_ago] */
+		LLVMValueRef lo = LLVMBuildSub(B, T, ci64(E, s->from_ago), "from");
+		LLVMValueRef hi = LLVMBuildSub(B, T, ci64(E, s->to_ago), "to");
+		LLVMValueRef in = LLVMBuildAnd(B, LLVMBuildICmp(B, LLVMIntSGT, ptime, lo, ""), LLVMBuildICmp(B, LLVMIntSLE, ptime, hi, ""),
+					       "in_window");
+		LLVMBasicBlockRef recs = bb(E, "pane.recs"), skip = bb(E, "pane.next");
+		LLVMBuildCondBr(B, in, recs, skip);
+		at(E, recs);
+		LLVMValueRef list = field(E, E->pane, pane, 1, "recs");
+		Loop R;
+		LLVMValueRef ri = loop_begin(E, &R, ext(E, list, 1, "len"), "ri");
+		LLVMBuildStore(B, load(E, et, list_elem_ptr(E, et, list, ri), ""), var_ptr(E, s->var));
+		stmts(E, &s->body);
+		after_jump(E);
+		loop_end(E, &R);
+		LLVMBuildBr(B, skip);
+		at(E, skip);
+		loop_end(E, &P);
+		return;
+	}
+	case IS_TABLE_INIT: {
+		LLVMValueRef tab = st_table(E, s->table);
+		RT("ds_table_init", E->vd, "", tab, ci64(E, (int64_t)size_of(E, ent_type(E, s->table))));
+		if (s->table->persistent)
+			RT("ds_arena_init", E->vd, "", st_table_arena(E, s->table));
+		return;
+	}
+	case IS_TABLE_CLEAR:
+		RT("ds_table_clear", E->vd, "", st_table(E, s->table));
+		return;
+	case IS_TABLE_CLOSE:
+		RT("ds_table_close", E->vd, "", st_table(E, s->table));
+		if (s->table->persistent)
+			RT("ds_arena_close", E->vd, "", st_table_arena(E, s->table));
+		return;
+	}
+	die("cannot emit statement kind %d", s->kind);
+}
+
+static void stmts(LEmit *E, const Vec *v)
+{
+	for (int i = 0; i < v->n; i++)
+		stmt(E, v->v[i]);
+}
+
+/* Stage functions and program_init/run_batch: (ds_task *t, state *st);
+ * program_init, program_run_batch and program_close take the state as void *
+ * (i8*), as ds_program's pointers do. */
+static LLVMValueRef declare_func(LEmit *E, IrFunc *fn, bool entry_point, bool has_task)
+{
+	LLVMTypeRef sp = entry_point ? E->i8p : LLVMPointerType(E->state, 0);
+	LLVMTypeRef ps[2] = {LLVMPointerType(E->task, 0), sp};
+	LLVMValueRef f = LLVMAddFunction(E->M, fn->name, LLVMFunctionType(E->vd, has_task ? ps : ps + 1, has_task ? 2 : 1, false));
+	if (!entry_point) {
+		LLVMSetLinkage(f, LLVMInternalLinkage);
+		/* one function per stage in the optimised IR too, as in the C: it
+		 * costs one call per batch and keeps each fused loop readable */
+		unsigned k = LLVMGetEnumAttributeKindForName("noinline", 8);
+		LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(E->C, k, 0));
+	}
+	return f;
+}
+
+static void emit_func(LEmit *E, IrFunc *fn, bool has_task)
+{
+	LLVMValueRef f = LLVMGetNamedFunction(E->M, fn->name);
+	ASSERT(f);
+	FnCtx ctx = {0};
+	fn_begin(E, &ctx, f);
+	if (has_task) {
+		ctx.t = LLVMGetParam(f, 0);
+		LLVMSetValueName2(ctx.t, "t", 1);
+	}
+	LLVMValueRef st = LLVMGetParam(f, has_task ? 1 : 0);
+	LLVMSetValueName2(st, "st", 2);
+	ctx.st = LLVMTypeOf(st) == E->i8p ? LLVMBuildBitCast(B, st, LLVMPointerType(E->state, 0), "state") : st;
+	/* the stage's comment, as the name of its first block */
+	LLVMSetValueName2(LLVMBasicBlockAsValue(ctx.start), fn->comment, strlen(fn->comment));
+	stmts(E, &fn->body);
+	after_jump(E);
+	LLVMBuildRetVoid(B);
+	fn_end(E, &ctx, NULL);
+}
+
+/* ---- the program descriptor ---------------------------------------------------------- */
+
+static LLVMValueRef const_array(LEmit *E, LLVMTypeRef et, LLVMValueRef *v, int n, const char *name)
+{
+	LLVMValueRef init = LLVMConstArray(et, v, (unsigned)n);
+	LLVMValueRef g = LLVMAddGlobal(E->M, LLVMTypeOf(init), name);
+	LLVMSetInitializer(g, init);
+	LLVMSetGlobalConstant(g, true);
+	LLVMSetLinkage(g, LLVMPrivateLinkage);
+	return LLVMConstBitCast(g, LLVMPointerType(et, 0));
+}
+
+/* `program`, the ds_program of rt.h, as constants (desc_build's, with the
+ * engine's four fields), and main() calling ds_main. */
+static void emit_descriptor(LEmit *E)
+{
+	const IrProgram *ir = E->ir;
+	const ds_program *d = desc_build(ir->plan, ir_sites(ir), ir->sites.n);
+	LLVMValueRef v[256];
+	ASSERT(d->nsources < 256 && d->noutputs < 256);
+	for (int i = 0; i < d->nsources; i++) {
+		const ds_source_desc *s = &d->sources[i];
+		v[i] = LLVMConstNamedStruct(E->srcd,
+					    (LLVMValueRef[]){ci32(E, s->kind), cstr0(E, s->host, "host"), ci32(E, s->port),
+							     cstr0(E, s->path, "path"), cstr0(E, s->loc, "loc"), ci32(E, s->site)},
+					    6);
+	}
+	LLVMValueRef sources = const_array(E, E->srcd, v, d->nsources, "sources");
+	for (int i = 0; i < d->noutputs; i++) {
+		const ds_output_desc *o = &d->outputs[i];
+		v[i] = LLVMConstNamedStruct(E->outd,
+					    (LLVMValueRef[]){ci32(E, o->kind), ci64(E, o->n), cstr0(E, o->prefix, "prefix"),
+							     cstr0(E, o->suffix, "suffix"), cstr0(E, o->loc, "loc"),
+							     ci64(E, o->slide_ms)},
+					    6);
+	}
+	LLVMValueRef outputs = const_array(E, E->outd, v, d->noutputs, "outputs");
+	LLVMValueRef *sv = arena_alloc(sizeof(LLVMValueRef) * (size_t)(d->nsites + 1));
+	for (int i = 0; i < d->nsites; i++)
+		sv[i] = LLVMConstNamedStruct(E->site,
+					     (LLVMValueRef[]){cstr0(E, d->sites[i].loc, "loc"), cstr0(E, d->sites[i].op, "op")}, 2);
+	LLVMValueRef sites = const_array(E, E->site, sv, d->nsites, "sites");
+	LLVMValueRef fields[18] = {
+		ci32(E, DS_ABI_VERSION),
+		cstr0(E, d->name, "name"),
+		cstr0(E, d->source, "source"),
+		ci64(E, d->batch_ms),
+		ci64(E, d->block_ms),
+		cstr0(E, d->checkpoint_dir, "checkpoint_dir"),
+		ci64(E, d->checkpoint_ms),
+		LLVMConstInt(E->i64, d->plan_hash, false),
+		ci32(E, d->nsources),
+		sources,
+		ci32(E, d->noutputs),
+		outputs,
+		ci32(E, d->nsites),
+		sites,
+		ci64(E, (int64_t)size_of(E, E->state)),
+		LLVMGetNamedFunction(E->M, ir->init->name),
+		LLVMGetNamedFunction(E->M, ir->run_batch->name),
+		LLVMGetNamedFunction(E->M, ir->close->name),
+	};
+	LLVMValueRef init = LLVMConstNamedStruct(E->prog, fields, 18);
+	LLVMValueRef prog = LLVMAddGlobal(E->M, E->prog, "program");
+	LLVMSetInitializer(prog, init);
+	LLVMSetGlobalConstant(prog, true);
+	LLVMSetLinkage(prog, LLVMInternalLinkage);
+
+	LLVMTypeRef i8pp = LLVMPointerType(E->i8p, 0);
+	LLVMValueRef main_fn = LLVMAddFunction(E->M, "main", LLVMFunctionType(E->i32, (LLVMTypeRef[]){E->i32, i8pp}, 2, false));
+	FnCtx ctx = {0};
+	fn_begin(E, &ctx, main_fn);
+	LLVMValueRef argc = LLVMGetParam(main_fn, 0), argv = LLVMGetParam(main_fn, 1);
+	LLVMSetValueName2(argc, "argc", 4);
+	LLVMSetValueName2(argv, "argv", 4);
+	LLVMBuildRet(B, RT("ds_main", E->i32, "status", argc, argv, prog));
+	fn_end(E, &ctx, NULL);
+}
+
+/* ---- the module ------------------------------------------------------------------ */
+
+static void die_on_error(LLVMErrorRef err, const char *what)
+{
+	if (!err)
+		return;
+	char *msg = LLVMGetErrorMessage(err);
+	fprintf(stderr, "dstreamc: internal error: %s: %s\n", what, msg);
+	LLVMDisposeErrorMessage(msg);
+	exit(1);
+}
+
+static void verify(LLVMModuleRef M)
+{
+	char *msg = NULL;
+	if (LLVMVerifyModule(M, LLVMReturnStatusAction, &msg)) {
+		fputs("dstreamc: internal error: the LLVM module does not verify:\n", stderr);
+		fputs(msg, stderr);
+		LLVMDisposeMessage(msg);
+		die("LLVMVerifyModule failed");
+	}
+	LLVMDisposeMessage(msg);
+}
+
+/* Links bitcode file path into M; its functions become internal (copies for
+ * inlining, no symbol of them in the object).  False after a message. */
+static bool link_bitcode(LLVMModuleRef M, const char *path, bool make_internal)
+{
+	LLVMMemoryBufferRef buf;
+	char *msg = NULL;
+	if (LLVMCreateMemoryBufferWithContentsOfFile(path, &buf, &msg)) {
+		fprintf(stderr, "dstreamc: cannot read '%s': %s\n", path, msg);
+		LLVMDisposeMessage(msg);
+		return false;
+	}
+	LLVMModuleRef src;
+	bool bad = LLVMParseBitcodeInContext2(LLVMGetModuleContext(M), buf, &src);
+	LLVMDisposeMemoryBuffer(buf);
+	if (bad) {
+		fprintf(stderr, "dstreamc: '%s' is not LLVM bitcode\n", path);
+		return false;
+	}
+	Vec defined = {0};
+	for (LLVMValueRef f = LLVMGetFirstFunction(src); f; f = LLVMGetNextFunction(f)) {
+		if (LLVMIsDeclaration(f))
+			continue;
+		size_t n;
+		vec_push(&defined, arena_strdup(LLVMGetValueName2(f, &n)));
+		/* optimise them for the module's target, not for the one clang assumed */
+		LLVMRemoveStringAttributeAtIndex(f, LLVMAttributeFunctionIndex, "target-cpu", 10);
+		LLVMRemoveStringAttributeAtIndex(f, LLVMAttributeFunctionIndex, "target-features", 15);
+		LLVMRemoveStringAttributeAtIndex(f, LLVMAttributeFunctionIndex, "tune-cpu", 8);
+	}
+	LLVMSetTarget(src, LLVMGetTarget(M));
+	LLVMSetDataLayout(src, LLVMGetDataLayoutStr(M));
+	if (LLVMLinkModules2(M, src)) {
+		fprintf(stderr, "dstreamc: cannot link '%s' into the program\n", path);
+		return false;
+	}
+	if (make_internal)
+		for (int i = 0; i < defined.n; i++) {
+			LLVMValueRef f = LLVMGetNamedFunction(M, defined.v[i]);
+			if (f && !LLVMIsDeclaration(f))
+				LLVMSetLinkage(f, LLVMInternalLinkage);
+		}
+	return true;
+}
+
+static LLVMTargetMachineRef target_machine(const BackendOptions *o, bool jit)
+{
+	static bool inited;
+	if (!inited) {
+		LLVMInitializeNativeTarget();
+		LLVMInitializeNativeAsmPrinter();
+		LLVMInitializeNativeAsmParser();
+		inited = true;
+	}
+	char *triple = LLVMGetDefaultTargetTriple();
+	LLVMTargetRef T;
+	char *err = NULL;
+	if (LLVMGetTargetFromTriple(triple, &T, &err))
+		die("no LLVM target for %s: %s", triple, err);
+	char *cpu = NULL, *features = NULL;
+	if (o->native || jit) {
+		cpu = LLVMGetHostCPUName();
+		features = LLVMGetHostCPUFeatures();
+	}
+	LLVMCodeGenOptLevel lv = o->opt_level <= 0 ? LLVMCodeGenLevelNone : o->opt_level == 1 ? LLVMCodeGenLevelLess
+				 : o->opt_level == 2 ? LLVMCodeGenLevelDefault : LLVMCodeGenLevelAggressive;
+	LLVMTargetMachineRef TM = LLVMCreateTargetMachine(T, triple, cpu ? cpu : "x86-64", features ? features : "", lv,
+							  jit ? LLVMRelocDefault : LLVMRelocPIC,
+							  jit ? LLVMCodeModelJITDefault : LLVMCodeModelDefault);
+	LLVMDisposeMessage(triple);
+	LLVMDisposeMessage(cpu);
+	LLVMDisposeMessage(features);
+	return TM;
+}
+
+/* The whole program as one module in context C, for target TM, verified and
+ * optimised at o->opt_level.  With descriptor, also `program` and main()
+ * (an executable); without, the JIT looks up program_init, program_run_batch
+ * and program_close itself.  C bitcode files (the JIT's .c files) are linked
+ * in as they are.  NULL after a message. */
+static LLVMModuleRef build_module(const IrProgram *ir, LLVMContextRef C, LLVMTargetMachineRef TM, const BackendOptions *o,
+				  bool descriptor, const char *const *bitcode, int nbitcode, uint64_t *state_size)
+{
+	LEmit EE = {.C = C, .ir = ir}, *E = &EE;
+	const CheckedProgram *cp = ir->plan->cp;
+	E->M = LLVMModuleCreateWithNameInContext(cp->ast->src->path, C);
+	char *triple = LLVMGetTargetMachineTriple(TM);
+	LLVMSetTarget(E->M, triple);
+	LLVMDisposeMessage(triple);
+	E->TD = LLVMCreateTargetDataLayout(TM);
+	char *dl = LLVMCopyStringRepOfTargetData(E->TD);
+	LLVMSetDataLayout(E->M, dl);
+	LLVMDisposeMessage(dl);
+	LLVMSetSourceFileName(E->M, cp->ast->src->path, strlen(cp->ast->src->path));
+
+	rt_types(E);
+	build_state(E);
+	E->vars = arena_alloc(sizeof(LLVMValueRef) * (size_t)(ir->nvars + 1));
+	E->slots = arena_alloc(sizeof(LLVMValueRef) * (size_t)(ir->nvars + 1));
+	E->labels = arena_alloc(sizeof(LLVMBasicBlockRef) * (size_t)(ir->nlabels + 1));
+
+	/* every stage, commented: the stage list as module metadata */
+	const char *md = "dstream.stages";
+	LLVMValueRef what = LLVMMDStringInContext(C, arena_printf("generated by dstreamc " DS_VERSION " from %s (program \"%s\")",
+								    cp->ast->src->path, cp->app_name),
+						  (unsigned)strlen(arena_printf("generated by dstreamc " DS_VERSION " from %s (program \"%s\")",
+										cp->ast->src->path, cp->app_name)));
+	LLVMAddNamedMetadataOperand(E->M, md, LLVMMDNodeInContext(C, &what, 1));
+	for (int i = 0; i < ir->init_stages.n; i++)
+		declare_func(E, ir->init_stages.v[i], false, true);
+	for (int i = 0; i < ir->stages.n; i++)
+		declare_func(E, ir->stages.v[i], false, true);
+	declare_func(E, ir->init, true, true);
+	declare_func(E, ir->run_batch, true, true);
+	declare_func(E, ir->close, true, false);
+	Vec all = {0};
+	for (int i = 0; i < ir->init_stages.n; i++)
+		vec_push(&all, ir->init_stages.v[i]);
+	for (int i = 0; i < ir->stages.n; i++)
+		vec_push(&all, ir->stages.v[i]);
+	vec_push(&all, ir->init);
+	vec_push(&all, ir->run_batch);
+	for (int i = 0; i < all.n; i++) {
+		IrFunc *fn = all.v[i];
+		const char *c = arena_printf("%s: %s", fn->name, fn->comment);
+		LLVMValueRef s = LLVMMDStringInContext(C, c, (unsigned)strlen(c));
+		LLVMAddNamedMetadataOperand(E->M, md, LLVMMDNodeInContext(C, &s, 1));
+		emit_func(E, fn, true);
+	}
+	emit_func(E, ir->close, false);
+	if (descriptor)
+		emit_descriptor(E);
+	*state_size = size_of(E, E->state);
+	LLVMDisposeTargetData(E->TD);
+	verify(E->M);
+
+	for (int i = 0; i < nbitcode; i++)
+		if (!link_bitcode(E->M, bitcode[i], false))
+			goto fail;
+	if (!o->no_rt_inline && *DS_RT_BC) {
+		const char *bc = getenv("DSTREAM_RUNTIME_BC");
+		if (!link_bitcode(E->M, bc && *bc ? bc : DS_RT_BC, true))
+			goto fail;
+	}
+	verify(E->M);
+	LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+	die_on_error(LLVMRunPasses(E->M, arena_printf("default<O%d>", o->opt_level), TM, po), "LLVM optimisation");
+	LLVMDisposePassBuilderOptions(po);
+	verify(E->M);
+	return E->M;
+fail:
+	LLVMDisposeModule(E->M);
+	return NULL;
+}
+
+static const BackendOptions default_options = {.opt_level = 2};
+
+/* emit-llvm: the textual IR. */
+static int llvm_emit_text(const IrProgram *ir, const BackendOptions *o, const char *out_path)
+{
+	LLVMContextRef C = LLVMContextCreate();
+	LLVMTargetMachineRef TM = target_machine(o, false);
+	uint64_t size;
+	LLVMModuleRef M = build_module(ir, C, TM, o, true, NULL, 0, &size);
+	int rc = 1;
+	if (!M)
+		goto out;
+	if (!out_path || !strcmp(out_path, "-")) {
+		char *s = LLVMPrintModuleToString(M);
+		fputs(s, stdout);
+		LLVMDisposeMessage(s);
+		rc = fflush(stdout) ? 1 : 0;
+	} else {
+		char *err = NULL;
+		if (LLVMPrintModuleToFile(M, out_path, &err)) {
+			fprintf(stderr, "dstreamc: cannot write '%s': %s\n", out_path, err);
+			LLVMDisposeMessage(err);
+		} else {
+			rc = 0;
+		}
+	}
+	LLVMDisposeModule(M);
+out:
+	LLVMDisposeTargetMachine(TM);
+	LLVMContextDispose(C);
+	return rc;
+}
+
+static int llvm_emit_default(const IrProgram *ir, const char *out_path)
+{
+	return llvm_emit_text(ir, &default_options, out_path);
+}
+
+/* build: an object file for cc to link with the runtime. */
+static int llvm_emit_object(const IrProgram *ir, const BackendOptions *o, const char *obj_path)
+{
+	LLVMContextRef C = LLVMContextCreate();
+	LLVMTargetMachineRef TM = target_machine(o, false);
+	uint64_t size;
+	LLVMModuleRef M = build_module(ir, C, TM, o, true, NULL, 0, &size);
+	int rc = 1;
+	if (M) {
+		char *err = NULL;
+		if (LLVMTargetMachineEmitToFile(TM, M, (char *)obj_path, LLVMObjectFile, &err)) {
+			fprintf(stderr, "dstreamc: cannot write '%s': %s\n", obj_path, err);
+			LLVMDisposeMessage(err);
+		} else {
+			rc = 0;
+		}
+		LLVMDisposeModule(M);
+	}
+	LLVMDisposeTargetMachine(TM);
+	LLVMContextDispose(C);
+	return rc;
+}
+
+/* ---- the JIT --------------------------------------------------------------------- */
+
+/* Runs argv with execvp and waits (no shell). */
+static int run_argv(char **argv)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "dstreamc: cannot run '%s': %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Each .c file to bitcode in dir with clang-14 -O2; NULL after a message. */
+static char **compile_c_files(char **cfiles, int n, const char *dir)
+{
+	char **bc = arena_alloc(sizeof(char *) * (size_t)(n + 1));
+	const char *clang = getenv("DSTREAM_CLANG");
+	if (!clang || !*clang)
+		clang = "clang-14";
+	for (int i = 0; i < n; i++) {
+		bc[i] = arena_printf("%s/%d.bc", dir, i);
+		char *argv[] = {(char *)clang, "-c", "-emit-llvm", "-O2", "-I", DS_RT_INCLUDE_DIR, "-o", bc[i], cfiles[i], NULL};
+		if (run_argv(argv) != 0) {
+			fprintf(stderr, "dstreamc: cannot compile '%s'\n", cfiles[i]);
+			return NULL;
+		}
+	}
+	return bc;
+}
+
+static void remove_dir(const char *dir, char **files, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (files && files[i])
+			unlink(files[i]);
+	rmdir(dir);
+}
+
+typedef void (*jit_stage_fn)(ds_task *, void *);
+typedef void (*jit_close_fn)(void *);
+
+static int llvm_run(const IrProgram *ir, const BackendOptions *o, char **cfiles, int ncfiles, int argc, char **argv)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *dir = NULL, **bc = NULL;
+	if (ncfiles) {
+		dir = arena_printf("%s/dstreamc-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		if (!mkdtemp(dir)) {
+			fprintf(stderr, "dstreamc: cannot create a temporary directory: %s\n", strerror(errno));
+			return 1;
+		}
+		bc = compile_c_files(cfiles, ncfiles, dir);
+		if (!bc) {
+			remove_dir(dir, NULL, 0);
+			for (int i = 0; i < ncfiles; i++)
+				unlink(arena_printf("%s/%d.bc", dir, i));
+			rmdir(dir);
+			return 1;
+		}
+	}
+	LLVMTargetMachineRef TM = target_machine(o, true);
+	LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
+	uint64_t state_size;
+	LLVMModuleRef M = build_module(ir, LLVMOrcThreadSafeContextGetContext(tsc), TM, o, false,
+				       (const char *const *)bc, ncfiles, &state_size);
+	LLVMDisposeTargetMachine(TM);
+	if (dir)
+		remove_dir(dir, bc, ncfiles);
+	if (!M) {
+		LLVMOrcDisposeThreadSafeContext(tsc);
+		return 1;
+	}
+	LLVMOrcLLJITRef J;
+	die_on_error(LLVMOrcCreateLLJIT(&J, LLVMOrcCreateLLJITBuilder()), "creating the JIT");
+	LLVMOrcJITDylibRef jd = LLVMOrcLLJITGetMainJITDylib(J);
+	/* ds_* (and libc) from this very process: dstreamc links the whole runtime */
+	LLVMOrcDefinitionGeneratorRef gen;
+	die_on_error(LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(&gen, LLVMOrcLLJITGetGlobalPrefix(J), NULL, NULL),
+		     "the JIT's symbol generator");
+	LLVMOrcJITDylibAddGenerator(jd, gen);
+	die_on_error(LLVMOrcLLJITAddLLVMIRModule(J, jd, LLVMOrcCreateNewThreadSafeModule(M, tsc)), "adding the module");
+	LLVMOrcDisposeThreadSafeContext(tsc); /* the module holds its own reference */
+	LLVMOrcExecutorAddress init_a, run_a, close_a;
+	die_on_error(LLVMOrcLLJITLookup(J, &init_a, ir->init->name), "looking up program_init");
+	die_on_error(LLVMOrcLLJITLookup(J, &run_a, ir->run_batch->name), "looking up program_run_batch");
+	die_on_error(LLVMOrcLLJITLookup(J, &close_a, ir->close->name), "looking up program_close");
+
+	ds_program *d = desc_build(ir->plan, ir_sites(ir), ir->sites.n);
+	d->state_size = (size_t)state_size;
+	d->init = (jit_stage_fn)(uintptr_t)init_a;
+	d->run_batch = (jit_stage_fn)(uintptr_t)run_a;
+	d->close = (jit_close_fn)(uintptr_t)close_a;
+	int status = ds_main(argc, argv, d);
+	fflush(NULL);
+	die_on_error(LLVMOrcDisposeLLJIT(J), "disposing of the JIT");
+	return status;
+}
+
+const Backend backend_llvm = {
+	.name = "llvm",
+	.emit = llvm_emit_default,
+	.emit_text = llvm_emit_text,
+	.emit_object = llvm_emit_object,
+	.run = llvm_run,
+};
