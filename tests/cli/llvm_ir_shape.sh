@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# llvm_ir_shape.sh DSTREAMC WORKDIR: the shape of the LLVM backend's IR for
+# examples/wordcount, whose first stage fuses socketTextStream, flatMap(split),
+# map and reduceByKey into one loop nest.
+#   - O2: stage1 is one function holding the whole nest: a loop over blocks,
+#     the lines loop in it, the split loop in that (the probe loops of the
+#     inlined hash table innermost), and the only calls left in it are to the
+#     runtime's slow paths (ds_input, ds_table_grow, ds_str_copy) and libc
+#     (memchr, bcmp): the runtime's hot helpers and the table's upsert_ are
+#     inlined; with --no-rt-inline the hot helpers are calls again.
+#   - O0: the operators' blocks, named by source location and operator, in
+#     pipeline order; the stage list is in the module's metadata.
+set -uo pipefail
+DSTREAMC=$1
+WORK=$2
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+rm -rf "$WORK" && mkdir -p "$WORK" || exit 2
+cd "$ROOT" || exit 2
+failures=0
+fail() { echo "llvm_ir_shape: $*"; failures=$((failures + 1)); }
+
+WC=examples/wordcount/wordcount.dstream
+"$DSTREAMC" emit-llvm "$WC" -o "$WORK/o2.ll" || fail "emit-llvm failed"
+"$DSTREAMC" emit-llvm -O0 "$WC" -o "$WORK/o0.ll" || fail "emit-llvm -O0 failed"
+"$DSTREAMC" emit-llvm --no-rt-inline "$WC" -o "$WORK/noinline.ll" || fail "emit-llvm --no-rt-inline failed"
+
+# calls NAME FILE: the sorted, distinct callees of function NAME
+calls() {
+	awk -v f="@$1(" 'index($0, "define") == 1 && index($0, f) { on = 1 } on { print } on && /^}/ { exit }' "$2" |
+		grep -oE 'call [^@]*@[A-Za-z0-9_.]+' | sed 's/.*@//' | sort -u | tr '\n' ' '
+}
+
+got=$(calls stage1_socketTextStream "$WORK/o2.ll")
+want="bcmp ds_input ds_str_copy ds_table_grow llvm.memset.p0i8.i64 memchr "
+[ "$got" = "$want" ] || fail "O2 stage1 calls: got '$got', want '$want'"
+
+got=$(calls stage1_socketTextStream "$WORK/noinline.ll")
+for f in ds_next_line ds_split_begin ds_split_next ds_hash_str ds_str_eq; do
+	case " $got" in *" $f "*) ;; *) fail "--no-rt-inline: stage1 does not call $f (calls: $got)" ;; esac
+done
+
+# the loop nest, by opt-14's loop info over the O2 module (stage1, then stage2)
+opt-14 -passes='print<loops>' -disable-output "$WORK/o2.ll" 2>"$WORK/loops.txt" || fail "opt-14 failed"
+got=$(grep -oE 'Loop at depth [0-9]+ containing: [^,<]*' "$WORK/loops.txt" | sed 's/Loop at depth //; s/ containing: / /')
+want='1 %b.body
+2 %"examples/wordcount/wordcount.dstream:8:20  flatMap"
+3 %split.next
+4 %.preheader
+4 %.preheader.i.i
+4 %used.i
+1 %entries.used'
+[ "$got" = "$want" ] || fail "O2 loop nest differs:
+--- want
+$want
+--- got
+$got"
+
+# O0: the operators' blocks in pipeline order, in their stages
+got=$(grep -oE '^"[^"]*":' "$WORK/o0.ll" | sed 's/^"//; s/":$//; s/examples\/wordcount\///g')
+want='stage 1: loop over source socketTextStream (wordcount.dstream:7:14)
+wordcount.dstream:7:14  socketTextStream
+wordcount.dstream:8:20  flatMap
+wordcount.dstream:9:20  map
+wordcount.dstream:10:20  reduceByKey
+stage 2: loop over the result of reduceByKey (wordcount.dstream:10:20)
+wordcount.dstream:10:20  reduceByKey
+wordcount.dstream:11:8  print
+once, before the first batch
+every batch: reset per-batch state, then run the stages in order
+once, after the last batch'
+[ "$got" = "$want" ] || fail "O0 operator blocks differ:
+--- want
+$want
+--- got
+$got"
+grep -q '^!dstream.stages = ' "$WORK/o0.ll" || fail "no !dstream.stages metadata"
+grep -q 'stage1_socketTextStream: stage 1: loop over source socketTextStream' "$WORK/o0.ll" ||
+	fail "the stage list does not name stage1"
+
+echo "llvm_ir_shape: $failures failed"
+[ "$failures" -eq 0 ]
