@@ -1737,11 +1737,14 @@ static LLVMModuleRef build_module(const IrProgram *ir, LLVMContextRef C, LLVMTar
 	for (int i = 0; i < nbitcode; i++)
 		if (!link_bitcode(E->M, bitcode[i], false))
 			goto fail;
-	if (!o->no_rt_inline && *DS_RT_BC) {
-		const char *bc = getenv("DSTREAM_RUNTIME_BC");
-		if (!link_bitcode(E->M, bc && *bc ? bc : DS_RT_BC, true))
-			goto fail;
-	}
+	/* the runtime's hot helpers, to inline: the environment's bitcode, else
+	 * the build tree's if it is there (without it they are calls into
+	 * libdstream_rt, which has them too) */
+	const char *bc = getenv("DSTREAM_RUNTIME_BC");
+	if (!bc || !*bc)
+		bc = access(DS_RT_BC, R_OK) == 0 ? DS_RT_BC : NULL;
+	if (!o->no_rt_inline && bc && !link_bitcode(E->M, bc, true))
+		goto fail;
 	verify(E->M);
 	LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
 	die_on_error(LLVMRunPasses(E->M, arena_printf("default<O%d>", o->opt_level), TM, po), "LLVM optimisation");
