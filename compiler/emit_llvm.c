@@ -17,7 +17,7 @@
  * with internal linkage before optimisation, so that they inline into the
  * fused loops; with BackendOptions.no_rt_inline the calls go to
  * libdstream_rt's external copies instead (for measuring what inlining
- * brings).  Calls follow the x86-64 System V ABI as clang lowers them: a
+ * brings).  Linked, they are alwaysinline, as cc treats them.  Calls follow the x86-64 System V ABI as clang lowers them: a
  * ds_str or ds_list argument is two scalars, a returned one is {i8*, i64},
  * a bool is `zeroext i1`, a char `signext i8`.
  *
@@ -1637,8 +1637,17 @@ static bool link_bitcode(LLVMModuleRef M, const char *path, bool make_internal)
 	if (make_internal)
 		for (int i = 0; i < defined.n; i++) {
 			LLVMValueRef f = LLVMGetNamedFunction(M, defined.v[i]);
-			if (f && !LLVMIsDeclaration(f))
+			if (f && !LLVMIsDeclaration(f)) {
 				LLVMSetLinkage(f, LLVMInternalLinkage);
+				/* they are `static inline` in rt.h and cc inlines
+				 * every one into the fused loops (none is left in
+				 * a perf profile of the C backend's binaries);
+				 * LLVM's cost model left ds_hash_str out of line
+				 * in updateStateByKey's loops: always inline them */
+				unsigned k = LLVMGetEnumAttributeKindForName("alwaysinline", 12);
+				LLVMAddAttributeAtIndex(f, LLVMAttributeFunctionIndex,
+							LLVMCreateEnumAttribute(LLVMGetModuleContext(M), k, 0));
+			}
 		}
 	return true;
 }
