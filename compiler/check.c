@@ -571,6 +571,8 @@ static ExternFn *check_extern_arg(Checker *ck, Node *call, const OpInfo *op, Nod
 					       "got %s (use foreachRDD)", ty_str(rec));
 			return NULL;
 		}
+		const char *paren = strchr(want, '(');
+		want = arena_printf("%.*s%s%s", (int)(strchr(want, ' ') + 1 - want), want, fn->name, paren);
 		error_in(fn->header, fn->line, fn->col, "extern function '%s' cannot be used by %s%s%s: it must be "
 			 "declared as %s", fn->name, op->name, rec ? " on records of type " : "",
 			 rec ? ty_str(rec) : "", want);

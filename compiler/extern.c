@@ -253,10 +253,8 @@ bool extern_load(const char *dstream_path, const char *include, Loc loc, Vec *ou
 		}
 		clang_disposeDiagnostic(d);
 	}
-	if (!ok) {
+	if (!ok) /* what clang recovered is still declared: no follow-on errors at the uses */
 		note_at(loc, "in the extern header '%s' declared here", include);
-		goto out;
-	}
 	Visit v = {out, header, include, loc};
 	clang_visitChildren(clang_getTranslationUnitCursor(tu), visit, &v);
 out:
