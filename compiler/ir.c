@@ -22,7 +22,7 @@ static const char *kind_name[] = {
 	[IE_BIN] = "bin", [IE_EQ] = "eq", [IE_COND] = "cond", [IE_I2D] = "i2d", [IE_D2I] = "d2i",
 	[IE_CALL] = "call", [IE_ADDR] = "addr", [IE_ARENA] = "arena", [IE_BATCH_TIME] = "batch-time",
 	[IE_TO_STR] = "to-str", [IE_SIZEOF] = "sizeof", [IE_FOUND] = "found",
-	[IE_COPY] = "copy", [IE_TABLE_COUNT] = "table-count",
+	[IE_COPY] = "copy", [IE_TABLE_COUNT] = "table-count", [IE_EXTERN] = "extern",
 };
 
 static void dvar(FILE *f, const IrVar *v) { fprintf(f, "%s_%d", v->name, v->id); }
@@ -56,6 +56,8 @@ static void dexpr(FILE *f, const IrExpr *x)
 	fprintf(f, "(%s", kind_name[x->kind]);
 	if (x->kind == IE_CALL)
 		fprintf(f, " %s", x->fn);
+	if (x->kind == IE_EXTERN)
+		fprintf(f, " %s \"%s\"", x->fn, x->ext->include);
 	if (x->kind == IE_BIN)
 		fprintf(f, " %s", op_name(x->op));
 	if (x->kind == IE_FIELD)
@@ -181,7 +183,7 @@ static void dstmt(FILE *f, const IrStmt *s, int depth)
 		fputc('\n', f);
 		return;
 	case IS_OUTPUT:
-		fprintf(f, "output %d <- ", s->out);
+		fprintf(f, "output %d%s <- ", s->out, s->typed ? " typed" : "");
 		dexpr(f, s->e);
 		fputc('\n', f);
 		return;

@@ -82,6 +82,13 @@ typedef enum IrExprKind {
 	IE_FOUND,      /* var (an entry pointer from IS_LOOKUP) is not NULL */
 	IE_COPY,       /* a deep copy of a[0] into the arena of (persistent) table */
 	IE_TABLE_COUNT,/* the used slots of table, as an Int */
+	IE_EXTERN,     /* ext->name(a...): a user C function of an extern header, with
+			  its C signature in ext (extern.h); a[i] has the dstream type of
+			  ext->params[i] (converted by the backend: a String is passed as
+			  .p, (size_t).n for CK_STR_LEN, as a NUL-terminated arena copy for
+			  CK_CSTR; a CK_CSTR result is copied into the batch arena at once).
+			  Lowering binds every IE_EXTERN to a let, so it runs exactly once,
+			  in order */
 } IrExprKind;
 
 typedef struct IrExpr {
@@ -97,6 +104,7 @@ typedef struct IrExpr {
 	IrVar *var;
 	IrScalar *scalar;
 	struct IrTable *table; /* IE_COPY, IE_TABLE_COUNT */
+	const ExternFn *ext;   /* IE_EXTERN */
 	struct IrExpr **a;
 	int n;
 } IrExpr;
@@ -115,7 +123,8 @@ typedef enum IrStmtKind {
 	IS_LOOKUP,      /* var (entry) = the entry of key e in table, or none (see IE_FOUND) */
 	IS_TABLE_SWAP,  /* table <-> swap_with (contents and arenas), then swap_with emptied */
 	IS_PUSH,        /* append e to the list lvalue lhs (in table's arena if set, else the batch's) */
-	IS_OUTPUT,      /* emit e (of e->type) to output out */
+	IS_OUTPUT,      /* emit e (of e->type) to output out; with typed, also hand its
+			   fields over (foreachRDD/foreachRecord: ds_out_field_*, rt.h) */
 	IS_BLOCK,       /* { body }: a scope, opened by comment */
 	IS_CALL_STAGE,  /* call stage function fn */
 	IS_TABLE_INIT,  /* ds_table_init(table) */
@@ -145,6 +154,7 @@ typedef struct IrStmt {
 	int label;           /* IS_CHECK, IS_LABEL */
 	int64_t from_ago, to_ago; /* IS_FOR_WINDOW: the panes' time range, in ms before T */
 	const char *fn;      /* IS_CALL_STAGE */
+	bool typed;          /* IS_OUTPUT */
 } IrStmt;
 
 typedef struct IrFunc {

@@ -671,6 +671,20 @@ static IrExpr *lower_builtin(Lower *L, Node *e)
 	die("builtin %s is not lowered (the planner should have rejected it)", bi->name);
 }
 
+/* f(args) of an extern C function: called once, where it stands. */
+static IrExpr *lower_extern(Lower *L, Node *e)
+{
+	const ExternFn *fn = call_extern(e);
+	IrExpr *x = ex(IE_EXTERN, fn->ret_type);
+	x->ext = fn;
+	x->fn = fn->name;
+	x->n = fn->nparams;
+	x->a = arena_alloc(sizeof(IrExpr *) * (size_t)(x->n ? x->n : 1));
+	for (int i = 0; i < x->n; i++)
+		x->a[i] = coerce(L, lower_expr(L, e->items.v[i]), fn->params[i].type);
+	return once(L, fn->name, x);
+}
+
 static IrExpr *lower_expr(Lower *L, Node *e)
 {
 	switch (e->kind) {
@@ -724,6 +738,8 @@ static IrExpr *lower_expr(Lower *L, Node *e)
 		return ex_field(lower_expr(L, e->lhs), (int)e->ival - 1);
 	case N_CALL:
 		ASSERT(!call_is_op(e));
+		if (call_is_extern(e))
+			return lower_extern(L, e);
 		return lower_builtin(L, e);
 	case N_UNARY: {
 		IrExpr *x = lower_expr(L, e->lhs);
@@ -984,10 +1000,11 @@ static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 		emit(L, s);
 		break;
 	}
-	case OP_PRINT: case OP_SAVE_AS_TEXT_FILES: {
+	case OP_PRINT: case OP_SAVE_AS_TEXT_FILES: case OP_FOREACH_RDD: case OP_FOREACH_RECORD: {
 		IrStmt *s = st(IS_OUTPUT);
 		s->out = c->out_index;
 		s->e = rec;
+		s->typed = c->op->id == OP_FOREACH_RDD || c->op->id == OP_FOREACH_RECORD;
 		emit(L, s);
 		break;
 	}

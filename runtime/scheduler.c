@@ -75,7 +75,7 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 				ds__msg(cmd, "textFileStream: cannot open directory '%s': %s", d->path,
 				        strerror(-rc));
 			break;
-		case DS_SRC_SOCKET:
+		case DS_SRC_SOCKET: case DS_SRC_RECEIVER:
 			break;
 		default:
 			ds__msg(cmd, "source %d: unknown kind %d", i, (int)d->kind);
@@ -86,6 +86,18 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 	}
 	for (int i = 0; i < prog->nsources; i++) {
 		ds__source *s = &rt->src[i];
+		if (s->desc->kind == DS_SRC_RECEIVER) {
+			s->recv = ds__xmalloc(sizeof *s->recv);
+			int rc = ds__receiver_start(s->recv, cmd, s->desc, prog->block_ms, prog->batch_ms,
+			                            o->max_line);
+			if (rc < 0) {
+				free(s->recv);
+				s->recv = NULL;
+				ds__msg(cmd, "receiverStream: cannot start receiver: %s", strerror(-rc));
+				return rc;
+			}
+			continue;
+		}
 		if (s->desc->kind != DS_SRC_SOCKET)
 			continue;
 		s->sock = ds__xmalloc(sizeof *s->sock);
@@ -111,6 +123,10 @@ void ds__rt_close(ds_rt *rt)
 		if (s->sock) {
 			ds__socket_stop(s->sock);
 			free(s->sock);
+		}
+		if (s->recv) {
+			ds__receiver_stop(s->recv);
+			free(s->recv);
 		}
 		ds__queue_close(&s->queue);
 		ds__block_free(s->file);
@@ -171,6 +187,9 @@ static int64_t ds__form_batch(ds_rt *rt, int64_t t)
 				ds__socket_wait(s->sock, t, t + 1000 + rt->prog->block_ms);
 				ds__socket_take(s->sock, t, &s->owned);
 			}
+			break;
+		case DS_SRC_RECEIVER:
+			ds__receiver_take(s->recv, rt->manual ? INT64_MAX : t, &s->owned);
 			break;
 		default:
 			break; /* textFile: its one block stays in view for the whole run */

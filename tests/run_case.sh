@@ -15,11 +15,17 @@
 # and two one-line forms:
 #   /* @args FLAG... */      extra arguments of the built binary
 #   /* @expect-exit N */     the built binary's exit status (default 0)
+#   /* @sources F.c... */    C files implementing the case's extern functions,
+#                            passed to `dstreamc build` after the case; each
+#                            comes from an @input section or from beside the
+#                            case (an @input wins).  In an @input, C code must
+#                            not contain `*/`: use // comments.
 #
 # Otherwise the case is copied into WORKDIR (with any *.h beside it), built
 # there with `dstreamc build NAME.dstream -o WORKDIR/prog $DS_BACKEND_FLAGS`,
 # and run as `./prog ARGS` in WORKDIR under timeout 30 (DS_CASE_TIMEOUT
-# overrides).  A header never replaces an @input of the same name.  Silent
+# overrides).  A header never replaces an @input of the same name; compile-
+# error cases get the headers beside them too.  Silent
 # on success; on a mismatch prints a unified diff and the case name, and
 # exits 1.
 set -uo pipefail
@@ -85,7 +91,7 @@ insec {
 	sub(/^\/\* @/, "", line); sub(/ \*\/$/, "", line)
 	kind = line; sub(/ .*/, "", kind)
 	arg = (index(line, " ") ? substr(line, index(line, " ") + 1) : "")
-	if (kind == "args" || kind == "expect-exit") {
+	if (kind == "args" || kind == "expect-exit" || kind == "sources") {
 		n++
 		printf "" > (meta "/sec." n)
 		close(meta "/sec." n)
@@ -101,7 +107,7 @@ insec {
 	sub(/^\/\* @/, "", line)
 	kind = line; sub(/ .*/, "", kind)
 	arg = (index(line, " ") ? substr(line, index(line, " ") + 1) : "")
-	if (kind == "args" || kind == "expect-exit") {
+	if (kind == "args" || kind == "expect-exit" || kind == "sources") {
 		print "@" kind " must be on one line, closed by \" */\", at line " NR > "/dev/stderr"
 		bad = 1
 	}
@@ -156,6 +162,7 @@ sorted() { LC_ALL=C sort -- "$@"; }
 
 # ---- collect the sections ---------------------------------------------------
 ARGS=()
+SOURCES=()
 EXPECT_EXIT=0
 HAVE_STDOUT=0
 HAVE_STDERR=0
@@ -170,6 +177,7 @@ while IFS=$'\t' read -r n kind arg; do
 		cp -- "$sec" "$WORK/$arg"
 		;;
 	args) read -r -a ARGS <<<"$arg" ;;
+	sources) read -r -a SOURCES <<<"$arg" ;;
 	expect-exit)
 		[[ "$arg" =~ ^[0-9]+$ ]] || die "$CASENAME: @expect-exit needs a number, got '$arg'"
 		EXPECT_EXIT=$arg
@@ -191,8 +199,15 @@ while IFS=$'\t' read -r n kind arg; do
 done <"$META/index"
 
 # ---- a compile-error case ---------------------------------------------------
+copy_headers() { # the C headers beside the case, unless an @input wrote one
+	for h in "$(dirname -- "$CASE")"/*.h; do
+		[ ! -f "$h" ] || [ -e "$WORK/$(basename -- "$h")" ] || cp -- "$h" "$WORK/"
+	done
+}
+
 if [ -n "$ERROR_SEC" ]; then
 	cp -- "$CASE" "$WORK/$CASENAME"
+	copy_headers
 	(cd "$WORK" && exec "$DSTREAMC" check "$CASENAME") \
 		>"$META/actual.stdout" 2>"$META/actual.stderr" </dev/null
 	status=$?
@@ -216,10 +231,12 @@ fi
 # source locations the program reports at run time read `name.dstream:L:C`.
 # C headers beside the case come along for its `extern` declarations.
 cp -- "$CASE" "$WORK/$CASENAME"
-for h in "$(dirname -- "$CASE")"/*.h; do
-	[ ! -f "$h" ] || [ -e "$WORK/$(basename -- "$h")" ] || cp -- "$h" "$WORK/"
+copy_headers
+for c in "${SOURCES[@]}"; do
+	safe_name "$c"
+	[ -e "$WORK/$c" ] || cp -- "$(dirname -- "$CASE")/$c" "$WORK/$c" || die "$CASENAME: no C source '$c'"
 done
-(cd "$WORK" && exec "$DSTREAMC" build "$CASENAME" -o "$WORK/prog" "${BACKEND_FLAGS[@]}") \
+(cd "$WORK" && exec "$DSTREAMC" build "$CASENAME" "${SOURCES[@]}" -o "$WORK/prog" "${BACKEND_FLAGS[@]}") \
 	>"$META/build.stdout" 2>"$META/build.stderr" </dev/null
 status=$?
 if [ "$status" -ne 0 ] || [ -s "$META/build.stderr" ]; then
