@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "interp.h"
 #include "ir.h"
 
 #ifndef DS_VERSION
@@ -43,6 +44,9 @@ typedef struct Options {
 	Stop stop;
 	bool keep_c;
 	const char *backend;
+	bool interp;     /* run --interp */
+	int prog_argc;   /* run: the program's argv, argv[0] its name */
+	char **prog_argv;
 } Options;
 
 static const char *usage_text =
@@ -53,6 +57,9 @@ static const char *usage_text =
 	"  explain FILE        print the stages and the operators each one fused\n"
 	"  emit-c FILE         write the generated C (to -o FILE, default stdout)\n"
 	"  build FILE -o BIN   compile into a standalone native binary\n"
+	"  run --interp FILE [program flags]\n"
+	"                      run in this process on the interpreter (options before FILE,\n"
+	"                      the program's own flags after it)\n"
 	"\n"
 	"options:\n"
 	"  -o PATH             output file\n"
@@ -194,6 +201,10 @@ static IrProgram *front_to_ir(const Options *o, int *status)
 			return NULL;
 		plan_explain(plan, f);
 		*status = close_text_out(f, o);
+		return NULL;
+	}
+	if (o->interp) { /* the interpreter runs the plan: no lowering */
+		*status = interp_run(plan, o->prog_argc, o->prog_argv);
 		return NULL;
 	}
 	IrProgram *ir = lower_program(plan);
@@ -368,12 +379,19 @@ int main(int argc, char **argv)
 				: !strcmp(p, "plan") ? STOP_PLAN : !strcmp(p, "lower") ? STOP_LOWER : STOP_NONE;
 			if (o.stop == STOP_NONE)
 				usage_error("unknown pass '%s' (parse, check, plan or lower)", p);
+		} else if (!strcmp(a, "--interp")) {
+			o.interp = true;
 		} else if (a[0] == '-' && a[1]) {
 			usage_error("unknown option '%s'", a);
 		} else if (!o.cmd) {
 			o.cmd = a;
 		} else if (!o.input) {
 			o.input = a;
+			if (!strcmp(o.cmd, "run")) { /* the rest is the program's */
+				o.prog_argc = argc - i;
+				o.prog_argv = argv + i;
+				break;
+			}
 		} else {
 			usage_error("unexpected argument '%s'", a);
 		}
@@ -382,10 +400,20 @@ int main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return 2;
 	}
-	if (strcmp(o.cmd, "check") && strcmp(o.cmd, "explain") && strcmp(o.cmd, "emit-c") && strcmp(o.cmd, "build"))
+	if (strcmp(o.cmd, "check") && strcmp(o.cmd, "explain") && strcmp(o.cmd, "emit-c") && strcmp(o.cmd, "build") &&
+	    strcmp(o.cmd, "run"))
 		usage_error("unknown command '%s'", o.cmd);
 	if (!o.input)
 		usage_error("%s needs a .dstream file", o.cmd);
+	if (!strcmp(o.cmd, "run") && !o.interp)
+		usage_error("run needs an engine: --interp (the JIT is not in this build)%s", "");
+	if (o.interp && strcmp(o.cmd, "run"))
+		usage_error("--interp is an option of run, not of %s", o.cmd);
+	if (o.interp) { /* argv[0]: the program's name, FILE without .dstream */
+		size_t n = strlen(o.input);
+		o.prog_argv[0] = n > 8 && !strcmp(o.input + n - 8, ".dstream") ? arena_strndup(o.input, n - 8)
+									: (char *)o.input;
+	}
 	int status;
 	IrProgram *ir = front_to_ir(&o, &status);
 	if (!ir)
