@@ -334,7 +334,8 @@ static void tab_clear(Table *T)
 }
 
 /* The generated code's table swap: a takes b's entries and arena; b is
- * left empty. */
+ * left empty, but its arena (a's old one) is kept: the records this batch
+ * outputs still point into it.  Whoever fills b next resets it first. */
 static void tab_swap(Table *a, Table *b)
 {
 	ds_table tt = a->t;
@@ -343,11 +344,12 @@ static void tab_swap(Table *a, Table *b)
 	ds_arena ta = a->arena;
 	a->arena = b->arena;
 	b->arena = ta;
-	tab_clear(b);
+	ds_table_clear(&b->t);
 }
 
 /* Moves every key and value into a fresh arena (in place: the table's
- * layout, hence its order, is unchanged) and drops the old one. */
+ * layout, hence its order, is unchanged).  The old arena is dropped at the
+ * next refresh, when nothing this batch output points into it any more. */
 static void tab_refresh(Table *T)
 {
 	ds_arena_reset(&T->spare);
@@ -359,7 +361,6 @@ static void tab_refresh(Table *T)
 	ds_arena ta = T->arena;
 	T->arena = T->spare;
 	T->spare = ta;
-	ds_arena_reset(&T->spare);
 }
 
 /* ---- the interpreter's state ----------------------------------------------------- */
@@ -1323,6 +1324,7 @@ static void stage_map_with_state(Interp *I, DNode *n, Batch *out)
 	NodeRt *r = &I->nr[n->id];
 	Table *S = r->tab[0], *N = r->tab[1];
 	int64_t T = I->t->batch_time;
+	ds_arena_reset(&N->arena);
 	TAB_FOR(S, i) {
 		Ent *e = tab_at(S, i);
 		if (e->v.tag != V_SOME)
@@ -1360,6 +1362,7 @@ static void stage_update_state(Interp *I, DNode *n, Batch *out)
 	ds_arena *a = A(I);
 	Value x;
 	Batch pending = {0};
+	ds_arena_reset(&N->arena); /* the state before the last compaction */
 	TAB_FOR(G, i) {
 		Ent *g = tab_at(G, i);
 		Ent *old = tab_find(S, g->k);
@@ -1392,6 +1395,7 @@ static void stage_update_state(Interp *I, DNode *n, Batch *out)
 	}
 	int64_t count = (int64_t)S->t.count;
 	if ((count - live) * 4 > count) { /* more than a quarter are holes: compact */
+		ds_arena_reset(&N->arena);
 		TAB_FOR(S, i) {
 			Ent *e = tab_at(S, i);
 			if (e->v.tag != V_SOME)
@@ -1488,6 +1492,7 @@ static void stage_inc_window(Interp *I, DNode *n, Batch *out)
 		ins->v = e->v;
 	}
 	if (K2) {
+		ds_arena_reset(&K2->arena);
 		TAB_FOR(S, i) {
 			Ent *e = tab_at(S, i);
 			bool keep;
