@@ -310,6 +310,21 @@ static Ent *tab_upsert(Table *T, ds_arena *a, Value k, bool *fresh)
 	}
 }
 
+/* tab_find with the key's hash already known (same key type, same hash). */
+static Ent *tab_findh(const Table *T, Value k, uint64_t h)
+{
+	const ds_table *t = &T->t;
+	if (!t->count)
+		return NULL;
+	size_t mask = t->cap - 1;
+	for (size_t i = h & mask; t->hashes[i]; i = (i + 1) & mask) {
+		Ent *e = tab_at(T, i);
+		if (t->hashes[i] == h && veq(e->k, k))
+			return e;
+	}
+	return NULL;
+}
+
 static Ent *tab_find(const Table *T, Value k)
 {
 	const ds_table *t = &T->t;
@@ -608,19 +623,36 @@ static bool bad(Interp *I, Loc loc, const char *op, const char *why, Value sampl
 
 /* Does a value of type t have a Double where an Int may stand (tuples and
  * options are coerced through; lists are not)? */
-static bool has_double(Type *t)
+static bool has_double_walk(Type *t)
 {
 	t = ty_resolve(t);
 	switch (t->kind) {
 	case TY_DOUBLE: return true;
-	case TY_OPTION: return has_double(t->elem);
+	case TY_OPTION: return has_double_walk(t->elem);
 	case TY_TUPLE:
 		for (int i = 0; i < t->n; i++)
-			if (has_double(t->elems[i]))
+			if (has_double_walk(t->elems[i]))
 				return true;
 		return false;
 	default: return false;
 	}
+}
+
+/* has_double_walk, memoised by Type (checked types no longer change): it
+ * is asked for every lambda argument and result. */
+static struct {
+	Type *t;
+	bool yes;
+} has_double_memo[256];
+
+static bool has_double(Type *t)
+{
+	size_t h = ((uintptr_t)t >> 4) & 255;
+	if (has_double_memo[h].t != t) {
+		has_double_memo[h].t = t;
+		has_double_memo[h].yes = has_double_walk(t);
+	}
+	return has_double_memo[h].yes;
 }
 
 /* Int -> Double where a Double is expected, through tuples and options. */
@@ -1375,7 +1407,7 @@ static void stage_update_state(Interp *I, DNode *n, Batch *out)
 		Ent *e = tab_at(S, i);
 		if (e->v.tag != V_SOME)
 			continue;
-		Ent *g = tab_find(G, e->k);
+		Ent *g = tab_findh(G, e->k, S->t.hashes[i]);
 		if (apply2(I, f, g ? g->v : vlist0(), e->v, &x))
 			e->v = x;
 	}
