@@ -548,6 +548,11 @@ static void sites_consumer(Interp *I, DNode *c, DNode *from)
 	case OP_UNION: case OP_REPARTITION:
 		sites_push(I, c);
 		return;
+	case OP_JOIN: case OP_LEFT_OUTER_JOIN: case OP_RIGHT_OUTER_JOIN: case OP_FULL_OUTER_JOIN:
+	case OP_COGROUP:
+		if (node_is_fused(c, from)) /* a probe of a static Dataset: its consumers are here */
+			sites_push(I, c);
+		return;
 	case OP_REDUCE: case OP_REDUCE_BY_KEY:
 		sites_expr(I, lambda_of(c), false);
 		return;
@@ -1105,6 +1110,34 @@ static void join_input(Interp *I, DNode *c, DNode *from, const Batch *b)
 	}
 }
 
+/* A join of a stream with a static Dataset that the planner fused into the
+ * stream's side (plan.c: static_join_side): each record probes the
+ * Dataset's table, one record per match; with leftOuterJoin (or
+ * rightOuterJoin, the Dataset on the left) a miss gives None. */
+static void join_probe(Interp *I, DNode *c, const Batch *b)
+{
+	NodeRt *r = &I->nr[c->id];
+	int fixed = c->static_side, drive = 1 - fixed;
+	bool optional = c->op->id == OP_LEFT_OUTER_JOIN || c->op->id == OP_RIGHT_OUTER_JOIN;
+	Table *T = r->tab[fixed];
+	ds_arena *a = A(I);
+	r->out.n = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		Value kv = b->v[i];
+		Ent *m = tab_find(T, kv.v[0]);
+		if (m) {
+			for (int64_t j = 0; j < m->v.len; j++) {
+				Value y = optional ? vsome(a, m->v.v[j]) : m->v.v[j];
+				Value vw = drive ? vpair(a, y, kv.v[1]) : vpair(a, kv.v[1], y);
+				batch_push(&r->out, vpair(a, kv.v[0], vw));
+			}
+		} else if (optional) {
+			Value vw = drive ? vpair(a, vnone(), kv.v[1]) : vpair(a, kv.v[1], vnone());
+			batch_push(&r->out, vpair(a, kv.v[0], vw));
+		}
+	}
+}
+
 /* The initial state Dataset's (key, state) pairs, before the first batch;
  * mapWithState's count as updated at time 0. */
 static void initial_state(Interp *I, DNode *n, const Batch *b)
@@ -1268,7 +1301,12 @@ static void consume(Interp *I, DNode *c, DNode *from, const Batch *b)
 	}
 	case OP_JOIN: case OP_LEFT_OUTER_JOIN: case OP_RIGHT_OUTER_JOIN: case OP_FULL_OUTER_JOIN:
 	case OP_COGROUP:
-		join_input(I, c, from, b);
+		if (node_is_fused(c, from)) {
+			join_probe(I, c, b);
+			push(I, c, out);
+		} else {
+			join_input(I, c, from, b);
+		}
 		return;
 	case OP_STATE_SNAPSHOTS:
 		return; /* its stage reads the state after the batch */

@@ -781,6 +781,7 @@ static bool is_inc(const DNode *n) { return n->op->cls == OPC_WINDOW && n->op->i
 
 static void push_to_consumers(Lower *L, DNode *n, IrExpr *rec);
 static void lower_join_input(Lower *L, DNode *c, DNode *from, IrExpr *rec);
+static void lower_join_probe(Lower *L, DNode *c, IrExpr *rec);
 static void lower_map_with_state_record(Lower *L, DNode *n, IrExpr *rec);
 static void lower_initial_state(Lower *L, DNode *n, IrExpr *rec);
 
@@ -967,7 +968,10 @@ static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 	}
 	case OP_JOIN: case OP_LEFT_OUTER_JOIN: case OP_RIGHT_OUTER_JOIN: case OP_FULL_OUTER_JOIN:
 	case OP_COGROUP:
-		lower_join_input(L, c, from, rec);
+		if (node_is_fused(c, from))
+			lower_join_probe(L, c, rec);
+		else
+			lower_join_input(L, c, from, rec);
 		break;
 	case OP_STATE_SNAPSHOTS:
 		break; /* its stage reads the state after the batch */
@@ -1075,6 +1079,8 @@ static void add_state(Lower *L, DNode *n)
 		for (int side = 0; side < 2; side++) {
 			Type *pt = ty_resolve(ty_resolve(n->in[side]->type)->elem);
 			bool fixed = n->in[side]->is_static;
+			if (n->static_side >= 0 && !fixed)
+				continue; /* the stream side probes, it keeps nothing */
 			IrTable *tab = new_table(L, arena_printf("%s_%s", base, side ? "right" : "left"), pt->elems[0],
 						 ty_list(pt->elems[1]), fixed,
 						 arena_printf("%s: the %s side's values per key, %s", op_comment(n),
@@ -1233,6 +1239,51 @@ static IrStmt *for_list(Lower *L, IrExpr *list, const char *name, IrVar **x)
 	l->e = ex2(IE_LIST_AT, (*x)->type, list, ex_var(loop->var));
 	vec_push(&loop->body, l);
 	return loop;
+}
+
+/* A join with a static Dataset, fused into the stream's loop (plan.c:
+ * static_join_side): the record probes the Dataset's table, built once at
+ * start, and each match goes on down the loop; with leftOuterJoin (or
+ * rightOuterJoin, the Dataset on the left) a miss goes on with None. */
+static void lower_join_probe(Lower *L, DNode *c, IrExpr *rec)
+{
+	OpId op = c->op->id;
+	int fixed = c->static_side, drive = 1 - fixed;
+	Type *out = ty_resolve(ty_resolve(c->type)->elem);
+	Type *vw = ty_resolve(out->elems[1]);
+	Type *ot = ty_resolve(vw->elems[fixed]);
+	IrTable *tab = fixed ? L->table2[c->id] : L->table[c->id];
+	bool optional = op == OP_LEFT_OUTER_JOIN || op == OP_RIGHT_OUTER_JOIN;
+	IrExpr *kv = once(L, "kv", rec);
+	IrStmt *probe = st_entry(L, IS_LOOKUP, tab, ex_field(kv, 0), fixed ? "right" : "left");
+	emit(L, probe);
+	IrExpr *found = ex(IE_FOUND, ty_bool());
+	found->var = probe->var;
+	IrStmt *matched = st(IS_IF);
+	matched->e = found;
+	Vec *o = L->out;
+	L->out = &matched->body;
+	IrVar *y;
+	IrStmt *inner = for_list(L, ex_val(probe->var), "w", &y);
+	emit(L, inner);
+	L->out = &inner->body;
+	IrExpr *yv = optional ? ex1(IE_SOME, ot, ex_var(y)) : ex_var(y);
+	IrExpr *pair = drive ? ex_pair(yv, ex_field(kv, 1)) : ex_pair(ex_field(kv, 1), yv);
+	pair->type = vw;
+	IrExpr *r = ex_pair(ex_field(kv, 0), pair);
+	r->type = out;
+	push_to_consumers(L, c, ex_var(let(L, "rec", r)));
+	if (optional) { /* no match: the Dataset's side is None */
+		L->out = &matched->els;
+		IrExpr *none = ex(IE_NONE, ot);
+		IrExpr *p2 = drive ? ex_pair(none, ex_field(kv, 1)) : ex_pair(ex_field(kv, 1), none);
+		p2->type = vw;
+		IrExpr *r2 = ex_pair(ex_field(kv, 0), p2);
+		r2->type = out;
+		push_to_consumers(L, c, ex_var(let(L, "rec", r2)));
+	}
+	L->out = o;
+	emit(L, matched);
 }
 
 /* The join's stage: every key of the driving side, probed in the other.
@@ -1918,5 +1969,6 @@ IrProgram *lower_program(const Plan *p)
 		s->comment = f->comment;
 		vec_push(&ir->run_batch->body, s);
 	}
+	ir_optimize(ir);
 	return ir;
 }
