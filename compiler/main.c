@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "interp.h"
 #include "ir.h"
 
 #ifndef DS_VERSION
@@ -47,6 +48,9 @@ typedef struct Options {
 	Vec csources; /* build: the user's C files (FILE.c ...), compiled and linked in */
 	BenchOptions bench; /* bench: its own options */
 	bool bench_opt;     /* one of them was given (only bench takes them) */
+	bool interp;     /* run --interp */
+	int prog_argc;   /* run: the program's argv, argv[0] its name */
+	char **prog_argv;
 } Options;
 
 static const char *usage_text =
@@ -58,6 +62,9 @@ static const char *usage_text =
 	"  emit-c FILE         write the generated C (to -o FILE, default stdout)\n"
 	"  build FILE [C...] -o BIN   compile into a standalone native binary, with the\n"
 	"                      C files that implement the program's extern functions\n"
+	"  run --interp FILE [program flags]\n"
+	"                      run in this process on the interpreter (options before FILE,\n"
+	"                      the program's own flags after it)\n"
 	"  bench FILE          run FILE on every engine over the same input; print records/s,\n"
 	"                      ns per record, peak memory and the speed-ups (see README.md)\n"
 	"\n"
@@ -231,6 +238,10 @@ static IrProgram *front_to_ir(const Options *o, int *status)
 			return NULL;
 		plan_explain(plan, f);
 		*status = close_text_out(f, o);
+		return NULL;
+	}
+	if (o->interp) { /* the interpreter runs the plan: no lowering */
+		*status = interp_run(plan, o->prog_argc, o->prog_argv);
 		return NULL;
 	}
 	IrProgram *ir = lower_program(plan);
@@ -467,12 +478,19 @@ int main(int argc, char **argv)
 				: !strcmp(p, "plan") ? STOP_PLAN : !strcmp(p, "lower") ? STOP_LOWER : STOP_NONE;
 			if (o.stop == STOP_NONE)
 				usage_error("unknown pass '%s' (parse, check, plan or lower)", p);
+		} else if (!strcmp(a, "--interp")) {
+			o.interp = true;
 		} else if (a[0] == '-' && a[1]) {
 			usage_error("unknown option '%s'", a);
 		} else if (!o.cmd) {
 			o.cmd = a;
 		} else if (!o.input) {
 			o.input = a;
+			if (!strcmp(o.cmd, "run")) { /* the rest is the program's */
+				o.prog_argc = argc - i;
+				o.prog_argv = argv + i;
+				break;
+			}
 		} else if (strlen(a) > 2 && !strcmp(a + strlen(a) - 2, ".c")) {
 			vec_push(&o.csources, (void *)a);
 		} else {
@@ -484,7 +502,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(o.cmd, "check") && strcmp(o.cmd, "explain") && strcmp(o.cmd, "emit-c") && strcmp(o.cmd, "build") &&
-	    strcmp(o.cmd, "bench"))
+	    strcmp(o.cmd, "bench") && strcmp(o.cmd, "run"))
 		usage_error("unknown command '%s'", o.cmd);
 	if (!o.input)
 		usage_error("%s needs a .dstream file", o.cmd);
@@ -494,6 +512,15 @@ int main(int argc, char **argv)
 		usage_error("--input, --records, --batches, --engines, --reps and --json are options of bench, not of %s", o.cmd);
 	if (o.bench.input && o.bench.records)
 		usage_error("bench takes --input or --records, not both%s", "");
+	if (!strcmp(o.cmd, "run") && !o.interp)
+		usage_error("run needs an engine: --interp (the JIT is not in this build)%s", "");
+	if (o.interp && strcmp(o.cmd, "run"))
+		usage_error("--interp is an option of run, not of %s", o.cmd);
+	if (o.interp) { /* argv[0]: the program's name, FILE without .dstream */
+		size_t n = strlen(o.input);
+		o.prog_argv[0] = n > 8 && !strcmp(o.input + n - 8, ".dstream") ? arena_strndup(o.input, n - 8)
+									: (char *)o.input;
+	}
 	int status;
 	IrProgram *ir = front_to_ir(&o, &status);
 	if (!ir)

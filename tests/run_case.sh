@@ -24,8 +24,12 @@
 # Otherwise the case is copied into WORKDIR (with any *.h beside it), built
 # there with `dstreamc build NAME.dstream -o WORKDIR/prog $DS_BACKEND_FLAGS`,
 # and run as `./prog ARGS` in WORKDIR under timeout 30 (DS_CASE_TIMEOUT
-# overrides).  A header never replaces an @input of the same name; compile-
-# error cases get the headers beside them too.  Silent
+# overrides).  DS_ENGINE picks the engine: c (the default) or llvm build
+# with `--backend=$DS_ENGINE` and run ./prog; jit runs `dstreamc run
+# NAME.dstream [C...] ARGS` and interp `dstreamc run --interp NAME.dstream
+# [C...] ARGS`, in WORKDIR, with nothing built; everything else is the same.
+# A header never replaces an @input of the same name; compile-error cases get
+# the headers beside them too.  Silent
 # on success; on a mismatch prints a unified diff and the case name, and
 # exits 1.
 set -uo pipefail
@@ -52,6 +56,13 @@ mkdir -p "$META"
 CASENAME=$(basename -- "$CASE")
 TIMEOUT=${DS_CASE_TIMEOUT:-30}
 read -r -a BACKEND_FLAGS <<<"${DS_BACKEND_FLAGS:-}"
+ENGINE=${DS_ENGINE:-c}
+case "$ENGINE" in
+c | llvm) [ -z "${DS_ENGINE:-}" ] || BACKEND_FLAGS+=("--backend=$ENGINE") ;;
+jit) RUN=("$DSTREAMC" run) ;;
+interp) RUN=("$DSTREAMC" run --interp) ;;
+*) die "DS_ENGINE must be c, llvm, jit or interp, not '$ENGINE'" ;;
+esac
 
 failed=0
 fail() { # fail MESSAGE: records a mismatch, goes on comparing
@@ -236,17 +247,23 @@ for c in "${SOURCES[@]}"; do
 	safe_name "$c"
 	[ -e "$WORK/$c" ] || cp -- "$(dirname -- "$CASE")/$c" "$WORK/$c" || die "$CASENAME: no C source '$c'"
 done
-(cd "$WORK" && exec "$DSTREAMC" build "$CASENAME" "${SOURCES[@]}" -o "$WORK/prog" "${BACKEND_FLAGS[@]}") \
-	>"$META/build.stdout" 2>"$META/build.stderr" </dev/null
-status=$?
-if [ "$status" -ne 0 ] || [ -s "$META/build.stderr" ]; then
-	cat -- "$META/build.stdout" "$META/build.stderr"
-	fail "dstreamc build ${BACKEND_FLAGS[*]} exited with $status (and must print nothing on stderr)"
-	finish
-fi
+case "$ENGINE" in
+c | llvm)
+	(cd "$WORK" && exec "$DSTREAMC" build "$CASENAME" "${SOURCES[@]}" -o "$WORK/prog" "${BACKEND_FLAGS[@]}") \
+		>"$META/build.stdout" 2>"$META/build.stderr" </dev/null
+	status=$?
+	if [ "$status" -ne 0 ] || [ -s "$META/build.stderr" ]; then
+		cat -- "$META/build.stdout" "$META/build.stderr"
+		fail "dstreamc build ${BACKEND_FLAGS[*]} exited with $status (and must print nothing on stderr)"
+		finish
+	fi
+	RUN=(./prog)
+	;;
+*) RUN+=("$CASENAME" "${SOURCES[@]}") ;;
+esac
 
 # ---- run --------------------------------------------------------------------
-(cd "$WORK" && exec timeout -k 5 "$TIMEOUT" ./prog "${ARGS[@]}") \
+(cd "$WORK" && exec timeout -k 5 "$TIMEOUT" "${RUN[@]}" "${ARGS[@]}") \
 	>"$META/actual.stdout" 2>"$META/actual.stderr" </dev/null
 status=$?
 if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
