@@ -17,7 +17,7 @@ static const ds_site wc_sites[] = {
 };
 
 ds_source_desc wc_sources[1] = {
-	{DS_SRC_QUEUE, NULL, 0, "in.txt", "wc.dstream:3:13", 0},
+	{DS_SRC_QUEUE, NULL, 0, "in.txt", "wc.dstream:3:13", 0, 0, NULL, 0},
 };
 
 ds_output_desc wc_outputs[2] = {
@@ -128,7 +128,7 @@ static const ds_site toint_sites[] = {
 	{"bad.dstream:4:21", "toInt"},
 };
 static const ds_source_desc toint_sources[] = {
-	{DS_SRC_QUEUE, NULL, 0, "in.txt", "bad.dstream:3:12", 0},
+	{DS_SRC_QUEUE, NULL, 0, "in.txt", "bad.dstream:3:12", 0, 0, NULL, 0},
 };
 static const ds_output_desc toint_outputs[] = {
 	{DS_OUT_PRINT, 10, NULL, NULL, "bad.dstream:4:34", 1000},
