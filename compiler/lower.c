@@ -1959,5 +1959,6 @@ IrProgram *lower_program(const Plan *p)
 		s->comment = f->comment;
 		vec_push(&ir->run_batch->body, s);
 	}
+	ir_optimize(ir);
 	return ir;
 }
