@@ -7,9 +7,11 @@
  * reported; a node whose type is TY_ERROR silences follow-on errors.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "schema.h"
 
 const OpInfo op_table[OP__COUNT] = {
 #define X(id, name, cls, nin, amin, amax) [OP_##id] = {OP_##id, name, cls, nin, amin, amax},
@@ -421,6 +423,68 @@ static int64_t want_duration(Checker *ck, Node *call, Node *arg, const char *rol
 	return c->ival;
 }
 
+/* Where byte i of a string literal's value is in the source: the literal
+ * starts at its opening quote (lit), and escapes take more source bytes
+ * than value bytes (lexer.l decodes them; strings never span lines). */
+static Loc string_byte_loc(Checker *ck, Node *lit, size_t i)
+{
+	const SourceFile *src = ck->out->ast->src;
+	const char *p = src->text + lit->loc.off + 1, *end = src->text + src->len;
+	size_t k = 0;
+	while (k < i && p < end && *p != '"') {
+		if (*p != '\\') {
+			p++;
+			k++;
+			continue;
+		}
+		char c = p + 1 < end ? p[1] : 0;
+		if (c == 'x') {
+			p += 4;
+			k++;
+		} else if (c == 'u') { /* one code point: 1 to 3 bytes of UTF-8 */
+			unsigned cp = (unsigned)strtoul(arena_strndup(p + 2, 4), NULL, 16);
+			p += 6;
+			k += cp < 0x80 ? 1 : cp < 0x800 ? 2 : 3;
+		} else {
+			p += 2;
+			k++;
+		}
+	}
+	Loc l = lit->loc;
+	l.off = (uint32_t)(p - src->text);
+	l.col += (int32_t)(l.off - lit->loc.off);
+	return l;
+}
+
+/* The schema argument of a binary source: a constant String that parses
+ * (schema.h).  Returns the type of a record, or NULL after an error at the
+ * offending field, inside the string. */
+static Type *check_schema(Checker *ck, Node *call, Node *arg)
+{
+	Node *len = const_value(arg);
+	if (len && len->kind == N_INT) { /* Spark's binaryRecordsStream(directory, recordLength) */
+		error_at(arg->loc, "%s: the schema must be a constant String such as \"i64 i32 f64\" "
+				   "(%lld raw bytes a record: \"b%lld\")", call->name, (long long)len->ival,
+			 (long long)len->ival);
+		return NULL;
+	}
+	if (!want_const(call, arg, TY_STRING, "the schema must be a constant String such as \"i64 i32 f64\""))
+		return NULL;
+	Node *lit = const_value(arg);
+	Schema sc;
+	size_t at, n;
+	const char *err = schema_parse(lit->str, lit->slen, &sc, &at, &n);
+	if (!err)
+		return schema_type(&sc);
+	/* a bad field: at the field, inside the literal (which may be a val's) */
+	(void)n;
+	if (at != SIZE_MAX)
+		error_at(string_byte_loc(ck, lit, at), "%s: %s", call->name, err);
+	else
+		error_at(arg->loc, "%s: %s", call->name, err);
+	return NULL;
+}
+
 /* Where an operator is named: the method's name in `xs.map(...)`. */
 static Loc op_loc(const Node *e) { return e->is_method ? e->name_loc : e->loc; }
 
@@ -619,6 +683,20 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 		case OP_TEXT_FILE:
 			want_const(e, args[0], TY_STRING, "the path must be a constant String");
 			return ty_dataset(ty_string());
+		case OP_BINARY_RECORDS_STREAM: case OP_BINARY_QUEUE_STREAM: case OP_BINARY_RECORDS: {
+			bool ok = want_const(e, args[0], TY_STRING, "the path must be a constant String");
+			Type *rec = check_schema(ck, e, args[1]);
+			if (op->id == OP_BINARY_QUEUE_STREAM &&
+			    want_const(e, args[2], TY_INT, "the records per batch must be a constant Int") &&
+			    const_int(args[2]) <= 0) {
+				error_at(args[2]->loc, "binaryQueueStream: the records per batch must be positive, got %lld",
+					 (long long)const_int(args[2]));
+				ok = false;
+			}
+			if (!ok || !rec)
+				return ty_error();
+			return op->id == OP_BINARY_RECORDS ? ty_dataset(rec) : ty_stream(rec);
+		}
 		default:
 			want_const(e, args[0], TY_STRING, "the path must be a constant String");
 			return ty_stream(ty_string());

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "desc.h"
+#include "schema.h"
 
 static const char *const_str(Node *arg)
 {
@@ -34,7 +35,17 @@ static void source_desc(ds_source_desc *d, DNode *s, const ds_site *sites, int n
 		d->kind = DS_SRC_RECEIVER;
 		d->fn = ((const ExternFn *)a[0]->aux)->name; /* .receiver: the engine's */
 		break;
+	case OP_BINARY_RECORDS_STREAM: d->kind = DS_SRC_BINDIR; break;
+	case OP_BINARY_QUEUE_STREAM: d->kind = DS_SRC_BINQUEUE; break;
+	case OP_BINARY_RECORDS: d->kind = DS_SRC_BINFILE; break;
 	default: unreachable();
+	}
+	if (op_is_binary_source(s->op->id)) {
+		Schema sc = schema_of(s->call);
+		d->record_len = sc.reclen;
+		d->schema = const_str(a[1]);
+		if (s->op->id == OP_BINARY_QUEUE_STREAM)
+			d->per_batch = const_value(a[2])->ival;
 	}
 	if (s->op->id != OP_SOCKET_TEXT_STREAM && s->op->id != OP_RECEIVER_STREAM)
 		d->path = const_str(a[0]);

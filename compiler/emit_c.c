@@ -18,6 +18,7 @@
 
 #include "desc.h"
 #include "ir.h"
+#include "schema.h"
 
 typedef struct Emit {
 	FILE *f;
@@ -286,6 +287,16 @@ static void expr(Emit *E, IrExpr *x)
 		else
 			wrap(E, "(", x->a[0], ")");
 		fprintf(f, "._%lld", (long long)x->ival + 1);
+		return;
+	case IE_LOAD:
+		if (x->op == FK_BYTES) {
+			fprintf(f, "(ds_str){%s_%d + %lld, %lld}", x->var->name, x->var->id, (long long)x->ival,
+				(long long)x->slen);
+		} else {
+			SchemaField fd = {(FieldKind)x->op, x->ival, 0};
+			fprintf(f, "ds_load_%s(%s_%d + %lld)", field_name(&fd), x->var->name, x->var->id,
+				(long long)x->ival);
+		}
 		return;
 	case IE_TUPLE:
 		fprintf(f, "(%s){", c_type(x->type));
@@ -818,6 +829,32 @@ static void stmt(Emit *E, IrStmt *s)
 		ind(E);
 		fputs("}\n", f);
 		return;
+	case IS_FOR_RECORDS:
+		comment(E, s->comment);
+		ind(E);
+		fprintf(f, "int nblocks;\n");
+		ind(E);
+		fprintf(f, "const ds_block *blocks = ds_input(t, %d, &nblocks);\n", s->src);
+		ind(E);
+		fprintf(f, "for (int b = 0; b < nblocks; b++) {\n");
+		E->indent++;
+		ind(E);
+		fputs("const char *", f);
+		var_name(E, s->var);
+		fputs(" = blocks[b].data;\n", f);
+		ind(E);
+		fprintf(f, "for (int64_t r = 0; r < blocks[b].nrecs; r++, ");
+		var_name(E, s->var);
+		fprintf(f, " += %lld) {\n", (long long)s->reclen);
+		E->indent++;
+		stmts(E, &s->body);
+		E->indent--;
+		ind(E);
+		fputs("}\n", f);
+		E->indent--;
+		ind(E);
+		fputs("}\n", f);
+		return;
 	case IS_FOR_RANGE:
 		ind(E);
 		fputs("for (int64_t ", f);
@@ -1191,13 +1228,23 @@ static void emit_descriptors(Emit *E)
 			fprintf(f, ".kind = DS_SRC_RECEIVER, .receiver = %s, .fn = ", s->fn);
 			c_cstr(f, s->fn);
 			break;
+		case DS_SRC_BINDIR: fputs(".kind = DS_SRC_BINDIR, .path = ", f); break;
+		case DS_SRC_BINQUEUE: fputs(".kind = DS_SRC_BINQUEUE, .path = ", f); break;
+		case DS_SRC_BINFILE: fputs(".kind = DS_SRC_BINFILE, .path = ", f); break;
 		default: unreachable();
 		}
 		if (s->path)
 			c_cstr(f, s->path);
 		fputs(", .loc = ", f);
 		c_cstr(f, s->loc);
-		fprintf(f, ", .site = %d},\n", s->site);
+		fprintf(f, ", .site = %d", s->site);
+		if (s->record_len) {
+			fprintf(f, ",\n\t .record_len = %lld, .schema = ", (long long)s->record_len);
+			c_cstr(f, s->schema);
+			if (s->per_batch)
+				fprintf(f, ", .per_batch = %lld", (long long)s->per_batch);
+		}
+		fputs("},\n", f);
 	}
 	if (!d->nsources)
 		fputs("\t{0},\n", f);

@@ -18,8 +18,10 @@
 typedef struct IrVar {
 	int id;
 	const char *name; /* from the source when there is one ("w", "pair") */
-	Type *type;       /* NULL for an entry pointer (see table) */
+	Type *type;       /* NULL for an entry pointer (see table) or a record's bytes */
 	struct IrTable *table; /* entry pointers: the table they point into */
+	bool bytes;       /* IS_FOR_RECORDS' variable: the bytes of one binary record
+			     (const char *), read only through IE_LOAD */
 } IrVar;
 
 /* A hash table in the program state: key -> value entries. */
@@ -89,6 +91,9 @@ typedef enum IrExprKind {
 			  CK_CSTR; a CK_CSTR result is copied into the batch arena at once).
 			  Lowering binds every IE_EXTERN to a let, so it runs exactly once,
 			  in order */
+	IE_LOAD,       /* field of kind op (FieldKind, schema.h) at byte ival of the record
+			  var (IS_FOR_RECORDS): little-endian, unaligned; integers widened to Int,
+			  floats to Double, bN (slen = N) a String pointing into the block */
 } IrExprKind;
 
 typedef struct IrExpr {
@@ -114,6 +119,8 @@ typedef enum IrStmtKind {
 	IS_SET,         /* lhs = e */
 	IS_IF,          /* if (e) body else els */
 	IS_FOR_LINES,   /* for each line (var) of every block of source src */
+	IS_FOR_RECORDS, /* for each binary record (var, its bytes) of every block of source src;
+			   records are reclen bytes, back to back */
 	IS_FOR_RANGE,   /* for var in [lhs, e) */
 	IS_FOR_SPLIT,   /* for each piece (var) of split(lhs, e), Java's semantics, no list built */
 	IS_FOR_TABLE,   /* for each entry (var) of table */
@@ -153,6 +160,7 @@ typedef struct IrStmt {
 	const char *why;     /* IS_CHECK */
 	int label;           /* IS_CHECK, IS_LABEL */
 	int64_t from_ago, to_ago; /* IS_FOR_WINDOW: the panes' time range, in ms before T */
+	int64_t reclen;      /* IS_FOR_RECORDS: bytes per record */
 	const char *fn;      /* IS_CALL_STAGE */
 	bool typed;          /* IS_OUTPUT */
 } IrStmt;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "ir.h"
+#include "schema.h"
 
 typedef struct Lower {
 	IrProgram *ir;
@@ -1928,6 +1929,42 @@ inserted:
 	L->out = body;
 }
 
+/* A binary source: a loop over its blocks' fixed-length records, each
+ * field loaded straight from the record's bytes into the record's value
+ * (a tuple of the fields, or the one field): no parsing, no call. */
+static void lower_binary_source(Lower *L, DNode *n, Vec *body)
+{
+	Schema sc = schema_of(n->call);
+	IrStmt *loop = st(IS_FOR_RECORDS);
+	loop->src = n->src_index;
+	loop->reclen = sc.reclen;
+	loop->var = new_var(L, "bytes", NULL);
+	loop->var->bytes = true;
+	loop->comment = arena_printf("%s: records of %lld bytes, \"%s\"", op_comment(n), (long long)sc.reclen,
+				     const_value(n->call->items.v[1])->str);
+	L->out = &loop->body;
+	Type *t = schema_type(&sc);
+	IrExpr **loads = arena_alloc(sizeof *loads * (size_t)sc.n);
+	for (int i = 0; i < sc.n; i++) {
+		const SchemaField *fd = &sc.fields[i];
+		Type *ft = sc.n == 1 ? t : ty_resolve(t)->elems[i];
+		loads[i] = ex(IE_LOAD, ft);
+		loads[i]->op = (int)fd->kind;
+		loads[i]->ival = fd->off;
+		loads[i]->slen = (size_t)fd->size;
+		loads[i]->var = loop->var;
+	}
+	IrExpr *rec = loads[0];
+	if (sc.n > 1) {
+		rec = ex(IE_TUPLE, t);
+		rec->a = loads;
+		rec->n = sc.n;
+	}
+	push_to_consumers(L, n, ex_var(let(L, "rec", rec)));
+	L->out = body;
+	emit(L, loop);
+}
+
 static IrFunc *lower_stage(Lower *L, Stage *s)
 {
 	DNode *n = s->producer;
@@ -1939,6 +1976,10 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 	L->drop = 0;
 	switch (n->op->cls) {
 	case OPC_SOURCE: {
+		if (op_is_binary_source(n->op->id)) {
+			lower_binary_source(L, n, &f->body);
+			break;
+		}
 		IrStmt *loop = st(IS_FOR_LINES);
 		loop->src = n->src_index;
 		loop->var = new_var(L, "line", ty_string());

@@ -138,7 +138,36 @@ typedef struct ds__textdir {
 int ds__textdir_init(ds__textdir *d, const char *dir);
 /* Reads the new files (by name order), one block each, onto out. */
 int ds__textdir_scan(ds__textdir *d, const char *cmd, size_t max_line, ds__blockq *out);
+/* Calls fn with the path of each new file (by name order), then counts it as read. */
+int ds__textdir_each(ds__textdir *d, void (*fn)(void *ctx, const char *path), void *ctx);
 void ds__textdir_close(ds__textdir *d);
+
+/* binrec.c: the binary sources (fixed-length records, see rt.h).  Owned by
+ * the scheduler thread. */
+#define DS__BINREC_BLOCK ((size_t)4 << 20) /* bytes: the most one block of a file holds */
+typedef struct ds__binrec {
+	const char *cmd;
+	const ds_source_desc *desc;
+	char *why;       /* the bad-record reason of an incomplete last record; owned */
+	/* binaryQueueStream */
+	int fd;          /* -1: none */
+	int64_t nrecs;   /* whole records in the file */
+	int64_t tail;    /* bytes after them */
+	int64_t nbatches;
+	int64_t pos;     /* the next batch handed out: the source position */
+	ds__block cur;   /* the batch's block; cur.b.data is owned and reused */
+	size_t cap;      /* bytes allocated at cur.b.data */
+} ds__binrec;
+/* Prepares a binary source of any kind; for binaryQueueStream opens the file. */
+int ds__binrec_open(ds__binrec *r, const char *cmd, const ds_source_desc *d);
+/* Reads a whole file as blocks of at most max_block bytes onto out (at least
+ * one block); an incomplete last record is a bad record of the last block. */
+int ds__binrec_read(ds__binrec *r, const char *path, size_t max_block, ds__blockq *out);
+/* binaryRecordsStream: the new files of dir onto out. */
+int ds__binrec_scan(ds__binrec *r, ds__textdir *dir, ds__blockq *out);
+/* binaryQueueStream: the next batch's records; NULL past the last batch. */
+const ds__block *ds__binrec_next(ds__binrec *r);
+void ds__binrec_close(ds__binrec *r);
 
 /* socket.c: socketTextStream's receiver thread. */
 typedef struct ds__socket {
@@ -214,6 +243,7 @@ typedef struct ds__source {
 	ds__textdir dir;       /* DS_SRC_TEXTDIR */
 	ds__socket *sock;      /* DS_SRC_SOCKET */
 	ds_receiver *recv;     /* DS_SRC_RECEIVER */
+	ds__binrec bin;        /* DS_SRC_BIN*; BINDIR also uses dir, BINFILE file */
 	ds__blockq owned;      /* this batch's blocks, freed after it */
 	ds_block *view;        /* what ds_input returns */
 	int nview, capview;
@@ -267,7 +297,7 @@ struct ds_rt {
 	const ds_program *prog;
 	const char *cmd; /* for messages */
 	ds__opts opts;
-	bool manual;      /* queueStream present: manual clock */
+	bool manual;      /* queueStream or binaryQueueStream present: manual clock */
 	int64_t start_ms; /* realtime at start (0 on the manual clock) */
 	ds__source *src;
 	ds__output *out;

@@ -24,6 +24,9 @@ static const char *ds__source_kind_name(ds_source_kind k)
 	case DS_SRC_QUEUE: return "queueStream";
 	case DS_SRC_TEXTFILE: return "textFile";
 	case DS_SRC_RECEIVER: return "receiverStream";
+	case DS_SRC_BINDIR: return "binaryRecordsStream";
+	case DS_SRC_BINQUEUE: return "binaryQueueStream";
+	case DS_SRC_BINFILE: return "binaryRecords";
 	}
 	return "?";
 }

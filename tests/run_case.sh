@@ -6,6 +6,10 @@
 # and closes with a line that is exactly `*/`; the lines between are taken
 # verbatim:
 #   /* @input NAME           written to WORKDIR/NAME before the run
+#   /* @input-hex NAME       binary input: the bytes written in hex, two digits
+#                            a byte; spaces and line ends are ignored and `#`
+#                            starts a comment to the end of the line, so each
+#                            record can be one annotated line
 #   /* @expect               expected stdout, compared as Spark print blocks
 #                            (records within a block as a multiset)
 #   /* @expect-stderr        exact stderr (without it stderr must be empty)
@@ -86,9 +90,9 @@ function opensec(kind, arg) {
 	file = meta "/sec." n
 	printf "" > file
 	printf "%d\t%s\t%s\n", n, kind, arg > (meta "/index")
-	known = kind ~ /^(input|expect|expect-stderr|expect-file|expect-error)$/
+	known = kind ~ /^(input|input-hex|expect|expect-stderr|expect-file|expect-error)$/
 	if (!known) { print "unknown section @" kind " at line " NR > "/dev/stderr"; bad = 1 }
-	if ((kind == "input" || kind == "expect-file") && arg == "") {
+	if ((kind == "input" || kind == "input-hex" || kind == "expect-file") && arg == "") {
 		print "@" kind " needs a file name at line " NR > "/dev/stderr"; bad = 1
 	}
 }
@@ -186,6 +190,17 @@ while IFS=$'\t' read -r n kind arg; do
 		safe_name "$arg"
 		mkdir -p -- "$(dirname -- "$WORK/$arg")"
 		cp -- "$sec" "$WORK/$arg"
+		;;
+	input-hex)
+		safe_name "$arg"
+		mkdir -p -- "$(dirname -- "$WORK/$arg")"
+		perl -e '
+			my $hex = "";
+			while (<STDIN>) { s/#.*//; s/\s+//g; $hex .= $_ }
+			$hex =~ /\A(?:[0-9A-Fa-f]{2})*\z/ or die "not an even number of hex digits\n";
+			binmode STDOUT;
+			print pack("H*", $hex);
+		' <"$sec" >"$WORK/$arg" || die "$CASENAME: bad @input-hex $arg"
 		;;
 	args) read -r -a ARGS <<<"$arg" ;;
 	sources) read -r -a SOURCES <<<"$arg" ;;

@@ -102,7 +102,10 @@ void ds_bad_record(ds_task *t, int site, const char *why, ds_str sample);
 
 /* A block holds complete records as lines: each record is followed by one
  * '\n' and contains none.  Receivers cut blocks every block interval;
- * file sources make one block per file (or per chunk of a large file). */
+ * file sources make one block per file (or per chunk of a large file).
+ * The blocks of a binary source (DS_SRC_BIN*) hold nrecs fixed-length
+ * records back to back instead, len = nrecs * record_len, with no
+ * separator and no alignment: fields are read with ds_load_*. */
 typedef struct ds_block {
 	const char *data;
 	size_t len;
@@ -126,6 +129,42 @@ static inline bool ds_next_line(const char **pp, const char *end, ds_str *line)
 	line->n = nl - p;
 	*pp = nl < end ? nl + 1 : end;
 	return true;
+}
+
+/* The fields of a binary record (see ds_source_desc.schema): little-endian,
+ * at any alignment; integers widen to Int, floats to Double. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define DS__LE16(x) __builtin_bswap16(x)
+#define DS__LE32(x) __builtin_bswap32(x)
+#define DS__LE64(x) __builtin_bswap64(x)
+#else
+#define DS__LE16(x) (x)
+#define DS__LE32(x) (x)
+#define DS__LE64(x) (x)
+#endif
+static inline uint16_t ds__load16(const char *p) { uint16_t v; memcpy(&v, p, 2); return DS__LE16(v); }
+static inline uint32_t ds__load32(const char *p) { uint32_t v; memcpy(&v, p, 4); return DS__LE32(v); }
+static inline uint64_t ds__load64(const char *p) { uint64_t v; memcpy(&v, p, 8); return DS__LE64(v); }
+static inline int64_t ds_load_i8(const char *p) { return (int8_t)(uint8_t)p[0]; }
+static inline int64_t ds_load_i16(const char *p) { return (int16_t)ds__load16(p); }
+static inline int64_t ds_load_i32(const char *p) { return (int32_t)ds__load32(p); }
+static inline int64_t ds_load_i64(const char *p) { return (int64_t)ds__load64(p); }
+static inline int64_t ds_load_u8(const char *p) { return (uint8_t)p[0]; }
+static inline int64_t ds_load_u16(const char *p) { return ds__load16(p); }
+static inline int64_t ds_load_u32(const char *p) { return ds__load32(p); }
+static inline double ds_load_f32(const char *p)
+{
+	uint32_t u = ds__load32(p);
+	float v;
+	memcpy(&v, &u, 4);
+	return v;
+}
+static inline double ds_load_f64(const char *p)
+{
+	uint64_t u = ds__load64(p);
+	double v;
+	memcpy(&v, &u, 8);
+	return v;
 }
 
 /* ---- outputs ------------------------------------------------------------ */
@@ -513,6 +552,9 @@ typedef enum ds_source_kind {
 	DS_SRC_QUEUE,      /* queueStream(path): batches from a file, manual clock */
 	DS_SRC_TEXTFILE,   /* textFile(path): static dataset, read once at start */
 	DS_SRC_RECEIVER,   /* receiverStream(f): user C code on a receiver thread */
+	DS_SRC_BINDIR,     /* binaryRecordsStream(dir, schema): new files each batch, fixed-length records */
+	DS_SRC_BINQUEUE,   /* binaryQueueStream(path, schema, n): n records a batch, manual clock */
+	DS_SRC_BINFILE,    /* binaryRecords(path, schema): static dataset, read once at start */
 } ds_source_kind;
 
 typedef struct ds_source_desc {
@@ -521,9 +563,13 @@ typedef struct ds_source_desc {
 	int port;         /* socket */
 	const char *path; /* dir or file */
 	const char *loc;  /* "prog.dstream:5:13", for messages */
-	int site;         /* bad-record site for over-long lines */
+	int site;         /* bad-record site for over-long lines (binary: incomplete records) */
 	int (*receiver)(ds_receiver *r); /* receiver: the user's function */
 	const char *fn;   /* receiver: its name, for messages */
+	/* binary sources */
+	int64_t record_len;  /* bytes per record: the schema's fields and padding */
+	const char *schema;  /* as written, e.g. "i64 i32 _4 f64" (for messages) */
+	int64_t per_batch;   /* binaryQueueStream: records per batch */
 } ds_source_desc;
 
 typedef enum ds_output_kind {
