@@ -47,7 +47,9 @@
 #include <llvm-c/Transforms/PassBuilder.h>
 
 #include "desc.h"
+#include "extern.h"
 #include "ir.h"
+#include "schema.h"
 
 #ifndef DS_RT_BC
 #define DS_RT_BC ""
@@ -76,6 +78,7 @@ typedef struct LEmit {
 	/* rt.h's structs */
 	LLVMTypeRef str, list, chunk, arena, rt, task, block, buf, table, split_it, pane, window;
 	LLVMTypeRef site, srcd, outd, prog, abi_str; /* abi_str: {i8*, i64}, how a ds_str returns */
+	LLVMTypeRef receiver, rdd, receiver_fn, foreach_fn; /* receiverStream, foreachRDD: fn types */
 	LLVMTypeRef state;
 	Vec type_keys, type_lts; /* ty_mangle -> LLVMTypeRef of composites */
 	LLVMValueRef *vars;       /* by IrVar id: its alloca */
@@ -165,6 +168,8 @@ static LLVMTypeRef ent_type(LEmit *E, IrTable *tab)
 
 static LLVMTypeRef var_type(LEmit *E, IrVar *v)
 {
+	if (v->bytes) /* a binary record: its bytes */
+		return E->i8p;
 	return v->type ? lt(E, v->type) : LLVMPointerType(ent_type(E, v->table), 0);
 }
 
@@ -203,8 +208,16 @@ static void rt_types(LEmit *E)
 	E->pane = named_struct(E, "struct.ds_pane", (LLVMTypeRef[]){E->arena, E->list, i64, i64}, 4);
 	E->window = named_struct(E, "struct.ds_window", (LLVMTypeRef[]){LLVMPointerType(E->pane, 0), i32, i32}, 3);
 	E->site = named_struct(E, "struct.ds_site", (LLVMTypeRef[]){i8p, i8p}, 2);
-	E->srcd = named_struct(E, "struct.ds_source_desc", (LLVMTypeRef[]){i32, i8p, i32, i8p, i8p, i32}, 6);
-	E->outd = named_struct(E, "struct.ds_output_desc", (LLVMTypeRef[]){i32, i64, i8p, i8p, i8p, i64}, 6);
+	E->receiver = LLVMStructCreateNamed(C, "struct.ds_receiver");
+	E->rdd = LLVMStructCreateNamed(C, "struct.ds_rdd");
+	E->receiver_fn = LLVMFunctionType(i32, (LLVMTypeRef[]){LLVMPointerType(E->receiver, 0)}, 1, false);
+	E->foreach_fn = LLVMFunctionType(E->vd, (LLVMTypeRef[]){i64, LLVMPointerType(E->rdd, 0)}, 2, false);
+	E->srcd = named_struct(E, "struct.ds_source_desc",
+			       (LLVMTypeRef[]){i32, i8p, i32, i8p, i8p, i32, LLVMPointerType(E->receiver_fn, 0), i8p, i64,
+					       i8p, i64},
+			       11);
+	E->outd = named_struct(E, "struct.ds_output_desc",
+			       (LLVMTypeRef[]){i32, i64, i8p, i8p, i8p, i64, LLVMPointerType(E->foreach_fn, 0), i8p, i8p}, 9);
 	LLVMTypeRef taskp = LLVMPointerType(E->task, 0);
 	LLVMTypeRef stage_fn = LLVMPointerType(LLVMFunctionType(E->vd, (LLVMTypeRef[]){taskp, i8p}, 2, false), 0);
 	LLVMTypeRef close_fn = LLVMPointerType(LLVMFunctionType(E->vd, (LLVMTypeRef[]){i8p}, 1, false), 0);
@@ -244,9 +257,14 @@ static void rt_types(LEmit *E)
 	CHECK_SIZE(E->srcd, ds_source_desc);
 	CHECK_OFF(E->srcd, ds_source_desc, 2, port);
 	CHECK_OFF(E->srcd, ds_source_desc, 5, site);
+	CHECK_OFF(E->srcd, ds_source_desc, 6, receiver);
+	CHECK_OFF(E->srcd, ds_source_desc, 8, record_len);
+	CHECK_OFF(E->srcd, ds_source_desc, 10, per_batch);
 	CHECK_SIZE(E->outd, ds_output_desc);
 	CHECK_OFF(E->outd, ds_output_desc, 1, n);
 	CHECK_OFF(E->outd, ds_output_desc, 5, slide_ms);
+	CHECK_OFF(E->outd, ds_output_desc, 6, foreach);
+	CHECK_OFF(E->outd, ds_output_desc, 8, fields);
 	CHECK_SIZE(E->prog, ds_program);
 	CHECK_OFF(E->prog, ds_program, 7, plan_hash);
 	CHECK_OFF(E->prog, ds_program, 8, nsources);
@@ -930,6 +948,42 @@ static LLVMValueRef find_fn(LEmit *E, IrTable *t, bool with_hash)
 
 static LLVMValueRef expr(LEmit *E, IrExpr *x);
 
+/* A user C function of an extern header, called as its C signature says
+ * (extern.h): a String as (p, n) or a NUL-terminated arena copy, an int
+ * truncated, a returned C string copied into the batch arena. */
+static LLVMValueRef extern_call(LEmit *E, IrExpr *x)
+{
+	const ExternFn *fn = x->ext;
+	LLVMValueRef args[32];
+	int n = 0;
+	ASSERT(x->n == fn->nparams && 2 * x->n <= 32);
+	for (int i = 0; i < x->n; i++) {
+		LLVMValueRef v = expr(E, x->a[i]);
+		switch (fn->params[i].ck) {
+		case CK_STR_LEN:
+			args[n++] = str_p(E, v);
+			args[n++] = str_n(E, v);
+			break;
+		case CK_CSTR: args[n++] = RT("ds_str_cstr", E->i8p, "cstr", batch_arena(E), str_p(E, v), str_n(E, v)); break;
+		case CK_I32: args[n++] = LLVMBuildTrunc(B, v, E->i32, "int"); break;
+		case CK_I64: case CK_DOUBLE: case CK_BOOL: args[n++] = v; break;
+		default: die("extern %s: parameter kind %d cannot be passed", fn->name, fn->params[i].ck);
+		}
+	}
+	switch (fn->ret) {
+	case CK_VOID: rt_call(E, fn->name, E->vd, args, n, ""); return NULL;
+	case CK_I64: return rt_call(E, fn->name, E->i64, args, n, fn->name);
+	case CK_I32: return LLVMBuildSExt(B, rt_call(E, fn->name, E->i32, args, n, fn->name), E->i64, fn->name);
+	case CK_DOUBLE: return rt_call(E, fn->name, E->dbl, args, n, fn->name);
+	case CK_BOOL: return rt_call(E, fn->name, E->i1, args, n, fn->name);
+	case CK_CSTR: {
+		LLVMValueRef p = rt_call(E, fn->name, E->i8p, args, n, fn->name);
+		return RT_STR("ds_cstr_copy", fn->name, batch_arena(E), p);
+	}
+	default: die("extern %s: result kind %d", fn->name, fn->ret);
+	}
+}
+
 static const char *var_name(IrVar *v) { return arena_printf("%s_%d", v->name, v->id); }
 
 static LLVMValueRef var_ptr(LEmit *E, IrVar *v)
@@ -1151,6 +1205,17 @@ static LLVMValueRef expr(LEmit *E, IrExpr *x)
 		return copy_val(E, x->type, st_table_arena(E, x->table), v);
 	}
 	case IE_TABLE_COUNT: return field(E, E->table, st_table(E, x->table), 4, "count");
+	case IE_EXTERN: return extern_call(E, x);
+	case IE_LOAD: {
+		LLVMValueRef rec = load(E, E->i8p, var_ptr(E, x->var), var_name(x->var));
+		LLVMValueRef p = LLVMBuildGEP2(B, E->i8, rec, (LLVMValueRef[]){ci64(E, x->ival)}, 1, "field");
+		if (x->op == FK_BYTES) { /* bN: the bytes, in the block */
+			LLVMValueRef v = LLVMConstNamedStruct(E->str, (LLVMValueRef[]){LLVMConstNull(E->i8p), ci64(E, (int64_t)x->slen)}, 2);
+			return LLVMBuildInsertValue(B, v, p, 0, "bytes");
+		}
+		SchemaField fd = {(FieldKind)x->op, x->ival, 0};
+		return rt_call(E, arena_printf("ds_load_%s", field_name(&fd)), lt(E, x->type), &p, 1, field_name(&fd));
+	}
 	case IE_SIZEOF: return ci64(E, (int64_t)size_of(E, lt(E, x->optype)));
 	}
 	die("cannot emit expression kind %d", x->kind);
@@ -1228,6 +1293,24 @@ static void stmt(LEmit *E, IrStmt *s)
 		stmts(E, &s->body);
 		br(E, next);
 		at(E, block_done);
+		loop_end(E, &L);
+		return;
+	}
+	case IS_FOR_RECORDS: {
+		open_block(E, s->comment);
+		LLVMValueRef nb = alloca_(E, E->i32, "nblocks");
+		LLVMValueRef blocks = RT("ds_input", LLVMPointerType(E->block, 0), "blocks", E->f->t, ci32(E, s->src), nb);
+		Loop L, R;
+		LLVMValueRef bi = loop_begin(E, &L, LLVMBuildSExt(B, load(E, E->i32, nb, "nblocks"), E->i64, ""), "b");
+		LLVMValueRef blk = index_(E, E->block, blocks, bi, "block");
+		LLVMValueRef data = field(E, E->block, blk, 0, "data");
+		LLVMValueRef ri = loop_begin(E, &R, field(E, E->block, blk, 2, "nrecs"), "r");
+		LLVMValueRef rec = LLVMBuildGEP2(B, E->i8, data, (LLVMValueRef[]){LLVMBuildMul(B, ri, ci64(E, s->reclen), "")}, 1,
+						 "rec");
+		LLVMBuildStore(B, rec, var_ptr(E, s->var));
+		stmts(E, &s->body);
+		after_jump(E);
+		loop_end(E, &R);
 		loop_end(E, &L);
 		return;
 	}
@@ -1362,7 +1445,27 @@ static void stmt(LEmit *E, IrStmt *s)
 		LLVMBasicBlockRef yes = bb(E, "output"), done = bb(E, "output.done");
 		LLVMBuildCondBr(B, LLVMBuildIsNotNull(B, out, ""), yes, done);
 		at(E, yes);
-		fmt_val(E, s->e->type, out, expr(E, s->e));
+		LLVMValueRef v = expr(E, s->e);
+		fmt_val(E, s->e->type, out, v);
+		if (s->typed) { /* foreachRDD / foreachRecord: the fields, typed */
+			Type *t = ty_resolve(s->e->type);
+			int nf = t->kind == TY_TUPLE ? t->n : 1;
+			for (int k = 0; k < nf; k++) {
+				Type *ft = ty_resolve(t->kind == TY_TUPLE ? t->elems[k] : t);
+				LLVMValueRef fv = t->kind == TY_TUPLE ? ext(E, v, (unsigned)k, "") : v;
+				LLVMValueRef o = ci32(E, s->out);
+				switch (ft->kind) {
+				case TY_INT: RT("ds_out_field_int", E->vd, "", E->f->t, o, fv); break;
+				case TY_DOUBLE: RT("ds_out_field_double", E->vd, "", E->f->t, o, fv); break;
+				case TY_BOOL: RT("ds_out_field_bool", E->vd, "", E->f->t, o, fv); break;
+				default:
+					if (ft->kind != TY_STRING)
+						fv = call_fn(E, tostr_fn(E, ft), (LLVMValueRef[]){batch_arena(E), fv}, 2, "s");
+					RT("ds_out_field_str", E->vd, "", E->f->t, o, str_p(E, fv), str_n(E, fv));
+					break;
+				}
+			}
+		}
 		RT("ds_out_end", E->vd, "", E->f->t, ci32(E, s->out));
 		LLVMBuildBr(B, done);
 		at(E, done);
@@ -1498,6 +1601,60 @@ static void emit_func(LEmit *E, IrFunc *fn, bool has_task)
 
 /* ---- the program descriptor ---------------------------------------------------------- */
 
+/* A function of the program by name (the user's C, or foreach_record_N), of type fty. */
+static LLVMValueRef user_fn(LEmit *E, const char *name, LLVMTypeRef fty)
+{
+	LLVMValueRef f = LLVMGetNamedFunction(E->M, name);
+	if (!f)
+		f = LLVMAddFunction(E->M, name, fty);
+	if (LLVMGlobalGetValueType(f) != fty)
+		die("%s is used with two different signatures", name);
+	return f;
+}
+
+/* foreachRecord(f): the runtime calls foreach_record_N with the batch's
+ * records; it calls f once per record with the record's fields (a
+ * type-directed helper, as in emit_c.c). */
+static void emit_foreach_record(LEmit *E, const DNode *o)
+{
+	const ExternFn *fn = ((Node *)o->call->items.v[1])->aux;
+	Type *t = ty_resolve(ty_resolve(o->in[0]->type)->elem);
+	int nf = t->kind == TY_TUPLE ? t->n : 1;
+	LLVMValueRef f = user_fn(E, desc_foreach_fn(o), E->foreach_fn);
+	FnCtx ctx = {0};
+	fn_begin(E, &ctx, f);
+	LLVMValueRef rdd = LLVMGetParam(f, 1);
+	LLVMSetValueName2(LLVMGetParam(f, 0), "batch_time_ms", 13);
+	LLVMSetValueName2(rdd, "rdd", 3);
+	LLVMSetValueName2(LLVMBasicBlockAsValue(ctx.start), arena_printf("%s  foreachRecord(%s)", node_loc(o), fn->name),
+			  strlen(arena_printf("%s  foreachRecord(%s)", node_loc(o), fn->name)));
+	Loop L;
+	LLVMValueRef i = loop_begin(E, &L, RT("ds_rdd_count", E->i64, "count", rdd), "i");
+	LLVMValueRef args[64];
+	int n = 0;
+	ASSERT(nf <= 32);
+	for (int k = 0; k < nf; k++) {
+		switch (fn->params[k].ck) {
+		case CK_STR_LEN: case CK_CSTR: {
+			LLVMValueRef len = alloca_(E, E->i64, arena_printf("n%d", k));
+			args[n++] = RT("ds_rdd_string", E->i8p, arena_printf("s%d", k), rdd, i, ci32(E, k), len);
+			if (fn->params[k].ck == CK_STR_LEN)
+				args[n++] = load(E, E->i64, len, arena_printf("n%d", k));
+			break;
+		}
+		case CK_I64: args[n++] = RT("ds_rdd_int", E->i64, "v", rdd, i, ci32(E, k)); break;
+		case CK_I32: args[n++] = LLVMBuildTrunc(B, RT("ds_rdd_int", E->i64, "", rdd, i, ci32(E, k)), E->i32, "v"); break;
+		case CK_DOUBLE: args[n++] = RT("ds_rdd_double", E->dbl, "v", rdd, i, ci32(E, k)); break;
+		case CK_BOOL: args[n++] = RT("ds_rdd_bool", E->i1, "v", rdd, i, ci32(E, k)); break;
+		default: unreachable(); /* the checker accepts only these */
+		}
+	}
+	rt_call(E, fn->name, E->vd, args, n, "");
+	loop_end(E, &L);
+	LLVMBuildRetVoid(B);
+	fn_end(E, &ctx, NULL);
+}
+
 static LLVMValueRef const_array(LEmit *E, LLVMTypeRef et, LLVMValueRef *v, int n, const char *name)
 {
 	LLVMValueRef init = LLVMConstArray(et, v, (unsigned)n);
@@ -1518,19 +1675,30 @@ static void emit_descriptor(LEmit *E)
 	ASSERT(d->nsources < 256 && d->noutputs < 256);
 	for (int i = 0; i < d->nsources; i++) {
 		const ds_source_desc *s = &d->sources[i];
+		/* receiverStream: the user's function, linked with the program */
+		LLVMValueRef recv = LLVMConstNull(LLVMPointerType(E->receiver_fn, 0));
+		if (s->kind == DS_SRC_RECEIVER)
+			recv = user_fn(E, s->fn, E->receiver_fn);
 		v[i] = LLVMConstNamedStruct(E->srcd,
 					    (LLVMValueRef[]){ci32(E, s->kind), cstr0(E, s->host, "host"), ci32(E, s->port),
-							     cstr0(E, s->path, "path"), cstr0(E, s->loc, "loc"), ci32(E, s->site)},
-					    6);
+							     cstr0(E, s->path, "path"), cstr0(E, s->loc, "loc"), ci32(E, s->site), recv,
+							     cstr0(E, s->fn, "fn"), ci64(E, s->record_len), cstr0(E, s->schema, "schema"),
+							     ci64(E, s->per_batch)},
+					    11);
 	}
 	LLVMValueRef sources = const_array(E, E->srcd, v, d->nsources, "sources");
 	for (int i = 0; i < d->noutputs; i++) {
 		const ds_output_desc *o = &d->outputs[i];
+		/* foreachRDD: the user's function; foreachRecord: foreach_record_N */
+		LLVMValueRef each = LLVMConstNull(LLVMPointerType(E->foreach_fn, 0));
+		if (o->kind == DS_OUT_FOREACH)
+			each = user_fn(E, o->fn, E->foreach_fn);
 		v[i] = LLVMConstNamedStruct(E->outd,
 					    (LLVMValueRef[]){ci32(E, o->kind), ci64(E, o->n), cstr0(E, o->prefix, "prefix"),
 							     cstr0(E, o->suffix, "suffix"), cstr0(E, o->loc, "loc"),
-							     ci64(E, o->slide_ms)},
-					    6);
+							     ci64(E, o->slide_ms), each, cstr0(E, o->fn, "fn"),
+							     cstr0(E, o->fields, "fields")},
+					    9);
 	}
 	LLVMValueRef outputs = const_array(E, E->outd, v, d->noutputs, "outputs");
 	LLVMValueRef *sv = arena_alloc(sizeof(LLVMValueRef) * (size_t)(d->nsites + 1));
@@ -1737,6 +1905,11 @@ static LLVMModuleRef build_module(const IrProgram *ir, LLVMContextRef C, LLVMTar
 		emit_func(E, fn, true);
 	}
 	emit_func(E, ir->close, false);
+	for (int i = 0; i < ir->plan->outputs.n; i++) {
+		const DNode *o = ir->plan->outputs.v[i];
+		if (o->op->id == OP_FOREACH_RECORD)
+			emit_foreach_record(E, o);
+	}
 	if (descriptor)
 		emit_descriptor(E);
 	*state_size = size_of(E, E->state);
@@ -1848,7 +2021,7 @@ static int run_argv(char **argv)
 }
 
 /* Each .c file to bitcode in dir with clang-14 -O2; NULL after a message. */
-static char **compile_c_files(char **cfiles, int n, const char *dir)
+static char **compile_c_files(char **cfiles, int n, const char *dir, const char *srcdir)
 {
 	char **bc = arena_alloc(sizeof(char *) * (size_t)(n + 1));
 	const char *clang = getenv("DSTREAM_CLANG");
@@ -1856,7 +2029,8 @@ static char **compile_c_files(char **cfiles, int n, const char *dir)
 		clang = "clang-14";
 	for (int i = 0; i < n; i++) {
 		bc[i] = arena_printf("%s/%d.bc", dir, i);
-		char *argv[] = {(char *)clang, "-c", "-emit-llvm", "-O2", "-I", DS_RT_INCLUDE_DIR, "-o", bc[i], cfiles[i], NULL};
+		char *argv[] = {(char *)clang, "-c", "-emit-llvm", "-O2", "-I", (char *)srcdir, "-I", DS_RT_INCLUDE_DIR,
+				"-o", bc[i], cfiles[i], NULL};
 		if (run_argv(argv) != 0) {
 			fprintf(stderr, "dstreamc: cannot compile '%s'\n", cfiles[i]);
 			return NULL;
@@ -1873,6 +2047,11 @@ static void remove_dir(const char *dir, char **files, int n)
 	rmdir(dir);
 }
 
+/* atexit is not in libc.so (glibc keeps it in libc_nonshared.a, linked into
+ * executables): the process has no symbol for the JIT to find when a user C
+ * file calls it, so the JIT gets this one. */
+static int jit_atexit(void (*fn)(void)) { return atexit(fn); }
+
 typedef void (*jit_stage_fn)(ds_task *, void *);
 typedef void (*jit_close_fn)(void *);
 
@@ -1886,7 +2065,7 @@ static int llvm_run(const IrProgram *ir, const BackendOptions *o, char **cfiles,
 			fprintf(stderr, "dstreamc: cannot create a temporary directory: %s\n", strerror(errno));
 			return 1;
 		}
-		bc = compile_c_files(cfiles, ncfiles, dir);
+		bc = compile_c_files(cfiles, ncfiles, dir, extern_dir_of(ir->plan->cp->ast->src->path));
 		if (!bc) {
 			remove_dir(dir, NULL, 0);
 			for (int i = 0; i < ncfiles; i++)
@@ -1915,6 +2094,12 @@ static int llvm_run(const IrProgram *ir, const BackendOptions *o, char **cfiles,
 	die_on_error(LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(&gen, LLVMOrcLLJITGetGlobalPrefix(J), NULL, NULL),
 		     "the JIT's symbol generator");
 	LLVMOrcJITDylibAddGenerator(jd, gen);
+	LLVMJITCSymbolMapPair atexit_sym = {
+		.Name = LLVMOrcLLJITMangleAndIntern(J, "atexit"),
+		.Sym = {.Address = (LLVMOrcExecutorAddress)(uintptr_t)jit_atexit,
+			.Flags = {.GenericFlags = LLVMJITSymbolGenericFlagsExported | LLVMJITSymbolGenericFlagsCallable}},
+	};
+	die_on_error(LLVMOrcJITDylibDefine(jd, LLVMOrcAbsoluteSymbols(&atexit_sym, 1)), "defining atexit");
 	die_on_error(LLVMOrcLLJITAddLLVMIRModule(J, jd, LLVMOrcCreateNewThreadSafeModule(M, tsc)), "adding the module");
 	LLVMOrcDisposeThreadSafeContext(tsc); /* the module holds its own reference */
 	LLVMOrcExecutorAddress init_a, run_a, close_a;
@@ -1923,13 +2108,34 @@ static int llvm_run(const IrProgram *ir, const BackendOptions *o, char **cfiles,
 	die_on_error(LLVMOrcLLJITLookup(J, &close_a, ir->close->name), "looking up program_close");
 
 	ds_program *d = desc_build(ir->plan, ir_sites(ir), ir->sites.n);
+	/* the engine's part of the descriptor: its functions, from the JIT */
+	for (int i = 0; i < d->nsources; i++) {
+		ds_source_desc *s = (ds_source_desc *)&d->sources[i];
+		if (s->kind == DS_SRC_RECEIVER) {
+			LLVMOrcExecutorAddress a;
+			die_on_error(LLVMOrcLLJITLookup(J, &a, s->fn), "looking up a receiver");
+			s->receiver = (int (*)(ds_receiver *))(uintptr_t)a;
+		}
+	}
+	for (int i = 0; i < d->noutputs; i++) {
+		ds_output_desc *out = (ds_output_desc *)&d->outputs[i];
+		if (out->kind == DS_OUT_FOREACH) {
+			LLVMOrcExecutorAddress a;
+			die_on_error(LLVMOrcLLJITLookup(J, &a, out->fn), "looking up a foreach function");
+			out->foreach = (void (*)(int64_t, const ds_rdd *))(uintptr_t)a;
+		}
+	}
 	d->state_size = (size_t)state_size;
 	d->init = (jit_stage_fn)(uintptr_t)init_a;
 	d->run_batch = (jit_stage_fn)(uintptr_t)run_a;
 	d->close = (jit_close_fn)(uintptr_t)close_a;
 	int status = ds_main(argc, argv, d);
 	fflush(NULL);
-	die_on_error(LLVMOrcDisposeLLJIT(J), "disposing of the JIT");
+	/* The JIT and its code stay until the process exits: the user's C may
+	 * have registered atexit handlers, or left threads, that point into it. */
+	static LLVMOrcLLJITRef kept;
+	kept = J;
+	(void)kept;
 	return status;
 }
 

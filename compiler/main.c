@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "interp.h"
 #include "ir.h"
 
 #ifndef DS_VERSION
@@ -46,14 +47,15 @@ typedef struct Options {
 	const char *backend;
 	bool native;       /* -march=native (LLVM) */
 	bool no_rt_inline; /* --no-rt-inline (LLVM) */
-	bool interp;       /* run --interp */
-	/* run: after FILE, the C files to load and the program's own arguments */
-	char **cfiles;
+	char **cfiles;     /* run (JIT): the C files after FILE, loaded beside the program */
+	const char *name;  /* run --name=NAME: the program's argv[0] (default: FILE without .dstream) */
 	int ncfiles;
-	char **prog_argv;
-	int prog_argc;
+	Vec csources; /* build: the user's C files (FILE.c ...), compiled and linked in */
 	BenchOptions bench; /* bench: its own options */
 	bool bench_opt;     /* one of them was given (only bench takes them) */
+	bool interp;     /* run --interp */
+	int prog_argc;   /* run: the program's argv, argv[0] its name */
+	char **prog_argv;
 } Options;
 
 static const char *usage_text =
@@ -63,12 +65,15 @@ static const char *usage_text =
 	"  check FILE          diagnose only: report every error, exit 1 if any\n"
 	"  explain FILE        print the stages and the operators each one fused\n"
 	"  emit-c FILE         write the generated C (to -o FILE, default stdout)\n"
-	"  build FILE -o BIN   compile into a standalone native binary\n"
+	"  build FILE [C...] -o BIN   compile into a standalone native binary, with the\n"
+	"                      C files that implement the program's extern functions\n"
 	"  emit-llvm FILE      write the LLVM IR (to -o FILE, default stdout), commented per stage\n"
-	"  run FILE [X.c...] [ARGS...]\n"
-	"                      compile with the LLVM JIT and run in this process: X.c files are\n"
-	"                      loaded beside the program, ARGS are the program's (its --help)\n"
-	"  run --interp FILE [ARGS...]  run the program with the interpreter\n"
+	"  run FILE [C...] [program flags]\n"
+	"                      compile with the LLVM JIT and run in this process (options before\n"
+	"                      FILE; after it, C files to load beside the program, then its flags)\n"
+	"  run --interp FILE [program flags]\n"
+	"                      run in this process on the interpreter (options before FILE,\n"
+	"                      the program's own flags after it)\n"
 	"  bench FILE          run FILE on every engine over the same input; print records/s,\n"
 	"                      ns per record, peak memory and the speed-ups (see README.md)\n"
 	"\n"
@@ -78,6 +83,7 @@ static const char *usage_text =
 	"  --backend=c|llvm    build: through the generated C and cc (default), or LLVM\n"
 	"  -march=native       LLVM: code for this machine's CPU (default: portable x86-64)\n"
 	"  --no-rt-inline      LLVM: call the runtime's hot helpers instead of inlining them\n"
+	"  --name=NAME         run: the program's name (its argv[0]; default FILE without .dstream)\n"
 	"  --keep-c            build: keep the generated C next to BIN (BIN.c)\n"
 	"  --stop-after=PASS   stop after parse, check, plan or lower and print its result\n"
 	"  bench: --input PATH (every queueStream reads PATH), --records N [--batches B]\n"
@@ -178,7 +184,7 @@ static void reject_unsupported(const Plan *p)
 	for (int i = 0; i < p->nodes.n; i++) {
 		const DNode *n = p->nodes.v[i];
 		bool datasets_joined = n->op->cls == OPC_JOIN && n->is_static;
-		if (datasets_joined || n->op->id == OP_FOREACH_RDD || n->op->id == OP_FOREACH_RECORD)
+		if (datasets_joined)
 			error_at(n->call->loc, "%s is not supported yet by this version of dstreamc", n->op->name);
 	}
 }
@@ -247,6 +253,10 @@ static IrProgram *front_to_ir(const Options *o, int *status)
 			return NULL;
 		plan_explain(plan, f);
 		*status = close_text_out(f, o);
+		return NULL;
+	}
+	if (o->interp) { /* the interpreter runs the plan: no lowering */
+		*status = interp_run(plan, o->prog_argc, o->prog_argv);
 		return NULL;
 	}
 	IrProgram *ir = lower_program(plan);
@@ -326,9 +336,53 @@ static BackendOptions backend_options(const Options *o)
 	return bo;
 }
 
+/* The user's C files, each compiled on its own, so that an error in them
+ * is reported as theirs: cc -O2 [DS_CC_FLAGS...] -I SRCDIR -I INC -c F.c -o TMP.o.
+ * The objects are appended to objs; 0, or 1 after a message. */
+static int compile_user_c(const Options *o, const char *cc, const char *inc, Vec *objs)
+{
+	const char *srcdir = extern_dir_of(o->input);
+	int rc = 0;
+	for (int i = 0; i < o->csources.n && rc == 0; i++) {
+		const char *src = o->csources.v[i];
+		const char *tmp = getenv("TMPDIR");
+		char *opath = arena_printf("%s/dstreamc-XXXXXX.o", tmp && *tmp ? tmp : "/tmp");
+		int fd = mkstemps(opath, 2);
+		if (fd < 0) {
+			fprintf(stderr, "dstreamc: cannot create a temporary file: %s\n", strerror(errno));
+			rc = 1;
+			break;
+		}
+		close(fd);
+		vec_push(objs, opath);
+		char *cargv[64];
+		int k = 0;
+		cargv[k++] = (char *)cc;
+		cargv[k++] = (char *)o->opt;
+		char *cextra = arena_strdup(DS_CC_FLAGS);
+		for (char *tok = strtok(cextra, " "); tok && k < 48; tok = strtok(NULL, " "))
+			cargv[k++] = tok;
+		cargv[k++] = "-I";
+		cargv[k++] = (char *)srcdir;
+		cargv[k++] = "-I";
+		cargv[k++] = (char *)inc;
+		cargv[k++] = "-c";
+		cargv[k++] = (char *)src;
+		cargv[k++] = "-o";
+		cargv[k++] = opath;
+		cargv[k] = NULL;
+		int st = run_command(cargv);
+		if (st != 0) {
+			fprintf(stderr, "dstreamc: cannot compile '%s': the C compiler exited with status %d\n", src, st);
+			rc = 1;
+		}
+	}
+	return rc;
+}
+
 /* The LLVM backend's build: an object file, linked with the runtime by cc
  * as the linker driver. */
-static int build_llvm(const Options *o, IrProgram *ir, const char *lib)
+static int build_llvm(const Options *o, IrProgram *ir, const char *inc, const char *lib)
 {
 #ifdef DS_HAVE_LLVM
 	const char *tmp = getenv("TMPDIR");
@@ -347,8 +401,15 @@ static int build_llvm(const Options *o, IrProgram *ir, const char *lib)
 	const char *cc = getenv("DSTREAM_CC");
 	if (!cc || !*cc)
 		cc = DS_CC;
-	/* cc [DS_CC_FLAGS...] -o BIN FILE.o LIB -lpthread -lm */
-	char *argv[64];
+	Vec objs = {0};
+	if (compile_user_c(o, cc, inc, &objs)) {
+		for (int i = 0; i < objs.n; i++)
+			unlink(objs.v[i]);
+		unlink(opath);
+		return 1;
+	}
+	/* cc [DS_CC_FLAGS...] -o BIN FILE.o OBJS... LIB -lpthread -lm */
+	char *argv[64 + 64];
 	int n = 0;
 	argv[n++] = (char *)cc;
 	char *extra = arena_strdup(DS_CC_FLAGS);
@@ -357,12 +418,16 @@ static int build_llvm(const Options *o, IrProgram *ir, const char *lib)
 	argv[n++] = "-o";
 	argv[n++] = (char *)o->output;
 	argv[n++] = opath;
+	for (int i = 0; i < objs.n && n < 64 + 56; i++)
+		argv[n++] = objs.v[i];
 	argv[n++] = (char *)lib;
 	argv[n++] = "-lpthread";
 	argv[n++] = "-lm";
 	argv[n] = NULL;
 	int rc = run_command(argv);
 	unlink(opath);
+	for (int i = 0; i < objs.n; i++)
+		unlink(objs.v[i]);
 	if (rc != 0) {
 		fprintf(stderr, "dstreamc: internal error: linking the LLVM backend's object failed (status %d)\n", rc);
 		return 1;
@@ -370,48 +435,24 @@ static int build_llvm(const Options *o, IrProgram *ir, const char *lib)
 	return 0;
 #else
 	(void)ir;
+	(void)inc;
 	(void)lib;
 	fprintf(stderr, "dstreamc: --backend=%s: this dstreamc was built without LLVM\n", o->backend);
 	return 1;
 #endif
 }
 
-/* The interpreter (compiler/interp.c), when it is part of this build. */
-int interp_run(const Plan *p, int argc, char **argv) __attribute__((weak));
-
-/* run: the program in this process, by the interpreter (--interp) or the
- * LLVM JIT; argv[0] is the program's name (the file's, without .dstream). */
+/* run (without --interp): the program compiled by the LLVM JIT and run in
+ * this process, with prog_argv as its argv (argv[0] its name). */
 static int cmd_run(const Options *o, IrProgram *ir)
 {
-	char *name = arena_strdup(o->input);
-	char *slash = strrchr(name, '/');
-	if (slash)
-		name = slash + 1;
-	size_t len = strlen(name);
-	if (len > 8 && !strcmp(name + len - 8, ".dstream"))
-		name[len - 8] = 0;
-	char **argv = arena_alloc(sizeof(char *) * (size_t)(o->prog_argc + 2));
-	argv[0] = name;
-	for (int i = 0; i < o->prog_argc; i++)
-		argv[i + 1] = o->prog_argv[i];
-	argv[o->prog_argc + 1] = NULL;
-	if (o->interp) {
-		if (!interp_run) {
-			fprintf(stderr, "dstreamc: run --interp: this dstreamc was built without the interpreter\n");
-			return 1;
-		}
-		if (o->ncfiles) {
-			fprintf(stderr, "dstreamc: run --interp: cannot load C files ('%s')\n", o->cfiles[0]);
-			return 1;
-		}
-		return interp_run(ir->plan, o->prog_argc + 1, argv);
-	}
 #ifdef DS_HAVE_LLVM
 	BackendOptions bo = backend_options(o);
-	return backend_llvm.run(ir, &bo, o->cfiles, o->ncfiles, o->prog_argc + 1, argv);
+	return backend_llvm.run(ir, &bo, o->cfiles, o->ncfiles, o->prog_argc, o->prog_argv);
 #else
-	fprintf(stderr, "dstreamc: run: this dstreamc was built without LLVM (try run --interp)\n");
-	return 1;
+	(void)o;
+	(void)ir;
+	unreachable(); /* refused with the options */
 #endif
 }
 
@@ -437,7 +478,7 @@ static int cmd_build(const Options *o, IrProgram *ir)
 	if (!find_runtime(&inc, &lib))
 		return 1;
 	if (!strcmp(o->backend, "llvm"))
-		return build_llvm(o, ir, lib);
+		return build_llvm(o, ir, inc, lib);
 	char *cpath;
 	if (o->keep_c) {
 		cpath = arena_printf("%s.c", o->output);
@@ -458,8 +499,18 @@ static int cmd_build(const Options *o, IrProgram *ir)
 	const char *cc = getenv("DSTREAM_CC");
 	if (!cc || !*cc)
 		cc = DS_CC;
-	/* cc -std=c11 -O2 [DS_CC_FLAGS...] -I INC -o BIN FILE.c LIB -lpthread -lm */
-	char *argv[64];
+	const char *srcdir = extern_dir_of(o->input);
+	Vec objs = {0};
+	int rc = compile_user_c(o, cc, inc, &objs);
+	if (rc) {
+		for (int i = 0; i < objs.n; i++)
+			unlink(objs.v[i]);
+		if (!o->keep_c)
+			unlink(cpath);
+		return rc;
+	}
+	/* cc -std=c11 -O2 [DS_CC_FLAGS...] -I SRCDIR -I INC -o BIN FILE.c OBJS... LIB -lpthread -lm */
+	char *argv[64 + 64];
 	int n = 0;
 	argv[n++] = (char *)cc;
 	argv[n++] = "-std=c11";
@@ -468,15 +519,21 @@ static int cmd_build(const Options *o, IrProgram *ir)
 	for (char *tok = strtok(extra, " "); tok && n < 48; tok = strtok(NULL, " "))
 		argv[n++] = tok;
 	argv[n++] = "-I";
+	argv[n++] = (char *)srcdir;
+	argv[n++] = "-I";
 	argv[n++] = (char *)inc;
 	argv[n++] = "-o";
 	argv[n++] = (char *)o->output;
 	argv[n++] = cpath;
+	for (int i = 0; i < objs.n && i < 64; i++)
+		argv[n++] = objs.v[i];
 	argv[n++] = (char *)lib;
 	argv[n++] = "-lpthread";
 	argv[n++] = "-lm";
 	argv[n] = NULL;
-	int rc = run_command(argv);
+	rc = run_command(argv);
+	for (int i = 0; i < objs.n; i++)
+		unlink(objs.v[i]);
 	if (rc != 0) {
 		fprintf(stderr,
 			"dstreamc: internal error: the C compiler failed on the generated code (status %d);\n"
@@ -511,18 +568,6 @@ int main(int argc, char **argv)
 			o.output = a + 2;
 		} else if (!strcmp(a, "-O0") || !strcmp(a, "-O1") || !strcmp(a, "-O2") || !strcmp(a, "-O3")) {
 			o.opt = a;
-		} else if (o.cmd && !strcmp(o.cmd, "run") && o.input) {
-			/* after run's FILE: C files to load, then the program's own arguments */
-			size_t len = strlen(a);
-			if (len > 2 && !strcmp(a + len - 2, ".c")) {
-				if (!o.cfiles)
-					o.cfiles = arena_alloc(sizeof(char *) * (size_t)argc);
-				o.cfiles[o.ncfiles++] = argv[i];
-			} else {
-				if (!o.prog_argv)
-					o.prog_argv = arena_alloc(sizeof(char *) * (size_t)argc);
-				o.prog_argv[o.prog_argc++] = argv[i];
-			}
 		} else if (!strcmp(a, "--input") || !strcmp(a, "--records") || !strcmp(a, "--batches") ||
 			   !strcmp(a, "--engines") || !strcmp(a, "--reps")) {
 			if (++i >= argc)
@@ -542,20 +587,29 @@ int main(int argc, char **argv)
 			o.native = true;
 		} else if (!strcmp(a, "--no-rt-inline")) {
 			o.no_rt_inline = true;
-		} else if (!strcmp(a, "--interp")) {
-			o.interp = true;
 		} else if (!strncmp(a, "--stop-after=", 13)) {
 			const char *p = a + 13;
 			o.stop = !strcmp(p, "parse") ? STOP_PARSE : !strcmp(p, "check") ? STOP_CHECK
 				: !strcmp(p, "plan") ? STOP_PLAN : !strcmp(p, "lower") ? STOP_LOWER : STOP_NONE;
 			if (o.stop == STOP_NONE)
 				usage_error("unknown pass '%s' (parse, check, plan or lower)", p);
+		} else if (!strncmp(a, "--name=", 7) && a[7]) {
+			o.name = a + 7;
+		} else if (!strcmp(a, "--interp")) {
+			o.interp = true;
 		} else if (a[0] == '-' && a[1]) {
 			usage_error("unknown option '%s'", a);
 		} else if (!o.cmd) {
 			o.cmd = a;
 		} else if (!o.input) {
 			o.input = a;
+			if (!strcmp(o.cmd, "run")) { /* the rest is the program's */
+				o.prog_argc = argc - i;
+				o.prog_argv = argv + i;
+				break;
+			}
+		} else if (strlen(a) > 2 && !strcmp(a + strlen(a) - 2, ".c")) {
+			vec_push(&o.csources, (void *)a);
 		} else {
 			usage_error("unexpected argument '%s'", a);
 		}
@@ -569,10 +623,43 @@ int main(int argc, char **argv)
 		usage_error("unknown command '%s'", o.cmd);
 	if (!o.input)
 		usage_error("%s needs a .dstream file", o.cmd);
+	if (o.csources.n && strcmp(o.cmd, "build"))
+		usage_error("C files are only for build: unexpected '%s'", (const char *)o.csources.v[0]);
 	if (o.bench_opt && strcmp(o.cmd, "bench"))
 		usage_error("--input, --records, --batches, --engines, --reps and --json are options of bench, not of %s", o.cmd);
 	if (o.bench.input && o.bench.records)
 		usage_error("bench takes --input or --records, not both%s", "");
+#ifndef DS_HAVE_LLVM
+	if (!strcmp(o.cmd, "run") && !o.interp)
+		usage_error("run needs an engine: --interp (the JIT is not in this build)%s", "");
+#endif
+	if (o.interp && strcmp(o.cmd, "run"))
+		usage_error("--interp is an option of run, not of %s", o.cmd);
+	if (!strcmp(o.cmd, "run")) { /* argv[0]: the program's name, FILE without .dstream */
+		size_t n = strlen(o.input);
+		o.prog_argv[0] = n > 8 && !strcmp(o.input + n - 8, ".dstream") ? arena_strndup(o.input, n - 8)
+									: (char *)o.input;
+		if (o.name)
+			o.prog_argv[0] = (char *)o.name;
+	}
+	if (o.name && strcmp(o.cmd, "run"))
+		usage_error("--name is an option of run, not of %s", o.cmd);
+	if (!strcmp(o.cmd, "run") && !o.interp) { /* the JIT: C files first among the program's arguments */
+		char **rest = arena_alloc(sizeof(char *) * (size_t)(o.prog_argc + 1));
+		int n = 0;
+		o.cfiles = arena_alloc(sizeof(char *) * (size_t)(o.prog_argc + 1));
+		rest[n++] = o.prog_argv[0];
+		for (int i = 1; i < o.prog_argc; i++) {
+			size_t len = strlen(o.prog_argv[i]);
+			if (len > 2 && !strcmp(o.prog_argv[i] + len - 2, ".c"))
+				o.cfiles[o.ncfiles++] = o.prog_argv[i];
+			else
+				rest[n++] = o.prog_argv[i];
+		}
+		rest[n] = NULL;
+		o.prog_argv = rest;
+		o.prog_argc = n;
+	}
 	int status;
 	IrProgram *ir = front_to_ir(&o, &status);
 	if (!ir)

@@ -195,7 +195,7 @@ static DNode *build(Planner *pl, Node *e)
 	DNode *d = new_node(pl, op, e);
 	if (op->cls == OPC_SOURCE) {
 		d->src_index = pl->p->sources.n;
-		d->is_static = op->id == OP_TEXT_FILE;
+		d->is_static = op->id == OP_TEXT_FILE || op->id == OP_BINARY_RECORDS;
 		vec_push(&pl->p->sources, d);
 	} else {
 		DNode *in0 = build(pl, e->items.v[0]);

@@ -2,7 +2,7 @@
 # llvm_examples.sh DSTREAMC WORKDIR: every examples/*/*.dstream through the
 # LLVM backend.  Its IR (at -O0 and -O2) passes opt-14's verifier; it builds
 # with --backend=llvm and with --backend=c; and where the program's input is
-# deterministic (queueStream, textFile: not a socket or a watched directory,
+# deterministic (queue and file sources: not a socket, a receiver or a watched directory,
 # whose batches depend on timing) both binaries, and `dstreamc run` (the JIT),
 # give the same stdout, stderr, exit status and files, run in a copy of the
 # example's directory.
@@ -25,10 +25,16 @@ for prog in "$ROOT"/examples/*/*.dstream; do
 			fail "$name: the $o IR does not verify"
 		fi
 	done
-	for be in c llvm; do
-		"$DSTREAMC" build "$prog" -o "$WORK/$name.$be" --backend=$be || fail "$name: build --backend=$be failed"
+	csrc=() # the example's own C files (extern functions, receivers)
+	for c in "$(dirname "$prog")"/*.c; do
+		[ ! -f "$c" ] || csrc+=("$(basename "$c")")
 	done
-	if grep -qE 'socketTextStream|textFileStream' "$prog"; then
+	for be in c llvm; do
+		mkdir -p "$WORK/$be"
+		(cd "$(dirname "$prog")" && "$DSTREAMC" build "$name.dstream" "${csrc[@]}" -o "$WORK/$be/$name" --backend=$be) ||
+			fail "$name: build --backend=$be failed"
+	done
+	if grep -qE 'socketTextStream|textFileStream|receiverStream|binaryRecordsStream' "$prog"; then
 		continue # timing-dependent batches: built and verified only
 	fi
 	ran=$((ran + 1))
@@ -36,13 +42,13 @@ for prog in "$ROOT"/examples/*/*.dstream; do
 		dir=$WORK/run-$name-$eng
 		cp -r "$(dirname "$prog")" "$dir"
 		if [ $eng = jit ]; then
-			cmd=("$DSTREAMC" run "$name.dstream")
+			cmd=("$DSTREAMC" run "$name.dstream" "${csrc[@]}")
 		else
-			cmd=("$WORK/$name.$eng")
+			cmd=("$WORK/$eng/$name") # the same name on every engine: messages carry it
 		fi
 		(cd "$dir" && exec timeout 60 "${cmd[@]}" --batches 20 >"$WORK/$name.$eng.out" 2>"$WORK/$name.$eng.err")
 		echo "exit $?" >>"$WORK/$name.$eng.err"
-		rm -f "$dir/$name.dstream"
+		rm -f "$dir/$name.dstream" "$dir"/*.c "$dir"/*.h
 	done
 	[ -s "$WORK/$name.c.out" ] || fail "$name: the C backend's binary printed nothing"
 	for eng in llvm jit; do

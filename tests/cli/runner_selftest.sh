@@ -316,31 +316,12 @@ else
 fi
 
 printf 'app "T";\n' >"$WORK/cases/flags.dstream"
-DS_BACKEND_FLAGS="-O1 --keep-c" bash "$RUNNER" "$WORK/fake-dstreamc" \
+DS_BACKEND_FLAGS="--backend=llvm --jit" bash "$RUNNER" "$WORK/fake-dstreamc" \
 	"$WORK/cases/flags.dstream" "$WORK/run/flags" >/dev/null 2>&1 || true
-if [ "$(cat "$WORK/run/flags/prog.flags" 2>/dev/null)" = $'--backend=c\n-O1\n--keep-c' ]; then
+if [ "$(cat "$WORK/run/flags/prog.flags" 2>/dev/null)" = $'--backend=llvm\n--jit' ]; then
 	passed=$((passed + 1))
 else
 	echo "runner_selftest: DS_BACKEND_FLAGS were not passed to dstreamc build"
-	failures=$((failures + 1))
-fi
-
-# DS_ENGINE=llvm builds with --backend=llvm; an unknown engine is refused.
-DS_ENGINE=llvm bash "$RUNNER" "$WORK/fake-dstreamc" \
-	"$WORK/cases/flags.dstream" "$WORK/run/engine" >/dev/null 2>&1 || true
-if [ "$(cat "$WORK/run/engine/prog.flags" 2>/dev/null)" = '--backend=llvm' ]; then
-	passed=$((passed + 1))
-else
-	echo "runner_selftest: DS_ENGINE=llvm did not build with --backend=llvm"
-	failures=$((failures + 1))
-fi
-status=0
-DS_ENGINE=bogus bash "$RUNNER" "$WORK/fake-dstreamc" \
-	"$WORK/cases/flags.dstream" "$WORK/run/bogus" >/dev/null 2>"$WORK/bogus.err" || status=$?
-if [ "$status" -eq 2 ] && grep -q "unknown DS_ENGINE 'bogus'" "$WORK/bogus.err"; then
-	passed=$((passed + 1))
-else
-	echo "runner_selftest: DS_ENGINE=bogus was not refused (status $status)"
 	failures=$((failures + 1))
 fi
 
