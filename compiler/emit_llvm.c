@@ -2052,6 +2052,8 @@ static void remove_dir(const char *dir, char **files, int n)
  * file calls it, so the JIT gets this one. */
 static int jit_atexit(void (*fn)(void)) { return atexit(fn); }
 
+LLVMOrcLLJITRef jit_kept; /* see llvm_run (external: never optimised away) */
+
 typedef void (*jit_stage_fn)(ds_task *, void *);
 typedef void (*jit_close_fn)(void *);
 
@@ -2131,11 +2133,13 @@ static int llvm_run(const IrProgram *ir, const BackendOptions *o, char **cfiles,
 	d->close = (jit_close_fn)(uintptr_t)close_a;
 	int status = ds_main(argc, argv, d);
 	fflush(NULL);
-	/* The JIT and its code stay until the process exits: the user's C may
-	 * have registered atexit handlers, or left threads, that point into it. */
-	static LLVMOrcLLJITRef kept;
-	kept = J;
-	(void)kept;
+	/* With the user's C loaded, the JIT and its code stay until the process
+	 * exits: that C may have registered atexit handlers, or left threads,
+	 * that point into it (a global keeps it reachable for leak checkers). */
+	if (ncfiles)
+		jit_kept = J;
+	else
+		die_on_error(LLVMOrcDisposeLLJIT(J), "disposing of the JIT");
 	return status;
 }
 
