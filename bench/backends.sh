@@ -44,21 +44,27 @@ median() { LC_ALL=C sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR +
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 # ---- (a) compile time -------------------------------------------------------------
-# timed DIR CMD...: the wall ms of CMD run in DIR (its output discarded)
+# timed NAME ENGINE DIR CMD...: appends "NAME ENGINE MS" to compile.txt, the
+# wall ms of CMD run in DIR (its output discarded)
 timed() {
-	local dir=$1
-	shift
-	(cd "$dir" && "$TIMER" "$ROOT/$W/t.txt" "$@" >/dev/null 2>&1) || die "failed: $*"
-	field wall_ms "$W/t.txt"
+	local name=$1 eng=$2 dir=$3
+	shift 3
+	(cd "$dir" && "$TIMER" "$ROOT/$W/t.txt" "$@" >/dev/null 2>"$ROOT/$W/err.txt") ||
+		die "failed: $* (in $dir): $(cat "$W/err.txt")"
+	printf '%s %s %s\n' "$name" "$eng" "$(field wall_ms "$W/t.txt")" >>"$W/compile.txt"
 }
 : >"$W/compile.txt"
 for prog in examples/*/*.dstream; do
 	name=$(basename "$prog" .dstream)
 	dir=$(dirname "$prog")
+	csrc=() # the example's C files (extern functions, receivers), compiled with it
+	for c in "$dir"/*.c; do
+		[[ ! -f $c ]] || csrc+=("$(basename "$c")")
+	done
 	for ((r = 1; r <= REPS; r++)); do
-		printf '%s c %s\n' "$name" "$(timed "$dir" "$DSTREAMC" build "$name.dstream" -o "$ROOT/$W/$name.c.bin" --backend=c)" >>"$W/compile.txt"
-		printf '%s llvm %s\n' "$name" "$(timed "$dir" "$DSTREAMC" build "$name.dstream" -o "$ROOT/$W/$name.llvm.bin" --backend=llvm)" >>"$W/compile.txt"
-		printf '%s jit %s\n' "$name" "$(timed "$dir" "$DSTREAMC" run "$name.dstream" --help)" >>"$W/compile.txt"
+		timed "$name" c "$dir" "$DSTREAMC" build "$name.dstream" "${csrc[@]}" -o "$ROOT/$W/$name.c.bin" --backend=c
+		timed "$name" llvm "$dir" "$DSTREAMC" build "$name.dstream" "${csrc[@]}" -o "$ROOT/$W/$name.llvm.bin" --backend=llvm
+		timed "$name" jit "$dir" "$DSTREAMC" run "$name.dstream" "${csrc[@]}" --help
 	done
 	log "compiled $name"
 done
