@@ -7,12 +7,6 @@
 
 #define DS__CHUNK_MIN ((size_t)64 * 1024)
 
-struct ds__chunk {
-	ds__chunk *next;
-	size_t size; /* bytes in data */
-	_Alignas(16) char data[];
-};
-
 void ds_arena_init(ds_arena *a)
 {
 	a->cur = a->end = NULL;

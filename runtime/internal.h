@@ -31,6 +31,13 @@ void ds__msg(const char *cmd, const char *fmt, ...) __attribute__((format(printf
 
 /* ---- bad records ----------------------------------------------------------- */
 
+/* One block of an arena's memory (arena.c). */
+struct ds__chunk {
+	ds__chunk *next;
+	size_t size; /* bytes in data */
+	_Alignas(16) char data[];
+};
+
 #define DS__SAMPLE_MAX 40
 /* The bad records of one site in one batch: how many, and the first one. */
 typedef struct ds__bad {
