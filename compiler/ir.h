@@ -175,6 +175,8 @@ typedef struct IrSite {
  * is one IrFunc and every operator has been lowered exactly once per loop
  * that carries its input. */
 IrProgram *lower_program(const Plan *p);
+/* opt.c: rewrites across operators (split prefixes); lower_program runs it. */
+void ir_optimize(IrProgram *ir);
 /* The sites as the runtime's ds_site array (NULL when there are none). */
 const struct ds_site *ir_sites(const IrProgram *ir);
 /* Text dump for --stop-after=lower. */

@@ -1918,5 +1918,6 @@ IrProgram *lower_program(const Plan *p)
 		s->comment = f->comment;
 		vec_push(&ir->run_batch->body, s);
 	}
+	ir_optimize(ir);
 	return ir;
 }

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "ir.h"
 
 #ifndef DS_VERSION
@@ -43,6 +44,8 @@ typedef struct Options {
 	Stop stop;
 	bool keep_c;
 	const char *backend;
+	BenchOptions bench; /* bench: its own options */
+	bool bench_opt;     /* one of them was given (only bench takes them) */
 } Options;
 
 static const char *usage_text =
@@ -53,12 +56,17 @@ static const char *usage_text =
 	"  explain FILE        print the stages and the operators each one fused\n"
 	"  emit-c FILE         write the generated C (to -o FILE, default stdout)\n"
 	"  build FILE -o BIN   compile into a standalone native binary\n"
+	"  bench FILE          run FILE on every engine over the same input; print records/s,\n"
+	"                      ns per record, peak memory and the speed-ups (see README.md)\n"
 	"\n"
 	"options:\n"
 	"  -o PATH             output file\n"
 	"  -O0, -O1, -O2, -O3  optimisation level for the C compiler (default -O2)\n"
 	"  --keep-c            build: keep the generated C next to BIN (BIN.c)\n"
 	"  --stop-after=PASS   stop after parse, check, plan or lower and print its result\n"
+	"  bench: --input PATH (every queueStream reads PATH), --records N [--batches B]\n"
+	"         (N generated text records in B batches, default 10), --engines LIST\n"
+	"         (default interp,c,llvm,jit), --reps R (default 3), --json\n"
 	"  --help              this text\n"
 	"  --version           the version\n"
 	"\n"
@@ -74,6 +82,33 @@ static _Noreturn void usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, "\n(see dstreamc --help)\n");
 	exit(2);
+}
+
+/* bench's valued options; a bad value is a usage error. */
+static void bench_option(BenchOptions *b, const char *opt, const char *val)
+{
+	char *end;
+	long long v = 0;
+	if (!strcmp(opt, "--input")) {
+		b->input = val;
+		return;
+	}
+	if (!strcmp(opt, "--engines")) {
+		b->engines = val;
+		return;
+	}
+	errno = 0;
+	v = strtoll(val, &end, 10);
+	if (errno || end == val || *end || v <= 0)
+		usage_error("bad value '%s' (a positive integer)", val);
+	if (!strcmp(opt, "--records"))
+		b->records = v;
+	else if (!strcmp(opt, "--batches"))
+		b->batches = v;
+	else if (v > 99)
+		usage_error("--reps '%s': at most 99", val);
+	else
+		b->reps = (int)v;
 }
 
 static SourceFile *read_source(const char *path)
@@ -341,7 +376,8 @@ static int cmd_build(const Options *o, IrProgram *ir)
 
 int main(int argc, char **argv)
 {
-	Options o = {.opt = "-O2", .backend = "c"};
+	Options o = {.opt = "-O2", .backend = "c",
+		     .bench = {.engines = "interp,c,llvm,jit", .reps = 3, .batches = 10}};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -360,6 +396,15 @@ int main(int argc, char **argv)
 			o.output = a + 2;
 		} else if (!strcmp(a, "-O0") || !strcmp(a, "-O1") || !strcmp(a, "-O2") || !strcmp(a, "-O3")) {
 			o.opt = a;
+		} else if (!strcmp(a, "--input") || !strcmp(a, "--records") || !strcmp(a, "--batches") ||
+			   !strcmp(a, "--engines") || !strcmp(a, "--reps")) {
+			if (++i >= argc)
+				usage_error("%s needs a value", a);
+			bench_option(&o.bench, a, argv[i]);
+			o.bench_opt = true;
+		} else if (!strcmp(a, "--json")) {
+			o.bench.json = true;
+			o.bench_opt = true;
 		} else if (!strcmp(a, "--keep-c")) {
 			o.keep_c = true;
 		} else if (!strncmp(a, "--stop-after=", 13)) {
@@ -382,15 +427,24 @@ int main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return 2;
 	}
-	if (strcmp(o.cmd, "check") && strcmp(o.cmd, "explain") && strcmp(o.cmd, "emit-c") && strcmp(o.cmd, "build"))
+	if (strcmp(o.cmd, "check") && strcmp(o.cmd, "explain") && strcmp(o.cmd, "emit-c") && strcmp(o.cmd, "build") &&
+	    strcmp(o.cmd, "bench"))
 		usage_error("unknown command '%s'", o.cmd);
 	if (!o.input)
 		usage_error("%s needs a .dstream file", o.cmd);
+	if (o.bench_opt && strcmp(o.cmd, "bench"))
+		usage_error("--input, --records, --batches, --engines, --reps and --json are options of bench, not of %s", o.cmd);
+	if (o.bench.input && o.bench.records)
+		usage_error("bench takes --input or --records, not both%s", "");
 	int status;
 	IrProgram *ir = front_to_ir(&o, &status);
 	if (!ir)
 		return status;
 	if (!strcmp(o.cmd, "emit-c"))
 		return backend_c.emit(ir, o.output) ? 1 : 0;
+	if (!strcmp(o.cmd, "bench")) {
+		o.bench.file = o.input;
+		return bench_main(&o.bench, ir->plan);
+	}
 	return cmd_build(&o, ir);
 }

@@ -173,11 +173,15 @@ typedef struct ds__opts {
 	size_t max_line;
 	const char *metrics_json; /* NULL: none */
 	bool quiet;
+	/* --source-path N=PATH: [nsources] paths replacing the program's, NULL
+	 * where none was given; owned by ds_main */
+	const char **source_path;
 } ds__opts;
 
 /* One source and the blocks it gives the batch being run. */
 typedef struct ds__source {
 	const ds_source_desc *desc;
+	ds_source_desc own;     /* the program's descriptor with --source-path applied */
 	ds__queue queue;       /* DS_SRC_QUEUE */
 	ds__block *file;       /* DS_SRC_TEXTFILE: the whole file */
 	ds__textdir dir;       /* DS_SRC_TEXTDIR */

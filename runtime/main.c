@@ -16,6 +16,47 @@ static void ds__on_signal(int sig)
 	ds__stop_flag = 1;
 }
 
+static const char *ds__source_kind_name(ds_source_kind k)
+{
+	switch (k) {
+	case DS_SRC_SOCKET: return "socketTextStream";
+	case DS_SRC_TEXTDIR: return "textFileStream";
+	case DS_SRC_QUEUE: return "queueStream";
+	case DS_SRC_TEXTFILE: return "textFile";
+	}
+	return "?";
+}
+
+/* The sources by index, for --source-path. */
+static void ds__usage_sources(FILE *f, const ds_program *prog)
+{
+	if (prog->nsources > 0)
+		fprintf(f, "\nsources:\n");
+	for (int i = 0; i < prog->nsources; i++) {
+		const ds_source_desc *d = &prog->sources[i];
+		if (d->kind == DS_SRC_SOCKET)
+			fprintf(f, "  %d  %s(\"%s\", %d)", i, ds__source_kind_name(d->kind), d->host ? d->host : "", d->port);
+		else
+			fprintf(f, "  %d  %s(\"%s\")", i, ds__source_kind_name(d->kind), d->path ? d->path : "");
+		fprintf(f, "%s%s\n", d->loc ? " at " : "", d->loc ? d->loc : "");
+	}
+}
+
+/* "N=PATH" for --source-path: false on a bad index or a source without a path. */
+static bool ds__parse_source_path(const char *cmd, const char *val, const ds_program *prog, ds__opts *o)
+{
+	const char *eq = strchr(val, '=');
+	int64_t n;
+	if (!eq || eq == val || !eq[1] || !ds_to_int((ds_str){val, eq - val}, &n) || n < 0 || n >= prog->nsources)
+		return false;
+	if (prog->sources[n].kind == DS_SRC_SOCKET) {
+		ds__msg(cmd, "--source-path: source %" PRId64 " is a socketTextStream, which reads no path", n);
+		return false;
+	}
+	o->source_path[n] = eq + 1;
+	return true;
+}
+
 static void ds__usage(FILE *f, const char *cmd, const ds_program *prog)
 {
 	fprintf(f,
@@ -27,6 +68,7 @@ static void ds__usage(FILE *f, const char *cmd, const ds_program *prog)
 	        "  --duration D          stop once the batch time reaches start + D (e.g. 10s, 500ms, 2min)\n"
 	        "  --max-line-bytes N    drop input lines longer than N bytes as bad records (default 1048576)\n"
 	        "  --metrics-json FILE   write per-batch metrics and totals as JSON to FILE at exit\n"
+	        "  --source-path N=PATH  read source N (listed below) from PATH instead of the path in the program\n"
 	        "  --quiet               no status line on stderr\n"
 	        "  --help                show this help and exit\n"
 	        "  --version             show the runtime version and exit\n"
@@ -34,6 +76,7 @@ static void ds__usage(FILE *f, const char *cmd, const ds_program *prog)
 	        "SIGINT or SIGTERM finishes the batch in progress, flushes its outputs and exits 0.\n",
 	        cmd, prog->name ? prog->name : "", prog->source ? " from " : "", prog->source ? prog->source : "",
 	        prog->batch_ms);
+	ds__usage_sources(f, prog);
 }
 
 static bool ds__parse_int(const char *s, int64_t *out)
@@ -88,10 +131,10 @@ static int ds__parse_flags(int argc, char **argv, const char *cmd, const ds_prog
 			continue;
 		}
 		static const char *const valued[] = {"--batches", "--duration", "--max-line-bytes",
-		                                     "--metrics-json"};
+		                                     "--metrics-json", "--source-path"};
 		int which = -1;
 		const char *val = NULL;
-		for (int k = 0; k < 4; k++) {
+		for (int k = 0; k < 5; k++) {
 			size_t n = strlen(valued[k]);
 			if (strncmp(a, valued[k], n) == 0 && (a[n] == 0 || a[n] == '=')) {
 				which = k;
@@ -127,6 +170,9 @@ static int ds__parse_flags(int argc, char **argv, const char *cmd, const ds_prog
 			if (ok)
 				o->max_line = (size_t)v;
 			break;
+		case 4:
+			ok = ds__parse_source_path(cmd, val, prog, o);
+			break;
 		default:
 			o->metrics_json = val;
 			ok = val[0] != 0;
@@ -156,7 +202,10 @@ int ds_main(int argc, char **argv, const ds_program *prog)
 	}
 	ds__opts o = {0};
 	o.max_line = 1048576;
+	o.source_path = ds__xcalloc((size_t)(prog->nsources > 0 ? prog->nsources : 1), sizeof *o.source_path);
 	int rc = ds__parse_flags(argc, argv, cmd, prog, &o);
+	if (rc != 0)
+		free(o.source_path);
 	if (rc == 1)
 		return fflush(stdout) == 0 ? 0 : 1;
 	if (rc == 2)
@@ -190,5 +239,6 @@ int ds_main(int argc, char **argv, const ds_program *prog)
 		}
 	}
 	ds__rt_close(&rt);
+	free(o.source_path);
 	return status;
 }

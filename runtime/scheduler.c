@@ -43,7 +43,10 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 	ds__outputs_init(rt);
 	rt->src = ds__xcalloc((size_t)(prog->nsources > 0 ? prog->nsources : 1), sizeof *rt->src);
 	for (int i = 0; i < prog->nsources; i++) {
-		rt->src[i].desc = &prog->sources[i];
+		rt->src[i].own = prog->sources[i];
+		if (o->source_path && o->source_path[i])
+			rt->src[i].own.path = o->source_path[i];
+		rt->src[i].desc = &rt->src[i].own;
 		ds__blockq_init(&rt->src[i].owned);
 		if (prog->sources[i].kind == DS_SRC_QUEUE)
 			rt->manual = true;

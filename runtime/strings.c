@@ -3,6 +3,7 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /* Lists the runtime returns have the capacity ds_list_push assumes: the
@@ -76,6 +77,67 @@ whole:;
 	ds_list w = ds__list_alloc(a, 1, sizeof(ds_str));
 	*(ds_str *)w.data = s;
 	return w;
+}
+
+/* Whether [p, end) holds a non-empty piece of a split by sep. */
+static bool ds__has_piece(const char *p, const char *end, ds_str sep)
+{
+	while (p < end) {
+		const char *m = ds__find(p, end, sep);
+		if (!m)
+			return true;
+		if (m > p)
+			return true;
+		p = m + sep.n;
+	}
+	return false;
+}
+
+ds_list ds_split_prefix(ds_arena *a, ds_str s, ds_str sep, int64_t k)
+{
+	if (k < 1) { /* the compiler asks for at least the piece it indexes */
+		fprintf(stderr, "dstream: internal error: ds_split_prefix of %lld pieces\n", (long long)k);
+		abort();
+	}
+	if (sep.n == 0) {
+		ds_list l = ds_split(a, s, sep);
+		if (l.len > k)
+			l.len = k;
+		return l;
+	}
+	ds_list l = ds__list_alloc(a, k, sizeof(ds_str));
+	ds_str *v = l.data;
+	const char *p = s.p, *end = s.p + s.n;
+	int64_t i = 0;
+	if (sep.n == 1) { /* one pass, a byte loop: fields are short */
+		const char c = sep.p[0];
+		for (const char *q = p; q < end && i < k; q++)
+			if (*q == c) {
+				v[i++] = (ds_str){p, q - p};
+				p = q + 1;
+			}
+	} else {
+		const char *m;
+		while (i < k && (m = ds__find(p, end, sep))) {
+			v[i++] = (ds_str){p, m - p};
+			p = m + sep.n;
+		}
+	}
+	if (i == 0) { /* no separator: [s] */
+		v[0] = s;
+		l.len = 1;
+		return l;
+	}
+	if (i < k) {
+		v[i++] = (ds_str){p, end - p}; /* the last piece */
+	} else if (v[i - 1].n != 0 || ds__has_piece(p, end, sep)) {
+		l.len = i; /* empty pieces before a non-empty one are kept */
+		return l;
+	}
+	while (i > 0 && v[i - 1].n == 0) /* Java drops trailing empty strings */
+		i--;
+	l.len = i;
+	return l;
 }
 
 bool ds_to_int(ds_str s, int64_t *out)

@@ -205,8 +205,44 @@ static void test_strings(void)
 	ds_arena_close(&arena);
 }
 
+/* ds_split_prefix(s, sep, k) is the first min(k, n) pieces of ds_split: for
+ * every string of up to 7 bytes over {a, ',', ':'}, every separator and k. */
+static void test_split_prefix(void)
+{
+	ds_arena_init(&arena);
+	static const char alpha[] = "a,:";
+	static const char *const seps[] = {",", ",,", ":,", ""};
+	char buf[8];
+	int checked = 0;
+	for (int len = 0; len <= 7; len++) {
+		int total = 1;
+		for (int i = 0; i < len; i++)
+			total *= 3;
+		for (int code = 0; code < total; code++) {
+			for (int i = 0, c = code; i < len; i++, c /= 3)
+				buf[i] = alpha[c % 3];
+			ds_str s = {buf, len};
+			for (size_t j = 0; j < sizeof seps / sizeof seps[0]; j++) {
+				ds_list whole = ds_split(&arena, s, S(seps[j]));
+				for (int64_t k = 1; k <= 9; k++) {
+					ds_list pre = ds_split_prefix(&arena, s, S(seps[j]), k);
+					int64_t want = whole.len < k ? whole.len : k;
+					CHECK(pre.len == want);
+					for (int64_t i = 0; i < want && i < pre.len; i++)
+						CHECK(ds_str_eq(((ds_str *)pre.data)[i], ((ds_str *)whole.data)[i]));
+					checked++;
+				}
+			}
+			ds_arena_reset(&arena);
+		}
+	}
+	CHECK(checked == 3280 * 4 * 9);
+	ds_arena_close(&arena);
+}
+
 static const ds_test tests[] = {
 	{"split", test_split, 0},
+	{"split_prefix", test_split_prefix, 0},
 	{"list_push_after_split", test_list_push_after_split, 0},
 	{"to_int", test_to_int, 0},
 	{"to_double", test_to_double, 0},

@@ -325,6 +325,11 @@ static inline bool ds_mod(int64_t a, int64_t b, int64_t *r)
  * removed; no match gives [s]; an empty separator splits into bytes. */
 ds_list ds_split(ds_arena *a, ds_str s, ds_str sep);
 ds_list ds_chars(ds_arena *a, ds_str s);
+/* The first min(k, n) pieces of ds_split(a, s, sep), where n is the length
+ * of the whole split, in one pass that stops after piece k (unless piece k is
+ * empty: then whether it is a trailing one needs the rest).  For a split
+ * whose list is only indexed below k (compiler/opt.c); k > 0. */
+ds_list ds_split_prefix(ds_arena *a, ds_str s, ds_str sep, int64_t k);
 
 /* split(s, sep) one piece at a time, with ds_split's exact semantics but no
  * list: what a fused flatMap(l => split(l, sep)) iterates.
