@@ -267,16 +267,19 @@ static void paths(const char *expr, const Ty *vt, const Ty *t, const char **out,
 
 static const char *gen(Env *e, const Ty *t, int d);
 
-static const char *const WORDS[] = {"a", "b", "c", "ab", "ba", "1", "2", "10", "-3", "0", "x", "a,b", "1,2"};
+static const char *const WORDS[] = {"a", "b", "c", "ab", "ba", "1", "2", "10", "-3", "0", "x", "a,b", "1,2", "q\"\\", "+7"};
 static const char *const SEPS[] = {" ", ",", "a", "", "1"};
-static const char *const STRLITS[] = {"a", "b", "ab", "x", "1", "", " ", "-", "B"};
-static const char *const DBLLITS[] = {"0.5", "1.0", "2.5", "-1.5", "3.0", "0.25", "0.1", "100.0"};
+/* As written in dstream source: with escapes. */
+static const char *const STRLITS[] = {"a", "b", "ab", "x", "1", "", " ", "-", "B", "\\\"", "\\\\", "\\t"};
+static const char *const DBLLITS[] = {"0.5", "1.0", "2.5", "-1.5", "3.0", "0.25", "0.1", "100.0", "0.0", "1e15"};
+/* Ints at the edges: overflow wraps, toString and abs of the smallest. */
+static const char *const BIGINTS[] = {"9223372036854775807", "-9223372036854775808", "4611686018427387904"};
 static const int NZ[] = {2, 3, -2, 7, 1, -1};
 
 static const char *lit(const Ty *t)
 {
 	switch (t->k) {
-	case K_INT: return sf("%d", rnd(13) - 3);
+	case K_INT: return chance(3) ? PICK(BIGINTS) : sf("%d", rnd(13) - 3);
 	case K_DBL: return PICK(DBLLITS);
 	case K_BOOL: return chance(50) ? "true" : "false";
 	case K_STR: return sf("\"%s\"", PICK(STRLITS));
@@ -703,6 +706,8 @@ static void op_narrow(Gen *g, Stream *s)
 			s->expr = sf("%s.flatMapValues(%s)", s->expr, lambda1(&e, NULL, s->t->b, ty_list(u)));
 		}
 		s->t = ty_pair(s->t->a, u);
+	} else if (r < 90) {
+		op_map(s, rand_type(1));
 	} else if (r < 95 && !s->dataset) {
 		used("repartition");
 		s->expr = sf("%s.repartition(%d)", s->expr, 1 + rnd(4));

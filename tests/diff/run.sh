@@ -166,7 +166,7 @@ keep_case() {
 
 failed=()
 run_seed() {
-	local s=$1 g=$WORK/seed-$1 e d bad=0
+	local s=$1 g=$WORK/seed-$1 e d bad=0 disagree=0
 	rm -rf -- "$g"
 	mkdir -p -- "$g/gen"
 	"$DSGEN" --seed "$s" --pipelines "$PIPES" --dir "$g/gen" || die "dsgen --seed $s failed"
@@ -183,15 +183,24 @@ run_seed() {
 		engine_run "$e" "$d" >"$d/.stdout" 2>"$d/.stderr" </dev/null
 		echo $? >"$d/.status"
 		outputs "$d"
+		# dsgen's programs always run to their end: a crash, a timeout or
+		# an error exit is a bug even when every engine agrees on it.
+		if [ "$(cat -- "$d/.status")" != 0 ]; then
+			echo "FAIL seed $s: the program exited with status $(cat -- "$d/.status") on $e; its stderr:"
+			head -20 -- "$d/.stderr"
+			bad=1
+		fi
 	done
-	if [ "$bad" -eq 0 ]; then
+	if [ -f "$g/$REF/.norm/status" ]; then
 		local r=$g/$REF
 		for e in "${ENG[@]}"; do
 			[ "$e" != "$REF" ] || continue
 			d=$g/$e
+			[ -f "$d/.norm/status" ] || continue
 			for what in status stdout stderr files; do
 				if ! cmp -s -- "$r/.norm/$what" "$d/.norm/$what"; then
-					[ "$bad" -eq 1 ] || echo "FAIL seed $s: the engines disagree"
+					[ "$disagree" -eq 1 ] || echo "FAIL seed $s: the engines disagree"
+					disagree=1
 					bad=1
 					echo "--- $what: $REF vs $e"
 					diff -u --label "$REF" --label "$e" "$r/.norm/$what" "$d/.norm/$what" | head -60
@@ -210,6 +219,9 @@ run_seed() {
 		failed+=("$s")
 		return
 	fi
+	# DS_DIFF_KEEP_ALL=1 keeps every seed as a case (to turn a range
+	# into regression tests, or to test keep_case itself).
+	[ -z "${DS_DIFF_KEEP_ALL:-}" ] || keep_case "$s" "$g/gen" "$g/$REF" >/dev/null
 	[ -n "${DS_DIFF_KEEP_WORK:-}" ] || rm -rf -- "$g"
 }
 
