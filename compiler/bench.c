@@ -453,14 +453,20 @@ int bench_main(const BenchOptions *o, const Plan *p)
 			interp = e;
 	}
 
-	/* The stream sources that the input replaces: queueStreams only, since a
-	 * receiver or a directory cannot be replayed at full speed. */
+	/* The stream sources that the input replaces: queueStreams (and
+	 * binaryQueueStreams, from --input only) since a receiver or a directory
+	 * cannot be replayed at full speed. */
 	int replace[64], nreplace = 0;
 	for (int i = 0; i < p->sources.n; i++) {
 		const DNode *s = p->sources.v[i];
-		if (s->op->id == OP_TEXT_FILE)
+		if (s->op->id == OP_TEXT_FILE || s->op->id == OP_BINARY_RECORDS)
 			continue;
-		if (s->op->id != OP_QUEUE_STREAM) {
+		if (s->op->id == OP_BINARY_QUEUE_STREAM && o->records) {
+			fprintf(stderr, "dstreamc: bench: %s: --records generates text, binaryQueueStream reads binary "
+					"records: give --input a file written by binrecgen\n", node_loc(s));
+			return 1;
+		}
+		if (s->op->id != OP_QUEUE_STREAM && s->op->id != OP_BINARY_QUEUE_STREAM) {
 			if (o->input || o->records) {
 				fprintf(stderr,
 					"dstreamc: bench: %s: %s cannot be replayed from a file; --input and --records need queueStream sources\n",

@@ -7,9 +7,11 @@
  * reported; a node whose type is TY_ERROR silences follow-on errors.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "schema.h"
 
 const OpInfo op_table[OP__COUNT] = {
 #define X(id, name, cls, nin, amin, amax) [OP_##id] = {OP_##id, name, cls, nin, amin, amax},
@@ -41,9 +43,12 @@ const BuiltinInfo *builtin_lookup(const char *name)
 
 #define CALL_OP 'O'
 #define CALL_BUILTIN 'B'
+#define CALL_EXTERN 'E'
 bool call_is_op(const Node *c) { return c->op == CALL_OP; }
 const OpInfo *call_op(const Node *c) { ASSERT(c->op == CALL_OP); return c->aux; }
 const BuiltinInfo *call_builtin(const Node *c) { ASSERT(c->op == CALL_BUILTIN); return c->aux; }
+bool call_is_extern(const Node *c) { return c->op == CALL_EXTERN; }
+const ExternFn *call_extern(const Node *c) { ASSERT(c->op == CALL_EXTERN); return c->aux; }
 
 char *fmt_duration(int64_t ms)
 {
@@ -418,8 +423,228 @@ static int64_t want_duration(Checker *ck, Node *call, Node *arg, const char *rol
 	return c->ival;
 }
 
+/* Where byte i of a string literal's value is in the source: the literal
+ * starts at its opening quote (lit), and escapes take more source bytes
+ * than value bytes (lexer.l decodes them; strings never span lines). */
+static Loc string_byte_loc(Checker *ck, Node *lit, size_t i)
+{
+	const SourceFile *src = ck->out->ast->src;
+	const char *p = src->text + lit->loc.off + 1, *end = src->text + src->len;
+	size_t k = 0;
+	while (k < i && p < end && *p != '"') {
+		if (*p != '\\') {
+			p++;
+			k++;
+			continue;
+		}
+		char c = p + 1 < end ? p[1] : 0;
+		if (c == 'x') {
+			p += 4;
+			k++;
+		} else if (c == 'u') { /* one code point: 1 to 3 bytes of UTF-8 */
+			unsigned cp = (unsigned)strtoul(arena_strndup(p + 2, 4), NULL, 16);
+			p += 6;
+			k += cp < 0x80 ? 1 : cp < 0x800 ? 2 : 3;
+		} else {
+			p += 2;
+			k++;
+		}
+	}
+	Loc l = lit->loc;
+	l.off = (uint32_t)(p - src->text);
+	l.col += (int32_t)(l.off - lit->loc.off);
+	return l;
+}
+
+/* The schema argument of a binary source: a constant String that parses
+ * (schema.h).  Returns the type of a record, or NULL after an error at the
+ * offending field, inside the string. */
+static Type *check_schema(Checker *ck, Node *call, Node *arg)
+{
+	Node *len = const_value(arg);
+	if (len && len->kind == N_INT) { /* Spark's binaryRecordsStream(directory, recordLength) */
+		error_at(arg->loc, "%s: the schema must be a constant String such as \"i64 i32 f64\" "
+				   "(%lld raw bytes a record: \"b%lld\")", call->name, (long long)len->ival,
+			 (long long)len->ival);
+		return NULL;
+	}
+	if (!want_const(call, arg, TY_STRING, "the schema must be a constant String such as \"i64 i32 f64\""))
+		return NULL;
+	Node *lit = const_value(arg);
+	Schema sc;
+	size_t at, n;
+	const char *err = schema_parse(lit->str, lit->slen, &sc, &at, &n);
+	if (!err)
+		return schema_type(&sc);
+	/* a bad field: at the field, inside the literal (which may be a val's) */
+	(void)n;
+	if (at != SIZE_MAX)
+		error_at(string_byte_loc(ck, lit, at), "%s: %s", call->name, err);
+	else
+		error_at(arg->loc, "%s: %s", call->name, err);
+	return NULL;
+}
+
 /* Where an operator is named: the method's name in `xs.map(...)`. */
 static Loc op_loc(const Node *e) { return e->is_method ? e->name_loc : e->loc; }
+
+/* ---- extern C functions (extern.h) ------------------------------------------ */
+
+static ExternFn *lookup_extern(Checker *ck, const char *name)
+{
+	for (int i = 0; i < ck->out->extern_fns.n; i++) {
+		ExternFn *fn = ck->out->extern_fns.v[i];
+		if (!strcmp(fn->name, name))
+			return fn;
+	}
+	return NULL;
+}
+
+/* A function whose C signature does not map: said at the header, with a
+ * note at the use. */
+static bool extern_usable(const ExternFn *fn, Loc use)
+{
+	if (!fn->bad)
+		return true;
+	error_in(fn->header, fn->bad_line, fn->bad_col, "extern function '%s' cannot be used from dstream: %s",
+		 fn->name, fn->bad);
+	note_at(use, "'%s' is used here", fn->name);
+	return false;
+}
+
+/* The dstream spelling of a parameter's type, for messages. */
+static const char *param_str(const ExternParam *p)
+{
+	switch (p->ck) {
+	case CK_RDD: return "const ds_rdd *";
+	case CK_RECEIVER: return "ds_receiver *";
+	default: return p->type ? ty_str(p->type) : p->ctype;
+	}
+}
+
+/* f(args...) or a.f(args...) of an extern C function. */
+static Type *check_extern_call(Checker *ck, Node *e, ExternFn *fn, Scope *sc)
+{
+	e->op = CALL_EXTERN;
+	e->aux = fn;
+	for (int i = 0; i < e->items.n; i++)
+		check_expr(ck, e->items.v[i], sc);
+	if (!extern_usable(fn, op_loc(e)))
+		return ty_error();
+	for (int i = 0; i < fn->nparams; i++)
+		if (!fn->params[i].type) {
+			error_at(op_loc(e), "extern function '%s' takes a '%s': it can only be given to %s", fn->name,
+				 param_str(&fn->params[i]), fn->params[i].ck == CK_RDD ? "foreachRDD" : "receiverStream");
+			return ty_error();
+		}
+	if (!fn->ret_type) {
+		error_at(op_loc(e), "extern function '%s' returns void: it has no value to use here "
+				    "(void functions are for foreachRDD and foreachRecord)", fn->name);
+		return ty_error();
+	}
+	if (e->items.n != fn->nparams) {
+		error_at(op_loc(e), "extern function '%s' takes %d argument%s, got %d", fn->name, fn->nparams,
+			 fn->nparams == 1 ? "" : "s", e->items.n);
+		return ty_error();
+	}
+	bool bad = false;
+	for (int i = 0; i < fn->nparams; i++) {
+		Node *a = e->items.v[i];
+		if (is_err(a->type)) {
+			bad = true;
+		} else if (!assignable(a->type, fn->params[i].type)) {
+			error_at(a->loc, "argument %d of '%s' must be %s (C '%s'), got %s", i + 1, fn->name,
+				 ty_str(fn->params[i].type), fn->params[i].ctype, ty_str(a->type));
+			bad = true;
+		}
+	}
+	return bad ? ty_error() : fn->ret_type;
+}
+
+/* The C signature an output or a receiver needs, as text for messages. */
+static const char *want_sig(const OpInfo *op, Type *rec)
+{
+	if (op->id == OP_FOREACH_RDD)
+		return "void f(int64_t batch_time_ms, const ds_rdd *rdd)";
+	if (op->id == OP_RECEIVER_STREAM)
+		return "int f(ds_receiver *r)";
+	Type *t = ty_resolve(rec);
+	int n = t->kind == TY_TUPLE ? t->n : 1;
+	char *sig = "void f(";
+	for (int i = 0; i < n; i++) {
+		Type *ft = ty_resolve(t->kind == TY_TUPLE ? t->elems[i] : t);
+		const char *c;
+		switch (ft->kind) {
+		case TY_INT: c = arena_printf("int64_t x%d", i + 1); break;
+		case TY_DOUBLE: c = arena_printf("double x%d", i + 1); break;
+		case TY_BOOL: c = arena_printf("bool x%d", i + 1); break;
+		case TY_STRING: c = arena_printf("const char *s%d, size_t n%d", i + 1, i + 1); break;
+		default: return NULL; /* no C parameter for it */
+		}
+		sig = arena_printf("%s%s%s", sig, i ? ", " : "", c);
+	}
+	return arena_printf("%s)", sig);
+}
+
+/* Does fn's signature fit op (on records of type rec)? */
+static bool sig_fits(const ExternFn *fn, const OpInfo *op, Type *rec)
+{
+	if (op->id == OP_RECEIVER_STREAM)
+		return fn->ret == CK_I32 && fn->nparams == 1 &&
+		       fn->params[0].ck == CK_RECEIVER;
+	if (fn->ret != CK_VOID)
+		return false;
+	if (op->id == OP_FOREACH_RDD)
+		return fn->nparams == 2 && fn->params[0].ck == CK_I64 && fn->params[1].ck == CK_RDD;
+	Type *t = ty_resolve(rec);
+	int n = t->kind == TY_TUPLE ? t->n : 1;
+	if (fn->nparams != n)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (!fn->params[i].type ||
+		    !ty_equal(fn->params[i].type, t->kind == TY_TUPLE ? t->elems[i] : t))
+			return false;
+	return true;
+}
+
+/* The function argument of foreachRDD, foreachRecord or receiverStream:
+ * the name of an extern function with the signature op needs. */
+static ExternFn *check_extern_arg(Checker *ck, Node *call, const OpInfo *op, Node *arg, Type *rec)
+{
+	ExternFn *fn = arg->kind == N_NAME && !lookup(&ck->globals, arg->name) ? lookup_extern(ck, arg->name) : NULL;
+	arg->type = ty_unit();
+	if (!fn) {
+		if (arg->kind == N_NAME && !lookup(&ck->globals, arg->name) && !ck->out->extern_fns.n)
+			error_at(arg->loc, "%s expects the name of an extern C function, and '%s' is not "
+					   "declared (no extern header declares functions)", op->name, arg->name);
+		else if (arg->kind == N_NAME && !lookup(&ck->globals, arg->name))
+			error_at(arg->loc, "%s expects the name of an extern C function, and '%s' is not "
+					   "declared in an extern header", op->name, arg->name);
+		else
+			error_at(arg->loc, "%s expects the name of an extern C function, e.g. %s(f) with f "
+					   "declared in an extern header", op->name, op->name);
+		return NULL;
+	}
+	arg->aux = fn;
+	if (!extern_usable(fn, arg->loc))
+		return NULL;
+	if (!sig_fits(fn, op, rec)) {
+		const char *want = want_sig(op, rec);
+		if (!want) {
+			error_at(op_loc(call), "foreachRecord needs records of Int, Double, Boolean and String fields, "
+					       "got %s (use foreachRDD)", ty_str(rec));
+			return NULL;
+		}
+		const char *paren = strchr(want, '(');
+		want = arena_printf("%.*s%s%s", (int)(strchr(want, ' ') + 1 - want), want, fn->name, paren);
+		error_in(fn->header, fn->line, fn->col, "extern function '%s' cannot be used by %s%s%s: it must be "
+			 "declared as %s", fn->name, op->name, rec ? " on records of type " : "",
+			 rec ? ty_str(rec) : "", want);
+		note_at(arg->loc, "'%s' is used here", fn->name);
+		return NULL;
+	}
+	return fn;
+}
 
 static bool is_lambda(Node *n) { return n->kind == N_LAMBDA; }
 
@@ -438,6 +663,10 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 		return ty_error();
 	}
 
+	if (op->id == OP_RECEIVER_STREAM) {
+		check_extern_arg(ck, e, op, args[0], NULL);
+		return ty_stream(ty_string());
+	}
 	if (op->cls == OPC_SOURCE) {
 		for (int i = 0; i < nargs; i++)
 			check_expr(ck, args[i], sc);
@@ -454,6 +683,20 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 		case OP_TEXT_FILE:
 			want_const(e, args[0], TY_STRING, "the path must be a constant String");
 			return ty_dataset(ty_string());
+		case OP_BINARY_RECORDS_STREAM: case OP_BINARY_QUEUE_STREAM: case OP_BINARY_RECORDS: {
+			bool ok = want_const(e, args[0], TY_STRING, "the path must be a constant String");
+			Type *rec = check_schema(ck, e, args[1]);
+			if (op->id == OP_BINARY_QUEUE_STREAM &&
+			    want_const(e, args[2], TY_INT, "the records per batch must be a constant Int") &&
+			    const_int(args[2]) <= 0) {
+				error_at(args[2]->loc, "binaryQueueStream: the records per batch must be positive, got %lld",
+					 (long long)const_int(args[2]));
+				ok = false;
+			}
+			if (!ok || !rec)
+				return ty_error();
+			return op->id == OP_BINARY_RECORDS ? ty_dataset(rec) : ty_stream(rec);
+		}
 		default:
 			want_const(e, args[0], TY_STRING, "the path must be a constant String");
 			return ty_stream(ty_string());
@@ -765,9 +1008,8 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 			error_at(args[0]->loc, "saveAsTextFiles: the prefix must not be empty");
 		return ty_unit();
 	case OP_FOREACH_RDD: case OP_FOREACH_RECORD:
-		error_at(op_loc(e), "%s needs an extern C function; extern functions are not supported yet",
-			 op->name);
-		return ty_error();
+		check_extern_arg(ck, e, op, args[0], T);
+		return ty_unit();
 	default:
 		break;
 	}
@@ -798,6 +1040,9 @@ static Type *check_call(Checker *ck, Node *e, Scope *sc)
 			return check_stream_op(ck, e, op, sc);
 		}
 	}
+	ExternFn *xf = !bi ? lookup_extern(ck, e->name) : NULL;
+	if (xf)
+		return check_extern_call(ck, e, xf, sc);
 	if (!bi) {
 		if (op)
 			error_at(op_loc(e), "%s is a DStream operator: write stream.%s(...)", op->name, op->name);
@@ -1100,6 +1345,13 @@ CheckedProgram *check_program(Program *p)
 	}
 	if (!ck.have_batch)
 		error_at((Loc){1, 1, 0}, "missing 'batch' statement: every program needs a batch interval");
+	for (int i = 0; i < p->stmts.n; i++) {
+		Stmt *s = p->stmts.v[i];
+		if (s->kind != ST_EXTERN)
+			continue;
+		vec_push(&out->externs, (void *)s->str);
+		extern_load(p->src->path, s->str, s->arg_loc, &out->extern_fns);
+	}
 
 	for (int i = 0; i < p->stmts.n; i++) {
 		Stmt *s = p->stmts.v[i];
@@ -1140,9 +1392,7 @@ CheckedProgram *check_program(Program *p)
 					 fmt_duration(s->dur_ms), fmt_duration(out->batch_ms));
 			break;
 		case ST_EXTERN:
-			error_at(s->loc, "extern headers are not supported yet");
-			vec_push(&out->externs, (void *)s->str);
-			break;
+			break; /* read before the vals: functions may be used before it */
 		case ST_VAL: {
 			Symbol *prev = lookup(&ck.globals, s->name);
 			s->expr = expand_placeholders(s->expr);

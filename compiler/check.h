@@ -4,13 +4,17 @@
  * Guarantees, when diag_error_count() stays 0: every Node reachable from a
  * statement has a resolved, concrete type (no TY_VAR, no TY_ERROR); every
  * N_NAME has its Symbol; every N_CALL has aux pointing at its OpInfo
- * (stream operator) or BuiltinInfo (function), told apart by call_is_op;
+ * (stream operator), BuiltinInfo (function) or ExternFn (a C function of
+ * an extern header: call_is_extern), told apart by call_is_op; the
+ * function argument of foreachRDD, foreachRecord and receiverStream is an
+ * N_NAME whose aux is its ExternFn, with a signature checked for that use;
  * placeholders are rewritten into lambdas; durations are validated against
  * the batch interval; source and output arguments are constants.
  */
 #ifndef DS_CHECK_H
 #define DS_CHECK_H
 
+#include "extern.h"
 #include "ops.h"
 #include "types.h"
 
@@ -37,7 +41,8 @@ typedef struct CheckedProgram {
 	int64_t block_ms;       /* default 200ms */
 	const char *checkpoint_dir; /* NULL: none */
 	int64_t checkpoint_ms;      /* 0: default (10 x batch) */
-	Vec externs;            /* header paths (const char *) */
+	Vec externs;            /* header paths (const char *), as written */
+	Vec extern_fns;         /* ExternFn*: the functions they declare */
 	Vec outputs;            /* Node* of output calls, in program order */
 } CheckedProgram;
 
@@ -47,6 +52,8 @@ CheckedProgram *check_program(Program *p);
 bool call_is_op(const Node *call);
 const OpInfo *call_op(const Node *call);
 const BuiltinInfo *call_builtin(const Node *call);
+bool call_is_extern(const Node *call);
+const ExternFn *call_extern(const Node *call);
 
 /* A compile-time constant (a literal, or a val bound to one), or NULL. */
 Node *const_value(Node *e);

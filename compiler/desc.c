@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "desc.h"
+#include "schema.h"
 
 static const char *const_str(Node *arg)
 {
@@ -30,19 +31,60 @@ static void source_desc(ds_source_desc *d, DNode *s, const ds_site *sites, int n
 	case OP_TEXT_FILE_STREAM: d->kind = DS_SRC_TEXTDIR; break;
 	case OP_QUEUE_STREAM: d->kind = DS_SRC_QUEUE; break;
 	case OP_TEXT_FILE: d->kind = DS_SRC_TEXTFILE; break;
+	case OP_RECEIVER_STREAM:
+		d->kind = DS_SRC_RECEIVER;
+		d->fn = ((const ExternFn *)a[0]->aux)->name; /* .receiver: the engine's */
+		break;
+	case OP_BINARY_RECORDS_STREAM: d->kind = DS_SRC_BINDIR; break;
+	case OP_BINARY_QUEUE_STREAM: d->kind = DS_SRC_BINQUEUE; break;
+	case OP_BINARY_RECORDS: d->kind = DS_SRC_BINFILE; break;
 	default: unreachable();
 	}
-	if (s->op->id != OP_SOCKET_TEXT_STREAM)
+	if (op_is_binary_source(s->op->id)) {
+		Schema sc = schema_of(s->call);
+		d->record_len = sc.reclen;
+		d->schema = const_str(a[1]);
+		if (s->op->id == OP_BINARY_QUEUE_STREAM)
+			d->per_batch = const_value(a[2])->ival;
+	}
+	if (s->op->id != OP_SOCKET_TEXT_STREAM && s->op->id != OP_RECEIVER_STREAM)
 		d->path = const_str(a[0]);
 	d->loc = node_loc(s);
 	d->site = find_site(sites, nsites, d->loc, s->op->name);
+}
+
+char desc_field_kinds(Type *rec)
+{
+	rec = ty_resolve(rec);
+	switch (rec->kind) {
+	case TY_INT: return DS_FIELD_INT;
+	case TY_DOUBLE: return DS_FIELD_DOUBLE;
+	case TY_BOOL: return DS_FIELD_BOOL;
+	default: return DS_FIELD_STRING; /* strings, and the text of composites */
+	}
+}
+
+const char *desc_foreach_fn(const DNode *o)
+{
+	if (o->op->id == OP_FOREACH_RECORD)
+		return arena_printf("foreach_record_%d", o->out_index);
+	return ((const ExternFn *)((Node *)o->call->items.v[1])->aux)->name;
 }
 
 static void output_desc(ds_output_desc *d, DNode *o)
 {
 	Node **a = (Node **)o->call->items.v;
 	int nargs = o->call->items.n - 1;
-	if (o->op->id == OP_PRINT) {
+	if (o->op->id == OP_FOREACH_RDD || o->op->id == OP_FOREACH_RECORD) {
+		d->kind = DS_OUT_FOREACH;
+		d->fn = desc_foreach_fn(o);
+		Type *t = ty_resolve(ty_resolve(o->in[0]->type)->elem);
+		int n = t->kind == TY_TUPLE ? t->n : 1;
+		char *k = arena_alloc((size_t)n + 1);
+		for (int i = 0; i < n; i++)
+			k[i] = desc_field_kinds(t->kind == TY_TUPLE ? t->elems[i] : t);
+		d->fields = k; /* .foreach: the engine's */
+	} else if (o->op->id == OP_PRINT) {
 		d->kind = DS_OUT_PRINT;
 		d->n = nargs ? const_value(a[1])->ival : 10;
 	} else {

@@ -20,5 +20,12 @@
  * A source's .site is the index of the site whose loc and op are the
  * source's own (over-long lines), or -1. */
 ds_program *desc_build(const Plan *p, const ds_site *sites, int nsites);
+/* Also left to the engine: a receiver source's .receiver (the function
+ * named .fn, an extern) and a foreach output's .foreach (the function named
+ * .fn: the user's extern for foreachRDD; for foreachRecord one the engine
+ * generates, named desc_foreach_fn(), that calls the extern per record). */
+const char *desc_foreach_fn(const DNode *out);
+/* The ds_field_kind of a field of type t (composites: their text). */
+char desc_field_kinds(Type *t);
 
 #endif

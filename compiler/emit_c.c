@@ -1,9 +1,10 @@
 /* emit_c.c: loop IR -> readable C (the C backend).
  *
  * Requires: an IrProgram from lower_program.
- * Guarantees: one self-contained C11 translation unit that includes only
- * <dstream/rt.h> (and libc), compiles cleanly under -Wall -Wextra, and
- * defines main().  Every stage is one function; every operator's code is a
+ * Guarantees: one C11 translation unit that includes <dstream/rt.h>, libc
+ * and the program's extern headers (so cc checks every extern call against
+ * its prototype; build with -I the .dstream's directory), compiles cleanly
+ * under -Wall -Wextra, and defines main().  Every stage is one function; every operator's code is a
  * block opened by a comment naming its source line and operator.
  *
  * The emitter makes no decisions of its own beyond type-directed helpers
@@ -17,6 +18,7 @@
 
 #include "desc.h"
 #include "ir.h"
+#include "schema.h"
 
 typedef struct Emit {
 	FILE *f;
@@ -150,6 +152,14 @@ static void collect_stmts(Emit *E, const Vec *v)
 		collect_expr(E, s->sample);
 		if (s->kind == IS_OUTPUT)
 			need(E, NEED_FMT, s->e->type);
+		if (s->kind == IS_OUTPUT && s->typed) {
+			Type *t = ty_resolve(s->e->type);
+			for (int k = 0; k < (t->kind == TY_TUPLE ? t->n : 1); k++) {
+				Type *ft = t->kind == TY_TUPLE ? t->elems[k] : t;
+				if (is_composite(ft))
+					need(E, NEED_TOSTR, ft);
+			}
+		}
 		if (s->kind == IS_LOOKUP)
 			vec_push(s->hash_of ? &E->findhs : &E->finds, s->table);
 		if (s->kind == IS_UPSERT)
@@ -278,6 +288,16 @@ static void expr(Emit *E, IrExpr *x)
 			wrap(E, "(", x->a[0], ")");
 		fprintf(f, "._%lld", (long long)x->ival + 1);
 		return;
+	case IE_LOAD:
+		if (x->op == FK_BYTES) {
+			fprintf(f, "(ds_str){%s_%d + %lld, %lld}", x->var->name, x->var->id, (long long)x->ival,
+				(long long)x->slen);
+		} else {
+			SchemaField fd = {(FieldKind)x->op, x->ival, 0};
+			fprintf(f, "ds_load_%s(%s_%d + %lld)", field_name(&fd), x->var->name, x->var->id,
+				(long long)x->ival);
+		}
+		return;
 	case IE_TUPLE:
 		fprintf(f, "(%s){", c_type(x->type));
 		args(E, x, 0);
@@ -365,6 +385,36 @@ static void expr(Emit *E, IrExpr *x)
 	case IE_CALL:
 		call(E, x->fn, x);
 		return;
+	case IE_EXTERN: {
+		/* the C signature decides how each value crosses (extern.h) */
+		const ExternFn *fn = x->ext;
+		if (fn->ret == CK_CSTR)
+			fputs("ds_cstr_copy(t->arena, ", f);
+		fprintf(f, "%s(", fn->name);
+		for (int i = 0; i < x->n; i++) {
+			if (i)
+				fputs(", ", f);
+			switch (fn->params[i].ck) {
+			case CK_STR_LEN:
+				operand(E, x->a[i]);
+				fputs(".p, (size_t)", f);
+				operand(E, x->a[i]);
+				fputs(".n", f);
+				break;
+			case CK_CSTR:
+				wrap(E, "ds_str_cstr(t->arena, ", x->a[i], ")");
+				break;
+			case CK_I32:
+				wrap(E, "(int)", x->a[i], "");
+				break;
+			default:
+				expr(E, x->a[i]);
+				break;
+			}
+		}
+		fputs(fn->ret == CK_CSTR ? "))" : ")", f);
+		return;
+	}
 	case IE_ADDR:
 		fprintf(f, "&%s_%d", x->var->name, x->var->id);
 		return;
@@ -779,6 +829,32 @@ static void stmt(Emit *E, IrStmt *s)
 		ind(E);
 		fputs("}\n", f);
 		return;
+	case IS_FOR_RECORDS:
+		comment(E, s->comment);
+		ind(E);
+		fprintf(f, "int nblocks;\n");
+		ind(E);
+		fprintf(f, "const ds_block *blocks = ds_input(t, %d, &nblocks);\n", s->src);
+		ind(E);
+		fprintf(f, "for (int b = 0; b < nblocks; b++) {\n");
+		E->indent++;
+		ind(E);
+		fputs("const char *", f);
+		var_name(E, s->var);
+		fputs(" = blocks[b].data;\n", f);
+		ind(E);
+		fprintf(f, "for (int64_t r = 0; r < blocks[b].nrecs; r++, ");
+		var_name(E, s->var);
+		fprintf(f, " += %lld) {\n", (long long)s->reclen);
+		E->indent++;
+		stmts(E, &s->body);
+		E->indent--;
+		ind(E);
+		fputs("}\n", f);
+		E->indent--;
+		ind(E);
+		fputs("}\n", f);
+		return;
 	case IS_FOR_RANGE:
 		ind(E);
 		fputs("for (int64_t ", f);
@@ -943,6 +1019,27 @@ static void stmt(Emit *E, IrStmt *s)
 		}
 		expr(E, s->e);
 		fputs(");\n", f);
+		if (s->typed) { /* foreachRDD / foreachRecord: the fields, typed */
+			int nf = t->kind == TY_TUPLE ? t->n : 1;
+			for (int k = 0; k < nf; k++) {
+				Type *ft = ty_resolve(t->kind == TY_TUPLE ? t->elems[k] : t);
+				ind(E);
+				switch (ft->kind) {
+				case TY_INT: fprintf(f, "\tds_out_field_int(t, %d, ", s->out); break;
+				case TY_DOUBLE: fprintf(f, "\tds_out_field_double(t, %d, ", s->out); break;
+				case TY_BOOL: fprintf(f, "\tds_out_field_bool(t, %d, ", s->out); break;
+				case TY_STRING: fprintf(f, "\tds_out_field_str(t, %d, ", s->out); break;
+				default: fprintf(f, "\tds_out_field_str(t, %d, tostr_%s(t->arena, ", s->out, ty_mangle(ft)); break;
+				}
+				if (t->kind == TY_TUPLE)
+					operand(E, s->e);
+				else
+					expr(E, s->e);
+				if (t->kind == TY_TUPLE)
+					fprintf(f, "._%d", k + 1);
+				fputs(is_composite(ft) ? "));\n" : ");\n", f);
+			}
+		}
 		ind(E);
 		fprintf(f, "\tds_out_end(t, %d);\n", s->out);
 		ind(E);
@@ -1069,11 +1166,50 @@ static void emit_func(Emit *E, IrFunc *fn, const char *sig_fmt)
 
 static void c_cstr(FILE *f, const char *s) { c_string(f, s, strlen(s)); }
 
+/* foreachRecord(f): the runtime calls this with the batch's records; it
+ * calls f once per record with the record's fields (a type-directed
+ * helper, as a tuple's printing is). */
+static void emit_foreach_record(Emit *E, const DNode *o)
+{
+	FILE *f = E->f;
+	const ExternFn *fn = ((Node *)o->call->items.v[1])->aux;
+	Type *t = ty_resolve(ty_resolve(o->in[0]->type)->elem);
+	int nf = t->kind == TY_TUPLE ? t->n : 1;
+	fprintf(f, "/* %s  foreachRecord(%s): %s once per record */\n", node_loc(o), fn->name, fn->name);
+	fprintf(f, "static void %s(int64_t batch_time_ms, const ds_rdd *rdd)\n{\n", desc_foreach_fn(o));
+	fputs("\t(void)batch_time_ms;\n", f);
+	fputs("\tfor (int64_t i = 0; i < ds_rdd_count(rdd); i++) {\n", f);
+	for (int k = 0; k < nf; k++)
+		if (fn->params[k].ck == CK_STR_LEN || fn->params[k].ck == CK_CSTR)
+			fprintf(f, "\t\tsize_t n%d;\n\t\tconst char *s%d = ds_rdd_string(rdd, i, %d, &n%d);\n", k, k, k, k);
+	fprintf(f, "\t\t%s(", fn->name);
+	for (int k = 0; k < nf; k++) {
+		if (k)
+			fputs(", ", f);
+		switch (fn->params[k].ck) {
+		case CK_STR_LEN: fprintf(f, "s%d, n%d", k, k); break;
+		case CK_CSTR: fprintf(f, "s%d", k); break;
+		case CK_I64: fprintf(f, "ds_rdd_int(rdd, i, %d)", k); break;
+		case CK_I32: fprintf(f, "(int)ds_rdd_int(rdd, i, %d)", k); break;
+		case CK_DOUBLE: fprintf(f, "ds_rdd_double(rdd, i, %d)", k); break;
+		case CK_BOOL: fprintf(f, "ds_rdd_bool(rdd, i, %d)", k); break;
+		default: unreachable(); /* the checker accepts only these */
+		}
+	}
+	fputs(");\n\t}\n}\n\n", f);
+}
+
 static void emit_descriptors(Emit *E)
 {
 	FILE *f = E->f;
 	const IrProgram *ir = E->ir;
 	const ds_program *d = desc_build(ir->plan, ir_sites(ir), ir->sites.n);
+
+	for (int i = 0; i < ir->plan->outputs.n; i++) {
+		const DNode *o = ir->plan->outputs.v[i];
+		if (o->op->id == OP_FOREACH_RECORD)
+			emit_foreach_record(E, o);
+	}
 
 	fprintf(f, "static const ds_source_desc sources[] = {\n");
 	for (int i = 0; i < d->nsources; i++) {
@@ -1088,13 +1224,27 @@ static void emit_descriptors(Emit *E)
 		case DS_SRC_TEXTDIR: fputs(".kind = DS_SRC_TEXTDIR, .path = ", f); break;
 		case DS_SRC_QUEUE: fputs(".kind = DS_SRC_QUEUE, .path = ", f); break;
 		case DS_SRC_TEXTFILE: fputs(".kind = DS_SRC_TEXTFILE, .path = ", f); break;
+		case DS_SRC_RECEIVER:
+			fprintf(f, ".kind = DS_SRC_RECEIVER, .receiver = %s, .fn = ", s->fn);
+			c_cstr(f, s->fn);
+			break;
+		case DS_SRC_BINDIR: fputs(".kind = DS_SRC_BINDIR, .path = ", f); break;
+		case DS_SRC_BINQUEUE: fputs(".kind = DS_SRC_BINQUEUE, .path = ", f); break;
+		case DS_SRC_BINFILE: fputs(".kind = DS_SRC_BINFILE, .path = ", f); break;
 		default: unreachable();
 		}
 		if (s->path)
 			c_cstr(f, s->path);
 		fputs(", .loc = ", f);
 		c_cstr(f, s->loc);
-		fprintf(f, ", .site = %d},\n", s->site);
+		fprintf(f, ", .site = %d", s->site);
+		if (s->record_len) {
+			fprintf(f, ",\n\t .record_len = %lld, .schema = ", (long long)s->record_len);
+			c_cstr(f, s->schema);
+			if (s->per_batch)
+				fprintf(f, ", .per_batch = %lld", (long long)s->per_batch);
+		}
+		fputs("},\n", f);
 	}
 	if (!d->nsources)
 		fputs("\t{0},\n", f);
@@ -1103,9 +1253,14 @@ static void emit_descriptors(Emit *E)
 	fprintf(f, "static const ds_output_desc outputs[] = {\n");
 	for (int i = 0; i < d->noutputs; i++) {
 		const ds_output_desc *o = &d->outputs[i];
-		if (o->kind == DS_OUT_PRINT)
+		if (o->kind == DS_OUT_PRINT) {
 			fprintf(f, "\t{.kind = DS_OUT_PRINT, .n = %lld", (long long)o->n);
-		else {
+		} else if (o->kind == DS_OUT_FOREACH) {
+			fprintf(f, "\t{.kind = DS_OUT_FOREACH, .foreach = %s, .fn = ", o->fn);
+			c_cstr(f, o->fn);
+			fputs(", .fields = ", f);
+			c_cstr(f, o->fields);
+		} else {
 			fputs("\t{.kind = DS_OUT_SAVE, .prefix = ", f);
 			c_cstr(f, o->prefix);
 			if (o->suffix) {
@@ -1188,6 +1343,15 @@ static int emit_c_program(const IrProgram *ir, const char *out_path)
 	fprintf(f, " * Build: cc -std=c11 -O2 -I<runtime include> this.c <libdstream_rt.a> -lpthread -lm\n */\n");
 	fprintf(f, "#include <math.h>\n#include <stdbool.h>\n#include <stdint.h>\n#include <stdlib.h>\n"
 		   "#include <string.h>\n\n#include <dstream/rt.h>\n\n");
+	if (cp->externs.n) {
+		fprintf(f, "/* extern headers: cc checks every call against its prototype */\n");
+		for (int i = 0; i < cp->externs.n; i++) {
+			fputs("#include ", f);
+			c_cstr(f, cp->externs.v[i]);
+			fputc('\n', f);
+		}
+		fputc('\n', f);
+	}
 	if (E.uses_d2i) {
 		fprintf(f, "/* Scala's Double.toInt: truncates, saturates, NaN is 0. */\n");
 		fprintf(f, "static inline int64_t ds_double_to_int(double d)\n{\n\tif (d != d)\n\t\treturn 0;\n"

@@ -10,6 +10,7 @@
 #include <dstream/rt.h>
 
 #include "ir.h"
+#include "schema.h"
 
 static void dexpr(FILE *f, const IrExpr *x);
 
@@ -22,7 +23,8 @@ static const char *kind_name[] = {
 	[IE_BIN] = "bin", [IE_EQ] = "eq", [IE_COND] = "cond", [IE_I2D] = "i2d", [IE_D2I] = "d2i",
 	[IE_CALL] = "call", [IE_ADDR] = "addr", [IE_ARENA] = "arena", [IE_BATCH_TIME] = "batch-time",
 	[IE_TO_STR] = "to-str", [IE_SIZEOF] = "sizeof", [IE_FOUND] = "found",
-	[IE_COPY] = "copy", [IE_TABLE_COUNT] = "table-count",
+	[IE_COPY] = "copy", [IE_TABLE_COUNT] = "table-count", [IE_EXTERN] = "extern",
+	[IE_LOAD] = "load",
 };
 
 static void dvar(FILE *f, const IrVar *v) { fprintf(f, "%s_%d", v->name, v->id); }
@@ -51,11 +53,20 @@ static void dexpr(FILE *f, const IrExpr *x)
 	case IE_ARENA: fputs("arena", f); return;
 	case IE_BATCH_TIME: fputs("batch-time", f); return;
 	case IE_ADDR: fputc('&', f); dvar(f, x->var); return;
+	case IE_LOAD: {
+		SchemaField fd = {(FieldKind)x->op, x->ival, (int64_t)x->slen};
+		fprintf(f, "(load %s ", field_name(&fd));
+		dvar(f, x->var);
+		fprintf(f, " +%lld)", (long long)x->ival);
+		return;
+	}
 	default: break;
 	}
 	fprintf(f, "(%s", kind_name[x->kind]);
 	if (x->kind == IE_CALL)
 		fprintf(f, " %s", x->fn);
+	if (x->kind == IE_EXTERN)
+		fprintf(f, " %s \"%s\"", x->fn, x->ext->include);
 	if (x->kind == IE_BIN)
 		fprintf(f, " %s", op_name(x->op));
 	if (x->kind == IE_FIELD)
@@ -116,6 +127,12 @@ static void dstmt(FILE *f, const IrStmt *s, int depth)
 		fprintf(f, "for-lines ");
 		dvar(f, s->var);
 		fprintf(f, " in source %d\n", s->src);
+		dstmts(f, &s->body, depth + 1);
+		return;
+	case IS_FOR_RECORDS:
+		fprintf(f, "for-records ");
+		dvar(f, s->var);
+		fprintf(f, " in source %d (%lld bytes each)\n", s->src, (long long)s->reclen);
 		dstmts(f, &s->body, depth + 1);
 		return;
 	case IS_FOR_RANGE:
@@ -181,7 +198,7 @@ static void dstmt(FILE *f, const IrStmt *s, int depth)
 		fputc('\n', f);
 		return;
 	case IS_OUTPUT:
-		fprintf(f, "output %d <- ", s->out);
+		fprintf(f, "output %d%s <- ", s->out, s->typed ? " typed" : "");
 		dexpr(f, s->e);
 		fputc('\n', f);
 		return;

@@ -18,8 +18,10 @@
 typedef struct IrVar {
 	int id;
 	const char *name; /* from the source when there is one ("w", "pair") */
-	Type *type;       /* NULL for an entry pointer (see table) */
+	Type *type;       /* NULL for an entry pointer (see table) or a record's bytes */
 	struct IrTable *table; /* entry pointers: the table they point into */
+	bool bytes;       /* IS_FOR_RECORDS' variable: the bytes of one binary record
+			     (const char *), read only through IE_LOAD */
 } IrVar;
 
 /* A hash table in the program state: key -> value entries. */
@@ -82,6 +84,16 @@ typedef enum IrExprKind {
 	IE_FOUND,      /* var (an entry pointer from IS_LOOKUP) is not NULL */
 	IE_COPY,       /* a deep copy of a[0] into the arena of (persistent) table */
 	IE_TABLE_COUNT,/* the used slots of table, as an Int */
+	IE_EXTERN,     /* ext->name(a...): a user C function of an extern header, with
+			  its C signature in ext (extern.h); a[i] has the dstream type of
+			  ext->params[i] (converted by the backend: a String is passed as
+			  .p, (size_t).n for CK_STR_LEN, as a NUL-terminated arena copy for
+			  CK_CSTR; a CK_CSTR result is copied into the batch arena at once).
+			  Lowering binds every IE_EXTERN to a let, so it runs exactly once,
+			  in order */
+	IE_LOAD,       /* field of kind op (FieldKind, schema.h) at byte ival of the record
+			  var (IS_FOR_RECORDS): little-endian, unaligned; integers widened to Int,
+			  floats to Double, bN (slen = N) a String pointing into the block */
 } IrExprKind;
 
 typedef struct IrExpr {
@@ -97,6 +109,7 @@ typedef struct IrExpr {
 	IrVar *var;
 	IrScalar *scalar;
 	struct IrTable *table; /* IE_COPY, IE_TABLE_COUNT */
+	const ExternFn *ext;   /* IE_EXTERN */
 	struct IrExpr **a;
 	int n;
 } IrExpr;
@@ -106,6 +119,8 @@ typedef enum IrStmtKind {
 	IS_SET,         /* lhs = e */
 	IS_IF,          /* if (e) body else els */
 	IS_FOR_LINES,   /* for each line (var) of every block of source src */
+	IS_FOR_RECORDS, /* for each binary record (var, its bytes) of every block of source src;
+			   records are reclen bytes, back to back */
 	IS_FOR_RANGE,   /* for var in [lhs, e) */
 	IS_FOR_SPLIT,   /* for each piece (var) of split(lhs, e), Java's semantics, no list built */
 	IS_FOR_TABLE,   /* for each entry (var) of table */
@@ -115,7 +130,8 @@ typedef enum IrStmtKind {
 	IS_LOOKUP,      /* var (entry) = the entry of key e in table, or none (see IE_FOUND) */
 	IS_TABLE_SWAP,  /* table <-> swap_with (contents and arenas), then swap_with emptied */
 	IS_PUSH,        /* append e to the list lvalue lhs (in table's arena if set, else the batch's) */
-	IS_OUTPUT,      /* emit e (of e->type) to output out */
+	IS_OUTPUT,      /* emit e (of e->type) to output out; with typed, also hand its
+			   fields over (foreachRDD/foreachRecord: ds_out_field_*, rt.h) */
 	IS_BLOCK,       /* { body }: a scope, opened by comment */
 	IS_CALL_STAGE,  /* call stage function fn */
 	IS_TABLE_INIT,  /* ds_table_init(table) */
@@ -144,7 +160,9 @@ typedef struct IrStmt {
 	const char *why;     /* IS_CHECK */
 	int label;           /* IS_CHECK, IS_LABEL */
 	int64_t from_ago, to_ago; /* IS_FOR_WINDOW: the panes' time range, in ms before T */
+	int64_t reclen;      /* IS_FOR_RECORDS: bytes per record */
 	const char *fn;      /* IS_CALL_STAGE */
+	bool typed;          /* IS_OUTPUT */
 } IrStmt;
 
 typedef struct IrFunc {

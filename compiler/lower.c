@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "ir.h"
+#include "schema.h"
 
 typedef struct Lower {
 	IrProgram *ir;
@@ -671,6 +672,20 @@ static IrExpr *lower_builtin(Lower *L, Node *e)
 	die("builtin %s is not lowered (the planner should have rejected it)", bi->name);
 }
 
+/* f(args) of an extern C function: called once, where it stands. */
+static IrExpr *lower_extern(Lower *L, Node *e)
+{
+	const ExternFn *fn = call_extern(e);
+	IrExpr *x = ex(IE_EXTERN, fn->ret_type);
+	x->ext = fn;
+	x->fn = fn->name;
+	x->n = fn->nparams;
+	x->a = arena_alloc(sizeof(IrExpr *) * (size_t)(x->n ? x->n : 1));
+	for (int i = 0; i < x->n; i++)
+		x->a[i] = coerce(L, lower_expr(L, e->items.v[i]), fn->params[i].type);
+	return once(L, fn->name, x);
+}
+
 static IrExpr *lower_expr(Lower *L, Node *e)
 {
 	switch (e->kind) {
@@ -724,6 +739,8 @@ static IrExpr *lower_expr(Lower *L, Node *e)
 		return ex_field(lower_expr(L, e->lhs), (int)e->ival - 1);
 	case N_CALL:
 		ASSERT(!call_is_op(e));
+		if (call_is_extern(e))
+			return lower_extern(L, e);
 		return lower_builtin(L, e);
 	case N_UNARY: {
 		IrExpr *x = lower_expr(L, e->lhs);
@@ -781,6 +798,7 @@ static bool is_inc(const DNode *n) { return n->op->cls == OPC_WINDOW && n->op->i
 
 static void push_to_consumers(Lower *L, DNode *n, IrExpr *rec);
 static void lower_join_input(Lower *L, DNode *c, DNode *from, IrExpr *rec);
+static void lower_join_probe(Lower *L, DNode *c, IrExpr *rec);
 static void lower_map_with_state_record(Lower *L, DNode *n, IrExpr *rec);
 static void lower_initial_state(Lower *L, DNode *n, IrExpr *rec);
 
@@ -967,7 +985,10 @@ static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 	}
 	case OP_JOIN: case OP_LEFT_OUTER_JOIN: case OP_RIGHT_OUTER_JOIN: case OP_FULL_OUTER_JOIN:
 	case OP_COGROUP:
-		lower_join_input(L, c, from, rec);
+		if (node_is_fused(c, from))
+			lower_join_probe(L, c, rec);
+		else
+			lower_join_input(L, c, from, rec);
 		break;
 	case OP_STATE_SNAPSHOTS:
 		break; /* its stage reads the state after the batch */
@@ -980,10 +1001,11 @@ static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 		emit(L, s);
 		break;
 	}
-	case OP_PRINT: case OP_SAVE_AS_TEXT_FILES: {
+	case OP_PRINT: case OP_SAVE_AS_TEXT_FILES: case OP_FOREACH_RDD: case OP_FOREACH_RECORD: {
 		IrStmt *s = st(IS_OUTPUT);
 		s->out = c->out_index;
 		s->e = rec;
+		s->typed = c->op->id == OP_FOREACH_RDD || c->op->id == OP_FOREACH_RECORD;
 		emit(L, s);
 		break;
 	}
@@ -1075,6 +1097,8 @@ static void add_state(Lower *L, DNode *n)
 		for (int side = 0; side < 2; side++) {
 			Type *pt = ty_resolve(ty_resolve(n->in[side]->type)->elem);
 			bool fixed = n->in[side]->is_static;
+			if (n->static_side >= 0 && !fixed)
+				continue; /* the stream side probes, it keeps nothing */
 			IrTable *tab = new_table(L, arena_printf("%s_%s", base, side ? "right" : "left"), pt->elems[0],
 						 ty_list(pt->elems[1]), fixed,
 						 arena_printf("%s: the %s side's values per key, %s", op_comment(n),
@@ -1233,6 +1257,51 @@ static IrStmt *for_list(Lower *L, IrExpr *list, const char *name, IrVar **x)
 	l->e = ex2(IE_LIST_AT, (*x)->type, list, ex_var(loop->var));
 	vec_push(&loop->body, l);
 	return loop;
+}
+
+/* A join with a static Dataset, fused into the stream's loop (plan.c:
+ * static_join_side): the record probes the Dataset's table, built once at
+ * start, and each match goes on down the loop; with leftOuterJoin (or
+ * rightOuterJoin, the Dataset on the left) a miss goes on with None. */
+static void lower_join_probe(Lower *L, DNode *c, IrExpr *rec)
+{
+	OpId op = c->op->id;
+	int fixed = c->static_side, drive = 1 - fixed;
+	Type *out = ty_resolve(ty_resolve(c->type)->elem);
+	Type *vw = ty_resolve(out->elems[1]);
+	Type *ot = ty_resolve(vw->elems[fixed]);
+	IrTable *tab = fixed ? L->table2[c->id] : L->table[c->id];
+	bool optional = op == OP_LEFT_OUTER_JOIN || op == OP_RIGHT_OUTER_JOIN;
+	IrExpr *kv = once(L, "kv", rec);
+	IrStmt *probe = st_entry(L, IS_LOOKUP, tab, ex_field(kv, 0), fixed ? "right" : "left");
+	emit(L, probe);
+	IrExpr *found = ex(IE_FOUND, ty_bool());
+	found->var = probe->var;
+	IrStmt *matched = st(IS_IF);
+	matched->e = found;
+	Vec *o = L->out;
+	L->out = &matched->body;
+	IrVar *y;
+	IrStmt *inner = for_list(L, ex_val(probe->var), "w", &y);
+	emit(L, inner);
+	L->out = &inner->body;
+	IrExpr *yv = optional ? ex1(IE_SOME, ot, ex_var(y)) : ex_var(y);
+	IrExpr *pair = drive ? ex_pair(yv, ex_field(kv, 1)) : ex_pair(ex_field(kv, 1), yv);
+	pair->type = vw;
+	IrExpr *r = ex_pair(ex_field(kv, 0), pair);
+	r->type = out;
+	push_to_consumers(L, c, ex_var(let(L, "rec", r)));
+	if (optional) { /* no match: the Dataset's side is None */
+		L->out = &matched->els;
+		IrExpr *none = ex(IE_NONE, ot);
+		IrExpr *p2 = drive ? ex_pair(none, ex_field(kv, 1)) : ex_pair(ex_field(kv, 1), none);
+		p2->type = vw;
+		IrExpr *r2 = ex_pair(ex_field(kv, 0), p2);
+		r2->type = out;
+		push_to_consumers(L, c, ex_var(let(L, "rec", r2)));
+	}
+	L->out = o;
+	emit(L, matched);
 }
 
 /* The join's stage: every key of the driving side, probed in the other.
@@ -1606,6 +1675,116 @@ static void lower_inc_window(Lower *L, DNode *n, Vec *body)
 	vec_push(top, loop);
 }
 
+/* ---- updateStateByKey's f on a key without values ---------------------- *
+ *
+ * Spark calls f(values, state) for every key with state, every batch.  For a
+ * key with no values this batch, f(Nil, Some(x)) is usually Some(x) again
+ * (Some(sum(vs) + getOrElse(st, 0)), if (isEmpty(vs)) st else ...), and then
+ * the call changes nothing.  keeps_state_on_empty proves that by evaluating
+ * f's body over a few symbolic values; when it holds, a batch updates only the
+ * keys it has values for, instead of walking the whole state. */
+typedef enum AbsKind { SY_UNKNOWN, SY_INT, SY_BOOL, SY_NIL, SY_STATE, SY_X } AbsKind;
+typedef struct SymVal {
+	AbsKind k;
+	int64_t i;
+} SymVal;
+typedef struct SymEnv {
+	Symbol *vs, *st;
+	Vec syms, vals; /* let-bound: Symbol*, SymVal* */
+} SymEnv;
+
+static SymVal sym_eval(SymEnv *env, Node *e);
+
+static SymVal sv(AbsKind k, int64_t i) { return (SymVal){k, i}; }
+
+static bool is_int_node(Node *e) { return e->type && ty_resolve(e->type)->kind == TY_INT; }
+
+static SymVal sym_call(SymEnv *env, Node *e)
+{
+	if (call_is_op(e))
+		return sv(SY_UNKNOWN, 0);
+	Node **a = (Node **)e->items.v;
+	SymVal x = e->items.n > 0 ? sym_eval(env, a[0]) : sv(SY_UNKNOWN, 0);
+	switch (call_builtin(e)->id) {
+	case BI_SUM: return x.k == SY_NIL && is_int_node(e) ? sv(SY_INT, 0) : sv(SY_UNKNOWN, 0);
+	case BI_LEN: return x.k == SY_NIL ? sv(SY_INT, 0) : sv(SY_UNKNOWN, 0);
+	case BI_IS_EMPTY: return x.k == SY_NIL ? sv(SY_BOOL, 1) : x.k == SY_STATE ? sv(SY_BOOL, 0) : sv(SY_UNKNOWN, 0);
+	case BI_IS_DEFINED: return x.k == SY_STATE ? sv(SY_BOOL, 1) : sv(SY_UNKNOWN, 0);
+	case BI_GET_OR_ELSE: case BI_GET: return x.k == SY_STATE ? sv(SY_X, 0) : sv(SY_UNKNOWN, 0);
+	case BI_SOME: return x.k == SY_X ? sv(SY_STATE, 0) : sv(SY_UNKNOWN, 0);
+	default: return sv(SY_UNKNOWN, 0);
+	}
+}
+
+static SymVal sym_eval(SymEnv *env, Node *e)
+{
+	switch (e->kind) {
+	case N_INT: return sv(SY_INT, e->ival);
+	case N_BOOL: return sv(SY_BOOL, e->ival);
+	case N_NAME:
+		if (e->sym == env->vs)
+			return sv(SY_NIL, 0);
+		if (e->sym == env->st)
+			return sv(SY_STATE, 0);
+		for (int i = env->syms.n - 1; i >= 0; i--)
+			if (env->syms.v[i] == e->sym)
+				return *(SymVal *)env->vals.v[i];
+		return sv(SY_UNKNOWN, 0);
+	case N_CALL: return sym_call(env, e);
+	case N_UNARY: {
+		SymVal x = sym_eval(env, e->lhs);
+		return e->op == '!' && x.k == SY_BOOL ? sv(SY_BOOL, !x.i) : sv(SY_UNKNOWN, 0);
+	}
+	case N_BINARY: {
+		SymVal l = sym_eval(env, e->lhs), r = sym_eval(env, e->rhs);
+		bool ints = is_int_node(e); /* x + 0 is x for Ints (not for Doubles: -0.0) */
+		if (ints && e->op == '+' && l.k == SY_INT && l.i == 0 && r.k == SY_X)
+			return r;
+		if (ints && (e->op == '+' || e->op == '-') && r.k == SY_INT && r.i == 0 && l.k == SY_X)
+			return l;
+		if (ints && e->op == '*' && ((l.k == SY_INT && l.i == 1 && r.k == SY_X) ||
+					     (r.k == SY_INT && r.i == 1 && l.k == SY_X)))
+			return l.k == SY_X ? l : r;
+		if (l.k == SY_BOOL && r.k == SY_BOOL && (e->op == OP_AND || e->op == OP_OR))
+			return sv(SY_BOOL, e->op == OP_AND ? l.i && r.i : l.i || r.i);
+		if (l.k == SY_INT && r.k == SY_INT && (e->op == OP_EQ || e->op == OP_NE))
+			return sv(SY_BOOL, (l.i == r.i) == (e->op == OP_EQ));
+		return sv(SY_UNKNOWN, 0);
+	}
+	case N_COND: {
+		SymVal c = sym_eval(env, e->cond);
+		if (c.k != SY_BOOL)
+			return sv(SY_UNKNOWN, 0);
+		return sym_eval(env, c.i ? e->lhs : e->rhs);
+	}
+	case N_BLOCK: {
+		SymVal last = sv(SY_UNKNOWN, 0);
+		for (int i = 0; i < e->items.n; i++) {
+			Node *it = e->items.v[i];
+			if (it->kind == N_LET) {
+				SymVal *v = arena_alloc(sizeof *v);
+				*v = sym_eval(env, it->lhs);
+				vec_push(&env->syms, it->sym);
+				vec_push(&env->vals, v);
+				last = sv(SY_UNKNOWN, 0);
+			} else {
+				last = sym_eval(env, it);
+			}
+		}
+		return last;
+	}
+	default: return sv(SY_UNKNOWN, 0);
+	}
+}
+
+static bool keeps_state_on_empty(Node *f)
+{
+	if (f->kind != N_LAMBDA || f->params.n != 2)
+		return false;
+	SymEnv env = {((Param *)f->params.v[0])->sym, ((Param *)f->params.v[1])->sym, {0}, {0}};
+	return sym_eval(&env, f->lhs).k == SY_STATE;
+}
+
 /* updateStateByKey(f): every batch, f(values, Some(state)) for each key with
  * state and f(values, None) for each new key.  The state is updated where it
  * stands: a key whose f returns None becomes a hole (its value None), reused
@@ -1648,7 +1827,29 @@ static void lower_update_state(Lower *L, DNode *n, Vec *body)
 	drop_scope_close(L, d);
 	vec_push(body, loop);
 
-	/* 2. keys with state, updated in place */
+	/* 2. keys with state, updated in place: every one, or, when f keeps a
+	 * state without values (keeps_state_on_empty), the batch's only */
+	if (keeps_state_on_empty(f)) {
+		loop = table_loop(L, G, "batch",
+				  arena_printf("%s: keys with state and values, updated in place (f(Nil, s) is s)",
+					       op_comment(n)), &d);
+		IrStmt *cur = st_entry(L, IS_LOOKUP, S, ex_key(loop->var), "cur");
+		cur->hash_of = loop->var; /* same key type, same hash */
+		emit(L, cur);
+		IrStmt *live = st(IS_IF);
+		IrExpr *fnd = ex(IE_FOUND, ty_bool());
+		fnd->var = cur->var;
+		live->e = ex_bin(OP_AND, ty_bool(), ty_bool(), fnd, ex1(IE_IS_SOME, ty_bool(), ex_val(cur->var)));
+		scope = L->out;
+		L->out = &live->body;
+		IrExpr *r = apply2(L, f, ex_val(loop->var), ex_val(cur->var));
+		set(L, ex_val(cur->var), ex_copy(once(L, "r", r), S));
+		L->out = scope;
+		emit(L, live);
+		drop_scope_close(L, d);
+		vec_push(body, loop);
+		goto inserted;
+	}
 	loop = table_loop(L, S, "cur", arena_printf("%s: keys with state, updated in place", op_comment(n)), &d);
 	IrStmt *live = st(IS_IF);
 	live->e = ex1(IE_IS_SOME, ty_bool(), ex_val(loop->var));
@@ -1674,6 +1875,7 @@ static void lower_update_state(Lower *L, DNode *n, Vec *body)
 	vec_push(body, loop);
 
 	/* 3. the new keys join the state */
+inserted:
 	L->out = body;
 	IrVar *x;
 	IrStmt *ins_loop = for_list(L, ex_var(pending), "p", &x);
@@ -1727,6 +1929,42 @@ static void lower_update_state(Lower *L, DNode *n, Vec *body)
 	L->out = body;
 }
 
+/* A binary source: a loop over its blocks' fixed-length records, each
+ * field loaded straight from the record's bytes into the record's value
+ * (a tuple of the fields, or the one field): no parsing, no call. */
+static void lower_binary_source(Lower *L, DNode *n, Vec *body)
+{
+	Schema sc = schema_of(n->call);
+	IrStmt *loop = st(IS_FOR_RECORDS);
+	loop->src = n->src_index;
+	loop->reclen = sc.reclen;
+	loop->var = new_var(L, "bytes", NULL);
+	loop->var->bytes = true;
+	loop->comment = arena_printf("%s: records of %lld bytes, \"%s\"", op_comment(n), (long long)sc.reclen,
+				     const_value(n->call->items.v[1])->str);
+	L->out = &loop->body;
+	Type *t = schema_type(&sc);
+	IrExpr **loads = arena_alloc(sizeof *loads * (size_t)sc.n);
+	for (int i = 0; i < sc.n; i++) {
+		const SchemaField *fd = &sc.fields[i];
+		Type *ft = sc.n == 1 ? t : ty_resolve(t)->elems[i];
+		loads[i] = ex(IE_LOAD, ft);
+		loads[i]->op = (int)fd->kind;
+		loads[i]->ival = fd->off;
+		loads[i]->slen = (size_t)fd->size;
+		loads[i]->var = loop->var;
+	}
+	IrExpr *rec = loads[0];
+	if (sc.n > 1) {
+		rec = ex(IE_TUPLE, t);
+		rec->a = loads;
+		rec->n = sc.n;
+	}
+	push_to_consumers(L, n, ex_var(let(L, "rec", rec)));
+	L->out = body;
+	emit(L, loop);
+}
+
 static IrFunc *lower_stage(Lower *L, Stage *s)
 {
 	DNode *n = s->producer;
@@ -1738,6 +1976,10 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 	L->drop = 0;
 	switch (n->op->cls) {
 	case OPC_SOURCE: {
+		if (op_is_binary_source(n->op->id)) {
+			lower_binary_source(L, n, &f->body);
+			break;
+		}
 		IrStmt *loop = st(IS_FOR_LINES);
 		loop->src = n->src_index;
 		loop->var = new_var(L, "line", ty_string());

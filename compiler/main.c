@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "interp.h"
 #include "ir.h"
 
 #ifndef DS_VERSION
@@ -44,8 +45,12 @@ typedef struct Options {
 	Stop stop;
 	bool keep_c;
 	const char *backend;
+	Vec csources; /* build: the user's C files (FILE.c ...), compiled and linked in */
 	BenchOptions bench; /* bench: its own options */
 	bool bench_opt;     /* one of them was given (only bench takes them) */
+	bool interp;     /* run --interp */
+	int prog_argc;   /* run: the program's argv, argv[0] its name */
+	char **prog_argv;
 } Options;
 
 static const char *usage_text =
@@ -55,7 +60,11 @@ static const char *usage_text =
 	"  check FILE          diagnose only: report every error, exit 1 if any\n"
 	"  explain FILE        print the stages and the operators each one fused\n"
 	"  emit-c FILE         write the generated C (to -o FILE, default stdout)\n"
-	"  build FILE -o BIN   compile into a standalone native binary\n"
+	"  build FILE [C...] -o BIN   compile into a standalone native binary, with the\n"
+	"                      C files that implement the program's extern functions\n"
+	"  run --interp FILE [program flags]\n"
+	"                      run in this process on the interpreter (options before FILE,\n"
+	"                      the program's own flags after it)\n"
 	"  bench FILE          run FILE on every engine over the same input; print records/s,\n"
 	"                      ns per record, peak memory and the speed-ups (see README.md)\n"
 	"\n"
@@ -160,7 +169,7 @@ static void reject_unsupported(const Plan *p)
 	for (int i = 0; i < p->nodes.n; i++) {
 		const DNode *n = p->nodes.v[i];
 		bool datasets_joined = n->op->cls == OPC_JOIN && n->is_static;
-		if (datasets_joined || n->op->id == OP_FOREACH_RDD || n->op->id == OP_FOREACH_RECORD)
+		if (datasets_joined)
 			error_at(n->call->loc, "%s is not supported yet by this version of dstreamc", n->op->name);
 	}
 }
@@ -229,6 +238,10 @@ static IrProgram *front_to_ir(const Options *o, int *status)
 			return NULL;
 		plan_explain(plan, f);
 		*status = close_text_out(f, o);
+		return NULL;
+	}
+	if (o->interp) { /* the interpreter runs the plan: no lowering */
+		*status = interp_run(plan, o->prog_argc, o->prog_argv);
 		return NULL;
 	}
 	IrProgram *ir = lower_program(plan);
@@ -343,8 +356,54 @@ static int cmd_build(const Options *o, IrProgram *ir)
 	const char *cc = getenv("DSTREAM_CC");
 	if (!cc || !*cc)
 		cc = DS_CC;
-	/* cc -std=c11 -O2 [DS_CC_FLAGS...] -I INC -o BIN FILE.c LIB -lpthread -lm */
-	char *argv[64];
+	const char *srcdir = extern_dir_of(o->input);
+	/* The user's C files first, each on its own, so that an error in them
+	 * is reported as theirs: cc -O2 [DS_CC_FLAGS...] -I SRCDIR -I INC -c F.c -o TMP.o */
+	Vec objs = {0};
+	int rc = 0;
+	for (int i = 0; i < o->csources.n && rc == 0; i++) {
+		const char *src = o->csources.v[i];
+		const char *tmp = getenv("TMPDIR");
+		char *opath = arena_printf("%s/dstreamc-XXXXXX.o", tmp && *tmp ? tmp : "/tmp");
+		int fd = mkstemps(opath, 2);
+		if (fd < 0) {
+			fprintf(stderr, "dstreamc: cannot create a temporary file: %s\n", strerror(errno));
+			rc = 1;
+			break;
+		}
+		close(fd);
+		vec_push(&objs, opath);
+		char *cargv[64];
+		int k = 0;
+		cargv[k++] = (char *)cc;
+		cargv[k++] = (char *)o->opt;
+		char *cextra = arena_strdup(DS_CC_FLAGS);
+		for (char *tok = strtok(cextra, " "); tok && k < 48; tok = strtok(NULL, " "))
+			cargv[k++] = tok;
+		cargv[k++] = "-I";
+		cargv[k++] = (char *)srcdir;
+		cargv[k++] = "-I";
+		cargv[k++] = (char *)inc;
+		cargv[k++] = "-c";
+		cargv[k++] = (char *)src;
+		cargv[k++] = "-o";
+		cargv[k++] = opath;
+		cargv[k] = NULL;
+		int st = run_command(cargv);
+		if (st != 0) {
+			fprintf(stderr, "dstreamc: cannot compile '%s': the C compiler exited with status %d\n", src, st);
+			rc = 1;
+		}
+	}
+	if (rc) {
+		for (int i = 0; i < objs.n; i++)
+			unlink(objs.v[i]);
+		if (!o->keep_c)
+			unlink(cpath);
+		return rc;
+	}
+	/* cc -std=c11 -O2 [DS_CC_FLAGS...] -I SRCDIR -I INC -o BIN FILE.c OBJS... LIB -lpthread -lm */
+	char *argv[64 + 64];
 	int n = 0;
 	argv[n++] = (char *)cc;
 	argv[n++] = "-std=c11";
@@ -353,15 +412,21 @@ static int cmd_build(const Options *o, IrProgram *ir)
 	for (char *tok = strtok(extra, " "); tok && n < 48; tok = strtok(NULL, " "))
 		argv[n++] = tok;
 	argv[n++] = "-I";
+	argv[n++] = (char *)srcdir;
+	argv[n++] = "-I";
 	argv[n++] = (char *)inc;
 	argv[n++] = "-o";
 	argv[n++] = (char *)o->output;
 	argv[n++] = cpath;
+	for (int i = 0; i < objs.n && i < 64; i++)
+		argv[n++] = objs.v[i];
 	argv[n++] = (char *)lib;
 	argv[n++] = "-lpthread";
 	argv[n++] = "-lm";
 	argv[n] = NULL;
-	int rc = run_command(argv);
+	rc = run_command(argv);
+	for (int i = 0; i < objs.n; i++)
+		unlink(objs.v[i]);
 	if (rc != 0) {
 		fprintf(stderr,
 			"dstreamc: internal error: the C compiler failed on the generated code (status %d);\n"
@@ -413,12 +478,21 @@ int main(int argc, char **argv)
 				: !strcmp(p, "plan") ? STOP_PLAN : !strcmp(p, "lower") ? STOP_LOWER : STOP_NONE;
 			if (o.stop == STOP_NONE)
 				usage_error("unknown pass '%s' (parse, check, plan or lower)", p);
+		} else if (!strcmp(a, "--interp")) {
+			o.interp = true;
 		} else if (a[0] == '-' && a[1]) {
 			usage_error("unknown option '%s'", a);
 		} else if (!o.cmd) {
 			o.cmd = a;
 		} else if (!o.input) {
 			o.input = a;
+			if (!strcmp(o.cmd, "run")) { /* the rest is the program's */
+				o.prog_argc = argc - i;
+				o.prog_argv = argv + i;
+				break;
+			}
+		} else if (strlen(a) > 2 && !strcmp(a + strlen(a) - 2, ".c")) {
+			vec_push(&o.csources, (void *)a);
 		} else {
 			usage_error("unexpected argument '%s'", a);
 		}
@@ -428,14 +502,25 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(o.cmd, "check") && strcmp(o.cmd, "explain") && strcmp(o.cmd, "emit-c") && strcmp(o.cmd, "build") &&
-	    strcmp(o.cmd, "bench"))
+	    strcmp(o.cmd, "bench") && strcmp(o.cmd, "run"))
 		usage_error("unknown command '%s'", o.cmd);
 	if (!o.input)
 		usage_error("%s needs a .dstream file", o.cmd);
+	if (o.csources.n && strcmp(o.cmd, "build"))
+		usage_error("C files are only for build: unexpected '%s'", (const char *)o.csources.v[0]);
 	if (o.bench_opt && strcmp(o.cmd, "bench"))
 		usage_error("--input, --records, --batches, --engines, --reps and --json are options of bench, not of %s", o.cmd);
 	if (o.bench.input && o.bench.records)
 		usage_error("bench takes --input or --records, not both%s", "");
+	if (!strcmp(o.cmd, "run") && !o.interp)
+		usage_error("run needs an engine: --interp (the JIT is not in this build)%s", "");
+	if (o.interp && strcmp(o.cmd, "run"))
+		usage_error("--interp is an option of run, not of %s", o.cmd);
+	if (o.interp) { /* argv[0]: the program's name, FILE without .dstream */
+		size_t n = strlen(o.input);
+		o.prog_argv[0] = n > 8 && !strcmp(o.input + n - 8, ".dstream") ? arena_strndup(o.input, n - 8)
+									: (char *)o.input;
+	}
 	int status;
 	IrProgram *ir = front_to_ir(&o, &status);
 	if (!ir)

@@ -27,6 +27,10 @@ typedef enum OpClass {
 	X(TEXT_FILE_STREAM, "textFileStream", OPC_SOURCE, 0, 1, 1) \
 	X(QUEUE_STREAM, "queueStream", OPC_SOURCE, 0, 1, 1) \
 	X(TEXT_FILE, "textFile", OPC_SOURCE, 0, 1, 1) \
+	X(RECEIVER_STREAM, "receiverStream", OPC_SOURCE, 0, 1, 1) \
+	X(BINARY_RECORDS_STREAM, "binaryRecordsStream", OPC_SOURCE, 0, 2, 2) \
+	X(BINARY_QUEUE_STREAM, "binaryQueueStream", OPC_SOURCE, 0, 3, 3) \
+	X(BINARY_RECORDS, "binaryRecords", OPC_SOURCE, 0, 2, 2) \
 	X(MAP, "map", OPC_NARROW, 1, 1, 1) \
 	X(FLAT_MAP, "flatMap", OPC_NARROW, 1, 1, 1) \
 	X(FILTER, "filter", OPC_NARROW, 1, 1, 1) \

@@ -21,7 +21,33 @@ typedef struct Planner {
 bool node_is_boundary(const DNode *n)
 {
 	OpClass c = n->op->cls;
+	if (c == OPC_JOIN && n->static_side >= 0)
+		return false;
 	return c == OPC_AGG || c == OPC_WINDOW || c == OPC_STATE || c == OPC_JOIN;
+}
+
+bool node_is_fused(const DNode *c, const DNode *from)
+{
+	if (c->op->cls == OPC_NARROW)
+		return true;
+	return c->op->cls == OPC_JOIN && c->static_side >= 0 && c->in[c->static_side] != from;
+}
+
+/* join and leftOuterJoin of a stream with a static Dataset on the right,
+ * join and rightOuterJoin with one on the left: each stream record only
+ * probes the Dataset, so the join needs no per-batch table and no stage of
+ * its own.  (fullOuterJoin and cogroup visit the Dataset's unmatched keys
+ * too: they keep their stage.) */
+static int static_join_side(const DNode *d)
+{
+	OpId op = d->op->id;
+	if (d->op->cls != OPC_JOIN || d->nin != 2 || d->in[0]->is_static == d->in[1]->is_static)
+		return -1;
+	if (d->in[1]->is_static && (op == OP_JOIN || op == OP_LEFT_OUTER_JOIN))
+		return 1;
+	if (d->in[0]->is_static && (op == OP_JOIN || op == OP_RIGHT_OUTER_JOIN))
+		return 0;
+	return -1;
 }
 
 char *node_loc(const DNode *n)
@@ -38,6 +64,7 @@ static DNode *new_node(Planner *pl, const OpInfo *op, Node *call)
 	d->type = call->type;
 	d->src_index = -1;
 	d->out_index = -1;
+	d->static_side = -1;
 	vec_push(&pl->p->nodes, d);
 	return d;
 }
@@ -168,7 +195,7 @@ static DNode *build(Planner *pl, Node *e)
 	DNode *d = new_node(pl, op, e);
 	if (op->cls == OPC_SOURCE) {
 		d->src_index = pl->p->sources.n;
-		d->is_static = op->id == OP_TEXT_FILE;
+		d->is_static = op->id == OP_TEXT_FILE || op->id == OP_BINARY_RECORDS;
 		vec_push(&pl->p->sources, d);
 	} else {
 		DNode *in0 = build(pl, e->items.v[0]);
@@ -178,6 +205,7 @@ static DNode *build(Planner *pl, Node *e)
 			DNode *in1 = build(pl, e->items.v[1]);
 			connect(in1, d);
 			d->is_static = d->is_static && in1->is_static;
+			d->static_side = static_join_side(d);
 		}
 	}
 	if (op->id == OP_MAP_WITH_STATE || op->id == OP_UPDATE_STATE_BY_KEY)
@@ -257,7 +285,7 @@ static void collect_stage(Stage *s, DNode *n)
 {
 	for (int i = 0; i < n->consumers.n; i++) {
 		DNode *c = n->consumers.v[i];
-		if (c->op->cls == OPC_NARROW) {
+		if (node_is_fused(c, n)) {
 			vec_push(&s->fused, c);
 			collect_stage(s, c);
 		} else {
@@ -338,8 +366,9 @@ static void explain_tree(FILE *f, const DNode *n, int indent)
 	for (int i = 0; i < n->consumers.n; i++) {
 		const DNode *c = n->consumers.v[i];
 		fprintf(f, "%*s", indent, "");
-		if (c->op->cls == OPC_NARROW) {
-			fprintf(f, "%s  (%s)  -> %s\n", c->op->name, node_loc(c), ty_str(c->type));
+		if (node_is_fused(c, n)) {
+			fprintf(f, "%s  (%s)  -> %s%s\n", c->op->name, node_loc(c), ty_str(c->type),
+				c->op->cls == OPC_JOIN ? "  [probes the static dataset]" : "");
 			explain_tree(f, c, indent + 2);
 		} else {
 			fprintf(f, "=> %s  (%s)  [%s]%s%s\n", c->op->name, node_loc(c), sink_kind(c),

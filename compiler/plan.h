@@ -37,6 +37,9 @@ typedef struct DNode {
 	Node *fn, *inv_fn, *filter_fn; /* lambdas, or NULL: counting (+, -, != 0) */
 	bool keyless;      /* reduceByWindow / countByWindow: values, not (k, v) pairs */
 	int64_t timeout_ms; /* mapWithState: idle time after which a key times out (0: never) */
+	int static_side;   /* a join of a stream with a static Dataset, fused into the
+			      stream's loop as a probe of the Dataset's table: the
+			      Dataset's side (0 or 1); -1 for every other node */
 } DNode;
 
 struct Stage {
@@ -57,6 +60,9 @@ typedef struct Plan {
 
 Plan *plan_program(CheckedProgram *cp);
 bool node_is_boundary(const DNode *n); /* not narrow, not a source, not an output */
+/* Whether c runs in the loop that produces its input from: a narrow
+ * operator, or a static join probed from its stream side. */
+bool node_is_fused(const DNode *c, const DNode *from);
 /* "wordcount.dstream:7:21" */
 char *node_loc(const DNode *n);
 /* `dstreamc explain`: the stages and what each one fused. */

@@ -138,7 +138,36 @@ typedef struct ds__textdir {
 int ds__textdir_init(ds__textdir *d, const char *dir);
 /* Reads the new files (by name order), one block each, onto out. */
 int ds__textdir_scan(ds__textdir *d, const char *cmd, size_t max_line, ds__blockq *out);
+/* Calls fn with the path of each new file (by name order), then counts it as read. */
+int ds__textdir_each(ds__textdir *d, void (*fn)(void *ctx, const char *path), void *ctx);
 void ds__textdir_close(ds__textdir *d);
+
+/* binrec.c: the binary sources (fixed-length records, see rt.h).  Owned by
+ * the scheduler thread. */
+#define DS__BINREC_BLOCK ((size_t)4 << 20) /* bytes: the most one block of a file holds */
+typedef struct ds__binrec {
+	const char *cmd;
+	const ds_source_desc *desc;
+	char *why;       /* the bad-record reason of an incomplete last record; owned */
+	/* binaryQueueStream */
+	int fd;          /* -1: none */
+	int64_t nrecs;   /* whole records in the file */
+	int64_t tail;    /* bytes after them */
+	int64_t nbatches;
+	int64_t pos;     /* the next batch handed out: the source position */
+	ds__block cur;   /* the batch's block; cur.b.data is owned and reused */
+	size_t cap;      /* bytes allocated at cur.b.data */
+} ds__binrec;
+/* Prepares a binary source of any kind; for binaryQueueStream opens the file. */
+int ds__binrec_open(ds__binrec *r, const char *cmd, const ds_source_desc *d);
+/* Reads a whole file as blocks of at most max_block bytes onto out (at least
+ * one block); an incomplete last record is a bad record of the last block. */
+int ds__binrec_read(ds__binrec *r, const char *path, size_t max_block, ds__blockq *out);
+/* binaryRecordsStream: the new files of dir onto out. */
+int ds__binrec_scan(ds__binrec *r, ds__textdir *dir, ds__blockq *out);
+/* binaryQueueStream: the next batch's records; NULL past the last batch. */
+const ds__block *ds__binrec_next(ds__binrec *r);
+void ds__binrec_close(ds__binrec *r);
 
 /* socket.c: socketTextStream's receiver thread. */
 typedef struct ds__socket {
@@ -165,6 +194,33 @@ void ds__socket_wait(ds__socket *s, int64_t t, int64_t deadline_ms);
 void ds__socket_take(ds__socket *s, int64_t t, ds__blockq *out);
 void ds__socket_stop(ds__socket *s); /* joins the thread, frees everything */
 
+/* receiver.c: receiverStream(f), user C code on a receiver thread. */
+struct ds_receiver {
+	/* set before the thread starts, then read-only */
+	const char *cmd, *fname;
+	int (*fn)(ds_receiver *r);
+	int64_t block_ms, batch_ms; /* cut points are multiples of either */
+	size_t max_line;
+	pthread_t thread;
+	bool started;
+	/* receiver thread only */
+	bool failing;    /* f failed and has not stored since */
+	int said_rc;     /* the failure last said */
+	int64_t backoff; /* ms before the next restart */
+	/* guarded by lock */
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* signalled on stop (ends a back-off early) */
+	ds__blockq q;        /* cut blocks not yet taken by a batch */
+	ds__blockb bb;       /* the block being filled */
+	int64_t bb_cut;      /* the cut time bb's records belong to; 0: bb is empty */
+	bool stop;
+};
+int ds__receiver_start(ds_receiver *r, const char *cmd, const ds_source_desc *d, int64_t block_ms,
+                       int64_t batch_ms, size_t max_line);
+/* Moves the records stored before cut time t onto out, as blocks. */
+void ds__receiver_take(ds_receiver *r, int64_t t, ds__blockq *out);
+void ds__receiver_stop(ds_receiver *r); /* joins the thread, frees everything */
+
 /* ---- the runtime ------------------------------------------------------------- */
 
 typedef struct ds__opts {
@@ -186,16 +242,41 @@ typedef struct ds__source {
 	ds__block *file;       /* DS_SRC_TEXTFILE: the whole file */
 	ds__textdir dir;       /* DS_SRC_TEXTDIR */
 	ds__socket *sock;      /* DS_SRC_SOCKET */
+	ds_receiver *recv;     /* DS_SRC_RECEIVER */
+	ds__binrec bin;        /* DS_SRC_BIN*; BINDIR also uses dir, BINFILE file */
 	ds__blockq owned;      /* this batch's blocks, freed after it */
 	ds_block *view;        /* what ds_input returns */
 	int nview, capview;
 } ds__source;
 
+/* A foreach output's record: its text in buf, its fields in fields[]. */
+typedef struct ds__rec {
+	size_t off, len;   /* text at buf.p + off, NUL-terminated */
+	size_t field0;     /* index of its first field */
+} ds__rec;
+typedef struct ds__field {
+	union { int64_t i; double d; bool b; size_t off; } v; /* off: into strs */
+	size_t len;        /* strings */
+} ds__field;
+
 typedef struct ds__output {
 	const ds_output_desc *desc;
-	ds_buf buf;     /* this batch's records, each followed by '\n' */
+	ds_buf buf;     /* this batch's records, each followed by '\n' ('\0' for foreach) */
 	int64_t nrecs;  /* records in buf */
+	/* DS_OUT_FOREACH only: the records' offsets and typed fields */
+	size_t cur;     /* offset of the record being formatted */
+	ds__rec *recs;
+	size_t reccap;
+	ds__field *fields;
+	size_t nfields, fieldcap;
+	ds_buf strs;    /* string fields, each followed by a NUL */
 } ds__output;
+
+/* What foreach functions see. */
+struct ds_rdd {
+	const ds__output *o;
+	int nfields;
+};
 
 typedef struct ds__batch_metrics {
 	int64_t time_ms, records_in, records_out, bad_records;
@@ -216,7 +297,7 @@ struct ds_rt {
 	const ds_program *prog;
 	const char *cmd; /* for messages */
 	ds__opts opts;
-	bool manual;      /* queueStream present: manual clock */
+	bool manual;      /* queueStream or binaryQueueStream present: manual clock */
 	int64_t start_ms; /* realtime at start (0 on the manual clock) */
 	ds__source *src;
 	ds__output *out;

@@ -23,6 +23,10 @@ static const char *ds__source_kind_name(ds_source_kind k)
 	case DS_SRC_TEXTDIR: return "textFileStream";
 	case DS_SRC_QUEUE: return "queueStream";
 	case DS_SRC_TEXTFILE: return "textFile";
+	case DS_SRC_RECEIVER: return "receiverStream";
+	case DS_SRC_BINDIR: return "binaryRecordsStream";
+	case DS_SRC_BINQUEUE: return "binaryQueueStream";
+	case DS_SRC_BINFILE: return "binaryRecords";
 	}
 	return "?";
 }
@@ -36,6 +40,8 @@ static void ds__usage_sources(FILE *f, const ds_program *prog)
 		const ds_source_desc *d = &prog->sources[i];
 		if (d->kind == DS_SRC_SOCKET)
 			fprintf(f, "  %d  %s(\"%s\", %d)", i, ds__source_kind_name(d->kind), d->host ? d->host : "", d->port);
+		else if (d->kind == DS_SRC_RECEIVER)
+			fprintf(f, "  %d  %s(%s)", i, ds__source_kind_name(d->kind), d->fn ? d->fn : "?");
 		else
 			fprintf(f, "  %d  %s(\"%s\")", i, ds__source_kind_name(d->kind), d->path ? d->path : "");
 		fprintf(f, "%s%s\n", d->loc ? " at " : "", d->loc ? d->loc : "");
@@ -49,8 +55,9 @@ static bool ds__parse_source_path(const char *cmd, const char *val, const ds_pro
 	int64_t n;
 	if (!eq || eq == val || !eq[1] || !ds_to_int((ds_str){val, eq - val}, &n) || n < 0 || n >= prog->nsources)
 		return false;
-	if (prog->sources[n].kind == DS_SRC_SOCKET) {
-		ds__msg(cmd, "--source-path: source %" PRId64 " is a socketTextStream, which reads no path", n);
+	if (prog->sources[n].kind == DS_SRC_SOCKET || prog->sources[n].kind == DS_SRC_RECEIVER) {
+		ds__msg(cmd, "--source-path: source %" PRId64 " is a %s, which reads no path", n,
+		        ds__source_kind_name(prog->sources[n].kind));
 		return false;
 	}
 	o->source_path[n] = eq + 1;

@@ -1,11 +1,13 @@
-/* output.c: print and saveAsTextFiles.
+/* output.c: print, saveAsTextFiles, and foreachRDD / foreachRecord.
  *
  * Stage code hands records over with ds_out_begin/ds_out_end into a
  * per-output buffer; at the end of the batch the scheduler commits the
  * outputs in program order: print writes Spark's block to stdout and
  * flushes it; saveAsTextFiles writes prefix-<ms>[.suffix] atomically (a
  * temporary file in the same directory, fsync, rename, fsync of the
- * directory).  Owned by the scheduler thread. */
+ * directory); a foreach output calls its function with a ds_rdd over the
+ * batch's records (their text, NUL-terminated, in buf; their typed fields
+ * in fields[]).  Owned by the scheduler thread. */
 #include "internal.h"
 
 #include <errno.h>
@@ -28,8 +30,12 @@ void ds__outputs_close(ds_rt *rt)
 {
 	if (!rt->out)
 		return;
-	for (int i = 0; i < rt->prog->noutputs; i++)
+	for (int i = 0; i < rt->prog->noutputs; i++) {
 		ds__buf_close(&rt->out[i].buf);
+		ds__buf_close(&rt->out[i].strs);
+		free(rt->out[i].recs);
+		free(rt->out[i].fields);
+	}
 	free(rt->out);
 	rt->out = NULL;
 }
@@ -45,14 +51,125 @@ ds_buf *ds_out_begin(ds_task *t, int out)
 	t->records_out++;
 	if (o->desc->kind == DS_OUT_PRINT && o->nrecs > o->desc->n)
 		return NULL; /* n + 1 kept: enough to know "..." is due */
+	if (o->desc->kind == DS_OUT_FOREACH) {
+		o->cur = o->buf.len;
+		if ((size_t)o->nrecs == o->reccap) {
+			o->reccap = o->reccap ? 2 * o->reccap : 64;
+			o->recs = ds__xrealloc(o->recs, o->reccap * sizeof *o->recs);
+		}
+		o->recs[o->nrecs].field0 = o->nfields;
+	}
 	return &o->buf;
 }
 
 void ds_out_end(ds_task *t, int out)
 {
 	ds__output *o = &t->rt->out[out];
-	ds_buf_putc(&o->buf, '\n');
+	if (o->desc->kind == DS_OUT_FOREACH) {
+		o->recs[o->nrecs].off = o->cur;
+		o->recs[o->nrecs].len = o->buf.len - o->cur;
+		ds_buf_putc(&o->buf, '\0');
+	} else {
+		ds_buf_putc(&o->buf, '\n');
+	}
 	o->nrecs++;
+}
+
+static ds__field *ds__out_field(ds_task *t, int out)
+{
+	ds__output *o = &t->rt->out[out];
+	if (o->nfields == o->fieldcap) {
+		o->fieldcap = o->fieldcap ? 2 * o->fieldcap : 128;
+		o->fields = ds__xrealloc(o->fields, o->fieldcap * sizeof *o->fields);
+	}
+	ds__field *f = &o->fields[o->nfields++];
+	memset(f, 0, sizeof *f);
+	return f;
+}
+
+void ds_out_field_int(ds_task *t, int out, int64_t v) { ds__out_field(t, out)->v.i = v; }
+void ds_out_field_double(ds_task *t, int out, double v) { ds__out_field(t, out)->v.d = v; }
+void ds_out_field_bool(ds_task *t, int out, bool v) { ds__out_field(t, out)->v.b = v; }
+
+void ds_out_field_str(ds_task *t, int out, ds_str v)
+{
+	ds__output *o = &t->rt->out[out];
+	ds__field *f = ds__out_field(t, out);
+	f->v.off = o->strs.len;
+	f->len = (size_t)v.n;
+	ds_buf_put(&o->strs, v.p, (size_t)v.n);
+	ds_buf_putc(&o->strs, '\0');
+}
+
+/* ---- the ds_rdd accessors of foreach functions (rt.h) ---- */
+
+static _Noreturn void ds__rdd_misuse(const char *fn, const char *fmt, long long a, long long b)
+{
+	char m[200];
+	snprintf(m, sizeof m, fmt, a, b);
+	ds__msg("dstream", "%s: %s (a bug in the foreachRDD function)", fn, m);
+	abort();
+}
+
+static const ds__field *ds__rdd_field(const ds_rdd *r, int64_t i, int field, char kind, const char *fn)
+{
+	if (i < 0 || i >= r->o->nrecs)
+		ds__rdd_misuse(fn, "record %lld of %lld", (long long)i, (long long)r->o->nrecs);
+	if (field < 0 || field >= r->nfields)
+		ds__rdd_misuse(fn, "field %lld of %lld", field, r->nfields);
+	if (r->o->desc->fields[field] != kind)
+		ds__rdd_misuse(fn, "field %lld is not of this kind (it is '%c')", field, r->o->desc->fields[field]);
+	return &r->o->fields[r->o->recs[i].field0 + (size_t)field];
+}
+
+int64_t ds_rdd_count(const ds_rdd *rdd) { return rdd->o->nrecs; }
+int ds_rdd_fields(const ds_rdd *rdd) { return rdd->nfields; }
+
+ds_field_kind ds_rdd_kind(const ds_rdd *rdd, int field)
+{
+	if (field < 0 || field >= rdd->nfields)
+		ds__rdd_misuse("ds_rdd_kind", "field %lld of %lld", field, rdd->nfields);
+	return (ds_field_kind)rdd->o->desc->fields[field];
+}
+
+const char *ds_rdd_text(const ds_rdd *rdd, int64_t i, size_t *len)
+{
+	if (i < 0 || i >= rdd->o->nrecs)
+		ds__rdd_misuse("ds_rdd_text", "record %lld of %lld", (long long)i, (long long)rdd->o->nrecs);
+	const ds__rec *r = &rdd->o->recs[i];
+	if (len)
+		*len = r->len;
+	return rdd->o->buf.p + r->off;
+}
+
+int64_t ds_rdd_int(const ds_rdd *rdd, int64_t i, int field)
+{
+	return ds__rdd_field(rdd, i, field, DS_FIELD_INT, "ds_rdd_int")->v.i;
+}
+
+double ds_rdd_double(const ds_rdd *rdd, int64_t i, int field)
+{
+	return ds__rdd_field(rdd, i, field, DS_FIELD_DOUBLE, "ds_rdd_double")->v.d;
+}
+
+bool ds_rdd_bool(const ds_rdd *rdd, int64_t i, int field)
+{
+	return ds__rdd_field(rdd, i, field, DS_FIELD_BOOL, "ds_rdd_bool")->v.b;
+}
+
+const char *ds_rdd_string(const ds_rdd *rdd, int64_t i, int field, size_t *len)
+{
+	const ds__field *f = ds__rdd_field(rdd, i, field, DS_FIELD_STRING, "ds_rdd_string");
+	if (len)
+		*len = f->len;
+	return rdd->o->strs.p + f->v.off;
+}
+
+static int ds__commit_foreach(ds__output *o, int64_t t)
+{
+	ds_rdd rdd = {o, (int)strlen(o->desc->fields)};
+	o->desc->foreach(t, &rdd);
+	return 0;
 }
 
 static int ds__commit_print(ds_rt *rt, ds__output *o, int64_t t)
@@ -162,9 +279,13 @@ int ds__outputs_commit(ds_rt *rt, int64_t t)
 				rc = ds__commit_print(rt, o, t);
 			else if (o->desc->kind == DS_OUT_SAVE)
 				rc = ds__commit_save(rt, o, t);
+			else if (o->desc->kind == DS_OUT_FOREACH)
+				rc = ds__commit_foreach(o, t);
 		}
 		o->buf.len = 0;
 		o->nrecs = 0;
+		o->nfields = 0;
+		o->strs.len = 0;
 	}
 	return rc;
 }

@@ -1,6 +1,6 @@
 /* scheduler.c: the clock and the batches.
  *
- * On the manual clock (any queueStream) batch k has time k * batch_ms and
+ * On the manual clock (any queueStream or binaryQueueStream) batch k has time k * batch_ms and
  * batches run back to back.  On the real clock batch times are the
  * multiples of batch_ms in epoch ms; the batch at T waits until T, takes
  * what each source has for (T - batch_ms, T], runs the program's stages,
@@ -48,7 +48,7 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 			rt->src[i].own.path = o->source_path[i];
 		rt->src[i].desc = &rt->src[i].own;
 		ds__blockq_init(&rt->src[i].owned);
-		if (prog->sources[i].kind == DS_SRC_QUEUE)
+		if (prog->sources[i].kind == DS_SRC_QUEUE || prog->sources[i].kind == DS_SRC_BINQUEUE)
 			rt->manual = true;
 	}
 	rt->start_ms = rt->manual ? 0 : ds__now_ms();
@@ -75,8 +75,32 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 				ds__msg(cmd, "textFileStream: cannot open directory '%s': %s", d->path,
 				        strerror(-rc));
 			break;
-		case DS_SRC_SOCKET:
+		case DS_SRC_SOCKET: case DS_SRC_RECEIVER:
 			break;
+		case DS_SRC_BINQUEUE:
+			if ((rc = ds__binrec_open(&s->bin, cmd, d)) < 0)
+				ds__msg(cmd, "binaryQueueStream: cannot open '%s': %s", d->path, strerror(-rc));
+			break;
+		case DS_SRC_BINDIR:
+			if ((rc = ds__binrec_open(&s->bin, cmd, d)) < 0)
+				break;
+			if ((rc = ds__textdir_init(&s->dir, d->path)) < 0)
+				ds__msg(cmd, "binaryRecordsStream: cannot open directory '%s': %s", d->path,
+				        strerror(-rc));
+			break;
+		case DS_SRC_BINFILE: {
+			ds__blockq q;
+			ds__blockq_init(&q);
+			if ((rc = ds__binrec_open(&s->bin, cmd, d)) < 0 ||
+			    (rc = ds__binrec_read(&s->bin, d->path, SIZE_MAX, &q)) < 0) {
+				ds__msg(cmd, "binaryRecords: cannot open '%s': %s", d->path, strerror(-rc));
+				break;
+			}
+			s->file = ds__blockq_pop(&q); /* the one block of a whole file */
+			ds__blockq_free(&q);
+			ds__src_view_add(rt, s, s->file, &ignored); /* a tail: reported with batch 1 */
+			break;
+		}
 		default:
 			ds__msg(cmd, "source %d: unknown kind %d", i, (int)d->kind);
 			rc = -EINVAL;
@@ -86,6 +110,18 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 	}
 	for (int i = 0; i < prog->nsources; i++) {
 		ds__source *s = &rt->src[i];
+		if (s->desc->kind == DS_SRC_RECEIVER) {
+			s->recv = ds__xmalloc(sizeof *s->recv);
+			int rc = ds__receiver_start(s->recv, cmd, s->desc, prog->block_ms, prog->batch_ms,
+			                            o->max_line);
+			if (rc < 0) {
+				free(s->recv);
+				s->recv = NULL;
+				ds__msg(cmd, "receiverStream: cannot start receiver: %s", strerror(-rc));
+				return rc;
+			}
+			continue;
+		}
 		if (s->desc->kind != DS_SRC_SOCKET)
 			continue;
 		s->sock = ds__xmalloc(sizeof *s->sock);
@@ -112,9 +148,14 @@ void ds__rt_close(ds_rt *rt)
 			ds__socket_stop(s->sock);
 			free(s->sock);
 		}
+		if (s->recv) {
+			ds__receiver_stop(s->recv);
+			free(s->recv);
+		}
 		ds__queue_close(&s->queue);
 		ds__block_free(s->file);
 		ds__textdir_close(&s->dir);
+		ds__binrec_close(&s->bin);
 		ds__blockq_free(&s->owned);
 		free(s->view);
 	}
@@ -164,6 +205,19 @@ static int64_t ds__form_batch(ds_rt *rt, int64_t t)
 				        strerror(-rc));
 			break;
 		}
+		case DS_SRC_BINQUEUE: {
+			const ds__block *b = ds__binrec_next(&s->bin);
+			if (b)
+				ds__src_view_add(rt, s, b, &in);
+			break;
+		}
+		case DS_SRC_BINDIR: {
+			int rc = ds__binrec_scan(&s->bin, &s->dir, &s->owned);
+			if (rc < 0)
+				ds__msg(rt->cmd, "binaryRecordsStream: cannot read directory '%s': %s",
+				        s->desc->path, strerror(-rc));
+			break;
+		}
 		case DS_SRC_SOCKET:
 			if (rt->manual) {
 				ds__socket_take(s->sock, INT64_MAX, &s->owned);
@@ -172,8 +226,11 @@ static int64_t ds__form_batch(ds_rt *rt, int64_t t)
 				ds__socket_take(s->sock, t, &s->owned);
 			}
 			break;
+		case DS_SRC_RECEIVER:
+			ds__receiver_take(s->recv, rt->manual ? INT64_MAX : t, &s->owned);
+			break;
 		default:
-			break; /* textFile: its one block stays in view for the whole run */
+			break; /* textFile, binaryRecords: the one block stays in view for the whole run */
 		}
 		for (ds__block *b = s->owned.head; b; b = b->next)
 			ds__src_view_add(rt, s, b, &in);
@@ -185,7 +242,7 @@ static void ds__release_batch(ds_rt *rt)
 {
 	for (int i = 0; i < rt->prog->nsources; i++) {
 		ds__source *s = &rt->src[i];
-		if (s->desc->kind == DS_SRC_TEXTFILE)
+		if (s->desc->kind == DS_SRC_TEXTFILE || s->desc->kind == DS_SRC_BINFILE)
 			continue;
 		ds__blockq_free(&s->owned);
 		s->nview = 0;
@@ -255,6 +312,8 @@ int ds__rt_run(ds_rt *rt)
 	for (int i = 0; i < p->nsources; i++)
 		if (rt->src[i].desc->kind == DS_SRC_QUEUE && rt->src[i].queue.nbatches > qmax)
 			qmax = rt->src[i].queue.nbatches;
+		else if (rt->src[i].desc->kind == DS_SRC_BINQUEUE && rt->src[i].bin.nbatches > qmax)
+			qmax = rt->src[i].bin.nbatches;
 	int64_t first = rt->manual ? bms : rt->start_ms - rt->start_ms % bms + bms;
 
 	int status = 0;

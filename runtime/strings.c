@@ -343,3 +343,19 @@ bool ds_substr(ds_str s, int64_t from, int64_t len, ds_str *out)
 	*out = (ds_str){s.p + from, len};
 	return true;
 }
+
+const char *ds_str_cstr(ds_arena *a, ds_str s)
+{
+	char *p = ds_arena_alloc(a, (size_t)s.n + 1);
+	if (s.n)
+		memcpy(p, s.p, (size_t)s.n);
+	p[s.n] = 0;
+	return p;
+}
+
+ds_str ds_cstr_copy(ds_arena *a, const char *p)
+{
+	if (!p)
+		return (ds_str){"", 0};
+	return ds_str_copy(a, (ds_str){p, (int64_t)strlen(p)});
+}

@@ -9,7 +9,8 @@
  * say), and the ctime test allows DS__CTIME_SLACK_NS of skew.  Names starting with '.' or '_' (files being written,
  * _SUCCESS markers) and non-regular files are skipped.  A file is read
  * whole, once: its name goes into the seen set, the source position a
- * checkpoint stores.  Owned by the scheduler thread. */
+ * checkpoint stores.  binaryRecordsStream finds its files the same way,
+ * through ds__textdir_each.  Owned by the scheduler thread. */
 #include "internal.h"
 
 #include <dirent.h>
@@ -59,7 +60,7 @@ static int ds__cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int ds__textdir_scan(ds__textdir *d, const char *cmd, size_t max_line, ds__blockq *out)
+int ds__textdir_each(ds__textdir *d, void (*fn)(void *ctx, const char *path), void *ctx)
 {
 	DIR *dp = opendir(d->dir);
 	if (!dp)
@@ -100,16 +101,34 @@ int ds__textdir_scan(ds__textdir *d, const char *cmd, size_t max_line, ds__block
 			path = ds__xrealloc(path, pathcap);
 		}
 		snprintf(path, pathcap, "%s/%s", d->dir, names[i]);
-		ds__block *b;
-		int rc = ds__read_file_block(path, max_line, &b);
-		if (rc < 0)
-			ds__msg(cmd, "textFileStream: cannot read '%s': %s", path, strerror(-rc));
-		else
-			ds__blockq_push(out, b);
+		fn(ctx, path);
 		ds__strset_add(&d->seen, (ds_str){names[i], (int64_t)nlen});
 		free(names[i]);
 	}
 	free(names);
 	free(path);
 	return 0;
+}
+
+struct ds__text_ctx {
+	const char *cmd;
+	size_t max_line;
+	ds__blockq *out;
+};
+
+static void ds__read_text(void *ctx, const char *path)
+{
+	struct ds__text_ctx *c = ctx;
+	ds__block *b;
+	int rc = ds__read_file_block(path, c->max_line, &b);
+	if (rc < 0)
+		ds__msg(c->cmd, "textFileStream: cannot read '%s': %s", path, strerror(-rc));
+	else
+		ds__blockq_push(c->out, b);
+}
+
+int ds__textdir_scan(ds__textdir *d, const char *cmd, size_t max_line, ds__blockq *out)
+{
+	struct ds__text_ctx c = {cmd, max_line, out};
+	return ds__textdir_each(d, ds__read_text, &c);
 }

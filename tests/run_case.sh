@@ -6,6 +6,10 @@
 # and closes with a line that is exactly `*/`; the lines between are taken
 # verbatim:
 #   /* @input NAME           written to WORKDIR/NAME before the run
+#   /* @input-hex NAME       binary input: the bytes written in hex, two digits
+#                            a byte; spaces and line ends are ignored and `#`
+#                            starts a comment to the end of the line, so each
+#                            record can be one annotated line
 #   /* @expect               expected stdout, compared as Spark print blocks
 #                            (records within a block as a multiset)
 #   /* @expect-stderr        exact stderr (without it stderr must be empty)
@@ -15,11 +19,21 @@
 # and two one-line forms:
 #   /* @args FLAG... */      extra arguments of the built binary
 #   /* @expect-exit N */     the built binary's exit status (default 0)
+#   /* @sources F.c... */    C files implementing the case's extern functions,
+#                            passed to `dstreamc build` after the case; each
+#                            comes from an @input section or from beside the
+#                            case (an @input wins).  In an @input, C code must
+#                            not contain `*/`: use // comments.
 #
 # Otherwise the case is copied into WORKDIR (with any *.h beside it), built
 # there with `dstreamc build NAME.dstream -o WORKDIR/prog $DS_BACKEND_FLAGS`,
 # and run as `./prog ARGS` in WORKDIR under timeout 30 (DS_CASE_TIMEOUT
-# overrides).  A header never replaces an @input of the same name.  Silent
+# overrides).  DS_ENGINE picks the engine: c (the default) or llvm build
+# with `--backend=$DS_ENGINE` and run ./prog; jit runs `dstreamc run
+# NAME.dstream [C...] ARGS` and interp `dstreamc run --interp NAME.dstream
+# [C...] ARGS`, in WORKDIR, with nothing built; everything else is the same.
+# A header never replaces an @input of the same name; compile-error cases get
+# the headers beside them too.  Silent
 # on success; on a mismatch prints a unified diff and the case name, and
 # exits 1.
 set -uo pipefail
@@ -48,6 +62,13 @@ mkdir -p "$META"
 CASENAME=$(basename -- "$CASE")
 TIMEOUT=${DS_CASE_TIMEOUT:-30}
 read -r -a BACKEND_FLAGS <<<"${DS_BACKEND_FLAGS:-}"
+ENGINE=${DS_ENGINE:-c}
+case "$ENGINE" in
+c | llvm) [ -z "${DS_ENGINE:-}" ] || BACKEND_FLAGS+=("--backend=$ENGINE") ;;
+jit) RUN=("$DSTREAMC" run) ;;
+interp) RUN=("$DSTREAMC" run --interp) ;;
+*) die "DS_ENGINE must be c, llvm, jit or interp, not '$ENGINE'" ;;
+esac
 
 failed=0
 fail() { # fail MESSAGE: records a mismatch, goes on comparing
@@ -71,9 +92,9 @@ function opensec(kind, arg) {
 	file = meta "/sec." n
 	printf "" > file
 	printf "%d\t%s\t%s\n", n, kind, arg > (meta "/index")
-	known = kind ~ /^(input|expect|expect-stderr|expect-file|expect-error)$/
+	known = kind ~ /^(input|input-hex|expect|expect-stderr|expect-file|expect-error)$/
 	if (!known) { print "unknown section @" kind " at line " NR > "/dev/stderr"; bad = 1 }
-	if ((kind == "input" || kind == "expect-file") && arg == "") {
+	if ((kind == "input" || kind == "input-hex" || kind == "expect-file") && arg == "") {
 		print "@" kind " needs a file name at line " NR > "/dev/stderr"; bad = 1
 	}
 }
@@ -87,7 +108,7 @@ insec {
 	sub(/^\/\* @/, "", line); sub(/ \*\/$/, "", line)
 	kind = line; sub(/ .*/, "", kind)
 	arg = (index(line, " ") ? substr(line, index(line, " ") + 1) : "")
-	if (kind == "args" || kind == "expect-exit") {
+	if (kind == "args" || kind == "expect-exit" || kind == "sources") {
 		n++
 		printf "" > (meta "/sec." n)
 		close(meta "/sec." n)
@@ -103,7 +124,7 @@ insec {
 	sub(/^\/\* @/, "", line)
 	kind = line; sub(/ .*/, "", kind)
 	arg = (index(line, " ") ? substr(line, index(line, " ") + 1) : "")
-	if (kind == "args" || kind == "expect-exit") {
+	if (kind == "args" || kind == "expect-exit" || kind == "sources") {
 		print "@" kind " must be on one line, closed by \" */\", at line " NR > "/dev/stderr"
 		bad = 1
 	}
@@ -129,6 +150,7 @@ sorted() { LC_ALL=C sort -- "$@"; }
 
 # ---- collect the sections ---------------------------------------------------
 ARGS=()
+SOURCES=()
 EXPECT_EXIT=0
 HAVE_STDOUT=0
 HAVE_STDERR=0
@@ -142,7 +164,19 @@ while IFS=$'\t' read -r n kind arg; do
 		mkdir -p -- "$(dirname -- "$WORK/$arg")"
 		cp -- "$sec" "$WORK/$arg"
 		;;
+	input-hex)
+		safe_name "$arg"
+		mkdir -p -- "$(dirname -- "$WORK/$arg")"
+		perl -e '
+			my $hex = "";
+			while (<STDIN>) { s/#.*//; s/\s+//g; $hex .= $_ }
+			$hex =~ /\A(?:[0-9A-Fa-f]{2})*\z/ or die "not an even number of hex digits\n";
+			binmode STDOUT;
+			print pack("H*", $hex);
+		' <"$sec" >"$WORK/$arg" || die "$CASENAME: bad @input-hex $arg"
+		;;
 	args) read -r -a ARGS <<<"$arg" ;;
+	sources) read -r -a SOURCES <<<"$arg" ;;
 	expect-exit)
 		[[ "$arg" =~ ^[0-9]+$ ]] || die "$CASENAME: @expect-exit needs a number, got '$arg'"
 		EXPECT_EXIT=$arg
@@ -164,8 +198,15 @@ while IFS=$'\t' read -r n kind arg; do
 done <"$META/index"
 
 # ---- a compile-error case ---------------------------------------------------
+copy_headers() { # the C headers beside the case, unless an @input wrote one
+	for h in "$(dirname -- "$CASE")"/*.h; do
+		[ ! -f "$h" ] || [ -e "$WORK/$(basename -- "$h")" ] || cp -- "$h" "$WORK/"
+	done
+}
+
 if [ -n "$ERROR_SEC" ]; then
 	cp -- "$CASE" "$WORK/$CASENAME"
+	copy_headers
 	(cd "$WORK" && exec "$DSTREAMC" check "$CASENAME") \
 		>"$META/actual.stdout" 2>"$META/actual.stderr" </dev/null
 	status=$?
@@ -189,20 +230,28 @@ fi
 # source locations the program reports at run time read `name.dstream:L:C`.
 # C headers beside the case come along for its `extern` declarations.
 cp -- "$CASE" "$WORK/$CASENAME"
-for h in "$(dirname -- "$CASE")"/*.h; do
-	[ ! -f "$h" ] || [ -e "$WORK/$(basename -- "$h")" ] || cp -- "$h" "$WORK/"
+copy_headers
+for c in "${SOURCES[@]}"; do
+	safe_name "$c"
+	[ -e "$WORK/$c" ] || cp -- "$(dirname -- "$CASE")/$c" "$WORK/$c" || die "$CASENAME: no C source '$c'"
 done
-(cd "$WORK" && exec "$DSTREAMC" build "$CASENAME" -o "$WORK/prog" "${BACKEND_FLAGS[@]}") \
-	>"$META/build.stdout" 2>"$META/build.stderr" </dev/null
-status=$?
-if [ "$status" -ne 0 ] || [ -s "$META/build.stderr" ]; then
-	cat -- "$META/build.stdout" "$META/build.stderr"
-	fail "dstreamc build ${BACKEND_FLAGS[*]} exited with $status (and must print nothing on stderr)"
-	finish
-fi
+case "$ENGINE" in
+c | llvm)
+	(cd "$WORK" && exec "$DSTREAMC" build "$CASENAME" "${SOURCES[@]}" -o "$WORK/prog" "${BACKEND_FLAGS[@]}") \
+		>"$META/build.stdout" 2>"$META/build.stderr" </dev/null
+	status=$?
+	if [ "$status" -ne 0 ] || [ -s "$META/build.stderr" ]; then
+		cat -- "$META/build.stdout" "$META/build.stderr"
+		fail "dstreamc build ${BACKEND_FLAGS[*]} exited with $status (and must print nothing on stderr)"
+		finish
+	fi
+	RUN=(./prog)
+	;;
+*) RUN+=("$CASENAME" "${SOURCES[@]}") ;;
+esac
 
 # ---- run --------------------------------------------------------------------
-(cd "$WORK" && exec timeout -k 5 "$TIMEOUT" ./prog "${ARGS[@]}") \
+(cd "$WORK" && exec timeout -k 5 "$TIMEOUT" "${RUN[@]}" "${ARGS[@]}") \
 	>"$META/actual.stdout" 2>"$META/actual.stderr" </dev/null
 status=$?
 if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then

@@ -5,7 +5,7 @@
 #    dstreamc accepts (`check` exits 0), `dstreamc emit-c` exits 0, writes
 #    the same C to stdout and to -o FILE, and that C compiles with nothing but
 #    the runtime's public include dir on the path:
-#      cc -std=c11 -c -Wall -Wextra -Werror -I<repo>/runtime/include
+#      cc -std=c11 -c -Wall -Wextra -Werror -I<repo>/runtime/include -I<the .dstream's directory, for extern headers>
 #    (at least 20 programs must get this far: the test is not vacuous).
 # 2. The shape of a flatMap -> map -> reduceByKey program: the stage function
 #    that reads the source has exactly one `while (ds_next_line` loop (and
@@ -61,7 +61,7 @@ for p in "${progs[@]}"; do
 	# clang warns where gcc does not (an unused static inline, if ((a == b))):
 	# the generated C must be clean under both
 	for cc in "$CC" $CLANG; do
-		if ! timeout 60 "$cc" -std=c11 -c -Wall -Wextra -Werror -I"$INC" -o "$name.o" "$name.c" >"$name.cc.log" 2>&1; then
+		if ! timeout 60 "$cc" -std=c11 -c -Wall -Wextra -Werror -I"$INC" -I"$(dirname -- "$p")" -o "$name.o" "$name.c" >"$name.cc.log" 2>&1; then
 			fail "$rel: the emitted C does not compile standalone ($cc -std=c11 -c -Wall -Wextra -Werror -I$INC):"
 			head -n 30 "$name.cc.log"
 			continue 2

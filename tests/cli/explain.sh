@@ -66,6 +66,41 @@ grep -qE '^ +=> reduceByKey ' stage1.txt || fail "stage 1 does not end at '=> re
 timeout 60 "$DSTREAMC" explain wc.dstream >out2.txt 2>&1
 cmp -s out.txt out2.txt || fail "a second dstreamc explain printed something else (not deterministic)"
 
+# A join with a static Dataset is fused into the stream's loop as a probe:
+# no stage of its own; the Dataset's stage builds the table once at start.
+cat >ysb.dstream <<'EOF'
+batch 1s;
+val campaigns = textFile("c.txt").map(l => { val p = split(l, " "); (p[0], p[1]) });
+val views = queueStream("e.txt").map(l => split(l, " ")).map(e => (e[2], e[5]));
+views.join(campaigns).map(kv => (kv._2._2, 1)).reduceByKey(_ + _).print();
+EOF
+cat >expected-ysb.txt <<'EOF'
+program ysb: batch 1s, 2 sources, 1 output, 3 stages
+
+stage 1: loop over source queueStream  (ysb.dstream:3:13)  -> DStream[String]
+  fused: map + map + join + map
+  map  (ysb.dstream:3:34)  -> DStream[List[String]]
+    map  (ysb.dstream:3:58)  -> DStream[(String, String)]
+      join  (ysb.dstream:4:7)  -> DStream[(String, (String, String))]  [probes the static dataset]
+        map  (ysb.dstream:4:23)  -> DStream[(String, Int)]
+          => reduceByKey  (ysb.dstream:4:48)  [hash aggregate]
+
+stage 2: loop over source textFile  (ysb.dstream:2:17)  -> Dataset[String]
+  (static dataset: runs once at start)
+  fused: map
+  map  (ysb.dstream:2:35)  -> Dataset[(String, String)]
+    => join  (ysb.dstream:4:7)  [join build/probe]
+
+stage 3: loop over the result of reduceByKey  (ysb.dstream:4:48)  -> DStream[(String, Int)]
+  fused: (nothing)
+  => print  (ysb.dstream:4:67)  [output]
+EOF
+timeout 60 "$DSTREAMC" explain ysb.dstream >out-ysb.txt 2>&1 || fail "dstreamc explain ysb.dstream failed"
+if ! cmp -s expected-ysb.txt out-ysb.txt; then
+	fail "dstreamc explain ysb.dstream differs from the golden text:"
+	diff -u --label expected --label actual expected-ysb.txt out-ysb.txt
+fi
+
 if [ "$FAILED" -ne 0 ]; then
 	echo "FAIL explain (work directory: $WORK)"
 	exit 1

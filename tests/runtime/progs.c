@@ -17,12 +17,12 @@ static const ds_site wc_sites[] = {
 };
 
 ds_source_desc wc_sources[1] = {
-	{DS_SRC_QUEUE, NULL, 0, "in.txt", "wc.dstream:3:13", 0},
+	{.kind = DS_SRC_QUEUE, .host = NULL, .port = 0, .path = "in.txt", .loc = "wc.dstream:3:13", .site = 0},
 };
 
 ds_output_desc wc_outputs[2] = {
-	{DS_OUT_PRINT, 10, NULL, NULL, "wc.dstream:5:8", 1000},
-	{DS_OUT_SAVE, 0, "out/counts", "txt", "wc.dstream:6:8", 1000},
+	{.kind = DS_OUT_PRINT, .n = 10, .prefix = NULL, .suffix = NULL, .loc = "wc.dstream:5:8", .slide_ms = 1000},
+	{.kind = DS_OUT_SAVE, .n = 0, .prefix = "out/counts", .suffix = "txt", .loc = "wc.dstream:6:8", .slide_ms = 1000},
 };
 
 static void wc_init(ds_task *t, void *state)
@@ -128,10 +128,10 @@ static const ds_site toint_sites[] = {
 	{"bad.dstream:4:21", "toInt"},
 };
 static const ds_source_desc toint_sources[] = {
-	{DS_SRC_QUEUE, NULL, 0, "in.txt", "bad.dstream:3:12", 0},
+	{.kind = DS_SRC_QUEUE, .host = NULL, .port = 0, .path = "in.txt", .loc = "bad.dstream:3:12", .site = 0},
 };
 static const ds_output_desc toint_outputs[] = {
-	{DS_OUT_PRINT, 10, NULL, NULL, "bad.dstream:4:34", 1000},
+	{.kind = DS_OUT_PRINT, .n = 10, .prefix = NULL, .suffix = NULL, .loc = "bad.dstream:4:34", .slide_ms = 1000},
 };
 
 static void toint_run(ds_task *t, void *state)

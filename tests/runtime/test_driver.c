@@ -255,7 +255,7 @@ static void test_textdir_real_clock(void)
 	snprintf(in, sizeof in, "%s/in", dir);
 	CHECK(mkdir(in, 0777) == 0);
 	h_write(in, "old.txt", "old old\n"); /* there before the start: never read */
-	wc_sources[0] = (ds_source_desc){DS_SRC_TEXTDIR, NULL, 0, "in", "wc.dstream:3:13", 0};
+	wc_sources[0] = (ds_source_desc){.kind = DS_SRC_TEXTDIR, .host = NULL, .port = 0, .path = "in", .loc = "wc.dstream:3:13", .site = 0};
 	wc_prog.batch_ms = 200;
 	wc_outputs[0].slide_ms = 200;
 	const char *const args[] = {"--duration", "1400ms", NULL};
@@ -288,7 +288,7 @@ static void test_sigterm(void)
 	char in[300];
 	snprintf(in, sizeof in, "%s/in", dir);
 	CHECK(mkdir(in, 0777) == 0);
-	wc_sources[0] = (ds_source_desc){DS_SRC_TEXTDIR, NULL, 0, "in", "wc.dstream:3:13", 0};
+	wc_sources[0] = (ds_source_desc){.kind = DS_SRC_TEXTDIR, .host = NULL, .port = 0, .path = "in", .loc = "wc.dstream:3:13", .site = 0};
 	wc_prog.batch_ms = 100;
 	wc_outputs[0].slide_ms = 0;
 	ds_run r;

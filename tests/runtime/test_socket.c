@@ -52,7 +52,7 @@ static int64_t total(const char *out, const char *w)
 
 static void use_socket(int port)
 {
-	wc_sources[0] = (ds_source_desc){DS_SRC_SOCKET, "127.0.0.1", port, NULL, "wc.dstream:3:13", 0};
+	wc_sources[0] = (ds_source_desc){.kind = DS_SRC_SOCKET, .host = "127.0.0.1", .port = port, .path = NULL, .loc = "wc.dstream:3:13", .site = 0};
 	wc_prog.batch_ms = 200;
 	wc_prog.block_ms = 50;
 	wc_outputs[0].slide_ms = 0;

@@ -102,7 +102,10 @@ void ds_bad_record(ds_task *t, int site, const char *why, ds_str sample);
 
 /* A block holds complete records as lines: each record is followed by one
  * '\n' and contains none.  Receivers cut blocks every block interval;
- * file sources make one block per file (or per chunk of a large file). */
+ * file sources make one block per file (or per chunk of a large file).
+ * The blocks of a binary source (DS_SRC_BIN*) hold nrecs fixed-length
+ * records back to back instead, len = nrecs * record_len, with no
+ * separator and no alignment: fields are read with ds_load_*. */
 typedef struct ds_block {
 	const char *data;
 	size_t len;
@@ -126,6 +129,42 @@ static inline bool ds_next_line(const char **pp, const char *end, ds_str *line)
 	line->n = nl - p;
 	*pp = nl < end ? nl + 1 : end;
 	return true;
+}
+
+/* The fields of a binary record (see ds_source_desc.schema): little-endian,
+ * at any alignment; integers widen to Int, floats to Double. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define DS__LE16(x) __builtin_bswap16(x)
+#define DS__LE32(x) __builtin_bswap32(x)
+#define DS__LE64(x) __builtin_bswap64(x)
+#else
+#define DS__LE16(x) (x)
+#define DS__LE32(x) (x)
+#define DS__LE64(x) (x)
+#endif
+static inline uint16_t ds__load16(const char *p) { uint16_t v; memcpy(&v, p, 2); return DS__LE16(v); }
+static inline uint32_t ds__load32(const char *p) { uint32_t v; memcpy(&v, p, 4); return DS__LE32(v); }
+static inline uint64_t ds__load64(const char *p) { uint64_t v; memcpy(&v, p, 8); return DS__LE64(v); }
+static inline int64_t ds_load_i8(const char *p) { return (int8_t)(uint8_t)p[0]; }
+static inline int64_t ds_load_i16(const char *p) { return (int16_t)ds__load16(p); }
+static inline int64_t ds_load_i32(const char *p) { return (int32_t)ds__load32(p); }
+static inline int64_t ds_load_i64(const char *p) { return (int64_t)ds__load64(p); }
+static inline int64_t ds_load_u8(const char *p) { return (uint8_t)p[0]; }
+static inline int64_t ds_load_u16(const char *p) { return ds__load16(p); }
+static inline int64_t ds_load_u32(const char *p) { return ds__load32(p); }
+static inline double ds_load_f32(const char *p)
+{
+	uint32_t u = ds__load32(p);
+	float v;
+	memcpy(&v, &u, 4);
+	return v;
+}
+static inline double ds_load_f64(const char *p)
+{
+	uint64_t u = ds__load64(p);
+	double v;
+	memcpy(&v, &u, 8);
+	return v;
 }
 
 /* ---- outputs ------------------------------------------------------------ */
@@ -166,6 +205,72 @@ static inline void ds_fmt_str(ds_buf *b, ds_str s) { ds_buf_put(b, s.p, (size_t)
  * committed at the end of the batch, in program order. */
 ds_buf *ds_out_begin(ds_task *t, int out);
 void ds_out_end(ds_task *t, int out);
+
+/* The typed fields of a foreachRDD / foreachRecord output's record, handed
+ * over between ds_out_begin and ds_out_end after its text, in field order
+ * (a tuple's elements, or the record itself).  Strings are copied. */
+void ds_out_field_int(ds_task *t, int out, int64_t v);
+void ds_out_field_double(ds_task *t, int out, double v);
+void ds_out_field_bool(ds_task *t, int out, bool v);
+void ds_out_field_str(ds_task *t, int out, ds_str v);
+
+/* ---- user C code: foreachRDD, foreachRecord, receiverStream -------------- */
+
+/* One batch's records of a foreachRDD output (for a windowed stream: one
+ * slide's), as user C code sees them (lang/SPEC.md §15):
+ *     void f(int64_t batch_time_ms, const ds_rdd *rdd)
+ *     {
+ *         for (int64_t i = 0; i < ds_rdd_count(rdd); i++) {
+ *             size_t n;
+ *             const char *w = ds_rdd_string(rdd, i, 0, &n);
+ *             printf("%s=%lld\n", w, (long long)ds_rdd_int(rdd, i, 1));
+ *         }
+ *     }
+ * A record has ds_rdd_fields(rdd) fields: a tuple's elements, or the record
+ * itself.  A field of type Int, Double, Boolean or String is read with the
+ * accessor of its kind; a field that is a tuple, list or option is a
+ * DS_FIELD_STRING holding its printed text.  Every pointer (the rdd, texts,
+ * strings) is valid during the call only and owned by the runtime; strings
+ * are NUL-terminated and *len (when len is not NULL) receives their length
+ * without the NUL.  An index out of range or a field read with the wrong
+ * accessor is a bug in the caller: the runtime says so and aborts. */
+typedef struct ds_rdd ds_rdd;
+typedef enum ds_field_kind {
+	DS_FIELD_INT = 'I',
+	DS_FIELD_DOUBLE = 'D',
+	DS_FIELD_BOOL = 'B',
+	DS_FIELD_STRING = 'S',
+} ds_field_kind;
+
+int64_t ds_rdd_count(const ds_rdd *rdd);  /* records in the batch */
+int ds_rdd_fields(const ds_rdd *rdd);     /* fields per record */
+ds_field_kind ds_rdd_kind(const ds_rdd *rdd, int field);
+/* Record i as print shows it, e.g. "(hello,2)". */
+const char *ds_rdd_text(const ds_rdd *rdd, int64_t i, size_t *len);
+int64_t ds_rdd_int(const ds_rdd *rdd, int64_t i, int field);
+double ds_rdd_double(const ds_rdd *rdd, int64_t i, int field);
+bool ds_rdd_bool(const ds_rdd *rdd, int64_t i, int field);
+const char *ds_rdd_string(const ds_rdd *rdd, int64_t i, int field, size_t *len);
+
+/* A custom receiver (receiverStream(f), Spark's Receiver):
+ *     int f(ds_receiver *r)
+ * runs on a receiver thread of its own.  It stores records with ds_store
+ * (from that thread only), which cuts them into blocks on the block
+ * interval as the socket receiver does, and it must return soon after
+ * ds_receiver_stopping(r) becomes true (poll it at least every 100 ms).
+ * Returning 0 ends the stream; returning anything else is a failure: the
+ * runtime says so on stderr (once per change of state) and calls f again
+ * after a back-off of 100 ms doubling up to 5 s, reset once f stores again. */
+typedef struct ds_receiver ds_receiver;
+/* Stores n bytes at line as records: one record per '\n'-terminated piece,
+ * and the rest after the last '\n' (if any) as one more.  Bytes are copied. */
+void ds_store(ds_receiver *r, const char *line, size_t n);
+bool ds_receiver_stopping(ds_receiver *r);
+
+/* A NUL-terminated copy of s in arena a (for `const char *` parameters). */
+const char *ds_str_cstr(ds_arena *a, ds_str s);
+/* A copy of the NUL-terminated p (NULL: the empty string) in arena a. */
+ds_str ds_cstr_copy(ds_arena *a, const char *p);
 
 /* ---- hashing and tables ------------------------------------------------- */
 
@@ -446,6 +551,10 @@ typedef enum ds_source_kind {
 	DS_SRC_TEXTDIR,    /* textFileStream(dir): new files each batch */
 	DS_SRC_QUEUE,      /* queueStream(path): batches from a file, manual clock */
 	DS_SRC_TEXTFILE,   /* textFile(path): static dataset, read once at start */
+	DS_SRC_RECEIVER,   /* receiverStream(f): user C code on a receiver thread */
+	DS_SRC_BINDIR,     /* binaryRecordsStream(dir, schema): new files each batch, fixed-length records */
+	DS_SRC_BINQUEUE,   /* binaryQueueStream(path, schema, n): n records a batch, manual clock */
+	DS_SRC_BINFILE,    /* binaryRecords(path, schema): static dataset, read once at start */
 } ds_source_kind;
 
 typedef struct ds_source_desc {
@@ -454,12 +563,19 @@ typedef struct ds_source_desc {
 	int port;         /* socket */
 	const char *path; /* dir or file */
 	const char *loc;  /* "prog.dstream:5:13", for messages */
-	int site;         /* bad-record site for over-long lines */
+	int site;         /* bad-record site for over-long lines (binary: incomplete records) */
+	int (*receiver)(ds_receiver *r); /* receiver: the user's function */
+	const char *fn;   /* receiver: its name, for messages */
+	/* binary sources */
+	int64_t record_len;  /* bytes per record: the schema's fields and padding */
+	const char *schema;  /* as written, e.g. "i64 i32 _4 f64" (for messages) */
+	int64_t per_batch;   /* binaryQueueStream: records per batch */
 } ds_source_desc;
 
 typedef enum ds_output_kind {
 	DS_OUT_PRINT = 1, /* print(n) */
 	DS_OUT_SAVE,      /* saveAsTextFiles(prefix[, suffix]) */
+	DS_OUT_FOREACH,   /* foreachRDD(f), foreachRecord(f): calls foreach once per (due) batch */
 } ds_output_kind;
 
 typedef struct ds_output_desc {
@@ -469,6 +585,12 @@ typedef struct ds_output_desc {
 	const char *suffix; /* save: NULL or "" for none */
 	const char *loc;
 	int64_t slide_ms;   /* outputs happen at batch times that are multiples of this */
+	/* foreach: the function called at commit with the batch's records (the
+	 * user's for foreachRDD, a generated one for foreachRecord), its name,
+	 * and the kinds of a record's fields, one ds_field_kind letter each */
+	void (*foreach)(int64_t batch_time_ms, const ds_rdd *rdd);
+	const char *fn;
+	const char *fields;
 } ds_output_desc;
 
 /* Where bad records are reported from: an operator at a source location. */

@@ -1,0 +1,168 @@
+/* receiver.c: receiverStream(f), a custom receiver written in C (Spark's
+ * Receiver: onStart's thread, store(), isStopped(), restart()).
+ *
+ * f runs on a receiver thread of its own and stores records with ds_store.
+ * Records belong to the cut point that follows the moment they are stored
+ * (a multiple of the block interval or of the batch interval, as in
+ * socket.c), so the batch at time T is exactly what was stored before T.
+ * ds_store cuts the block being filled when its cut point has passed; the
+ * scheduler cuts it at T when f has stored nothing since (ds_store is
+ * synchronous, so at T everything stored before T is already here: no
+ * watermark is needed).  When f returns an error it is said once per
+ * change of state and f is called again after a back-off (100 ms doubling
+ * to 5 s, reset once f stores again); when it returns 0 the stream ends.
+ *
+ * Threads: the receiver thread runs f and ds_store; the scheduler thread
+ * takes blocks.  Locks: r->lock only, a leaf, never held while calling f or
+ * writing a message. */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#define DS__BACKOFF_MIN 100
+#define DS__BACKOFF_MAX 5000
+
+static int64_t ds__next_cut(const ds_receiver *r, int64_t now)
+{
+	int64_t a = now - now % r->block_ms + r->block_ms;
+	int64_t b = now - now % r->batch_ms + r->batch_ms;
+	return a < b ? a : b;
+}
+
+/* Under r->lock: moves the block being filled onto the queue. */
+static void ds__recv_cut(ds_receiver *r)
+{
+	if (!ds__blockb_empty(&r->bb))
+		ds__blockq_push(&r->q, ds__blockb_take(&r->bb, r->bb_cut));
+	r->bb_cut = 0;
+}
+
+static void ds__recv_record(ds_receiver *r, const char *p, size_t n)
+{
+	if (n > r->max_line)
+		ds__bad_add(&r->bb.bad, DS__WHY_LONG_LINE, p, n);
+	else
+		ds__blockb_line(&r->bb, (ds_str){p, (int64_t)n});
+}
+
+void ds_store(ds_receiver *r, const char *line, size_t n)
+{
+	int64_t now = ds__now_ms();
+	pthread_mutex_lock(&r->lock);
+	if (r->bb_cut && now >= r->bb_cut)
+		ds__recv_cut(r);
+	if (!r->bb_cut)
+		r->bb_cut = ds__next_cut(r, now);
+	const char *p = line, *end = line + n;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+		ds__recv_record(r, p, (size_t)(e - p));
+		p = nl ? nl + 1 : end;
+	}
+	if (n == 0)
+		ds__recv_record(r, line, 0); /* an empty record */
+	pthread_mutex_unlock(&r->lock);
+	if (r->failing) { /* a recovery is news */
+		ds__msg(r->cmd, "receiverStream %s: receiving again", r->fname);
+		r->failing = false;
+		r->said_rc = 0;
+		r->backoff = DS__BACKOFF_MIN;
+	}
+}
+
+bool ds_receiver_stopping(ds_receiver *r)
+{
+	pthread_mutex_lock(&r->lock);
+	bool stop = r->stop;
+	pthread_mutex_unlock(&r->lock);
+	return stop;
+}
+
+static void *ds__receiver_main(void *arg)
+{
+	ds_receiver *r = arg;
+	r->backoff = DS__BACKOFF_MIN;
+	while (!ds_receiver_stopping(r)) {
+		int rc = r->fn(r);
+		if (rc == 0 || ds_receiver_stopping(r))
+			break;
+		if (!r->failing || rc != r->said_rc)
+			ds__msg(r->cmd, "receiverStream %s: failed (returned %d); restarting in %gs", r->fname, rc,
+			        (double)r->backoff / 1000);
+		r->failing = true;
+		r->said_rc = rc;
+		int64_t until = ds__now_ms() + r->backoff;
+		pthread_mutex_lock(&r->lock);
+		while (!r->stop) {
+			struct timespec ts = {(time_t)(until / 1000), (long)(until % 1000) * 1000000};
+			if (pthread_cond_timedwait(&r->cond, &r->lock, &ts) == ETIMEDOUT)
+				break;
+		}
+		pthread_mutex_unlock(&r->lock);
+		r->backoff = r->backoff * 2 > DS__BACKOFF_MAX ? DS__BACKOFF_MAX : r->backoff * 2;
+	}
+	return NULL;
+}
+
+int ds__receiver_start(ds_receiver *r, const char *cmd, const ds_source_desc *d, int64_t block_ms,
+                       int64_t batch_ms, size_t max_line)
+{
+	memset(r, 0, sizeof *r);
+	r->cmd = cmd;
+	r->fname = d->fn ? d->fn : "?";
+	r->fn = d->receiver;
+	r->block_ms = block_ms > 0 ? block_ms : 200;
+	r->batch_ms = batch_ms;
+	r->max_line = max_line;
+	ds__blockq_init(&r->q);
+	ds__blockb_init(&r->bb);
+	if (!r->fn)
+		return -EINVAL;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_REALTIME);
+	pthread_cond_init(&r->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	/* The receiver takes no signals: SIGINT/SIGTERM go to the scheduler. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = pthread_create(&r->thread, NULL, ds__receiver_main, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		pthread_mutex_destroy(&r->lock);
+		pthread_cond_destroy(&r->cond);
+		return -rc;
+	}
+	r->started = true;
+	return 0;
+}
+
+void ds__receiver_take(ds_receiver *r, int64_t t, ds__blockq *out)
+{
+	pthread_mutex_lock(&r->lock);
+	if (r->bb_cut && r->bb_cut <= t)
+		ds__recv_cut(r);
+	while (r->q.head && r->q.head->time_ms <= t)
+		ds__blockq_push(out, ds__blockq_pop(&r->q));
+	pthread_mutex_unlock(&r->lock);
+}
+
+void ds__receiver_stop(ds_receiver *r)
+{
+	if (!r->started)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->stop = true;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->thread, NULL);
+	ds__blockq_free(&r->q);
+	ds__blockb_close(&r->bb);
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->cond);
+	r->started = false;
+}

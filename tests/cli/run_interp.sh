@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# run_interp.sh DSTREAMC WORKDIR: the command line of `dstreamc run --interp`.
+#
+#   run --interp FILE --batches 2      the program's flags come after FILE:
+#                                      two batches, exit 0, stdout as the built
+#                                      binary prints it for the same flags
+#   run --interp FILE --metrics-json M the metrics file is written, with as
+#                                      many batches as the binary's
+#   run --interp FILE --bogus          the program's usage error: exit 2, the
+#                                      message names the program (FILE without
+#                                      .dstream), as a binary names itself
+#   run --interp FILE --help           the program's usage, exit 0
+#   run FILE (no engine)               exit 2, "run needs an engine"
+#   build --interp FILE                exit 2: --interp belongs to run
+#   run --interp BAD.dstream           the compile errors, exit 1, nothing run
+set -uo pipefail
+
+WORK=${2:?usage: run_interp.sh DSTREAMC WORKDIR}
+DSTREAMC=$(realpath -e -- "$1") || { echo "no such compiler: $1" >&2; exit 2; }
+case "$WORK" in '' | / | . | ..) echo "refusing to use '$WORK'" >&2; exit 2 ;; esac
+rm -rf -- "$WORK" && mkdir -p -- "$WORK" || exit 2
+cd "$WORK" || exit 2
+
+FAILED=0
+fail() { echo "FAIL run_interp: $*"; FAILED=1; }
+
+cat >wc.dstream <<'EOF'
+app "RunInterp";
+batch 1s;
+val lines = queueStream("in.txt");
+lines.flatMap(l => split(l, " ")).map(w => (w, 1)).reduceByKey((a, b) => a + b).print();
+EOF
+printf 'a b a\n---\nc\n---\nd d\n---\n' >in.txt
+printf 'batch 1s;\nval x = queueStream("in.txt").map(l => l + 1 +);\nx.print();\n' >bad.dstream
+
+timeout 60 "$DSTREAMC" build wc.dstream -o prog >/dev/null 2>&1 || fail "build failed"
+./prog --batches 2 >bin.out 2>bin.err
+timeout 60 "$DSTREAMC" run --interp wc.dstream --batches 2 >int.out 2>int.err
+status=$?
+[ "$status" -eq 0 ] || fail "run --interp --batches 2 exited with $status"
+[ -s int.out ] && grep -c '^Time: ' int.out | grep -qx 2 || fail "run --interp --batches 2 did not print 2 batches"
+# records within a batch may come in another order: compare them sorted per block
+norm() { awk '/^Time: /{ t = $0 } /^\(/{ print t, $0 }' "$1" | LC_ALL=C sort; }
+[ "$(norm bin.out)" = "$(norm int.out)" ] || fail "run --interp printed other records than the binary"
+[ ! -s int.err ] || fail "run --interp wrote to stderr: $(cat int.err)"
+
+timeout 60 "$DSTREAMC" run --interp wc.dstream --metrics-json m.json >/dev/null 2>&1 || fail "--metrics-json run failed"
+grep -q '"totals": {"batches": 3,' m.json || fail "metrics: expected 3 batches: $(tail -1 m.json 2>/dev/null)"
+
+timeout 60 "$DSTREAMC" run --interp wc.dstream --bogus >bogus.out 2>bogus.err
+status=$?
+[ "$status" -eq 2 ] || fail "an unknown program flag: exit $status, expected 2"
+grep -q "^wc: unknown option '--bogus'" bogus.err || fail "an unknown program flag: $(cat bogus.err)"
+
+timeout 60 "$DSTREAMC" run --interp wc.dstream --help >help.out 2>&1
+status=$?
+[ "$status" -eq 0 ] && grep -q 'RunInterp' help.out || fail "the program's --help: exit $status: $(head -3 help.out)"
+
+timeout 60 "$DSTREAMC" run wc.dstream >noeng.out 2>noeng.err
+status=$?
+[ "$status" -eq 2 ] && grep -q 'run needs an engine' noeng.err || fail "run without an engine: exit $status: $(cat noeng.err)"
+
+timeout 60 "$DSTREAMC" build --interp wc.dstream -o p2 >misuse.out 2>misuse.err
+status=$?
+[ "$status" -eq 2 ] && grep -q -- '--interp is an option of run' misuse.err || fail "build --interp: exit $status: $(cat misuse.err)"
+
+timeout 60 "$DSTREAMC" run --interp bad.dstream >bad.out 2>bad.err
+status=$?
+[ "$status" -eq 1 ] || fail "a program with errors: exit $status, expected 1"
+grep -q '^bad.dstream:2:.*error: syntax error' bad.err || fail "a program with errors: $(cat bad.err)"
+[ ! -s bad.out ] || fail "a program with errors printed: $(cat bad.out)"
+
+exit $FAILED
