@@ -2137,6 +2137,8 @@ int interp_run(const Plan *p, int argc, char **argv, void *dl)
 	the_interp = I;
 	fflush(stdout);
 	int rc = ds_main(argc, argv, prog);
+	if (I->nr) /* the runtime ran nothing (a bad flag, --help): close is ours */
+		interp_close(NULL);
 	the_interp = NULL;
 	return rc;
 }

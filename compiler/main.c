@@ -432,8 +432,13 @@ static void *load_c(const Options *o, const Plan *plan)
 		return NULL;
 	}
 	void *dl = dlopen(so, RTLD_NOW | RTLD_LOCAL);
-	if (!dl)
-		fprintf(stderr, "dstreamc: cannot load the C files: %s\n", dlerror());
+	if (!dl) { /* "DIR/c.so: undefined symbol: f": the directory is ours, not news */
+		const char *why = dlerror();
+		size_t n = strlen(so);
+		if (!strncmp(why, so, n) && !strncmp(why + n, ": ", 2))
+			why += n + 2;
+		fprintf(stderr, "dstreamc: cannot load the C files: %s\n", why);
+	}
 	remove_tmpdir(dir);
 	return dl;
 }
