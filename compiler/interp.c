@@ -1978,7 +1978,12 @@ static Vec plan_externs(const Plan *p)
 		DNode *n = p->nodes.v[i];
 		if (n->op->cls == OPC_SOURCE || n->op->cls == OPC_OUTPUT)
 			continue; /* their functions are not called from expressions */
-		externs_called(n->call, &fns);
+		for (int k = 0; k < n->call->items.n; k++) {
+			Node *a = n->call->items.v[k];
+			int kind = ty_resolve(a->type)->kind;
+			if (kind != TY_STREAM && kind != TY_DATASET) /* inputs: their own nodes */
+				externs_called(a, &fns);
+		}
 	}
 	return fns;
 }
