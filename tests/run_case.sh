@@ -31,7 +31,9 @@
 # overrides).  DS_ENGINE picks the engine: c (the default) or llvm build
 # with `--backend=$DS_ENGINE` and run ./prog; jit runs `dstreamc run
 # NAME.dstream [C...] ARGS` and interp `dstreamc run --interp NAME.dstream
-# [C...] ARGS`, in WORKDIR, with nothing built; everything else is the same.
+# [C...] ARGS`, in WORKDIR, with nothing built; everything else is the same
+# (but the program's name: a line `prog: ...` of @expect-stderr, from the
+# runtime naming the binary, reads `NAME: ...` for jit and interp).
 # A header never replaces an @input of the same name; compile-error cases get
 # the headers beside them too.  Silent
 # on success; on a mismatch prints a unified diff and the case name, and
@@ -270,6 +272,10 @@ if [ "$HAVE_STDOUT" -eq 1 ]; then
 fi
 
 [ "$HAVE_STDERR" -eq 1 ] || : >"$META/expected.stderr"
+case "$ENGINE" in
+jit | interp) # the runtime names the program by argv[0]: ./prog built, NAME run
+	sed -i "s/^prog: /${CASENAME%.dstream}: /" "$META/expected.stderr" ;;
+esac
 if ! diff -u --label expected-stderr --label actual-stderr \
 	"$META/expected.stderr" "$META/actual.stderr"; then
 	fail "stderr differs"
