@@ -15,14 +15,8 @@
 #   run --interp BAD.dstream           the compile errors, exit 1, nothing run
 set -uo pipefail
 
-WORK=${2:?usage: run_interp.sh DSTREAMC WORKDIR}
-DSTREAMC=$(realpath -e -- "$1") || { echo "no such compiler: $1" >&2; exit 2; }
-case "$WORK" in '' | / | . | ..) echo "refusing to use '$WORK'" >&2; exit 2 ;; esac
-rm -rf -- "$WORK" && mkdir -p -- "$WORK" || exit 2
-cd "$WORK" || exit 2
-
-FAILED=0
-fail() { echo "FAIL run_interp: $*"; FAILED=1; }
+source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
+test_begin run_interp "$@"
 
 cat >wc.dstream <<'EOF'
 app "RunInterp";
@@ -70,4 +64,4 @@ status=$?
 grep -q '^bad.dstream:2:.*error: syntax error' bad.err || fail "a program with errors: $(cat bad.err)"
 [ ! -s bad.out ] || fail "a program with errors printed: $(cat bad.out)"
 
-exit $FAILED
+test_end
