@@ -25,14 +25,8 @@
 #                                      exit 1
 set -uo pipefail
 
-WORK=${2:?usage: run_interp.sh DSTREAMC WORKDIR}
-DSTREAMC=$(realpath -e -- "$1") || { echo "no such compiler: $1" >&2; exit 2; }
-case "$WORK" in '' | / | . | ..) echo "refusing to use '$WORK'" >&2; exit 2 ;; esac
-rm -rf -- "$WORK" && mkdir -p -- "$WORK" || exit 2
-cd "$WORK" || exit 2
-
-FAILED=0
-fail() { echo "FAIL run_interp: $*"; FAILED=1; }
+source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
+test_begin run_interp "$@"
 
 cat >wc.dstream <<'EOF'
 app "RunInterp";
@@ -118,4 +112,4 @@ status=$?
 [ "$status" -eq 1 ] && grep -q "^dstreamc: cannot load the C files: undefined symbol: twice" noc.err ||
 	fail "no C file: exit $status: $(cat noc.err)"
 
-exit $FAILED
+test_end
