@@ -1803,9 +1803,16 @@ static void lower_update_state(Lower *L, DNode *n, Vec *body)
 	/* 1. keys without state (new, or back after a None): their first state,
 	 * decided against the state as the batch found it, inserted in 3 */
 	L->out = body;
+	bool skip_idle = keeps_state_on_empty(f);
 	IrVar *pending = let_zero(L, "pending", ty_list(ty_pair(S->key, Sv)));
-	IrStmt *loop = table_loop(L, G, "fresh", arena_printf("%s: new keys", op_comment(n)), &d);
+	IrStmt *loop = table_loop(L, G, "fresh",
+				  skip_idle ? arena_printf("%s: the batch's keys: new ones wait for 3, those with state are "
+							   "updated in place (f(Nil, s) is s: keys without values keep "
+							   "theirs)", op_comment(n))
+					    : arena_printf("%s: new keys", op_comment(n)),
+				  &d);
 	IrStmt *old = st_entry(L, IS_LOOKUP, S, ex_key(loop->var), "old");
+	old->hash_of = loop->var; /* same key type, same hash */
 	emit(L, old);
 	IrStmt *isnew = st(IS_IF);
 	IrExpr *found = ex(IE_FOUND, ty_bool());
@@ -1822,34 +1829,19 @@ static void lower_update_state(Lower *L, DNode *n, Vec *body)
 	push->e = ex_pair(ex_key(loop->var), ex1(IE_OPT_VAL, Sv, r2));
 	vec_push(&some->body, push);
 	emit(L, some);
+	if (skip_idle) { /* 2, for the batch's keys only: the others keep their state */
+		L->out = &isnew->els;
+		IrExpr *r = apply2(L, f, ex_val(loop->var), ex_val(old->var));
+		set(L, ex_val(old->var), ex_copy(once(L, "r", r), S));
+	}
 	L->out = scope;
 	emit(L, isnew);
 	drop_scope_close(L, d);
 	vec_push(body, loop);
-
-	/* 2. keys with state, updated in place: every one, or, when f keeps a
-	 * state without values (keeps_state_on_empty), the batch's only */
-	if (keeps_state_on_empty(f)) {
-		loop = table_loop(L, G, "batch",
-				  arena_printf("%s: keys with state and values, updated in place (f(Nil, s) is s)",
-					       op_comment(n)), &d);
-		IrStmt *cur = st_entry(L, IS_LOOKUP, S, ex_key(loop->var), "cur");
-		cur->hash_of = loop->var; /* same key type, same hash */
-		emit(L, cur);
-		IrStmt *live = st(IS_IF);
-		IrExpr *fnd = ex(IE_FOUND, ty_bool());
-		fnd->var = cur->var;
-		live->e = ex_bin(OP_AND, ty_bool(), ty_bool(), fnd, ex1(IE_IS_SOME, ty_bool(), ex_val(cur->var)));
-		scope = L->out;
-		L->out = &live->body;
-		IrExpr *r = apply2(L, f, ex_val(loop->var), ex_val(cur->var));
-		set(L, ex_val(cur->var), ex_copy(once(L, "r", r), S));
-		L->out = scope;
-		emit(L, live);
-		drop_scope_close(L, d);
-		vec_push(body, loop);
+	if (skip_idle)
 		goto inserted;
-	}
+
+	/* 2. keys with state, updated in place */
 	loop = table_loop(L, S, "cur", arena_printf("%s: keys with state, updated in place", op_comment(n)), &d);
 	IrStmt *live = st(IS_IF);
 	live->e = ex1(IE_IS_SOME, ty_bool(), ex_val(loop->var));
