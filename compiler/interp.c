@@ -40,6 +40,7 @@
 
 #include "desc.h"
 #include "interp.h"
+#include "schema.h"
 
 /* ---- values ----------------------------------------------------------------- */
 
@@ -412,6 +413,7 @@ typedef struct NodeRt {
 	bool mws_unwrap;  /* mapWithState: an Option result emits its value or nothing */
 	Type *state_t;    /* mapWithState, updateStateByKey: S */
 	Type *val_t;      /* incremental windows: V */
+	Schema schema;    /* binary sources: the record layout (schema.h) */
 } NodeRt;
 
 typedef struct ISite {
@@ -1606,6 +1608,36 @@ static void stage_window(Interp *I, DNode *n, Batch *out)
 	}
 }
 
+/* One binary record at p as its Value: a field's value, or the tuple of
+ * them (the loads of the generated loop's IE_LOAD, lang/SPEC.md §8.1). */
+static Value binrec_value(Interp *I, const Schema *sc, const char *p)
+{
+	Value *v = sc->n > 1 ? ds_arena_alloc(A(I), (size_t)sc->n * sizeof *v) : NULL, one = {0};
+	for (int i = 0; i < sc->n; i++) {
+		const SchemaField *f = &sc->fields[i];
+		const char *q = p + f->off;
+		Value x;
+		switch (f->kind) {
+		case FK_I8: x = vint(ds_load_i8(q)); break;
+		case FK_I16: x = vint(ds_load_i16(q)); break;
+		case FK_I32: x = vint(ds_load_i32(q)); break;
+		case FK_I64: x = vint(ds_load_i64(q)); break;
+		case FK_U8: x = vint(ds_load_u8(q)); break;
+		case FK_U16: x = vint(ds_load_u16(q)); break;
+		case FK_U32: x = vint(ds_load_u32(q)); break;
+		case FK_F32: x = vdbl(ds_load_f32(q)); break;
+		case FK_F64: x = vdbl(ds_load_f64(q)); break;
+		case FK_BYTES: x = vstr(q, f->size); break;
+		default: unreachable();
+		}
+		if (v)
+			v[i] = x;
+		else
+			one = x;
+	}
+	return v ? (Value){.tag = V_TUPLE, .n = (uint32_t)sc->n, .v = v} : one;
+}
+
 static void run_stage(Interp *I, Stage *s)
 {
 	DNode *n = s->producer;
@@ -1616,6 +1648,14 @@ static void run_stage(Interp *I, Stage *s)
 	case OPC_SOURCE: {
 		int nb;
 		const ds_block *blocks = ds_input(I->t, n->src_index, &nb);
+		if (op_is_binary_source(n->op->id)) {
+			for (int i = 0; i < nb; i++) {
+				const char *p = blocks[i].data;
+				for (int64_t k = 0; k < blocks[i].nrecs; k++, p += r->schema.reclen)
+					batch_push(out, binrec_value(I, &r->schema, p));
+			}
+			break;
+		}
 		for (int i = 0; i < nb; i++) {
 			const char *p = blocks[i].data, *end = p + blocks[i].len;
 			ds_str line;
@@ -1685,6 +1725,8 @@ static void node_init(Interp *I, DNode *n)
 	if (n->op->cls != OPC_SOURCE && n->op->cls != OPC_OUTPUT && n->call->items.n > 1 &&
 	    ((Node *)n->call->items.v[1])->kind == N_LAMBDA)
 		r->fn = n->call->items.v[1];
+	if (op_is_binary_source(n->op->id))
+		r->schema = schema_of(n->call);
 	switch (n->op->id) {
 	case OP_COUNT_BY_VALUE: case OP_REDUCE_BY_KEY: case OP_GROUP_BY_KEY:
 		r->tab[0] = tab_new();
