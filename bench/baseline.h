@@ -212,7 +212,7 @@ static int check_mode;
 
 /* Spark's print() of the table at time ms (first 10 pairs, "..." when more),
  * or the --check line. */
-static void print_table(const table *t, int64_t ms)
+static inline void print_table(const table *t, int64_t ms)
 {
 	if (check_mode) {
 		int64_t nz = 0, sum = 0;
@@ -241,7 +241,7 @@ static void print_table(const table *t, int64_t ms)
 }
 
 /* Parses "FILE [--check]". */
-static const char *baseline_args(int argc, char **argv, const char *usage)
+static inline const char *baseline_args(int argc, char **argv, const char *usage)
 {
 	const char *path = NULL;
 	for (int i = 1; i < argc; i++) {

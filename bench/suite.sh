@@ -12,12 +12,13 @@
 #   W2  keyed sliding-window sum, with invF    bench/window/window-inv.dstream
 #   W2n the same without invF                  bench/window/window-noinv.dstream
 #   W3  Yahoo Streaming Benchmark, text        bench/ysb
+#   W3b the same on binary records             bench/ysb/ysb-bin.dstream
 #   W4  updateStateByKey, 1M keys              bench/state
 # records/s everywhere = records in / processing time of the batches
 # (the engines' --metrics-json totals; the baselines time the same part).
 #
 # Environment: REPS (3), DSTREAMC, BENCH_BUILD_DIR, CC (see bench/lib.sh),
-# ENGINES (interp,c,llvm,jit).  Scratch and raw results: bench/out/suite/.
+# ENGINES (interp,c,llvm,jit), WORKLOADS (all; "W3,W3b" for a partial report).  Scratch and raw results: bench/out/suite/.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -35,12 +36,16 @@ START=$(date +%s)
 
 # ---- tools -------------------------------------------------------------------------
 find_dstreamc
-for t in wordcount/gen wordcount/baseline window/gen window/baseline state/gen state/baseline ysb/gen ysb/baseline; do
+for t in wordcount/gen wordcount/baseline window/gen window/baseline state/gen state/baseline ysb/gen ysb/baseline \
+	ysb/baseline-bin; do
 	out=$W/${t//\//-}
 	if [[ ! -x $out || bench/$t.c -nt $out || bench/baseline.h -nt $out ]]; then
 		$CC -O2 -o "$out" "bench/$t.c" || die "cannot build bench/$t.c"
 	fi
 done
+if [[ ! -x $W/binrecgen || tools/binrecgen.c -nt $W/binrecgen ]]; then
+	$CC -O2 -o "$W/binrecgen" tools/binrecgen.c || die "cannot build tools/binrecgen.c"
+fi
 
 # ---- inputs (generated once; the name says the shape) ---------------------------------
 once() { # FILE CMD...: runs CMD (which writes FILE.tmp) unless FILE exists
@@ -69,10 +74,28 @@ ysb_gen() { "$W/ysb-gen" "$CAMP.tmp" "$2" "$1" 30 && mv "$CAMP.tmp" "$CAMP"; } #
 once "$YSB" ysb_gen 100000 "$YSB.tmp"
 once "$YSB_SMALL" ysb_gen 500 "$YSB_SMALL.tmp"
 [[ -s $CAMP ]] || ysb_gen 1 "$W/ysb-none.tmp"
+# W3b: 44-byte events "i64 i64 i64 i32 i32 i64 i32" (user_id, page_id, ad_id
+# in [0,10000), ad_type in [0,5), event_type in [0,3) with 0 = view,
+# event_time a sequence in ms, ip); 30 batches of 1M (1.32 GB, read from
+# the page cache); the check input 30 batches of 1000 (the check program's
+# binaryQueueStream cuts batches of 1000).  Campaigns: ad a belongs to
+# campaign 1000000 + 37 * (7a mod 1000): 1,000 campaigns of 10 ads, ids not
+# dense, neighbouring ads in different campaigns.
+CAMPB=$DATA/ysb-bin-campaigns.txt # the path ysb-bin.dstream names
+[[ -s $CAMPB ]] || { seq 0 9999 | awk '{ print $1, 1000000 + ($1 * 7) % 1000 * 37 }' >"$CAMPB.tmp" && mv "$CAMPB.tmp" "$CAMPB"; }
+YSBB_SCHEMA="i64 i64 i64 i32 i32 i64 i32"
+ysbb_gen() { "$W/binrecgen" -s 7 -r 3=0:10000 -r 4=0:5 -r 5=0:3 -q 6=1500000000000:1 "$YSBB_SCHEMA" "$1" "$2"; } # COUNT FILE.tmp
+YSBB=$DATA/suite-ysbbin-1000000r-30b.bin
+YSBB_SMALL=$DATA/suite-ysbbin-1000r-30b.bin
+once "$YSBB" ysbb_gen 30000000 "$YSBB.tmp"
+once "$YSBB_SMALL" ysbb_gen 30000 "$YSBB_SMALL.tmp"
 
 # ---- the workloads: name, program, input, small input, baseline command (INPUT at the end)
-NAMES=(W1 W2 W2n W3 W4)
-declare -A PROG INPUT SMALL BASE DESC
+NAMES=(W1 W2 W2n W3 W3b W4)
+[[ -z ${WORKLOADS:-} ]] || read -r -a NAMES <<<"${WORKLOADS//,/ }" # e.g. WORKLOADS=W3,W3b: a partial report
+# CHECK_SED: more sed for the check program (W3b: batches of 1000 records);
+# CHECK_BASE: the baseline command of the check, when it differs
+declare -A PROG INPUT SMALL BASE DESC CHECK_SED CHECK_BASE
 PROG[W1]=bench/wordcount/wordcount.dstream INPUT[W1]=$WC SMALL[W1]=$WC_SMALL
 BASE[W1]="$W/wordcount-baseline"
 DESC[W1]="wordcount, 48 MiB of Zipf text (one batch; records are lines)"
@@ -85,6 +108,10 @@ DESC[W2n]="the same without invF"
 PROG[W3]=bench/ysb/ysb.dstream INPUT[W3]=$YSB SMALL[W3]=$YSB_SMALL
 BASE[W3]="$W/ysb-baseline $CAMP"
 DESC[W3]="Yahoo Streaming Benchmark on text: filter views, join 10k ads -> 1k campaigns, count per 10 s window; 30 batches of 100k events"
+PROG[W3b]=bench/ysb/ysb-bin.dstream INPUT[W3b]=$YSBB SMALL[W3b]=$YSBB_SMALL
+BASE[W3b]="$W/ysb-baseline-bin $CAMPB 1000000" CHECK_BASE[W3b]="$W/ysb-baseline-bin $CAMPB 1000"
+CHECK_SED[W3b]='s/"i64 i64 i64 i32 i32 i64 i32", 1000000\)/"i64 i64 i64 i32 i32 i64 i32", 1000)/'
+DESC[W3b]="the same query on binary records (binaryQueueStream, 44-byte events \"i64 i64 i64 i32 i32 i64 i32\" from tools/binrecgen), the ad table a textFile; 30 batches of 1M events"
 PROG[W4]=bench/state/state.dstream INPUT[W4]=$ST SMALL[W4]=$ST_SMALL
 BASE[W4]="$W/state-baseline"
 DESC[W4]="updateStateByKey running totals, 1M keys (batch 1 brings them all), then 10 batches of 100k"
@@ -103,7 +130,7 @@ run_base() { # NAME INPUT MODE(check|time) -> stdout; "records R proc_ms P" on s
 		return
 	fi
 	# shellcheck disable=SC2086
-	if [[ $mode == check ]]; then ${BASE[$n]} "$in" --check 2>/dev/null; else ${BASE[$n]} "$in" >/dev/null; fi
+	if [[ $mode == check ]]; then ${CHECK_BASE[$n]:-${BASE[$n]}} "$in" --check 2>/dev/null; else ${BASE[$n]} "$in" >/dev/null; fi
 }
 # Spark print() blocks -> "T nonzero-keys sum" per time (baseline.h's --check line)
 spark_check() {
@@ -115,8 +142,10 @@ spark_check() {
 # ---- correctness first ------------------------------------------------------------------
 for n in "${NAMES[@]}"; do
 	p=$W/check-$n.dstream
-	sed -E 's/\.print\(\);/.print(100000000);/' "${PROG[$n]}" >"$p"
+	sed -E -e 's/\.print\(\);/.print(100000000);/' ${CHECK_SED[$n]:+-e "${CHECK_SED[$n]}"} "${PROG[$n]}" >"$p"
 	grep -q 'print(100000000)' "$p" || die "$n: cannot widen print() in ${PROG[$n]}"
+	[[ -z ${CHECK_SED[$n]:-} ]] || ! cmp -s "$p" <(sed -E 's/\.print\(\);/.print(100000000);/' "${PROG[$n]}") ||
+		die "$n: the check's sed '${CHECK_SED[$n]}' changed nothing in ${PROG[$n]}"
 	"$DSTREAMC" build "$p" -o "$W/check-$n" || die "$n: dstreamc build failed"
 	"$W/check-$n" --quiet --source-path "0=${SMALL[$n]}" | spark_check >"$W/check-$n.got"
 	run_base "$n" "${SMALL[$n]}" check >"$W/check-$n.want"
@@ -125,6 +154,16 @@ for n in "${NAMES[@]}"; do
 		diff "$W/check-$n.want" "$W/check-$n.got" | head >&2
 		die "$n: the program and the baseline disagree on ${SMALL[$n]} (see $W/check-$n.*)"
 	}
+	# the interpreter too, when it runs the program (one that cannot is listed as failed below):
+	# an engine that computes something else must not be timed
+	if [[ ,$ENGINES, == *,interp,* ]] &&
+		"$DSTREAMC" run --interp "$p" --quiet --source-path "0=${SMALL[$n]}" >"$W/check-$n.interp" 2>/dev/null; then
+		spark_check <"$W/check-$n.interp" >"$W/check-$n.got-interp"
+		cmp -s "$W/check-$n.got-interp" "$W/check-$n.want" || {
+			diff "$W/check-$n.want" "$W/check-$n.got-interp" | head >&2
+			die "$n: the interpreter and the baseline disagree on ${SMALL[$n]} (see $W/check-$n.*)"
+		}
+	fi
 	log "$n: ok, the program and the baseline agree on ${SMALL[$n]} ($(wc -l <"$W/check-$n.want") outputs)"
 done
 

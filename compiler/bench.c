@@ -19,8 +19,8 @@
  *
  * --records N writes N generated records (seeded, so every run and every
  * machine gets the same bytes): for a text source, lines of 5-20 words drawn
- * with a Zipf law from a vocabulary of 50,000 (as bench/wordcount/gen.c),
- * in B batches (`---` between them).
+ * with a Zipf law from a vocabulary of 50,000 (bench/zipf.h, as
+ * bench/wordcount/gen.c), in B batches (`---` between them).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "../bench/zipf.h"
 
 enum { MAX_ENGINES = 4, MAX_REPS = 99 };
 
@@ -66,52 +67,13 @@ static const char *self_exe(void)
 
 /* ---- the generated input ----------------------------------------------------- */
 
-static uint64_t rng[4];
-
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-/* xoshiro256** */
-static uint64_t rng_next(void)
-{
-	uint64_t r = rotl(rng[1] * 5, 7) * 9, t = rng[1] << 17;
-	rng[2] ^= rng[0];
-	rng[3] ^= rng[1];
-	rng[1] ^= rng[2];
-	rng[0] ^= rng[3];
-	rng[2] ^= t;
-	rng[3] = rotl(rng[3], 45);
-	return r;
-}
-
-static uint32_t rng_below(uint32_t n) { return (uint32_t)(((rng_next() >> 32) * (uint64_t)n) >> 32); }
-
-enum { VOCAB = 50000 };
-
 /* N lines of Zipf-distributed words in B batches. */
 static int gen_text(const char *path, long long n, long long batches)
 {
-	uint64_t seed = 20240601;
-	for (int i = 0; i < 4; i++)
-		rng[i] = splitmix64(&seed);
-	static char words[VOCAB][11];
-	static unsigned char wlen[VOCAB];
-	static double cdf[VOCAB];
-	/* Duplicate words only make the vocabulary a little smaller: harmless. */
-	double acc = 0;
-	for (int w = 0; w < VOCAB; w++) {
-		wlen[w] = (unsigned char)(3 + rng_below(4) + rng_below(5));
-		for (int i = 0; i < wlen[w]; i++)
-			words[w][i] = (char)('a' + rng_below(26));
-		acc += 1.0 / (w + 1);
-		cdf[w] = acc;
+	prng_seed(20240601);
+	if (zipf_init(0) < 0) {
+		fprintf(stderr, "dstreamc: bench: out of memory\n");
+		return -1;
 	}
 	FILE *f = fopen(path, "w");
 	if (!f) {
@@ -119,27 +81,13 @@ static int gen_text(const char *path, long long n, long long batches)
 		return -1;
 	}
 	long long per = (n + batches - 1) / batches, inbatch = 0;
+	char line[ZIPF_LINE_MAX];
 	for (long long r = 0; r < n; r++) {
 		if (inbatch == per) {
 			fputs("---\n", f);
 			inbatch = 0;
 		}
-		int nw = 5 + (int)rng_below(16);
-		for (int i = 0; i < nw; i++) {
-			double u = (double)(rng_next() >> 11) * (1.0 / 9007199254740992.0) * cdf[VOCAB - 1];
-			int lo = 0, hi = VOCAB - 1;
-			while (lo < hi) {
-				int mid = (lo + hi) / 2;
-				if (cdf[mid] > u)
-					hi = mid;
-				else
-					lo = mid + 1;
-			}
-			if (i)
-				putc(' ', f);
-			fwrite(words[lo], 1, wlen[lo], f);
-		}
-		putc('\n', f);
+		fwrite(line, 1, (size_t)zipf_line(line), f);
 		inbatch++;
 	}
 	if (ferror(f) | fclose(f)) {

@@ -674,7 +674,9 @@ static bool vec_has(const Vec *v, const void *p)
 }
 
 /* A table's entry type, and the probes the program calls: upsert_ (find or
- * insert a copy of the key) and find_ (or NULL). */
+ * insert a copy of the key) and find_ (or NULL).  Entries are addressed as
+ * an array of the entry type (tab->esize is its size), so a probe costs no
+ * multiply by a run-time size. */
 static void emit_table(Emit *E, IrTable *t)
 {
 	FILE *f = E->f;
@@ -692,7 +694,7 @@ static void emit_table(Emit *E, IrTable *t)
 		hash_of(f, t->key, "k");
 		fprintf(f, ";\n\tsize_t mask = tab->cap - 1;\n");
 		fprintf(f, "\tfor (size_t i = h & mask;; i = (i + 1) & mask) {\n");
-		fprintf(f, "\t\tent_%s *e = ds_table_entry(tab, i);\n", t->name);
+		fprintf(f, "\t\tent_%s *e = (ent_%s *)tab->entries + i;\n", t->name, t->name);
 		fprintf(f, "\t\tif (tab->hashes[i] == 0) {\n\t\t\ttab->hashes[i] = h;\n\t\t\ttab->count++;\n");
 		fprintf(f, "\t\t\tmemset(e, 0, sizeof *e);\n\t\t\te->k = ");
 		copy_of(f, t->key, "a", "k");
@@ -707,7 +709,7 @@ static void emit_table(Emit *E, IrTable *t)
 			kt);
 		fprintf(f, "\tif (!tab->count)\n\t\treturn NULL;\n\tsize_t mask = tab->cap - 1;\n");
 		fprintf(f, "\tfor (size_t i = h & mask; tab->hashes[i]; i = (i + 1) & mask) {\n");
-		fprintf(f, "\t\tent_%s *e = ds_table_entry(tab, i);\n", t->name);
+		fprintf(f, "\t\tent_%s *e = (ent_%s *)tab->entries + i;\n", t->name, t->name);
 		fprintf(f, "\t\tif (tab->hashes[i] == h && (");
 		eq_of(f, t->key, "e->k", "k");
 		fprintf(f, "))\n\t\t\treturn e;\n\t}\n\treturn NULL;\n}\n");
@@ -718,7 +720,7 @@ static void emit_table(Emit *E, IrTable *t)
 		hash_of(f, t->key, "k");
 		fprintf(f, ";\n\tsize_t mask = tab->cap - 1;\n");
 		fprintf(f, "\tfor (size_t i = h & mask; tab->hashes[i]; i = (i + 1) & mask) {\n");
-		fprintf(f, "\t\tent_%s *e = ds_table_entry(tab, i);\n", t->name);
+		fprintf(f, "\t\tent_%s *e = (ent_%s *)tab->entries + i;\n", t->name, t->name);
 		fprintf(f, "\t\tif (tab->hashes[i] == h && (");
 		eq_of(f, t->key, "e->k", "k");
 		fprintf(f, "))\n\t\t\treturn e;\n\t}\n\treturn NULL;\n}\n");

@@ -33,13 +33,16 @@
  * belong to it, and re-copied into a fresh arena after each update so that
  * nothing grows without bound.  One interpreted program per process.
  */
+#include <dlfcn.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "desc.h"
+#include "extern.h"
 #include "interp.h"
+#include "schema.h"
 
 /* ---- values ----------------------------------------------------------------- */
 
@@ -412,7 +415,25 @@ typedef struct NodeRt {
 	bool mws_unwrap;  /* mapWithState: an Option result emits its value or nothing */
 	Type *state_t;    /* mapWithState, updateStateByKey: S */
 	Type *val_t;      /* incremental windows: V */
+	Schema sc;        /* binary sources: the record layout (sc.n == 0: a text source) */
 } NodeRt;
+
+/* The interpreter's side of an extern call: every shim has this one
+ * signature (interp_emit_shims), whatever the C function's. */
+typedef union ds_ival {
+	int64_t i; /* CK_I64, CK_I32 (the shim converts) */
+	double d;
+	bool b;
+	struct {
+		const char *p; /* CK_CSTR: NUL-terminated */
+		size_t n;
+	} s;
+} ds_ival;
+
+typedef struct Shim {
+	const ExternFn *fn;
+	void (*call)(const ds_ival *args, ds_ival *ret);
+} Shim;
 
 typedef struct ISite {
 	Loc loc;
@@ -429,6 +450,8 @@ typedef struct Interp {
 	Vec sites;         /* ISite*, in the order lowering registers them */
 	ds_site *rt_sites;
 	ds_buf scratch;    /* toString and samples */
+	void *dl;          /* the user's C and the shims (interp_emit_shims), or NULL */
+	Vec shims;         /* Shim*: the extern functions called, resolved in dl */
 } Interp;
 
 static Interp *the_interp; /* the runtime's init/run_batch/close reach it here */
@@ -504,8 +527,13 @@ static void sites_expr(Interp *I, Node *e, bool tout)
 		sites_expr(I, e->lhs, tout);
 		return;
 	case N_CALL: {
-		const BuiltinInfo *bi = call_builtin(e);
 		Node **a = (Node **)e->items.v;
+		if (call_is_extern(e)) { /* C reports nothing: only its arguments can */
+			for (int i = 0; i < e->items.n; i++)
+				sites_expr(I, a[i], tout);
+			return;
+		}
+		const BuiltinInfo *bi = call_builtin(e);
 		if (bi->id == BI_LIST_MAP || bi->id == BI_LIST_FILTER || bi->id == BI_GET_OR_ELSE) {
 			sites_expr(I, a[0], tout);
 			sites_expr(I, a[1], tout);
@@ -979,6 +1007,44 @@ static bool eval_builtin(Interp *I, Node *e, Value *out)
 	}
 }
 
+/* f(args) of an extern C function, through its shim: each argument crosses
+ * as the C signature says (extern.h), as the compiled call passes it. */
+static bool eval_extern(Interp *I, Node *e, Value *out)
+{
+	const ExternFn *fn = call_extern(e);
+	Shim *sh = NULL;
+	for (int i = 0; i < I->shims.n && !sh; i++)
+		if (((Shim *)I->shims.v[i])->fn == fn)
+			sh = I->shims.v[i];
+	ASSERT(sh && sh->call);
+	ds_ival *a = ds_arena_alloc(A(I), sizeof *a * (size_t)(fn->nparams ? fn->nparams : 1));
+	for (int i = 0; i < fn->nparams; i++) {
+		Value v;
+		if (!eval(I, e->items.v[i], &v))
+			return false;
+		v = coerce(I, v, fn->params[i].type);
+		switch (fn->params[i].ck) {
+		case CK_I64: case CK_I32: a[i].i = v.i; break;
+		case CK_DOUBLE: a[i].d = v.d; break;
+		case CK_BOOL: a[i].b = v.i != 0; break;
+		case CK_STR_LEN: a[i].s.p = v.s; a[i].s.n = (size_t)v.len; break;
+		case CK_CSTR: a[i].s.p = ds_str_cstr(A(I), dstr(v)); a[i].s.n = (size_t)v.len; break;
+		default: unreachable();
+		}
+	}
+	ds_ival r = {0};
+	sh->call(a, &r);
+	switch (fn->ret) {
+	case CK_VOID: *out = vint(0); break;
+	case CK_I64: case CK_I32: *out = vint(r.i); break;
+	case CK_DOUBLE: *out = vdbl(r.d); break;
+	case CK_BOOL: *out = vbool(r.b); break;
+	case CK_CSTR: *out = vstrs(ds_cstr_copy(A(I), r.s.p)); break;
+	default: unreachable();
+	}
+	return true;
+}
+
 /* Evaluates e into *out; false when the record is bad (already reported). */
 static bool eval(Interp *I, Node *e, Value *out)
 {
@@ -1038,7 +1104,7 @@ static bool eval(Interp *I, Node *e, Value *out)
 	}
 	case N_CALL:
 		ASSERT(!call_is_op(e));
-		return eval_builtin(I, e, out);
+		return call_is_extern(e) ? eval_extern(I, e, out) : eval_builtin(I, e, out);
 	case N_UNARY: {
 		Value x;
 		if (!eval(I, e->lhs, &x))
@@ -1189,6 +1255,23 @@ static void mws_records(Interp *I, DNode *n, const Batch *b)
 	}
 }
 
+/* A foreachRDD / foreachRecord record's fields, typed, after its text: a
+ * tuple's elements or the record itself; composites as their text. */
+static void out_fields(Interp *I, int out, Type *t, Value x)
+{
+	int nf = t->kind == TY_TUPLE ? t->n : 1;
+	for (int k = 0; k < nf; k++) {
+		Type *ft = ty_resolve(t->kind == TY_TUPLE ? t->elems[k] : t);
+		Value v = t->kind == TY_TUPLE ? x.v[k] : x;
+		switch (ft->kind) {
+		case TY_INT: ds_out_field_int(I->t, out, v.i); break;
+		case TY_DOUBLE: ds_out_field_double(I->t, out, v.tag == V_INT ? (double)v.i : v.d); break;
+		case TY_BOOL: ds_out_field_bool(I->t, out, v.i != 0); break;
+		default: ds_out_field_str(I->t, out, dstr(to_str(I, v))); break;
+		}
+	}
+}
+
 /* One consumer c of the batch b that from produced. */
 static void consume(Interp *I, DNode *c, DNode *from, const Batch *b)
 {
@@ -1322,6 +1405,16 @@ static void consume(Interp *I, DNode *c, DNode *from, const Batch *b)
 			ds_buf *buf = ds_out_begin(I->t, c->out_index);
 			if (buf) {
 				vfmt(buf, b->v[i]);
+				ds_out_end(I->t, c->out_index);
+			}
+		}
+		return;
+	case OP_FOREACH_RDD: case OP_FOREACH_RECORD:
+		for (size_t i = 0; i < b->n; i++) {
+			ds_buf *buf = ds_out_begin(I->t, c->out_index);
+			if (buf) {
+				vfmt(buf, b->v[i]);
+				out_fields(I, c->out_index, elem_of(c->in[0]->type), b->v[i]);
 				ds_out_end(I->t, c->out_index);
 			}
 		}
@@ -1606,6 +1699,45 @@ static void stage_window(Interp *I, DNode *n, Batch *out)
 	}
 }
 
+/* One field of a binary record, as its schema says (schema.h). */
+static Value load_field(const SchemaField *fd, const char *rec)
+{
+	const char *p = rec + fd->off;
+	switch (fd->kind) {
+	case FK_I8: return vint(ds_load_i8(p));
+	case FK_I16: return vint(ds_load_i16(p));
+	case FK_I32: return vint(ds_load_i32(p));
+	case FK_I64: return vint(ds_load_i64(p));
+	case FK_U8: return vint(ds_load_u8(p));
+	case FK_U16: return vint(ds_load_u16(p));
+	case FK_U32: return vint(ds_load_u32(p));
+	case FK_F32: return vdbl(ds_load_f32(p));
+	case FK_F64: return vdbl(ds_load_f64(p));
+	case FK_BYTES: return vstr(p, fd->size);
+	}
+	unreachable();
+}
+
+/* A binary source's blocks: nrecs records of sc.reclen bytes each; a record
+ * of one field is that field, of several a tuple of them. */
+static void binary_records(Interp *I, NodeRt *r, const ds_block *blocks, int nb, Batch *out)
+{
+	const Schema *sc = &r->sc;
+	for (int i = 0; i < nb; i++) {
+		const char *rec = blocks[i].data;
+		for (int64_t k = 0; k < blocks[i].nrecs; k++, rec += sc->reclen) {
+			if (sc->n == 1) {
+				batch_push(out, load_field(&sc->fields[0], rec));
+				continue;
+			}
+			Value *f = ds_arena_alloc(A(I), (size_t)sc->n * sizeof *f);
+			for (int j = 0; j < sc->n; j++)
+				f[j] = load_field(&sc->fields[j], rec);
+			batch_push(out, (Value){.tag = V_TUPLE, .n = (uint32_t)sc->n, .v = f});
+		}
+	}
+}
+
 static void run_stage(Interp *I, Stage *s)
 {
 	DNode *n = s->producer;
@@ -1616,6 +1748,10 @@ static void run_stage(Interp *I, Stage *s)
 	case OPC_SOURCE: {
 		int nb;
 		const ds_block *blocks = ds_input(I->t, n->src_index, &nb);
+		if (r->sc.n) {
+			binary_records(I, r, blocks, nb, out);
+			break;
+		}
 		for (int i = 0; i < nb; i++) {
 			const char *p = blocks[i].data, *end = p + blocks[i].len;
 			ds_str line;
@@ -1685,6 +1821,8 @@ static void node_init(Interp *I, DNode *n)
 	if (n->op->cls != OPC_SOURCE && n->op->cls != OPC_OUTPUT && n->call->items.n > 1 &&
 	    ((Node *)n->call->items.v[1])->kind == N_LAMBDA)
 		r->fn = n->call->items.v[1];
+	if (op_is_binary_source(n->op->id))
+		r->sc = schema_of(n->call);
 	switch (n->op->id) {
 	case OP_COUNT_BY_VALUE: case OP_REDUCE_BY_KEY: case OP_GROUP_BY_KEY:
 		r->tab[0] = tab_new();
@@ -1806,18 +1944,197 @@ static void interp_close(void *state)
 	I->env = NULL;
 }
 
-int interp_run(const Plan *p, int argc, char **argv)
+/* ---- the user's C --------------------------------------------------------------------- */
+
+/* The extern functions e calls, once each, in order of first call. */
+static void externs_called(Node *e, Vec *out)
+{
+	if (!e)
+		return;
+	if (e->kind == N_NAME) {
+		if (e->sym && e->sym->kind == SYM_VAL)
+			externs_called(e->sym->def, out);
+		return;
+	}
+	if (e->kind == N_CALL && call_is_extern(e)) {
+		const ExternFn *fn = call_extern(e);
+		bool seen = false;
+		for (int i = 0; i < out->n && !seen; i++)
+			seen = out->v[i] == fn;
+		if (!seen)
+			vec_push(out, (void *)fn);
+	}
+	externs_called(e->lhs, out);
+	externs_called(e->rhs, out);
+	externs_called(e->cond, out);
+	for (int i = 0; i < e->items.n; i++)
+		externs_called(e->items.v[i], out);
+}
+
+static Vec plan_externs(const Plan *p)
+{
+	Vec fns = {0};
+	for (int i = 0; i < p->nodes.n; i++) {
+		DNode *n = p->nodes.v[i];
+		if (n->op->cls == OPC_SOURCE || n->op->cls == OPC_OUTPUT)
+			continue; /* their functions are not called from expressions */
+		for (int k = 0; k < n->call->items.n; k++) {
+			Node *a = n->call->items.v[k];
+			int kind = ty_resolve(a->type)->kind;
+			if (kind != TY_STREAM && kind != TY_DATASET) /* inputs: their own nodes */
+				externs_called(a, &fns);
+		}
+	}
+	return fns;
+}
+
+bool interp_calls_c(const Plan *p)
+{
+	if (plan_externs(p).n)
+		return true;
+	for (int i = 0; i < p->sources.n; i++)
+		if (((DNode *)p->sources.v[i])->op->id == OP_RECEIVER_STREAM)
+			return true;
+	for (int i = 0; i < p->outputs.n; i++) {
+		int op = ((DNode *)p->outputs.v[i])->op->id;
+		if (op == OP_FOREACH_RDD || op == OP_FOREACH_RECORD)
+			return true;
+	}
+	return false;
+}
+
+void interp_emit_shims(const Plan *p, FILE *f)
+{
+	const CheckedProgram *cp = p->cp;
+	fputs("/* Generated by dstreamc for `run --interp`: the interpreter calls each extern\n"
+	      " * function through a shim of one signature (interp.c: ds_ival). */\n"
+	      "#include <stdbool.h>\n#include <stddef.h>\n#include <stdint.h>\n\n#include <dstream/rt.h>\n\n", f);
+	for (int i = 0; i < cp->externs.n; i++) {
+		const char *h = cp->externs.v[i];
+		fputs("#include \"", f);
+		for (const char *c = h; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				fputc('\\', f);
+			fputc(*c, f);
+		}
+		fputs("\"\n", f);
+	}
+	fputs("\ntypedef union ds_ival {\n\tint64_t i;\n\tdouble d;\n\tbool b;\n"
+	      "\tstruct {\n\t\tconst char *p;\n\t\tsize_t n;\n\t} s;\n} ds_ival;\n\n", f);
+	Vec fns = plan_externs(p);
+	for (int i = 0; i < fns.n; i++) {
+		const ExternFn *fn = fns.v[i];
+		fprintf(f, "void dsi_shim_%s(const ds_ival *a, ds_ival *r)\n{\n\t", fn->name);
+		switch (fn->ret) {
+		case CK_VOID: fputs("(void)r;\n\t", f); break;
+		case CK_I64: case CK_I32: fputs("r->i = ", f); break;
+		case CK_DOUBLE: fputs("r->d = ", f); break;
+		case CK_BOOL: fputs("r->b = ", f); break;
+		case CK_CSTR: fputs("r->s.p = ", f); break;
+		default: unreachable();
+		}
+		fprintf(f, "%s(", fn->name);
+		for (int k = 0; k < fn->nparams; k++) {
+			if (k)
+				fputs(", ", f);
+			switch (fn->params[k].ck) {
+			case CK_I64: fprintf(f, "a[%d].i", k); break;
+			case CK_I32: fprintf(f, "(int)a[%d].i", k); break;
+			case CK_DOUBLE: fprintf(f, "a[%d].d", k); break;
+			case CK_BOOL: fprintf(f, "a[%d].b", k); break;
+			case CK_STR_LEN: fprintf(f, "a[%d].s.p, a[%d].s.n", k, k); break;
+			case CK_CSTR: fprintf(f, "a[%d].s.p", k); break;
+			default: unreachable();
+			}
+		}
+		fputs(");\n}\n\n", f);
+	}
+	/* foreachRecord(f): called by the runtime with the batch, it calls f
+	 * per record, as emit_c.c's foreach_record_N does */
+	for (int i = 0; i < p->outputs.n; i++) {
+		const DNode *o = p->outputs.v[i];
+		if (o->op->id != OP_FOREACH_RECORD)
+			continue;
+		const ExternFn *fn = ((Node *)o->call->items.v[1])->aux;
+		Type *t = ty_resolve(ty_resolve(o->in[0]->type)->elem);
+		int nf = t->kind == TY_TUPLE ? t->n : 1;
+		fprintf(f, "void dsi_%s(int64_t batch_time_ms, const ds_rdd *rdd)\n{\n", desc_foreach_fn(o));
+		fputs("\t(void)batch_time_ms;\n\tfor (int64_t i = 0; i < ds_rdd_count(rdd); i++) {\n", f);
+		for (int k = 0; k < nf; k++)
+			if (fn->params[k].ck == CK_STR_LEN || fn->params[k].ck == CK_CSTR)
+				fprintf(f, "\t\tsize_t n%d;\n\t\tconst char *s%d = ds_rdd_string(rdd, i, %d, &n%d);\n", k, k, k, k);
+		fprintf(f, "\t\t%s(", fn->name);
+		for (int k = 0; k < nf; k++) {
+			if (k)
+				fputs(", ", f);
+			switch (fn->params[k].ck) {
+			case CK_STR_LEN: fprintf(f, "s%d, n%d", k, k); break;
+			case CK_CSTR: fprintf(f, "s%d", k); break;
+			case CK_I64: fprintf(f, "ds_rdd_int(rdd, i, %d)", k); break;
+			case CK_I32: fprintf(f, "(int)ds_rdd_int(rdd, i, %d)", k); break;
+			case CK_DOUBLE: fprintf(f, "ds_rdd_double(rdd, i, %d)", k); break;
+			case CK_BOOL: fprintf(f, "ds_rdd_bool(rdd, i, %d)", k); break;
+			default: unreachable();
+			}
+		}
+		fputs(");\n\t}\n}\n\n", f);
+	}
+}
+
+/* A symbol of the user's C (or of the shims); NULL after reporting. */
+static void *c_symbol(void *dl, const char *name)
+{
+	void *sym = dl ? dlsym(dl, name) : NULL;
+	if (!sym)
+		fprintf(stderr, "dstreamc: %s: no such function in the C files\n", name);
+	return sym;
+}
+
+/* Fills in what the descriptor leaves to the engine: receivers, foreach
+ * functions, and the extern functions' shims.  False after reporting. */
+static bool link_c(Interp *I, ds_program *prog)
+{
+	const Plan *p = I->p;
+	Vec fns = plan_externs(p);
+	for (int i = 0; i < fns.n; i++) {
+		Shim *sh = arena_alloc(sizeof *sh);
+		sh->fn = fns.v[i];
+		*(void **)&sh->call = c_symbol(I->dl, arena_printf("dsi_shim_%s", sh->fn->name));
+		if (!sh->call)
+			return false;
+		vec_push(&I->shims, sh);
+	}
+	for (int i = 0; i < prog->nsources; i++) {
+		ds_source_desc *s = (ds_source_desc *)&prog->sources[i];
+		if (s->kind == DS_SRC_RECEIVER && !(*(void **)&s->receiver = c_symbol(I->dl, s->fn)))
+			return false;
+	}
+	for (int i = 0; i < p->outputs.n; i++) {
+		const DNode *o = p->outputs.v[i];
+		ds_output_desc *d = (ds_output_desc *)&prog->outputs[o->out_index];
+		if (o->op->id == OP_FOREACH_RDD && !(*(void **)&d->foreach = c_symbol(I->dl, d->fn)))
+			return false;
+		if (o->op->id == OP_FOREACH_RECORD &&
+		    !(*(void **)&d->foreach = c_symbol(I->dl, arena_printf("dsi_%s", d->fn))))
+			return false;
+	}
+	return true;
+}
+
+int interp_run(const Plan *p, int argc, char **argv, void *dl)
 {
 	ASSERT(!the_interp);
-	Interp in = {.p = p};
+	Interp in = {.p = p, .dl = dl};
 	Interp *I = &in;
 	sites_collect(I);
+	ds_program *prog = desc_build(p, I->rt_sites, I->sites.n);
+	if (!link_c(I, prog))
+		return 1;
 	I->nr = calloc((size_t)p->nodes.n + 1, sizeof *I->nr);
 	if (!I->nr)
 		die("out of memory");
 	for (int i = 0; i < p->nodes.n; i++)
 		node_init(I, p->nodes.v[i]);
-	ds_program *prog = desc_build(p, I->rt_sites, I->sites.n);
 	prog->state_size = sizeof(int); /* the interpreter's state is its own */
 	prog->init = interp_init;
 	prog->run_batch = interp_run_batch;
@@ -1825,6 +2142,8 @@ int interp_run(const Plan *p, int argc, char **argv)
 	the_interp = I;
 	fflush(stdout);
 	int rc = ds_main(argc, argv, prog);
+	if (I->nr) /* the runtime ran nothing (a bad flag, --help): close is ours */
+		interp_close(NULL);
 	the_interp = NULL;
 	return rc;
 }

@@ -1099,8 +1099,14 @@ static void add_state(Lower *L, DNode *n)
 			bool fixed = n->in[side]->is_static;
 			if (n->static_side >= 0 && !fixed)
 				continue; /* the stream side probes, it keeps nothing */
+			/* A Dataset that every stream record probes keeps a key's first
+			 * value inline, (first, the others): the common key with one
+			 * value costs the probe no load through a list (lower_join_probe) */
+			Type *vals = ty_list(pt->elems[1]);
+			if (n->static_side == side)
+				vals = ty_pair(pt->elems[1], vals);
 			IrTable *tab = new_table(L, arena_printf("%s_%s", base, side ? "right" : "left"), pt->elems[0],
-						 ty_list(pt->elems[1]), fixed,
+						 vals, fixed,
 						 arena_printf("%s: the %s side's values per key, %s", op_comment(n),
 							      side ? "right" : "left", fixed ? "loaded once at start" : "this batch"));
 			if (side)
@@ -1226,7 +1232,8 @@ static void drop_scope_close(Lower *L, DropScope d)
 }
 
 /* A record entering side 0 or 1 of a join (both, for s.join(s)): appended
- * to its key's values in that side's table. */
+ * to its key's values in that side's table; for the Dataset a stream probes,
+ * a new key's value is the entry's inline first one instead. */
 static void lower_join_input(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 {
 	IrExpr *kv = once(L, "kv", rec);
@@ -1236,11 +1243,25 @@ static void lower_join_input(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 		IrTable *tab = side ? L->table2[c->id] : L->table[c->id];
 		IrStmt *up = st_entry(L, IS_UPSERT, tab, ex_field(kv, 0), side ? "right" : "left");
 		emit(L, up);
+		bool first = c->static_side == side;
+		IrStmt *fresh = NULL;
+		Vec *o = L->out;
+		if (first) {
+			fresh = st(IS_IF);
+			fresh->e = ex_var(up->fresh);
+			L->out = &fresh->body;
+			set(L, ex_field(ex_val(up->var), 0), tab->persistent ? ex_copy(ex_field(kv, 1), tab) : ex_field(kv, 1));
+			L->out = &fresh->els;
+		}
 		IrStmt *push = st(IS_PUSH);
-		push->lhs = ex_val(up->var);
+		push->lhs = first ? ex_field(ex_val(up->var), 1) : ex_val(up->var);
 		push->e = tab->persistent ? ex_copy(ex_field(kv, 1), tab) : ex_field(kv, 1);
 		push->table = tab; /* a persistent list grows in the table's arena */
 		emit(L, push);
+		if (first) {
+			L->out = o;
+			emit(L, fresh);
+		}
 	}
 }
 
@@ -1281,8 +1302,24 @@ static void lower_join_probe(Lower *L, DNode *c, IrExpr *rec)
 	matched->e = found;
 	Vec *o = L->out;
 	L->out = &matched->body;
-	IrVar *y;
-	IrStmt *inner = for_list(L, ex_val(probe->var), "w", &y);
+	/* for i in [0, 1 + len(others)): w = i < 1 ? first : others[i - 1] */
+	IrStmt *inner = st(IS_FOR_RANGE);
+	inner->var = new_var(L, "i", ty_int());
+	inner->lhs = ex_int(0);
+	inner->e = ex_bin('+', ty_int(), ty_int(), ex_int(1),
+			  ex1(IE_LIST_LEN, ty_int(), ex_field(ex_val(probe->var), 1)));
+	IrVar *y = new_var(L, "w", ty_resolve(tab->val)->elems[0]);
+	IrExpr *pick = ex(IE_COND, y->type);
+	pick->n = 3;
+	pick->a = arena_alloc(3 * sizeof(IrExpr *));
+	pick->a[0] = ex_bin('<', ty_bool(), ty_int(), ex_var(inner->var), ex_int(1));
+	pick->a[1] = ex_field(ex_val(probe->var), 0);
+	pick->a[2] = ex2(IE_LIST_AT, y->type, ex_field(ex_val(probe->var), 1),
+			 ex_bin('-', ty_int(), ty_int(), ex_var(inner->var), ex_int(1)));
+	IrStmt *w = st(IS_LET);
+	w->var = y;
+	w->e = pick;
+	vec_push(&inner->body, w);
 	emit(L, inner);
 	L->out = &inner->body;
 	IrExpr *yv = optional ? ex1(IE_SOME, ot, ex_var(y)) : ex_var(y);
@@ -1803,9 +1840,16 @@ static void lower_update_state(Lower *L, DNode *n, Vec *body)
 	/* 1. keys without state (new, or back after a None): their first state,
 	 * decided against the state as the batch found it, inserted in 3 */
 	L->out = body;
+	bool skip_idle = keeps_state_on_empty(f);
 	IrVar *pending = let_zero(L, "pending", ty_list(ty_pair(S->key, Sv)));
-	IrStmt *loop = table_loop(L, G, "fresh", arena_printf("%s: new keys", op_comment(n)), &d);
+	IrStmt *loop = table_loop(L, G, "fresh",
+				  skip_idle ? arena_printf("%s: the batch's keys: new ones wait for 3, those with state are "
+							   "updated in place (f(Nil, s) is s: keys without values keep "
+							   "theirs)", op_comment(n))
+					    : arena_printf("%s: new keys", op_comment(n)),
+				  &d);
 	IrStmt *old = st_entry(L, IS_LOOKUP, S, ex_key(loop->var), "old");
+	old->hash_of = loop->var; /* same key type, same hash */
 	emit(L, old);
 	IrStmt *isnew = st(IS_IF);
 	IrExpr *found = ex(IE_FOUND, ty_bool());
@@ -1822,34 +1866,19 @@ static void lower_update_state(Lower *L, DNode *n, Vec *body)
 	push->e = ex_pair(ex_key(loop->var), ex1(IE_OPT_VAL, Sv, r2));
 	vec_push(&some->body, push);
 	emit(L, some);
+	if (skip_idle) { /* 2, for the batch's keys only: the others keep their state */
+		L->out = &isnew->els;
+		IrExpr *r = apply2(L, f, ex_val(loop->var), ex_val(old->var));
+		set(L, ex_val(old->var), ex_copy(once(L, "r", r), S));
+	}
 	L->out = scope;
 	emit(L, isnew);
 	drop_scope_close(L, d);
 	vec_push(body, loop);
-
-	/* 2. keys with state, updated in place: every one, or, when f keeps a
-	 * state without values (keeps_state_on_empty), the batch's only */
-	if (keeps_state_on_empty(f)) {
-		loop = table_loop(L, G, "batch",
-				  arena_printf("%s: keys with state and values, updated in place (f(Nil, s) is s)",
-					       op_comment(n)), &d);
-		IrStmt *cur = st_entry(L, IS_LOOKUP, S, ex_key(loop->var), "cur");
-		cur->hash_of = loop->var; /* same key type, same hash */
-		emit(L, cur);
-		IrStmt *live = st(IS_IF);
-		IrExpr *fnd = ex(IE_FOUND, ty_bool());
-		fnd->var = cur->var;
-		live->e = ex_bin(OP_AND, ty_bool(), ty_bool(), fnd, ex1(IE_IS_SOME, ty_bool(), ex_val(cur->var)));
-		scope = L->out;
-		L->out = &live->body;
-		IrExpr *r = apply2(L, f, ex_val(loop->var), ex_val(cur->var));
-		set(L, ex_val(cur->var), ex_copy(once(L, "r", r), S));
-		L->out = scope;
-		emit(L, live);
-		drop_scope_close(L, d);
-		vec_push(body, loop);
+	if (skip_idle)
 		goto inserted;
-	}
+
+	/* 2. keys with state, updated in place */
 	loop = table_loop(L, S, "cur", arena_printf("%s: keys with state, updated in place", op_comment(n)), &d);
 	IrStmt *live = st(IS_IF);
 	live->e = ex1(IE_IS_SOME, ty_bool(), ex_val(loop->var));

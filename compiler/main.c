@@ -5,6 +5,8 @@
  * Each pass can stop and show its work (--stop-after=parse|check|plan|lower).
  * The C compiler is run with execvp, never through a shell.
  */
+#include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -35,9 +37,12 @@
 #define DS_CC_FLAGS "" /* e.g. the sanitizers the runtime was built with */
 #endif
 
+typedef struct Options Options;
+static void *load_c(const Options *o, const Plan *plan);
+
 typedef enum Stop { STOP_NONE, STOP_PARSE, STOP_CHECK, STOP_PLAN, STOP_LOWER } Stop;
 
-typedef struct Options {
+struct Options {
 	const char *cmd;
 	const char *input;
 	const char *output;
@@ -47,16 +52,14 @@ typedef struct Options {
 	const char *backend;
 	bool native;       /* -march=native (LLVM) */
 	bool no_rt_inline; /* --no-rt-inline (LLVM) */
-	char **cfiles;     /* run (JIT): the C files after FILE, loaded beside the program */
 	const char *name;  /* run --name=NAME: the program's argv[0] (default: FILE without .dstream) */
-	int ncfiles;
-	Vec csources; /* build: the user's C files (FILE.c ...), compiled and linked in */
+	Vec csources; /* build, run: the user's C files (FILE.c ...), compiled and linked in */
 	BenchOptions bench; /* bench: its own options */
 	bool bench_opt;     /* one of them was given (only bench takes them) */
 	bool interp;     /* run --interp */
 	int prog_argc;   /* run: the program's argv, argv[0] its name */
 	char **prog_argv;
-} Options;
+};
 
 static const char *usage_text =
 	"usage: dstreamc COMMAND FILE.dstream [options]\n"
@@ -70,10 +73,10 @@ static const char *usage_text =
 	"  emit-llvm FILE      write the LLVM IR (to -o FILE, default stdout), commented per stage\n"
 	"  run FILE [C...] [program flags]\n"
 	"                      compile with the LLVM JIT and run in this process (options before\n"
-	"                      FILE; after it, C files to load beside the program, then its flags)\n"
-	"  run --interp FILE [program flags]\n"
+	"                      FILE, its C files right after it, the program's own flags last)\n"
+	"  run --interp FILE [C...] [program flags]\n"
 	"                      run in this process on the interpreter (options before FILE,\n"
-	"                      the program's own flags after it)\n"
+	"                      its C files right after it, the program's own flags last)\n"
 	"  bench FILE          run FILE on every engine over the same input; print records/s,\n"
 	"                      ns per record, peak memory and the speed-ups (see README.md)\n"
 	"\n"
@@ -96,7 +99,7 @@ static const char *usage_text =
 	"  DSTREAM_CC          the C compiler for build (default " DS_CC ")\n"
 	"  DSTREAM_RUNTIME_INCLUDE, DSTREAM_RUNTIME_LIB   where the runtime is\n"
 	"  DSTREAM_RUNTIME_BC  the runtime's helpers as LLVM bitcode (LLVM backend)\n"
-	"  DSTREAM_CLANG       the C compiler for run's X.c files (default clang-14)\n"
+	"  DSTREAM_CLANG       the C compiler for run's C files (default clang-14)\n"
 	"\n"
 	"The built binary takes --batches N, --duration D, --help and more: run it with --help.\n";
 
@@ -256,7 +259,12 @@ static IrProgram *front_to_ir(const Options *o, int *status)
 		return NULL;
 	}
 	if (o->interp) { /* the interpreter runs the plan: no lowering */
-		*status = interp_run(plan, o->prog_argc, o->prog_argv);
+		void *dl = NULL;
+		if ((o->csources.n || interp_calls_c(plan)) && !(dl = load_c(o, plan))) {
+			*status = 1;
+			return NULL;
+		}
+		*status = interp_run(plan, o->prog_argc, o->prog_argv, dl);
 		return NULL;
 	}
 	IrProgram *ir = lower_program(plan);
@@ -328,6 +336,124 @@ static int run_command(char **argv)
 		if (errno != EINTR)
 			return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Removes dir and what load_c put in it (plain files, no subdirectories). */
+static void remove_tmpdir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				unlink(arena_printf("%s/%s", dir, e->d_name));
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+/* run --interp of a program that calls C: the user's C files (each on its
+ * own, with build's flags, so that an error in one is reported as theirs)
+ * and the interpreter's shims, linked into one shared object in a private
+ * temporary directory and dlopen'd; the directory is gone on return.  Its
+ * ds_* references resolve against this process (ENABLE_EXPORTS); its own
+ * functions bind to themselves (-Bsymbolic), not to dstreamc's namesakes.
+ * Returns the handle, or NULL after reporting. */
+static void *load_c(const Options *o, const Plan *plan)
+{
+	const char *inc, *lib;
+	if (!find_runtime(&inc, &lib))
+		return NULL;
+	const char *tmp = getenv("TMPDIR");
+	char *dir = arena_printf("%s/dstreamc-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		fprintf(stderr, "dstreamc: cannot create a temporary directory: %s\n", strerror(errno));
+		return NULL;
+	}
+	const char *cc = getenv("DSTREAM_CC");
+	if (!cc || !*cc)
+		cc = DS_CC;
+	const char *srcdir = extern_dir_of(o->input);
+	const char *shims = arena_printf("%s/shims.c", dir);
+	FILE *f = fopen(shims, "w");
+	if (!f) {
+		fprintf(stderr, "dstreamc: cannot write '%s': %s\n", shims, strerror(errno));
+		remove_tmpdir(dir);
+		return NULL;
+	}
+	interp_emit_shims(plan, f);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "dstreamc: cannot write '%s': %s\n", shims, strerror(errno));
+		remove_tmpdir(dir);
+		return NULL;
+	}
+	Vec objs = {0};
+	fflush(stdout);
+	for (int i = 0; i <= o->csources.n; i++) { /* the user's files, then the shims */
+		bool user = i < o->csources.n;
+		const char *src = user ? o->csources.v[i] : shims;
+		char *opath = arena_printf("%s/%d.o", dir, i);
+		char *cargv[64];
+		int k = 0;
+		cargv[k++] = (char *)cc;
+		cargv[k++] = (char *)o->opt;
+		cargv[k++] = "-fPIC";
+		char *cextra = arena_strdup(DS_CC_FLAGS);
+		for (char *tok = strtok(cextra, " "); tok && k < 48; tok = strtok(NULL, " "))
+			cargv[k++] = tok;
+		cargv[k++] = "-I";
+		cargv[k++] = (char *)srcdir;
+		cargv[k++] = "-I";
+		cargv[k++] = (char *)inc;
+		cargv[k++] = "-c";
+		cargv[k++] = (char *)src;
+		cargv[k++] = "-o";
+		cargv[k++] = opath;
+		cargv[k] = NULL;
+		int st = run_command(cargv);
+		if (st != 0) {
+			if (user)
+				fprintf(stderr, "dstreamc: cannot compile '%s': the C compiler exited with status %d\n", src,
+					st);
+			else
+				fprintf(stderr, "dstreamc: internal error: the C compiler failed on the interpreter's shims "
+						"(status %d): please report it\n", st);
+			remove_tmpdir(dir);
+			return NULL;
+		}
+		vec_push(&objs, opath);
+	}
+	/* cc -shared [DS_CC_FLAGS...] -Wl,-Bsymbolic -o DIR/c.so OBJS... */
+	char *so = arena_printf("%s/c.so", dir);
+	char *argv[64 + 64];
+	int n = 0;
+	argv[n++] = (char *)cc;
+	argv[n++] = "-shared";
+	char *extra = arena_strdup(DS_CC_FLAGS);
+	for (char *tok = strtok(extra, " "); tok && n < 48; tok = strtok(NULL, " "))
+		argv[n++] = tok;
+	argv[n++] = "-Wl,-Bsymbolic";
+	argv[n++] = "-o";
+	argv[n++] = so;
+	for (int i = 0; i < objs.n && i < 64; i++)
+		argv[n++] = objs.v[i];
+	argv[n] = NULL;
+	int rc = run_command(argv);
+	if (rc != 0) {
+		fprintf(stderr, "dstreamc: cannot link the C files: the C compiler exited with status %d\n", rc);
+		remove_tmpdir(dir);
+		return NULL;
+	}
+	void *dl = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+	if (!dl) { /* "DIR/c.so: undefined symbol: f": the directory is ours, not news */
+		const char *why = dlerror();
+		size_t n = strlen(so);
+		if (!strncmp(why, so, n) && !strncmp(why + n, ": ", 2))
+			why += n + 2;
+		fprintf(stderr, "dstreamc: cannot load the C files: %s\n", why);
+	}
+	remove_tmpdir(dir);
+	return dl;
 }
 
 static BackendOptions backend_options(const Options *o)
@@ -448,7 +574,7 @@ static int cmd_run(const Options *o, IrProgram *ir)
 {
 #ifdef DS_HAVE_LLVM
 	BackendOptions bo = backend_options(o);
-	return backend_llvm.run(ir, &bo, o->cfiles, o->ncfiles, o->prog_argc, o->prog_argv);
+	return backend_llvm.run(ir, &bo, (char **)o->csources.v, o->csources.n, o->prog_argc, o->prog_argv);
 #else
 	(void)o;
 	(void)ir;
@@ -546,6 +672,8 @@ static int cmd_build(const Options *o, IrProgram *ir)
 	return 0;
 }
 
+static bool is_c_file(const char *a) { return strlen(a) > 2 && !strcmp(a + strlen(a) - 2, ".c"); }
+
 int main(int argc, char **argv)
 {
 	Options o = {.opt = "-O2", .backend = "c",
@@ -587,14 +715,14 @@ int main(int argc, char **argv)
 			o.native = true;
 		} else if (!strcmp(a, "--no-rt-inline")) {
 			o.no_rt_inline = true;
+		} else if (!strncmp(a, "--name=", 7) && a[7]) {
+			o.name = a + 7;
 		} else if (!strncmp(a, "--stop-after=", 13)) {
 			const char *p = a + 13;
 			o.stop = !strcmp(p, "parse") ? STOP_PARSE : !strcmp(p, "check") ? STOP_CHECK
 				: !strcmp(p, "plan") ? STOP_PLAN : !strcmp(p, "lower") ? STOP_LOWER : STOP_NONE;
 			if (o.stop == STOP_NONE)
 				usage_error("unknown pass '%s' (parse, check, plan or lower)", p);
-		} else if (!strncmp(a, "--name=", 7) && a[7]) {
-			o.name = a + 7;
 		} else if (!strcmp(a, "--interp")) {
 			o.interp = true;
 		} else if (a[0] == '-' && a[1]) {
@@ -603,12 +731,14 @@ int main(int argc, char **argv)
 			o.cmd = a;
 		} else if (!o.input) {
 			o.input = a;
-			if (!strcmp(o.cmd, "run")) { /* the rest is the program's */
-				o.prog_argc = argc - i;
+			if (!strcmp(o.cmd, "run")) { /* its C files, then the program's flags */
+				while (i + 1 < argc && is_c_file(argv[i + 1]))
+					vec_push(&o.csources, argv[++i]);
+				o.prog_argc = argc - i; /* prog_argv[0]: FILE's slot or the last C file's */
 				o.prog_argv = argv + i;
 				break;
 			}
-		} else if (strlen(a) > 2 && !strcmp(a + strlen(a) - 2, ".c")) {
+		} else if (is_c_file(a)) {
 			vec_push(&o.csources, (void *)a);
 		} else {
 			usage_error("unexpected argument '%s'", a);
@@ -619,12 +749,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(o.cmd, "check") && strcmp(o.cmd, "explain") && strcmp(o.cmd, "emit-c") && strcmp(o.cmd, "build") &&
-	    strcmp(o.cmd, "emit-llvm") && strcmp(o.cmd, "run") && strcmp(o.cmd, "bench"))
+	    strcmp(o.cmd, "bench") && strcmp(o.cmd, "run") && strcmp(o.cmd, "emit-llvm"))
 		usage_error("unknown command '%s'", o.cmd);
 	if (!o.input)
 		usage_error("%s needs a .dstream file", o.cmd);
-	if (o.csources.n && strcmp(o.cmd, "build"))
-		usage_error("C files are only for build: unexpected '%s'", (const char *)o.csources.v[0]);
+	if (o.csources.n && strcmp(o.cmd, "build") && strcmp(o.cmd, "run"))
+		usage_error("C files are only for build and run: unexpected '%s'", (const char *)o.csources.v[0]);
 	if (o.bench_opt && strcmp(o.cmd, "bench"))
 		usage_error("--input, --records, --batches, --engines, --reps and --json are options of bench, not of %s", o.cmd);
 	if (o.bench.input && o.bench.records)
@@ -635,30 +765,14 @@ int main(int argc, char **argv)
 #endif
 	if (o.interp && strcmp(o.cmd, "run"))
 		usage_error("--interp is an option of run, not of %s", o.cmd);
+	if (o.name && strcmp(o.cmd, "run"))
+		usage_error("--name is an option of run, not of %s", o.cmd);
 	if (!strcmp(o.cmd, "run")) { /* argv[0]: the program's name, FILE without .dstream */
 		size_t n = strlen(o.input);
 		o.prog_argv[0] = n > 8 && !strcmp(o.input + n - 8, ".dstream") ? arena_strndup(o.input, n - 8)
 									: (char *)o.input;
 		if (o.name)
 			o.prog_argv[0] = (char *)o.name;
-	}
-	if (o.name && strcmp(o.cmd, "run"))
-		usage_error("--name is an option of run, not of %s", o.cmd);
-	if (!strcmp(o.cmd, "run") && !o.interp) { /* the JIT: C files first among the program's arguments */
-		char **rest = arena_alloc(sizeof(char *) * (size_t)(o.prog_argc + 1));
-		int n = 0;
-		o.cfiles = arena_alloc(sizeof(char *) * (size_t)(o.prog_argc + 1));
-		rest[n++] = o.prog_argv[0];
-		for (int i = 1; i < o.prog_argc; i++) {
-			size_t len = strlen(o.prog_argv[i]);
-			if (len > 2 && !strcmp(o.prog_argv[i] + len - 2, ".c"))
-				o.cfiles[o.ncfiles++] = o.prog_argv[i];
-			else
-				rest[n++] = o.prog_argv[i];
-		}
-		rest[n] = NULL;
-		o.prog_argv = rest;
-		o.prog_argc = n;
 	}
 	int status;
 	IrProgram *ir = front_to_ir(&o, &status);

@@ -7,12 +7,6 @@
 
 #define DS__CHUNK_MIN ((size_t)64 * 1024)
 
-struct ds__chunk {
-	ds__chunk *next;
-	size_t size; /* bytes in data */
-	_Alignas(16) char data[];
-};
-
 void ds_arena_init(ds_arena *a)
 {
 	a->cur = a->end = NULL;
@@ -22,7 +16,11 @@ void ds_arena_init(ds_arena *a)
 
 void *ds__arena_slow(ds_arena *a, size_t n)
 {
-	size_t size = n > DS__CHUNK_MIN ? n : DS__CHUNK_MIN;
+	/* Chunks grow with the arena (each as big as all before it), so a
+	 * batch of any size takes O(log size) chunks. */
+	size_t size = a->bytes > DS__CHUNK_MIN ? a->bytes : DS__CHUNK_MIN;
+	if (n > size)
+		size = n;
 	ds__chunk *c = ds__xmalloc(sizeof *c + size);
 	c->size = size;
 	a->bytes += size;
@@ -42,27 +40,31 @@ void *ds__arena_slow(ds_arena *a, size_t n)
 
 void ds_arena_reset(ds_arena *a)
 {
-	/* Keep the largest chunk: the next batch is likely as big. */
-	ds__chunk *keep = NULL;
-	for (ds__chunk *c = a->chunks; c; c = c->next)
-		if (!keep || c->size > keep->size)
-			keep = c;
+	/* The next batch is likely as big as this one: keep one chunk that
+	 * holds everything this one used, so its pages stay mapped and are not
+	 * faulted in (and zeroed by the kernel) again every batch. */
 	ds__chunk *c = a->chunks;
+	if (c && !c->next) {
+		a->cur = c->data;
+		a->end = c->data + c->size;
+		return;
+	}
+	size_t total = 0;
 	while (c) {
 		ds__chunk *next = c->next;
-		if (c != keep)
-			free(c);
+		total += c->size;
+		free(c);
 		c = next;
 	}
-	a->chunks = keep;
-	if (keep) {
-		keep->next = NULL;
-		a->cur = keep->data;
-		a->end = keep->data + keep->size;
-		a->bytes = keep->size;
-	} else {
-		a->cur = a->end = NULL;
-		a->bytes = 0;
+	ds_arena_init(a);
+	if (total) {
+		ds__chunk *k = ds__xmalloc(sizeof *k + total);
+		k->size = total;
+		k->next = NULL;
+		a->chunks = k;
+		a->cur = k->data;
+		a->end = k->data + total;
+		a->bytes = total;
 	}
 }
 

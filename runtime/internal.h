@@ -31,6 +31,13 @@ void ds__msg(const char *cmd, const char *fmt, ...) __attribute__((format(printf
 
 /* ---- bad records ----------------------------------------------------------- */
 
+/* One block of an arena's memory (arena.c). */
+struct ds__chunk {
+	ds__chunk *next;
+	size_t size; /* bytes in data */
+	_Alignas(16) char data[];
+};
+
 #define DS__SAMPLE_MAX 40
 /* The bad records of one site in one batch: how many, and the first one. */
 typedef struct ds__bad {
@@ -155,8 +162,11 @@ typedef struct ds__binrec {
 	int64_t tail;    /* bytes after them */
 	int64_t nbatches;
 	int64_t pos;     /* the next batch handed out: the source position */
-	ds__block cur;   /* the batch's block; cur.b.data is owned and reused */
-	size_t cap;      /* bytes allocated at cur.b.data */
+	ds__block cur;   /* the batch's block: points into map, or (when map is
+	                  * NULL) into an owned buffer of cap bytes that pread fills */
+	size_t cap;      /* bytes allocated at cur.b.data when map is NULL */
+	const char *map; /* the whole file mapped read-only (nrecs * record_len + tail bytes), or NULL */
+	size_t maplen;
 } ds__binrec;
 /* Prepares a binary source of any kind; for binaryQueueStream opens the file. */
 int ds__binrec_open(ds__binrec *r, const char *cmd, const ds_source_desc *d);

@@ -109,13 +109,12 @@ ds_list ds_split_prefix(ds_arena *a, ds_str s, ds_str sep, int64_t k)
 	ds_str *v = l.data;
 	const char *p = s.p, *end = s.p + s.n;
 	int64_t i = 0;
-	if (sep.n == 1) { /* one pass, a byte loop: fields are short */
-		const char c = sep.p[0];
-		for (const char *q = p; q < end && i < k; q++)
-			if (*q == c) {
-				v[i++] = (ds_str){p, q - p};
-				p = q + 1;
-			}
+	if (sep.n == 1) { /* one pass, memchr per piece */
+		const char *q;
+		while (i < k && p < end && (q = memchr(p, sep.p[0], (size_t)(end - p)))) {
+			v[i++] = (ds_str){p, q - p};
+			p = q + 1;
+		}
 	} else {
 		const char *m;
 		while (i < k && (m = ds__find(p, end, sep))) {

@@ -31,12 +31,16 @@
 # overrides).  DS_ENGINE picks the engine: c (the default) or llvm build
 # with `--backend=$DS_ENGINE` and run ./prog; jit runs `dstreamc run
 # NAME.dstream [C...] ARGS` and interp `dstreamc run --interp NAME.dstream
-# [C...] ARGS`, in WORKDIR, with nothing built; everything else is the same.
+# [C...] ARGS`, in WORKDIR, with nothing built; everything else is the same
+# (but the program's name: a line `prog: ...` of @expect-stderr, from the
+# runtime naming the binary, reads `NAME: ...` for jit and interp).
 # A header never replaces an @input of the same name; compile-error cases get
 # the headers beside them too.  Silent
 # on success; on a mismatch prints a unified diff and the case name, and
 # exits 1.
 set -uo pipefail
+# spark_normalize, shared with tests/diff/run.sh.
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
 if [ $# -ne 3 ]; then
 	echo "usage: run_case.sh DSTREAMC CASE WORKDIR" >&2
@@ -63,8 +67,8 @@ read -r -a BACKEND_FLAGS <<<"${DS_BACKEND_FLAGS:-}"
 ENGINE=${DS_ENGINE:-c}
 case "$ENGINE" in
 c | llvm) [ -z "${DS_ENGINE:-}" ] || BACKEND_FLAGS+=("--backend=$ENGINE") ;;
-jit) RUN=("$DSTREAMC" run --name=prog) ;; # named as the built binary is, for messages
-interp) RUN=("$DSTREAMC" run --interp --name=prog) ;;
+jit) RUN=("$DSTREAMC" run) ;;
+interp) RUN=("$DSTREAMC" run --interp) ;;
 *) die "DS_ENGINE must be c, llvm, jit or interp, not '$ENGINE'" ;;
 esac
 
@@ -142,35 +146,6 @@ safe_name() {
 	case "$1" in
 	/* | ../* | */../* | .. | */.. | .case | .case/*) die "$CASENAME: bad file name '$1'" ;;
 	esac
-}
-
-# spark_normalize: stdin to stdout; in every Spark print block (a line of 43
-# '-', "Time: ... ms", a line of 43 '-', records, optional "...", an empty
-# line) the record lines are sorted bytewise; all other lines stay in place.
-spark_normalize() {
-	LC_ALL=C awk '
-	{ line[NR] = $0 }
-	END {
-		dash = "-------------------------------------------"
-		g = 0; i = 1
-		while (i <= NR) {
-			if (line[i] == dash && i + 2 <= NR && line[i+1] ~ /^Time: .* ms$/ && line[i+2] == dash) {
-				g++
-				for (k = 0; k < 3; k++) printf "%d\t0\t%d\t%s\n", g, i + k, line[i + k]
-				i += 3
-				while (i <= NR && line[i] != "") {
-					if (line[i] == "...") printf "%d\t2\t%d\t%s\n", g, i, line[i]
-					else                  printf "%d\t1\t0\t%s\n", g, line[i]
-					i++
-				}
-				if (i <= NR) { printf "%d\t2\t%d\t%s\n", g, i, line[i]; i++ }
-			} else {
-				g++
-				printf "%d\t0\t%d\t%s\n", g, i, line[i]
-				i++
-			}
-		}
-	}' | LC_ALL=C sort -t "$(printf '\t')" -k1,1n -k2,2n -k3,3n -k4 | cut -f4-
 }
 
 sorted() { LC_ALL=C sort -- "$@"; }
@@ -297,6 +272,10 @@ if [ "$HAVE_STDOUT" -eq 1 ]; then
 fi
 
 [ "$HAVE_STDERR" -eq 1 ] || : >"$META/expected.stderr"
+case "$ENGINE" in
+jit | interp) # the runtime names the program by argv[0]: ./prog built, NAME run
+	sed -i "s/^prog: /${CASENAME%.dstream}: /" "$META/expected.stderr" ;;
+esac
 if ! diff -u --label expected-stderr --label actual-stderr \
 	"$META/expected.stderr" "$META/actual.stderr"; then
 	fail "stderr differs"

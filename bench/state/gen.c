@@ -23,7 +23,7 @@
 
 static void line(FILE *f, uint64_t k, uint64_t distinct)
 {
-	fprintf(f, "k%07lu %u\n", (unsigned long)(k % distinct), below(100));
+	fprintf(f, "k%07lu %u\n", (unsigned long)(k % distinct), prng_below(100));
 }
 
 int main(int argc, char **argv)
@@ -40,8 +40,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gen: bad arguments (KEYS <= 10^7, 1 <= DISTINCT <= KEYS, 1 <= RAMP <= KEYS)\n");
 		return 2;
 	}
-	for (int i = 0; i < 4; i++)
-		s[i] = splitmix64(&seed);
+	prng_seed(seed);
 	FILE *f = fopen(argv[6], "w");
 	if (!f) {
 		perror(argv[6]);
@@ -58,7 +57,7 @@ int main(int argc, char **argv)
 	}
 	for (long b = 0; b < batches; b++) {
 		for (long r = 0; r < recs; r++)
-			line(f, below((uint32_t)keys), (uint64_t)distinct);
+			line(f, prng_below((uint32_t)keys), (uint64_t)distinct);
 		fputs("---\n", f);
 	}
 	if (fclose(f) != 0) {

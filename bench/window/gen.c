@@ -25,8 +25,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gen: bad arguments\n");
 		return 2;
 	}
-	for (int i = 0; i < 4; i++)
-		s[i] = splitmix64(&seed);
+	prng_seed(seed);
 	FILE *f = fopen(argv[4], "w");
 	if (!f) {
 		perror(argv[4]);
@@ -36,7 +35,7 @@ int main(int argc, char **argv)
 	setvbuf(f, buf, _IOFBF, sizeof buf);
 	for (long b = 0; b < batches; b++) {
 		for (long r = 0; r < recs; r++) {
-			uint32_t k = below((uint32_t)keys), v = below(100);
+			uint32_t k = prng_below((uint32_t)keys), v = prng_below(100);
 			fprintf(f, "k%u %u\n", k, v);
 		}
 		fputs("---\n", f);

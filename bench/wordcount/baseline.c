@@ -20,121 +20,14 @@
  * "lines L words W distinct D load_ms X proc_ms Y" to stderr: load is
  * reading the file, proc is splitting, counting and printing (what the
  * dstream binary reports as the batch's processing_ms). */
-#include <fcntl.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
+#include "../baseline.h"
 
-typedef struct {
-	const char *p; /* into the key pool */
-	uint32_t n;
-	uint64_t h; /* 0: empty slot */
-	int64_t count;
-} entry;
+/* The word table (baseline.h: keys copied into a compact pool on insert, so
+ * that comparing a key touches the pool, not a cold line somewhere in the
+ * 200 MB buffer). */
+static table words;
 
-static entry *tab;
-static size_t cap, used;
-
-static inline uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static inline uint64_t hash(const char *p, size_t n)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0x9fb21c651e98df25ULL;
-		h ^= h >> 29;
-		p += 8;
-		n -= 8;
-	}
-	if (n) {
-		uint64_t w = 0;
-		memcpy(&w, p, n);
-		h = (h ^ w) * 0x9fb21c651e98df25ULL;
-	}
-	return mix(h) | 1; /* never 0 */
-}
-
-/* Keys are copied on insert into a compact pool: comparing a key then
- * touches this pool, not a cold line somewhere in the 200 MB buffer. */
-static char *pool;
-static size_t pool_left;
-
-static const char *intern(const char *p, size_t n)
-{
-	if (pool_left < n) {
-		pool_left = n > (1 << 20) ? n : (1 << 20);
-		if (!(pool = malloc(pool_left))) {
-			perror("malloc");
-			exit(1);
-		}
-	}
-	char *r = pool;
-	if (n)
-		memcpy(r, p, n);
-	pool += n;
-	pool_left -= n;
-	return r;
-}
-
-static void grow(void)
-{
-	size_t ncap = cap ? cap * 2 : 1024;
-	entry *nt = calloc(ncap, sizeof *nt);
-	if (!nt) {
-		perror("calloc");
-		exit(1);
-	}
-	for (size_t i = 0; i < cap; i++) {
-		if (!tab[i].h)
-			continue;
-		size_t j = tab[i].h & (ncap - 1);
-		while (nt[j].h)
-			j = (j + 1) & (ncap - 1);
-		nt[j] = tab[i];
-	}
-	free(tab);
-	tab = nt;
-	cap = ncap;
-}
-
-static inline void add(const char *p, size_t n, int64_t k)
-{
-	uint64_t h = hash(p, n);
-	size_t mask = cap - 1;
-	for (size_t i = h & mask;; i = (i + 1) & mask) {
-		entry *e = &tab[i];
-		if (!e->h) {
-			if ((used + 1) * 4 > cap * 3) { /* grow, then probe again */
-				grow();
-				mask = cap - 1;
-				i = (h & mask) - 1;
-				continue;
-			}
-			e->p = intern(p, n);
-			e->n = (uint32_t)n;
-			e->h = h;
-			e->count = k;
-			used++;
-			return;
-		}
-		if (e->h == h && e->n == n && memcmp(e->p, p, n) == 0) {
-			e->count += k;
-			return;
-		}
-	}
-}
+static inline void add(const char *p, size_t n, int64_t k) { table_upsert(&words, p, n)->v += k; }
 
 /* One line, Java split(" ") semantics. */
 static inline void count_line(const char *p, const char *end)
@@ -165,18 +58,11 @@ static inline void count_line(const char *p, const char *end)
 	}
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static void put_pair(const entry *e)
 {
 	putchar('(');
 	fwrite(e->p, 1, e->n, stdout);
-	printf(",%lld)\n", (long long)e->count);
+	printf(",%lld)\n", (long long)e->v);
 }
 
 /* The batch: split and count every line, then print the first `limit`
@@ -185,29 +71,23 @@ static void put_pair(const entry *e)
 static __attribute__((noinline)) int64_t process(const char *buf, size_t size, size_t limit)
 {
 	int64_t lines = 0;
-	grow();
-	const char *p = buf, *end = buf + size;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-		if (le > p && le[-1] == '\r')
-			le--;
-		count_line(p, le);
+	const char *p = buf, *end = buf + size, *ln, *le;
+	while (next_line(&p, end, &ln, &le)) {
+		count_line(ln, le);
 		lines++;
-		p = nl ? nl + 1 : end;
 	}
 
 	size_t shown = 0;
 	fputs("-------------------------------------------\nTime: 1000 ms\n"
 	      "-------------------------------------------\n", stdout);
-	for (size_t i = 0; i < cap; i++) {
-		if (!tab[i].h)
+	for (size_t i = 0; i < words.cap; i++) {
+		if (!words.e[i].h)
 			continue;
 		if (shown == limit) {
 			fputs("...\n", stdout);
 			break;
 		}
-		put_pair(&tab[i]);
+		put_pair(&words.e[i]);
 		shown++;
 	}
 	putchar('\n');
@@ -233,37 +113,18 @@ int main(int argc, char **argv)
 	}
 
 	double t0 = now_ms();
-	int fd = open(path, O_RDONLY);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		perror(path);
-		return 1;
-	}
-	size_t size = (size_t)st.st_size, got = 0;
-	char *buf = malloc(size + 1);
-	if (!buf) {
-		perror("malloc");
-		return 1;
-	}
-	while (got < size) {
-		ssize_t n = read(fd, buf + got, size - got);
-		if (n <= 0) {
-			perror(path);
-			return 1;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
+	size_t size;
+	char *buf = load_file(path, &size);
 
 	double t1 = now_ms();
 	int64_t lines = process(buf, size, all ? SIZE_MAX : 10);
 	double t2 = now_ms();
 	if (timing) {
-		int64_t words = 0;
-		for (size_t i = 0; i < cap; i++)
-			words += tab[i].h ? tab[i].count : 0;
+		int64_t nwords = 0;
+		for (size_t i = 0; i < words.cap; i++)
+			nwords += words.e[i].h ? words.e[i].v : 0;
 		fprintf(stderr, "lines %lld words %lld distinct %zu load_ms %.3f proc_ms %.3f\n",
-		        (long long)lines, (long long)words, used, t1 - t0, t2 - t1);
+		        (long long)lines, (long long)nwords, words.used, t1 - t0, t2 - t1);
 	}
 	return 0;
 }

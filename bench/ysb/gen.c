@@ -26,7 +26,7 @@ enum { CAMPAIGNS = 1000, ADS_PER = 10, ADS = CAMPAIGNS * ADS_PER, POOL = 100 };
 static void uuid(char out[37])
 {
 	static const char hex[] = "0123456789abcdef";
-	uint64_t a = next(), b = next();
+	uint64_t a = prng_next(), b = prng_next();
 	for (int i = 0, j = 0; i < 36; i++) {
 		if (i == 8 || i == 13 || i == 18 || i == 23) {
 			out[i] = '-';
@@ -52,8 +52,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gen: bad arguments\n");
 		return 2;
 	}
-	for (int i = 0; i < 4; i++)
-		s[i] = splitmix64(&seed);
+	prng_seed(seed);
 	static char ads[ADS][37], camps[CAMPAIGNS][37], users[POOL][37], pages[POOL][37];
 	for (int c = 0; c < CAMPAIGNS; c++)
 		uuid(camps[c]);
@@ -85,9 +84,9 @@ int main(int argc, char **argv)
 	setvbuf(f, buf, _IOFBF, sizeof buf);
 	for (long b = 1; b <= batches; b++) {
 		for (long r = 0; r < per; r++)
-			fprintf(f, "%s %s %s %s %s %ld 1.2.3.%u\n", users[below(POOL)], pages[below(POOL)],
-			        ads[below(ADS)], ad_types[below(5)], ev_types[below(3)], b * 1000 - 1000 + (long)below(1000),
-			        below(256));
+			fprintf(f, "%s %s %s %s %s %ld 1.2.3.%u\n", users[prng_below(POOL)], pages[prng_below(POOL)],
+			        ads[prng_below(ADS)], ad_types[prng_below(5)], ev_types[prng_below(3)], b * 1000 - 1000 + (long)prng_below(1000),
+			        prng_below(256));
 		fputs("---\n", f);
 	}
 	if (fclose(f) != 0) {

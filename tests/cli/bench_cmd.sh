@@ -14,15 +14,10 @@
 #   usage errors: exit 2; a socket source with --records: exit 1, a message
 set -uo pipefail
 
-WORK=${2:?usage: bench_cmd.sh DSTREAMC WORKDIR}
-DSTREAMC=$(realpath -e -- "$1") || { echo "no such compiler: $1" >&2; exit 2; }
-case "$WORK" in '' | / | . | ..) echo "refusing to use '$WORK'" >&2; exit 2 ;; esac
-rm -rf -- "$WORK" && mkdir -p -- "$WORK/tmp" || exit 2
-cd "$WORK" || exit 2
+source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
+test_begin bench_cmd "$@"
+mkdir -p tmp || exit 2
 export TMPDIR=$WORK/tmp
-
-FAILED=0
-fail() { echo "FAIL bench_cmd: $*"; FAILED=1; }
 
 cat >wc.dstream <<'EOS'
 app "BenchCmd";
@@ -104,8 +99,4 @@ grep -qF 'sock.dstream:2:1: socketTextStream cannot be replayed from a file' err
 run "missing input" 1 wc.dstream --input nope.txt
 grep -qF "cannot read 'nope.txt'" err.txt || fail "missing input: message: $(head -c 300 err.txt)"
 
-if [ "$FAILED" -ne 0 ]; then
-	echo "FAIL bench_cmd (work directory: $WORK)"
-	exit 1
-fi
-exit 0
+test_end

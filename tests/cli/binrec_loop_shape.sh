@@ -10,13 +10,8 @@
 #     ds_to_double, ds_split): no text parsing, no per-record call.
 set -uo pipefail
 
-WORK=${2:?usage: binrec_loop_shape.sh DSTREAMC WORKDIR}
-DSTREAMC=$(realpath -e -- "$1") || { echo "no such compiler: $1" >&2; exit 2; }
-case "$WORK" in '' | / | . | ..) echo "refusing to use '$WORK'" >&2; exit 2 ;; esac
-rm -rf -- "$WORK" && mkdir -p -- "$WORK" && cd "$WORK" || exit 2
-
-FAILED=0
-fail() { echo "FAIL binrec_loop_shape: $*"; FAILED=1; }
+source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
+test_begin binrec_loop_shape "$@"
 
 cat >b.dstream <<'EOF2'
 batch 1s;
@@ -38,5 +33,4 @@ grep -qF '= (ty_T4IIDI){ds_load_i64(bytes_1 + 0), ds_load_i32(bytes_1 + 8), ds_l
 for call in ds_next_line ds_to_int ds_to_double ds_split; do
 	! grep -q "$call" <<<"$stage" || fail "the stage calls $call"
 done
-[ "$FAILED" -eq 0 ] || { echo "FAIL binrec_loop_shape (work directory: $WORK)"; exit 1; }
-exit 0
+test_end

@@ -12,17 +12,11 @@
 #                            not the generated code), no temporary C left
 set -uo pipefail
 
-WORK=${2:?usage: build_output.sh DSTREAMC WORKDIR}
-DSTREAMC=$(realpath -e -- "$1") || { echo "no such compiler: $1" >&2; exit 2; }
-case "$WORK" in '' | / | . | ..) echo "refusing to use '$WORK'" >&2; exit 2 ;; esac
-rm -rf -- "$WORK" && mkdir -p -- "$WORK" || exit 2
-WORK=$(cd "$WORK" && pwd)
-cd "$WORK" || exit 2
-mkdir -p tmp adir
+source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
+test_begin build_output "$@"
+mkdir -p tmp adir || exit 2
 export TMPDIR=$WORK/tmp
 
-FAILED=0
-fail() { echo "FAIL build_output: $*"; FAILED=1; }
 no_temporaries() { # WHAT
 	local left
 	left=$(ls -A "$TMPDIR")
@@ -72,8 +66,4 @@ for out in missing/prog adir; do
 done
 [ ! -e missing ] || fail "build -o missing/prog created missing/"
 
-if [ "$FAILED" -ne 0 ]; then
-	echo "FAIL build_output (work directory: $WORK)"
-	exit 1
-fi
-exit 0
+test_end

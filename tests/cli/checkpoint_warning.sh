@@ -3,9 +3,8 @@
 # so (a user expects recovery from it), and still build the program.
 # Usage: bash checkpoint_warning.sh DSTREAMC WORKDIR
 set -u
-DSTREAMC=$1
-WORK=$2
-rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK" || exit 1
+source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
+test_begin checkpoint_warning "$@"
 cat >ck.dstream <<'P'
 batch 1s;
 checkpoint "ck" every 10s;
@@ -16,14 +15,12 @@ ck.dstream:2:1: warning: checkpoints and recovery are not implemented yet by thi
 checkpoint "ck" every 10s;
 ^
 P
-fail=0
 "$DSTREAMC" check ck.dstream >check.out 2>check.err
 rc=$?
-[ "$rc" -eq 0 ] || { echo "check exited $rc, expected 0"; fail=1; }
-diff -u expected.err check.err || fail=1
+[ "$rc" -eq 0 ] || { echo "check exited $rc, expected 0"; FAILED=1; }
+diff -u expected.err check.err || FAILED=1
 "$DSTREAMC" build ck.dstream -o prog >build.out 2>build.err
 rc=$?
-[ "$rc" -eq 0 ] && [ -x prog ] || { echo "build exited $rc or wrote no binary"; fail=1; }
-diff -u expected.err build.err || fail=1
-[ "$fail" -eq 0 ] || { echo "FAIL checkpoint_warning (work directory: $WORK)"; exit 1; }
-exit 0
+[ "$rc" -eq 0 ] && [ -x prog ] || { echo "build exited $rc or wrote no binary"; FAILED=1; }
+diff -u expected.err build.err || FAILED=1
+test_end

@@ -13,14 +13,8 @@
 #   build without -o       exit 2, a message on stderr, no file written
 set -uo pipefail
 
-WORK=${2:?usage: dstreamc_cli.sh DSTREAMC WORKDIR}
-DSTREAMC=$(realpath -e -- "$1") || { echo "no such compiler: $1" >&2; exit 2; }
-case "$WORK" in '' | / | . | ..) echo "refusing to use '$WORK'" >&2; exit 2 ;; esac
-rm -rf -- "$WORK" && mkdir -p -- "$WORK" || exit 2
-cd "$WORK" || exit 2
-
-FAILED=0
-fail() { echo "FAIL dstreamc_cli: $*"; FAILED=1; }
+source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
+test_begin dstreamc_cli "$@"
 
 # run NAME ARGS...: runs dstreamc in a fresh directory NAME with ARGS; sets
 # RC, and NAME/out, NAME/err.
@@ -169,8 +163,4 @@ expect_rc "dstreamc explain -o nodir/ex.txt" 1
 expect_exact "dstreamc explain -o nodir/ex.txt, stderr" "$ERR" \
 	"dstreamc: cannot write 'nodir/ex.txt': No such file or directory"
 
-if [ "$FAILED" -ne 0 ]; then
-	echo "FAIL dstreamc_cli (work directory: $WORK)"
-	exit 1
-fi
-exit 0
+test_end

@@ -16,19 +16,12 @@ set -uo pipefail
 
 HERE=$(cd "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-WORK=${2:?usage: emit_c_standalone.sh DSTREAMC WORKDIR}
-DSTREAMC=$(realpath -e -- "$1") || { echo "no such compiler: $1" >&2; exit 2; }
-case "$WORK" in '' | / | . | ..) echo "refusing to use '$WORK'" >&2; exit 2 ;; esac
-rm -rf -- "$WORK" && mkdir -p -- "$WORK" || exit 2
-WORK=$(cd "$WORK" && pwd)
-cd "$WORK" || exit 2
+source "$HERE/../lib.sh"
+test_begin emit_c_standalone "$@"
 CC=${CC:-cc}
 CLANG=$(command -v clang || true)
 INC=$ROOT/runtime/include
 [ -f "$INC/dstream/rt.h" ] || { echo "FAIL emit_c_standalone: no $INC/dstream/rt.h"; exit 1; }
-
-FAILED=0
-fail() { echo "FAIL emit_c_standalone: $*"; FAILED=1; }
 
 # ---- 1. every accepted program --------------------------------------------------
 mapfile -t progs < <({
@@ -123,8 +116,4 @@ else
 	fi
 fi
 
-if [ "$FAILED" -ne 0 ]; then
-	echo "FAIL emit_c_standalone (work directory: $WORK)"
-	exit 1
-fi
-exit 0
+test_end

@@ -10,14 +10,8 @@
 # that.  Also: exit 0, nothing on stderr, the same text on a second run.
 set -uo pipefail
 
-WORK=${2:?usage: explain.sh DSTREAMC WORKDIR}
-DSTREAMC=$(realpath -e -- "$1") || { echo "no such compiler: $1" >&2; exit 2; }
-case "$WORK" in '' | / | . | ..) echo "refusing to use '$WORK'" >&2; exit 2 ;; esac
-rm -rf -- "$WORK" && mkdir -p -- "$WORK" || exit 2
-cd "$WORK" || exit 2
-
-FAILED=0
-fail() { echo "FAIL explain: $*"; FAILED=1; }
+source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
+test_begin explain "$@"
 
 cat >wc.dstream <<'EOF'
 // a fixed program for `dstreamc explain`
@@ -101,8 +95,4 @@ if ! cmp -s expected-ysb.txt out-ysb.txt; then
 	diff -u --label expected --label actual expected-ysb.txt out-ysb.txt
 fi
 
-if [ "$FAILED" -ne 0 ]; then
-	echo "FAIL explain (work directory: $WORK)"
-	exit 1
-fi
-exit 0
+test_end

@@ -13,16 +13,20 @@
 #   run FILE (no engine)               exit 2, "run needs an engine"
 #   build --interp FILE                exit 2: --interp belongs to run
 #   run --interp BAD.dstream           the compile errors, exit 1, nothing run
+#   run --interp U.dstream u.c --batches 2
+#                                      C files right after FILE, flags after
+#                                      them: the extern function called, the
+#                                      same records as the binary, no
+#                                      temporaries left in $TMPDIR
+#   run --interp U.dstream bad.c       the C file's errors, "cannot compile
+#                                      'bad.c'", exit 1, nothing run, no
+#                                      temporaries left
+#   run --interp U.dstream             (no C file) "undefined symbol: twice",
+#                                      exit 1
 set -uo pipefail
 
-WORK=${2:?usage: run_interp.sh DSTREAMC WORKDIR}
-DSTREAMC=$(realpath -e -- "$1") || { echo "no such compiler: $1" >&2; exit 2; }
-case "$WORK" in '' | / | . | ..) echo "refusing to use '$WORK'" >&2; exit 2 ;; esac
-rm -rf -- "$WORK" && mkdir -p -- "$WORK" || exit 2
-cd "$WORK" || exit 2
-
-FAILED=0
-fail() { echo "FAIL run_interp: $*"; FAILED=1; }
+source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
+test_begin run_interp "$@"
 
 cat >wc.dstream <<'EOF'
 app "RunInterp";
@@ -73,4 +77,42 @@ status=$?
 grep -q '^bad.dstream:2:.*error: syntax error' bad.err || fail "a program with errors: $(cat bad.err)"
 [ ! -s bad.out ] || fail "a program with errors printed: $(cat bad.out)"
 
-exit $FAILED
+mkdir -p tmp
+cat >u.h <<'EOF'
+#include <stdint.h>
+int64_t twice(int64_t x);
+EOF
+cat >u.c <<'EOF'
+#include "u.h"
+int64_t twice(int64_t x) { return 2 * x; }
+EOF
+printf 'int64_t twice(int64_t x) { return x +; }\n' >bad.c
+cat >u.dstream <<'EOF'
+extern "u.h";
+batch 1s;
+queueStream("in.txt").map(l => (l, twice(len(l)))).print();
+EOF
+timeout 60 "$DSTREAMC" build u.dstream u.c -o uprog >/dev/null 2>&1 || fail "build of u.dstream failed"
+./uprog --batches 2 >ubin.out 2>&1
+TMPDIR=$PWD/tmp timeout 60 "$DSTREAMC" run --interp u.dstream u.c --batches 2 >uint.out 2>uint.err
+status=$?
+[ "$status" -eq 0 ] || fail "run --interp with a C file exited with $status: $(cat uint.err)"
+grep -qx '(a b a,10)' uint.out || fail "run --interp with a C file: twice not called: $(head -5 uint.out)"
+[ "$(norm ubin.out)" = "$(norm uint.out)" ] || fail "run --interp with a C file printed other records than the binary"
+[ ! -s uint.err ] || fail "run --interp with a C file wrote to stderr: $(cat uint.err)"
+[ -z "$(ls -A tmp)" ] || fail "run --interp left temporaries: $(ls -A tmp)"
+
+TMPDIR=$PWD/tmp timeout 60 "$DSTREAMC" run --interp u.dstream bad.c >cbad.out 2>cbad.err
+status=$?
+[ "$status" -eq 1 ] || fail "a C file with errors: exit $status, expected 1"
+grep -q "^bad.c:1:.*error" cbad.err && grep -q "^dstreamc: cannot compile 'bad.c'" cbad.err ||
+	fail "a C file with errors: $(cat cbad.err)"
+[ ! -s cbad.out ] || fail "a C file with errors: the program ran: $(cat cbad.out)"
+[ -z "$(ls -A tmp)" ] || fail "a C file with errors left temporaries: $(ls -A tmp)"
+
+timeout 60 "$DSTREAMC" run --interp u.dstream >noc.out 2>noc.err
+status=$?
+[ "$status" -eq 1 ] && grep -q "^dstreamc: cannot load the C files: undefined symbol: twice" noc.err ||
+	fail "no C file: exit $status: $(cat noc.err)"
+
+test_end

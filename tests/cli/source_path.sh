@@ -8,14 +8,8 @@
 #   message; a PATH that does not exist: exit 1 and a message naming it
 set -uo pipefail
 
-WORK=${2:?usage: source_path.sh DSTREAMC WORKDIR}
-DSTREAMC=$(realpath -e -- "$1") || { echo "no such compiler: $1" >&2; exit 2; }
-case "$WORK" in '' | / | . | ..) echo "refusing to use '$WORK'" >&2; exit 2 ;; esac
-rm -rf -- "$WORK" && mkdir -p -- "$WORK" || exit 2
-cd "$WORK" || exit 2
-
-FAILED=0
-fail() { echo "FAIL source_path: $*"; FAILED=1; }
+source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
+test_begin source_path "$@"
 
 cat >j.dstream <<'EOS'
 app "SourcePath";
@@ -78,8 +72,4 @@ rc=$?
 [ "$rc" -eq 1 ] || fail "a missing file: exit $rc (expected 1)"
 grep -qF "queueStream: cannot open 'nope.txt'" bad.err || fail "a missing file: message: $(head -c 300 bad.err)"
 
-if [ "$FAILED" -ne 0 ]; then
-	echo "FAIL source_path (work directory: $WORK)"
-	exit 1
-fi
-exit 0
+test_end

@@ -10,14 +10,8 @@
 # tests/cli/update_state_model.sh.
 set -uo pipefail
 
-WORK=${2:?usage: state_skip_proof.sh DSTREAMC WORKDIR}
-DSTREAMC=$(realpath -e -- "$1") || { echo "no such compiler: $1" >&2; exit 2; }
-case "$WORK" in '' | / | . | ..) echo "refusing to use '$WORK'" >&2; exit 2 ;; esac
-rm -rf -- "$WORK" && mkdir -p -- "$WORK" || exit 2
-cd "$WORK" || exit 2
-
-FAILED=0
-fail() { echo "FAIL state_skip_proof: $*"; FAILED=1; }
+source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
+test_begin state_skip_proof "$@"
 
 # check EXPECTED F: EXPECTED is "skips" or "walks"
 check() {
@@ -39,7 +33,7 @@ EOF
 		return
 	fi
 	local got=walks
-	grep -q 'keys with state and values, updated in place (f(Nil, s) is s)' out.c && got=skips
+	grep -q '(f(Nil, s) is s: keys without values keep theirs)' out.c && got=skips
 	[ "$got" = "$want" ] || fail "$f: the update $got every key (expected: $want)"
 }
 
@@ -56,8 +50,4 @@ check walks '(vs, st) => { val n = sum(vs) + getOrElse(st, 0); n >= 3 ? None : S
 check walks '(vs, st) => Some(sum(vs) + getOrElse(st, 0.0))'
 check walks '(vs, st) => Some(batchTime())'
 
-if [ "$FAILED" -ne 0 ]; then
-	echo "FAIL state_skip_proof (work directory: $WORK)"
-	exit 1
-fi
-exit 0
+test_end

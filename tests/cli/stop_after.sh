@@ -15,14 +15,8 @@
 # one that finds it, and parse does not see type errors.
 set -uo pipefail
 
-WORK=${2:?usage: stop_after.sh DSTREAMC WORKDIR}
-DSTREAMC=$(realpath -e -- "$1") || { echo "no such compiler: $1" >&2; exit 2; }
-case "$WORK" in '' | / | . | ..) echo "refusing to use '$WORK'" >&2; exit 2 ;; esac
-rm -rf -- "$WORK" && mkdir -p -- "$WORK" || exit 2
-cd "$WORK" || exit 2
-
-FAILED=0
-fail() { echo "FAIL stop_after: $*"; FAILED=1; }
+source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
+test_begin stop_after "$@"
 
 cat >wc.dstream <<'EOF'
 app "StopAfter";
@@ -146,8 +140,4 @@ for p in check plan lower; do
 	grep -q '^typeerr.dstream:3:[0-9]*: error: ' typeerr.$p.err || fail "--stop-after=$p: no diagnostic at typeerr.dstream:3"
 done
 
-if [ "$FAILED" -ne 0 ]; then
-	echo "FAIL stop_after (work directory: $WORK)"
-	exit 1
-fi
-exit 0
+test_end

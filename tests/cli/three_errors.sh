@@ -11,14 +11,8 @@
 # generated C left behind.  `dstreamc emit-c`, `explain`: exit 1 too.
 set -uo pipefail
 
-WORK=${2:?usage: three_errors.sh DSTREAMC WORKDIR}
-DSTREAMC=$(realpath -e -- "$1") || { echo "no such compiler: $1" >&2; exit 2; }
-case "$WORK" in '' | / | . | ..) echo "refusing to use '$WORK'" >&2; exit 2 ;; esac
-rm -rf -- "$WORK" && mkdir -p -- "$WORK" || exit 2
-cd "$WORK" || exit 2
-
-FAILED=0
-fail() { echo "FAIL three_errors: $*"; FAILED=1; }
+source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
+test_begin three_errors "$@"
 
 cat >three.dstream <<'EOF'
 // three mistakes on three lines
@@ -102,8 +96,4 @@ for c in emit-c explain; do
 	cmp -s expected.txt "$c.err" || fail "dstreamc $c: stderr is not the three diagnostics"
 done
 
-if [ "$FAILED" -ne 0 ]; then
-	echo "FAIL three_errors (work directory: $WORK)"
-	exit 1
-fi
-exit 0
+test_end

@@ -12,16 +12,10 @@
 #   C files given to check: exit 2 (they are only for build)
 set -uo pipefail
 
-WORK=${2:?usage: udf_build.sh DSTREAMC WORKDIR}
-DSTREAMC=$(realpath -e -- "$1") || { echo "no such compiler: $1" >&2; exit 2; }
-case "$WORK" in '' | / | . | ..) echo "refusing to use '$WORK'" >&2; exit 2 ;; esac
-rm -rf -- "$WORK" && mkdir -p -- "$WORK/sub" "$WORK/tmp" || exit 2
-WORK=$(cd "$WORK" && pwd)
-cd "$WORK" || exit 2
+source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
+test_begin udf_build "$@"
+mkdir -p sub tmp || exit 2
 export TMPDIR=$WORK/tmp
-
-FAILED=0
-fail() { echo "FAIL udf_build: $*"; FAILED=1; }
 
 cat >sub/p.dstream <<'DS'
 extern "udfs.h";
@@ -57,4 +51,4 @@ timeout 60 "$DSTREAMC" check sub/p.dstream sub/udfs.c >chk.out 2>chk.err
 status=$?
 [ "$status" -eq 2 ] || fail "check with a C file exited $status, expected 2"
 
-exit "$FAILED"
+test_end

@@ -6,16 +6,14 @@
 # states per batch come from awk.
 # Usage: bash update_state_model.sh DSTREAMC WORKDIR
 set -u
-DSTREAMC=$1
-WORK=$2
-rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK" || exit 2
+source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
+test_begin update_state_model "$@"
 cat >model.dstream <<'P'
 batch 1s;
 val kv = queueStream("in.txt").map(w => (w, 1));
 kv.updateStateByKey((vs, st) => { val n = sum(vs) + getOrElse(st, 0); n >= 3 ? None : Some(n) }).print(1000);
 P
-"$DSTREAMC" build model.dstream -o model || { echo "FAIL update_state_model: build"; exit 1; }
-fail=0
+"$DSTREAMC" build model.dstream -o model || { fail "build"; exit 1; }
 for seed in 1 2 3 4; do
 	awk -v s="$seed" 'BEGIN { srand(s); for (b = 0; b < 60; b++) { n = int(rand() * 15);
 		for (i = 0; i < n; i++) print "k" int(rand() * 25); print "---" } }' >in.txt
@@ -29,12 +27,10 @@ for seed in 1 2 3 4; do
 		delete cur; delete all; b++; next
 	}
 	{ cur[$0]++ }' in.txt | LC_ALL=C sort >want.txt
-	[ -s want.txt ] || { echo "FAIL update_state_model: the model produced nothing (seed $seed)"; fail=1; }
+	[ -s want.txt ] || fail "the model produced nothing (seed $seed)"
 	if ! cmp -s want.txt got.txt; then
-		echo "FAIL update_state_model: seed $seed differs from the model (want vs got):"
+		fail "seed $seed differs from the model (want vs got):"
 		diff want.txt got.txt | head -20
-		fail=1
 	fi
 done
-[ "$fail" -eq 0 ] || { echo "FAIL update_state_model (work directory: $WORK)"; exit 1; }
-exit 0
+test_end

@@ -110,12 +110,23 @@ static void test_arena(void)
 	char *after = ds_arena_alloc(&a, 8);
 	after[0] = 1;
 	CHECK(a.bytes >= (10u << 20));
+	size_t used = a.bytes;
+	int nchunks = 0;
+	for (ds__chunk *c = a.chunks; c; c = c->next)
+		nchunks++;
+	CHECK(nchunks < 20); /* chunks grow with the arena: O(log size) of them */
 	ds_arena_reset(&a);
-	CHECK(a.chunks && a.bytes == (10u << 20)); /* the largest chunk is kept */
+	/* one chunk as big as all the batch used: the next batch of the same
+	 * size fits in it, and its pages stay mapped */
+	CHECK(a.chunks && !a.chunks->next && a.bytes == used);
 	size_t kept = a.bytes;
-	for (int i = 0; i < 1000; i++)
-		ds_arena_alloc(&a, 100);
-	CHECK(a.bytes == kept); /* the kept chunk is reused */
+	for (int i = 0; i < 100000; i++)
+		ds_arena_alloc(&a, (size_t)(i % 50) + 1);
+	char *big2 = ds_arena_alloc(&a, 10 << 20);
+	big2[0] = 1;
+	CHECK(a.bytes == kept); /* the same batch again: nothing allocated */
+	ds_arena_reset(&a);
+	CHECK(a.chunks && !a.chunks->next && a.bytes == kept);
 	ds_str s = ds_str_copy(&a, DS_STR_LIT("hello"));
 	CHECK(ds_str_eq(s, DS_STR_LIT("hello")));
 	ds_arena_close(&a);

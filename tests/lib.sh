@@ -1,0 +1,74 @@
+# lib.sh: helpers shared by the test drivers (tests/run_case.sh,
+# tests/diff/run.sh) and the tests/cli scripts.  Sourced, not run; defines
+# functions only.
+
+# test_begin NAME DSTREAMC WORKDIR: the opening of a script run as
+# `bash NAME.sh DSTREAMC WORKDIR` (tests/cli).  Sets DSTREAMC (absolute),
+# TEST_NAME, WORK (absolute, a fresh empty directory, the current one) and
+# FAILED=0.  Usage errors and an unusable WORKDIR exit 2; WORKDIR is refused
+# when it is '', /, . or .. (it is removed first).
+test_begin() {
+	TEST_NAME=$1
+	if [ -z "${3-}" ]; then
+		echo "usage: $TEST_NAME.sh DSTREAMC WORKDIR" >&2
+		exit 1
+	fi
+	DSTREAMC=$(realpath -e -- "$2") || { echo "no such compiler: $2" >&2; exit 2; }
+	WORK=$3
+	case "$WORK" in '' | / | . | ..) echo "refusing to use '$WORK'" >&2; exit 2 ;; esac
+	rm -rf -- "$WORK" && mkdir -p -- "$WORK" || exit 2
+	WORK=$(cd "$WORK" && pwd)
+	cd "$WORK" || exit 2
+	FAILED=0
+}
+
+# fail MESSAGE: one failed check; the script goes on, test_end reports it.
+fail() {
+	echo "FAIL $TEST_NAME: $*"
+	FAILED=1
+}
+
+# test_end: exit 0 if no check failed, else "FAIL NAME (work directory: WORK)"
+# and exit 1.
+test_end() {
+	if [ "$FAILED" -ne 0 ]; then
+		echo "FAIL $TEST_NAME (work directory: $WORK)"
+		exit 1
+	fi
+	exit 0
+}
+
+# spark_normalize: stdin to stdout; in every Spark print block (a line of 43
+# '-', "Time: ... ms", a line of 43 '-', records, optional "...", an empty
+# line) the record lines are sorted bytewise; all other lines stay in place.
+# A record may be an empty string, printed as an empty line: the empty line
+# that ends a block is the one followed by the next block or the end.
+spark_normalize() {
+	LC_ALL=C awk '
+	function header(j) {
+		return line[j] == dash && j + 2 <= NR && line[j+1] ~ /^Time: .* ms$/ && line[j+2] == dash
+	}
+	function last(j) { return line[j] == "" && (j == NR || header(j + 1)) }
+	{ line[NR] = $0 }
+	END {
+		dash = "-------------------------------------------"
+		g = 0; i = 1
+		while (i <= NR) {
+			if (header(i)) {
+				g++
+				for (k = 0; k < 3; k++) printf "%d\t0\t%d\t%s\n", g, i + k, line[i + k]
+				i += 3
+				while (i <= NR && !last(i)) {
+					if (line[i] == "..." && i < NR && last(i + 1)) printf "%d\t2\t%d\t%s\n", g, i, line[i]
+					else                  printf "%d\t1\t0\t%s\n", g, line[i]
+					i++
+				}
+				if (i <= NR) { printf "%d\t2\t%d\t%s\n", g, i, line[i]; i++ }
+			} else {
+				g++
+				printf "%d\t0\t%d\t%s\n", g, i, line[i]
+				i++
+			}
+		}
+	}' | LC_ALL=C sort -t "$(printf '\t')" -k1,1n -k2,2n -k3,3n -k4 | cut -f4-
+}
