@@ -5,11 +5,11 @@
  *                       [--engines LIST] [--reps R] [--json]
  *
  * Engines (each a child process, started with execvp, never a shell):
- *   interp  dstreamc run --interp FILE ARGS
- *   c       dstreamc build FILE -o TMP (the C backend, the default), then TMP ARGS
- *   llvm    dstreamc build FILE -o TMP --backend=llvm, then TMP ARGS
- *   jit     dstreamc run FILE ARGS
- * ARGS are `--quiet --metrics-json M [--source-path N=PATH ...]`: every
+ *   interp  dstreamc run --interp FILE [C...] ARGS
+ *   c       dstreamc build FILE [C...] -o TMP (the C backend, the default), then TMP ARGS
+ *   llvm    dstreamc build FILE [C...] -o TMP --backend=llvm, then TMP ARGS
+ *   jit     dstreamc run FILE [C...] ARGS
+ * ARGS are `--quiet --metrics-json M [--source-path|--replay N=PATH ...]`: every
  * engine runs on the same input, and the figures come from the program's
  * own per-batch metrics (records in, processing time per batch, summed), so
  * neither compilation nor loading the input is in them.  Peak memory is the
@@ -185,7 +185,7 @@ static char *slurp(const char *path)
 static void engine_run(Engine *e, const BenchOptions *o, const char *dir, char **args, int nargs)
 {
 	const char *self = self_exe();
-	char *argv[64];
+	char *argv[16 + 40 + 2 * 64]; /* fixed words, C files, --source-path/--replay pairs */
 	int n = 0;
 	const char *err = arena_printf("%s/%s.err", dir, e->name);
 	const char *out = arena_printf("%s/%s.out", dir, e->name);
@@ -195,6 +195,8 @@ static void engine_run(Engine *e, const BenchOptions *o, const char *dir, char *
 		argv[n++] = (char *)self;
 		argv[n++] = "build";
 		argv[n++] = (char *)o->file;
+		for (int i = 0; i < o->ncsources && n < 40; i++)
+			argv[n++] = (char *)o->csources[i];
 		argv[n++] = "-o";
 		argv[n++] = (char *)bin;
 		if (e->backend)
@@ -218,6 +220,8 @@ static void engine_run(Engine *e, const BenchOptions *o, const char *dir, char *
 		if (!strcmp(e->name, "interp"))
 			argv[n++] = "--interp";
 		argv[n++] = (char *)o->file;
+		for (int i = 0; i < o->ncsources && n < 40; i++)
+			argv[n++] = (char *)o->csources[i];
 		what = "dstreamc run";
 	}
 	const char *mpath = arena_printf("%s/%s.json", dir, e->name);
@@ -401,30 +405,35 @@ int bench_main(const BenchOptions *o, const Plan *p)
 			interp = e;
 	}
 
-	/* The stream sources that the input replaces: queueStreams (and
-	 * binaryQueueStreams, from --input only) since a receiver or a directory
-	 * cannot be replayed at full speed. */
+	/* The stream sources that the input replaces: every text stream
+	 * (queueStream, and socketTextStream, textFileStream and receiverStream
+	 * through the programs' --replay, which reads the file as a queue on the
+	 * manual clock), and binaryQueueStreams from --input only. */
 	int replace[64], nreplace = 0;
+	bool replay[64] = {0};
 	for (int i = 0; i < p->sources.n; i++) {
 		const DNode *s = p->sources.v[i];
-		if (s->op->id == OP_TEXT_FILE || s->op->id == OP_BINARY_RECORDS)
+		OpId id = s->op->id;
+		if (id == OP_TEXT_FILE || id == OP_BINARY_RECORDS)
 			continue;
-		if (s->op->id == OP_BINARY_QUEUE_STREAM && o->records) {
+		if (id == OP_BINARY_QUEUE_STREAM && o->records) {
 			fprintf(stderr, "dstreamc: bench: %s: --records generates text, binaryQueueStream reads binary "
 					"records: give --input a file written by binrecgen\n", node_loc(s));
 			return 1;
 		}
-		if (s->op->id != OP_QUEUE_STREAM && s->op->id != OP_BINARY_QUEUE_STREAM) {
+		if (id == OP_BINARY_RECORDS_STREAM) {
 			if (o->input || o->records) {
 				fprintf(stderr,
-					"dstreamc: bench: %s: %s cannot be replayed from a file; --input and --records need queueStream sources\n",
-					node_loc(s), s->op->name);
+					"dstreamc: bench: %s: binaryRecordsStream cannot be replayed from a file; use "
+					"binaryQueueStream\n", node_loc(s));
 				return 1;
 			}
 			continue;
 		}
-		if (nreplace < 64)
+		if (nreplace < 64) {
+			replay[nreplace] = id != OP_QUEUE_STREAM && id != OP_BINARY_QUEUE_STREAM;
 			replace[nreplace++] = i;
+		}
 	}
 	if ((o->input || o->records) && !nreplace) {
 		fprintf(stderr, "dstreamc: bench: %s has no queueStream for --input or --records to replace\n", o->file);
@@ -453,7 +462,7 @@ int bench_main(const BenchOptions *o, const Plan *p)
 	char *args[2 * 64];
 	int nargs = 0;
 	for (int i = 0; input && i < nreplace; i++) {
-		args[nargs++] = "--source-path";
+		args[nargs++] = replay[i] ? "--replay" : "--source-path";
 		args[nargs++] = arena_printf("%d=%s", replace[i], input);
 	}
 

@@ -7,6 +7,8 @@
 
 typedef struct BenchOptions {
 	const char *file;    /* the .dstream program */
+	const char *const *csources; /* the C files of its extern functions, built or loaded by every engine */
+	int ncsources;
 	const char *input;   /* --input PATH: every stream source reads it; NULL: the program's own */
 	long long records;   /* --records N: N generated records instead (0: none) */
 	long long batches;   /* --records: in this many batches (default 10) */

@@ -77,7 +77,7 @@ static const char *usage_text =
 	"  run --interp FILE [C...] [program flags]\n"
 	"                      run in this process on the interpreter (options before FILE,\n"
 	"                      its C files right after it, the program's own flags last)\n"
-	"  bench FILE          run FILE on every engine over the same input; print records/s,\n"
+	"  bench FILE [C...]    run FILE on every engine over the same input; print records/s,\n"
 	"                      ns per record, peak memory and the speed-ups (see README.md)\n"
 	"\n"
 	"options:\n"
@@ -753,8 +753,8 @@ int main(int argc, char **argv)
 		usage_error("unknown command '%s'", o.cmd);
 	if (!o.input)
 		usage_error("%s needs a .dstream file", o.cmd);
-	if (o.csources.n && strcmp(o.cmd, "build") && strcmp(o.cmd, "run"))
-		usage_error("C files are only for build and run: unexpected '%s'", (const char *)o.csources.v[0]);
+	if (o.csources.n && strcmp(o.cmd, "build") && strcmp(o.cmd, "run") && strcmp(o.cmd, "bench"))
+		usage_error("C files are only for build, run and bench: unexpected '%s'", (const char *)o.csources.v[0]);
 	if (o.bench_opt && strcmp(o.cmd, "bench"))
 		usage_error("--input, --records, --batches, --engines, --reps and --json are options of bench, not of %s", o.cmd);
 	if (o.bench.input && o.bench.records)
@@ -793,6 +793,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(o.cmd, "bench")) {
 		o.bench.file = o.input;
+		o.bench.csources = (const char *const *)o.csources.v;
+		o.bench.ncsources = o.csources.n;
 		return bench_main(&o.bench, ir->plan);
 	}
 	return cmd_build(&o, ir);

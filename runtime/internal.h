@@ -242,6 +242,9 @@ typedef struct ds__opts {
 	/* --source-path N=PATH: [nsources] paths replacing the program's, NULL
 	 * where none was given; owned by ds_main */
 	const char **source_path;
+	/* --replay N=PATH: [nsources] flags: source N, a text stream, reads
+	 * source_path[N] as a queueStream (manual clock) instead */
+	bool *replay;
 } ds__opts;
 
 /* One source and the blocks it gives the batch being run. */

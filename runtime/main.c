@@ -48,13 +48,26 @@ static void ds__usage_sources(FILE *f, const ds_program *prog)
 	}
 }
 
-/* "N=PATH" for --source-path: false on a bad index or a source without a path. */
-static bool ds__parse_source_path(const char *cmd, const char *val, const ds_program *prog, ds__opts *o)
+/* "N=PATH" for --source-path and --replay: false on a bad index, a source
+ * without a path (--source-path) or one that is not a text stream (--replay). */
+static bool ds__parse_source_path(const char *cmd, const char *val, const ds_program *prog, ds__opts *o,
+				  bool replay)
 {
 	const char *eq = strchr(val, '=');
 	int64_t n;
 	if (!eq || eq == val || !eq[1] || !ds_to_int((ds_str){val, eq - val}, &n) || n < 0 || n >= prog->nsources)
 		return false;
+	if (replay) {
+		ds_source_kind k = prog->sources[n].kind;
+		if (k != DS_SRC_SOCKET && k != DS_SRC_RECEIVER && k != DS_SRC_TEXTDIR && k != DS_SRC_QUEUE) {
+			ds__msg(cmd, "--replay: source %" PRId64 " is a %s, not a text stream", n,
+			        ds__source_kind_name(k));
+			return false;
+		}
+		o->source_path[n] = eq + 1;
+		o->replay[n] = true;
+		return true;
+	}
 	if (prog->sources[n].kind == DS_SRC_SOCKET || prog->sources[n].kind == DS_SRC_RECEIVER) {
 		ds__msg(cmd, "--source-path: source %" PRId64 " is a %s, which reads no path", n,
 		        ds__source_kind_name(prog->sources[n].kind));
@@ -76,6 +89,9 @@ static void ds__usage(FILE *f, const char *cmd, const ds_program *prog)
 	        "  --max-line-bytes N    drop input lines longer than N bytes as bad records (default 1048576)\n"
 	        "  --metrics-json FILE   write per-batch metrics and totals as JSON to FILE at exit\n"
 	        "  --source-path N=PATH  read source N (listed below) from PATH instead of the path in the program\n"
+	        "  --replay N=PATH       source N, a text stream (socket, directory, receiver or queue), reads\n"
+	        "                        PATH as a queueStream instead: batches cut at \"---\" lines, on the\n"
+	        "                        manual clock (for benchmarks and tests)\n"
 	        "  --quiet               no status line on stderr\n"
 	        "  --help                show this help and exit\n"
 	        "  --version             show the runtime version and exit\n"
@@ -138,10 +154,10 @@ static int ds__parse_flags(int argc, char **argv, const char *cmd, const ds_prog
 			continue;
 		}
 		static const char *const valued[] = {"--batches", "--duration", "--max-line-bytes",
-		                                     "--metrics-json", "--source-path"};
+		                                     "--metrics-json", "--source-path", "--replay"};
 		int which = -1;
 		const char *val = NULL;
-		for (int k = 0; k < 5; k++) {
+		for (int k = 0; k < 6; k++) {
 			size_t n = strlen(valued[k]);
 			if (strncmp(a, valued[k], n) == 0 && (a[n] == 0 || a[n] == '=')) {
 				which = k;
@@ -177,8 +193,8 @@ static int ds__parse_flags(int argc, char **argv, const char *cmd, const ds_prog
 			if (ok)
 				o->max_line = (size_t)v;
 			break;
-		case 4:
-			ok = ds__parse_source_path(cmd, val, prog, o);
+		case 4: case 5:
+			ok = ds__parse_source_path(cmd, val, prog, o, which == 5);
 			break;
 		default:
 			o->metrics_json = val;
@@ -210,9 +226,12 @@ int ds_main(int argc, char **argv, const ds_program *prog)
 	ds__opts o = {0};
 	o.max_line = 1048576;
 	o.source_path = ds__xcalloc((size_t)(prog->nsources > 0 ? prog->nsources : 1), sizeof *o.source_path);
+	o.replay = ds__xcalloc((size_t)(prog->nsources > 0 ? prog->nsources : 1), sizeof *o.replay);
 	int rc = ds__parse_flags(argc, argv, cmd, prog, &o);
-	if (rc != 0)
+	if (rc != 0) {
 		free(o.source_path);
+		free(o.replay);
+	}
 	if (rc == 1)
 		return fflush(stdout) == 0 ? 0 : 1;
 	if (rc == 2)
@@ -247,5 +266,6 @@ int ds_main(int argc, char **argv, const ds_program *prog)
 	}
 	ds__rt_close(&rt);
 	free(o.source_path);
+	free(o.replay);
 	return status;
 }

@@ -46,9 +46,11 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 		rt->src[i].own = prog->sources[i];
 		if (o->source_path && o->source_path[i])
 			rt->src[i].own.path = o->source_path[i];
+		if (o->replay && o->replay[i]) /* --replay: a text stream read as a queue */
+			rt->src[i].own.kind = DS_SRC_QUEUE;
 		rt->src[i].desc = &rt->src[i].own;
 		ds__blockq_init(&rt->src[i].owned);
-		if (prog->sources[i].kind == DS_SRC_QUEUE || prog->sources[i].kind == DS_SRC_BINQUEUE)
+		if (rt->src[i].own.kind == DS_SRC_QUEUE || rt->src[i].own.kind == DS_SRC_BINQUEUE)
 			rt->manual = true;
 	}
 	rt->start_ms = rt->manual ? 0 : ds__now_ms();

@@ -3,15 +3,17 @@
 # (no timing is asserted: only what is exact).
 #
 #   a tiny queueStream program, --reps 1: one entry per engine, in the order
-#   interp, c, llvm, jit; the C engine (always present) runs: its records_in
-#   is the input's record count, its figures are numbers, speedup_vs_interp a
-#   number when interp ran, else null; an engine that cannot run (not built
-#   into this dstreamc yet) is {"engine", "ok": false, "error": "..."} with a
-#   message, never left out; one that runs has the exact records_in too
+#   interp, c, llvm, jit; every engine runs: its records_in is the input's
+#   record count, its figures are numbers, speedup_vs_interp a number (null
+#   only when interp did not run); an engine that fails is {"engine", "ok":
+#   false, "error": "..."} with a message, never left out (and fails this test)
 #   --input PATH: the figures are those of PATH, not of the program's file
 #   --records N: N generated records, in 10 batches (the print blocks)
 #   --engines c: only that entry
-#   usage errors: exit 2; a socket source with --records: exit 1, a message
+#   a socketTextStream program with --records: replayed (--replay) on every
+#   engine, with the generated records; a program with extern C functions:
+#   its C file goes to every engine
+#   usage errors: exit 2; binaryRecordsStream with --records: exit 1, a message
 set -uo pipefail
 
 source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
@@ -60,8 +62,8 @@ check_json() {
 			elif ((!interp_ok)) && [[ $sp != null ]]; then
 				fail "$what: $e: speedup_vs_interp $sp though interp did not run"
 			fi
-		elif [[ $e != c && $line =~ $re_f ]]; then
-			: # not in this dstreamc (yet): reported, with a reason
+		elif [[ $line =~ $re_f ]]; then
+			fail "$what: engine $e failed: $line"
 		else
 			fail "$what: entry $e: $line"
 		fi
@@ -93,9 +95,21 @@ left=$(ls -A tmp)
 run "--input and --records" 2 wc.dstream --input other.txt --records 5
 run "--json on build" 2 build wc.dstream -o x --json
 run "--reps 0" 2 wc.dstream --reps 0
-printf 'batch 1s;\nsocketTextStream("localhost", 9).print();\n' >sock.dstream
-run "socket with --records" 1 sock.dstream --records 10
-grep -qF 'sock.dstream:2:1: socketTextStream cannot be replayed from a file' err.txt || fail "socket: message: $(head -c 300 err.txt)"
+printf 'batch 1s;\nsocketTextStream("localhost", 9).map(l => len(l)).print();\n' >sock.dstream
+run "socket with --records" 0 sock.dstream --records 10 --json --reps 1
+[ "$(grep -cE '"ok": true, "records_in": 10,' out.json)" -eq 4 ] || fail "socket with --records: not 4 engines with 10 records: $(cat out.json)"
+cat >twice.h <<'EOS'
+#include <stdint.h>
+int64_t twice(int64_t x);
+EOS
+printf '#include "twice.h"\nint64_t twice(int64_t x) { return 2 * x; }\n' >twice.c
+printf 'extern "twice.h";\nbatch 1s;\nqueueStream("in.txt").map(l => twice(len(l))).print();\n' >ext.dstream
+run "extern C" 0 ext.dstream twice.c --records 20 --json --reps 1
+[ "$(grep -cE '"ok": true, "records_in": 20,' out.json)" -eq 4 ] || fail "extern C: not 4 engines with 20 records: $(cat out.json)"
+printf 'batch 1s;\nbinaryRecordsStream("d", "i64").print();\n' >bin.dstream
+run "binaryRecordsStream with --records" 1 bin.dstream --records 10
+grep -qF 'bin.dstream:2:1: binaryRecordsStream cannot be replayed from a file; use binaryQueueStream' err.txt ||
+	fail "binaryRecordsStream: message: $(head -c 300 err.txt)"
 run "missing input" 1 wc.dstream --input nope.txt
 grep -qF "cannot read 'nope.txt'" err.txt || fail "missing input: message: $(head -c 300 err.txt)"
 
