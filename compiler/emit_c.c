@@ -941,6 +941,7 @@ static void stmt(Emit *E, IrStmt *s)
 		fprintf(f, "drop_%d:;\n", s->label);
 		return;
 	case IS_UPSERT:
+		comment(E, s->comment);
 		ind(E);
 		fputs("bool ", f);
 		var_name(E, s->fresh);

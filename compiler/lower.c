@@ -799,6 +799,8 @@ static bool is_inc(const DNode *n) { return n->op->cls == OPC_WINDOW && n->op->i
 static void push_to_consumers(Lower *L, DNode *n, IrExpr *rec);
 static void lower_join_input(Lower *L, DNode *c, DNode *from, IrExpr *rec);
 static void lower_join_probe(Lower *L, DNode *c, IrExpr *rec);
+static void lower_running_total_record(Lower *L, DNode *n, IrExpr *rec);
+static bool running_total(Lower *L, DNode *n, int64_t *zero);
 static void lower_map_with_state_record(Lower *L, DNode *n, IrExpr *rec);
 static void lower_initial_state(Lower *L, DNode *n, IrExpr *rec);
 
@@ -942,6 +944,10 @@ static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 		}
 		if (c->op->id == OP_MAP_WITH_STATE) {
 			lower_map_with_state_record(L, c, rec);
+			break;
+		}
+		if (running_total(L, c, &(int64_t){0})) {
+			lower_running_total_record(L, c, rec);
 			break;
 		}
 		/* fall through - updateStateByKey groups the batch's values */
@@ -1822,6 +1828,88 @@ static bool keeps_state_on_empty(Node *f)
 	return sym_eval(&env, f->lhs).k == SY_STATE;
 }
 
+/* A running total: f is (vs, st) => Some(sum(vs) + getOrElse(st, c)) (either
+ * order, Int, c a literal), on an input that produces every batch.  Then the
+ * new state is the old one (or c) plus every value of the batch, in any order
+ * (Int addition wraps: it is associative and commutative), so each record can
+ * be added to its key's state as it arrives: no per-batch grouping, no
+ * pass over the batch's keys.  The state of a key without values stays (f(Nil,
+ * s) is s) and f never returns None, so there are no holes. */
+static Node *strip_blocks(Node *e)
+{
+	while (e->kind == N_BLOCK && e->items.n == 1)
+		e = e->items.v[0];
+	return e;
+}
+
+static bool is_builtin_call(Node *e, BuiltinId id, int nargs)
+{
+	e = strip_blocks(e);
+	return e->kind == N_CALL && !call_is_op(e) && call_builtin(e) && call_builtin(e)->id == id &&
+	       e->items.n == nargs;
+}
+
+static bool is_name_of(Node *e, Symbol *sym)
+{
+	e = strip_blocks(e);
+	return e->kind == N_NAME && e->sym == sym;
+}
+
+static bool running_total(Lower *L, DNode *n, int64_t *zero)
+{
+	Node *f = lambda_arg(n, 0);
+	if (n->op->id != OP_UPDATE_STATE_BY_KEY || f->kind != N_LAMBDA || f->params.n != 2)
+		return false;
+	if (n->in[0]->slide_ms != L->plan->cp->batch_ms)
+		return false;
+	Symbol *vs = ((Param *)f->params.v[0])->sym, *st = ((Param *)f->params.v[1])->sym;
+	Node *some = strip_blocks(f->lhs);
+	if (!is_builtin_call(some, BI_SOME, 1))
+		return false;
+	Node *e = strip_blocks(some->items.v[0]);
+	if (e->kind != N_BINARY || e->op != '+' || !is_int_node(e))
+		return false;
+	for (int side = 0; side < 2; side++) {
+		Node *a = strip_blocks(side ? e->rhs : e->lhs), *b = strip_blocks(side ? e->lhs : e->rhs);
+		if (!is_builtin_call(a, BI_SUM, 1) || !is_name_of(a->items.v[0], vs))
+			continue;
+		if (!is_builtin_call(b, BI_GET_OR_ELSE, 2) || !is_name_of(b->items.v[0], st))
+			continue;
+		Node *c = strip_blocks(b->items.v[1]);
+		if (c->kind != N_INT)
+			continue;
+		*zero = c->ival;
+		return true;
+	}
+	return false;
+}
+
+/* A running total's record (running_total): its value added to its key's
+ * state where the state stands, c + the value for a key without one. */
+static void lower_running_total_record(Lower *L, DNode *n, IrExpr *rec)
+{
+	IrTable *S = L->table2[n->id];
+	int64_t zero = 0;
+	ASSERT(running_total(L, n, &zero));
+	IrExpr *kv = once(L, "kv", rec);
+	IrStmt *up = st_entry(L, IS_UPSERT, S, ex_field(kv, 0), "state");
+	up->comment = "a running total (f is Some(sum(vs) + getOrElse(st, c))): the value goes straight into its "
+		      "key's state";
+	emit(L, up);
+	IrStmt *had = st(IS_IF);
+	had->e = ex_bin(OP_AND, ty_bool(), ty_bool(), ex1(IE_NOT, ty_bool(), ex_var(up->fresh)),
+			ex1(IE_IS_SOME, ty_bool(), ex_val(up->var)));
+	Vec *o = L->out;
+	L->out = &had->body;
+	set(L, ex_val(up->var), ex1(IE_SOME, S->val, ex_bin('+', ty_int(), ty_int(),
+								  ex1(IE_OPT_VAL, ty_int(), ex_val(up->var)),
+								  ex_field(kv, 1))));
+	L->out = &had->els;
+	set(L, ex_val(up->var), ex1(IE_SOME, S->val, ex_bin('+', ty_int(), ty_int(), ex_int(zero), ex_field(kv, 1))));
+	L->out = o;
+	emit(L, had);
+}
+
 /* updateStateByKey(f): every batch, f(values, Some(state)) for each key with
  * state and f(values, None) for each new key.  The state is updated where it
  * stands: a key whose f returns None becomes a hole (its value None), reused
@@ -1840,9 +1928,15 @@ static void lower_update_state(Lower *L, DNode *n, Vec *body)
 	/* 1. keys without state (new, or back after a None): their first state,
 	 * decided against the state as the batch found it, inserted in 3 */
 	L->out = body;
+	IrStmt *loop, *live;
+	int64_t zero;
+	if (running_total(L, n, &zero)) { /* the records were added as they came */
+		(void)G;
+		goto output;
+	}
 	bool skip_idle = keeps_state_on_empty(f);
 	IrVar *pending = let_zero(L, "pending", ty_list(ty_pair(S->key, Sv)));
-	IrStmt *loop = table_loop(L, G, "fresh",
+	loop = table_loop(L, G, "fresh",
 				  skip_idle ? arena_printf("%s: the batch's keys: new ones wait for 3, those with state are "
 							   "updated in place (f(Nil, s) is s: keys without values keep "
 							   "theirs)", op_comment(n))
@@ -1880,7 +1974,7 @@ static void lower_update_state(Lower *L, DNode *n, Vec *body)
 
 	/* 2. keys with state, updated in place */
 	loop = table_loop(L, S, "cur", arena_printf("%s: keys with state, updated in place", op_comment(n)), &d);
-	IrStmt *live = st(IS_IF);
+	live = st(IS_IF);
 	live->e = ex1(IE_IS_SOME, ty_bool(), ex_val(loop->var));
 	scope = L->out;
 	L->out = &live->body;
@@ -1916,6 +2010,7 @@ inserted:
 	vec_push(body, ins_loop);
 
 	/* the output: the whole state; count the live keys on the way */
+output:
 	L->out = body;
 	IrVar *nlive = let(L, "live", ex_int(0));
 	loop = for_entries(L, S, "ent");

@@ -13,7 +13,8 @@ set -uo pipefail
 source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
 test_begin state_skip_proof "$@"
 
-# check EXPECTED F: EXPECTED is "skips" or "walks"
+# check EXPECTED F: EXPECTED is "adds" (a running total: each value is added
+# to its key's state as it arrives), "skips" or "walks"
 check() {
 	local want=$1 f=$2
 	cat >p.dstream <<EOF
@@ -34,11 +35,14 @@ EOF
 	fi
 	local got=walks
 	grep -q '(f(Nil, s) is s: keys without values keep theirs)' out.c && got=skips
+	grep -q 'a running total (f is Some(sum(vs) + getOrElse(st, c))): the value goes straight' out.c && got=adds
 	[ "$got" = "$want" ] || fail "$f: the update $got every key (expected: $want)"
 }
 
-check skips '(vs, st) => Some(sum(vs) + getOrElse(st, 0))'
-check skips '(vs, st) => Some(getOrElse(st, 0) + sum(vs))'
+check adds '(vs, st) => Some(sum(vs) + getOrElse(st, 0))'
+check adds '(vs, st) => Some(getOrElse(st, 0) + sum(vs))'
+check adds '(vs, st) => { Some(sum(vs) + getOrElse(st, 100)) }'
+check skips '(vs, st) => Some(sum(vs) + getOrElse(st, 0) + 0)'
 check skips '(vs, st) => Some(len(vs) + getOrElse(st, 0))'
 check skips '(vs, st) => len(vs) == 0 ? st : Some(sum(vs) + getOrElse(st, 0))'
 check skips '(vs, st) => { val t = getOrElse(st, 0); val n = sum(vs); Some(t + n) }'
