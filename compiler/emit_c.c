@@ -424,6 +424,9 @@ static void expr(Emit *E, IrExpr *x)
 	case IE_BATCH_TIME:
 		fputs("t->batch_time", f);
 		return;
+	case IE_OUT_FULL:
+		fprintf(f, "ds_out_full(t, %lld)", (long long)x->ival);
+		return;
 	case IE_TO_STR: {
 		Type *t = ty_resolve(x->optype);
 		switch (t->kind) {
@@ -1005,6 +1008,17 @@ static void stmt(Emit *E, IrStmt *s)
 		fputs(";\n", f);
 		return;
 	}
+	case IS_BREAK:
+		ind(E);
+		fputs("break;\n", f);
+		return;
+	case IS_OUT_SKIP:
+		comment(E, s->comment);
+		ind(E);
+		fputs("ds_out_skip(t, ", f);
+		expr(E, s->e);
+		fputs(");\n", f);
+		return;
 	case IS_OUTPUT: {
 		ind(E);
 		fprintf(f, "ds_buf *out = ds_out_begin(t, %d);\n", s->out);

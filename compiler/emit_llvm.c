@@ -84,6 +84,7 @@ typedef struct LEmit {
 	LLVMValueRef *vars;       /* by IrVar id: its alloca */
 	LLVMValueRef *slots;      /* by IrVar id of a for-entries: its slot counter */
 	LLVMBasicBlockRef *labels; /* by label */
+	LLVMBasicBlockRef loop_done; /* the innermost IS_FOR_TABLE's exit, for IS_BREAK */
 	int *tab_field, *arena_field, *scalar_field, *win_field; /* program_state members */
 } LEmit;
 
@@ -1182,6 +1183,9 @@ static LLVMValueRef expr(LEmit *E, IrExpr *x)
 	case IE_ADDR: return var_ptr(E, x->var);
 	case IE_ARENA: return batch_arena(E);
 	case IE_BATCH_TIME: return field(E, E->task, E->f->t, 1, "batch_time");
+	case IE_OUT_FULL:
+		return LLVMBuildICmp(B, LLVMIntNE, RT("ds_out_full", E->i32, "full", E->f->t, ci32(E, (int)x->ival)),
+				     ci32(E, 0), "out_full");
 	case IE_TO_STR: {
 		Type *t = ty_resolve(x->optype);
 		LLVMValueRef v = expr(E, x->a[0]);
@@ -1362,7 +1366,10 @@ static void stmt(LEmit *E, IrStmt *s)
 		LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntNE, h, ci64(E, 0), ""), body, next);
 		at(E, body);
 		LLVMBuildStore(B, entry_at(E, s->table, tab, i), var_ptr(E, s->var));
+		LLVMBasicBlockRef outer_done = E->loop_done;
+		E->loop_done = done; /* IS_BREAK's target */
 		stmts(E, &s->body);
+		E->loop_done = outer_done;
 		br(E, next);
 		at(E, next);
 		LLVMBuildStore(B, LLVMBuildAdd(B, load(E, E->i64, slot, ""), ci64(E, 1), ""), slot);
@@ -1440,6 +1447,14 @@ static void stmt(LEmit *E, IrStmt *s)
 		LLVMBuildStore(B, v, LLVMBuildBitCast(B, slot, LLVMPointerType(et, 0), ""));
 		return;
 	}
+	case IS_BREAK:
+		ASSERT(E->loop_done);
+		LLVMBuildBr(B, E->loop_done);
+		at(E, bb(E, "after.break")); /* unreachable: whatever follows in the body */
+		return;
+	case IS_OUT_SKIP:
+		RT("ds_out_skip", E->vd, "", E->f->t, expr(E, s->e));
+		return;
 	case IS_OUTPUT: {
 		LLVMValueRef out = RT("ds_out_begin", LLVMPointerType(E->buf, 0), "out", E->f->t, ci32(E, s->out));
 		LLVMBasicBlockRef yes = bb(E, "output"), done = bb(E, "output.done");

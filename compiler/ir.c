@@ -24,7 +24,7 @@ static const char *kind_name[] = {
 	[IE_CALL] = "call", [IE_ADDR] = "addr", [IE_ARENA] = "arena", [IE_BATCH_TIME] = "batch-time",
 	[IE_TO_STR] = "to-str", [IE_SIZEOF] = "sizeof", [IE_FOUND] = "found",
 	[IE_COPY] = "copy", [IE_TABLE_COUNT] = "table-count", [IE_EXTERN] = "extern",
-	[IE_LOAD] = "load",
+	[IE_LOAD] = "load", [IE_OUT_FULL] = "out-full",
 };
 
 static void dvar(FILE *f, const IrVar *v) { fprintf(f, "%s_%d", v->name, v->id); }
@@ -52,6 +52,7 @@ static void dexpr(FILE *f, const IrExpr *x)
 	case IE_SCALAR: fprintf(f, "state.%s", x->scalar->name); return;
 	case IE_ARENA: fputs("arena", f); return;
 	case IE_BATCH_TIME: fputs("batch-time", f); return;
+	case IE_OUT_FULL: fprintf(f, "(out-full %lld)", (long long)x->ival); return;
 	case IE_ADDR: fputc('&', f); dvar(f, x->var); return;
 	case IE_LOAD: {
 		SchemaField fd = {(FieldKind)x->op, x->ival, (int64_t)x->slen};
@@ -229,6 +230,14 @@ static void dstmt(FILE *f, const IrStmt *s, int depth)
 		fprintf(f, " in %s (T - %lld ms, T - %lld ms]\n", s->window->name, (long long)s->from_ago,
 			(long long)s->to_ago);
 		dstmts(f, &s->body, depth + 1);
+		return;
+	case IS_BREAK:
+		fputs("break\n", f);
+		return;
+	case IS_OUT_SKIP:
+		fputs("out-skip ", f);
+		dexpr(f, s->e);
+		fputc('\n', f);
 		return;
 	case IS_TABLE_INIT:
 		fprintf(f, "table-init %s :%s -> %s%s\n", s->table->name, ty_str(s->table->key), ty_str(s->table->val),

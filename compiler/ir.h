@@ -91,6 +91,7 @@ typedef enum IrExprKind {
 			  CK_CSTR; a CK_CSTR result is copied into the batch arena at once).
 			  Lowering binds every IE_EXTERN to a let, so it runs exactly once,
 			  in order */
+	IE_OUT_FULL,   /* ds_out_full(t, ival) != 0: output ival wants no more records this batch (Boolean) */
 	IE_LOAD,       /* field of kind op (FieldKind, schema.h) at byte ival of the record
 			  var (IS_FOR_RECORDS): little-endian, unaligned; integers widened to Int,
 			  floats to Double, bN (slen = N) a String pointing into the block */
@@ -142,6 +143,8 @@ typedef enum IrStmtKind {
 	IS_WINDOW_CLOSE,/* ds_window_close(window) */
 	IS_PANE_PUSH,   /* a copy of e into the current pane of window */
 	IS_FOR_WINDOW,  /* for each record (var) of the panes in (T - from_ago, T - to_ago], oldest first */
+	IS_BREAK,       /* leave the innermost IS_FOR_TABLE (lowering puts it nowhere else) */
+	IS_OUT_SKIP,    /* ds_out_skip(t, e): records an early-stopped loop did not hand to outputs */
 } IrStmtKind;
 
 typedef struct IrStmt {

@@ -2022,6 +2022,35 @@ output:
 	set(L, ex_var(nlive), ex_bin('+', ty_int(), ty_int(), ex_var(nlive), ex_int(1)));
 	IrExpr *kv = ex_pair(ex_key(loop->var), ex1(IE_OPT_VAL, ty_resolve(S->val)->elem, ex_val(loop->var)));
 	push_to_consumers(L, n, ex_var(let(L, "rec", kv)));
+	/* A running total has no holes (live is the table's count), and when
+	 * only prints read it, the walk can stop once each print holds the
+	 * n + 1 records it shows: the rest are counted, not visited. */
+	int nprints = 0;
+	for (int i = 0; i < n->consumers.n; i++)
+		nprints += ((DNode *)n->consumers.v[i])->op->id == OP_PRINT;
+	if (running_total(L, n, &zero) && nprints == n->consumers.n) {
+		IrExpr *full = NULL;
+		for (int i = 0; i < n->consumers.n; i++) {
+			IrExpr *f1 = ex(IE_OUT_FULL, ty_bool());
+			f1->ival = ((DNode *)n->consumers.v[i])->out_index;
+			full = full ? ex_bin(OP_AND, ty_bool(), ty_bool(), full, f1) : f1;
+		}
+		IrStmt *stop = st(IS_IF);
+		stop->e = full;
+		stop->comment = "every print has the records it shows";
+		vec_push(&stop->body, st(IS_BREAK));
+		emit(L, stop);
+		vec_push(body, loop);
+		IrExpr *all = ex(IE_TABLE_COUNT, ty_int());
+		all->table = S;
+		IrStmt *skip = st(IS_OUT_SKIP);
+		skip->e = ex_bin('*', ty_int(), ty_int(), ex_bin('-', ty_int(), ty_int(), all, ex_var(nlive)),
+				 ex_int(nprints));
+		skip->comment = "the records not visited count as handed to the prints (records_out)";
+		vec_push(body, skip);
+		L->out = body;
+		return;
+	}
 	vec_push(body, loop);
 
 	/* compaction, when holes pass a quarter of the table */

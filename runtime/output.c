@@ -62,6 +62,18 @@ ds_buf *ds_out_begin(ds_task *t, int out)
 	return &o->buf;
 }
 
+int ds_out_full(ds_task *t, int out)
+{
+	const ds__output *o = &t->rt->out[out];
+	return o->desc->kind == DS_OUT_PRINT && o->nrecs > o->desc->n;
+}
+
+void ds_out_skip(ds_task *t, int64_t n)
+{
+	if (n > 0)
+		t->records_out += (uint64_t)n;
+}
+
 void ds_out_end(ds_task *t, int out)
 {
 	ds__output *o = &t->rt->out[out];

@@ -205,6 +205,12 @@ static inline void ds_fmt_str(ds_buf *b, ds_str s) { ds_buf_put(b, s.p, (size_t)
  * committed at the end of the batch, in program order. */
 ds_buf *ds_out_begin(ds_task *t, int out);
 void ds_out_end(ds_task *t, int out);
+/* Non-zero when output `out` wants no more records this batch (a print that
+ * already holds n + 1): a loop whose records go only to such outputs may
+ * stop, and count what it did not hand over with ds_out_skip, so that the
+ * batch's records_out is the same as if it had. */
+int ds_out_full(ds_task *t, int out);
+void ds_out_skip(ds_task *t, int64_t n);
 
 /* The typed fields of a foreachRDD / foreachRecord output's record, handed
  * over between ds_out_begin and ds_out_end after its text, in field order
