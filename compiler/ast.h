@@ -19,6 +19,10 @@ char *arena_strndup(const char *s, size_t n);
 char *arena_strdup(const char *s);
 char *arena_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void arena_free_all(void);
+/* Runs argv (argv[0] found on PATH) with execvp, never a shell, and waits:
+ * its exit status, 128 + the signal that ended it, or -1 (and a message)
+ * when it could not be started. */
+int run_command(char **argv);
 
 /* A growable array of pointers in the arena. */
 typedef struct Vec {

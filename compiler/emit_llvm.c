@@ -31,7 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <llvm-c/Analysis.h>
@@ -2016,25 +2015,6 @@ static int llvm_emit_object(const IrProgram *ir, const BackendOptions *o, const 
 
 /* ---- the JIT --------------------------------------------------------------------- */
 
-/* Runs argv with execvp and waits (no shell). */
-static int run_argv(char **argv)
-{
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		fprintf(stderr, "dstreamc: cannot run '%s': %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 /* Each .c file to bitcode in dir with clang-14 -O2; NULL after a message. */
 static char **compile_c_files(char **cfiles, int n, const char *dir, const char *srcdir)
 {
@@ -2046,7 +2026,7 @@ static char **compile_c_files(char **cfiles, int n, const char *dir, const char 
 		bc[i] = arena_printf("%s/%d.bc", dir, i);
 		char *argv[] = {(char *)clang, "-c", "-emit-llvm", "-O2", "-I", (char *)srcdir, "-I", DS_RT_INCLUDE_DIR,
 				"-o", bc[i], cfiles[i], NULL};
-		if (run_argv(argv) != 0) {
+		if (run_command(argv) != 0) {
 			fprintf(stderr, "dstreamc: cannot compile '%s'\n", cfiles[i]);
 			return NULL;
 		}

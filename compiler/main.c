@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -318,24 +317,31 @@ static bool find_runtime(const char **inc, const char **lib)
 	return false;
 }
 
-/* Runs argv with execvp and waits: no shell, so no quoting of paths. */
-static int run_command(char **argv)
+/* cc OPT [-fPIC] [DS_CC_FLAGS...] -I SRCDIR -I INC -c SRC -o OUT: the user's
+ * C files (and the interpreter's shims), as every engine compiles them.
+ * Returns cc's exit status (see run_command). */
+static int cc_compile(const Options *o, const char *cc, bool pic, const char *srcdir, const char *inc,
+		      const char *src, const char *out)
 {
-	pid_t pid = fork();
-	if (pid < 0) {
-		fprintf(stderr, "dstreamc: fork: %s\n", strerror(errno));
-		return -1;
-	}
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		fprintf(stderr, "dstreamc: cannot run '%s': %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	char *argv[64];
+	int k = 0;
+	argv[k++] = (char *)cc;
+	argv[k++] = (char *)o->opt;
+	if (pic)
+		argv[k++] = "-fPIC";
+	char *extra = arena_strdup(DS_CC_FLAGS);
+	for (char *tok = strtok(extra, " "); tok && k < 48; tok = strtok(NULL, " "))
+		argv[k++] = tok;
+	argv[k++] = "-I";
+	argv[k++] = (char *)srcdir;
+	argv[k++] = "-I";
+	argv[k++] = (char *)inc;
+	argv[k++] = "-c";
+	argv[k++] = (char *)src;
+	argv[k++] = "-o";
+	argv[k++] = (char *)out;
+	argv[k] = NULL;
+	return run_command(argv);
 }
 
 /* Removes dir and what load_c put in it (plain files, no subdirectories). */
@@ -393,24 +399,7 @@ static void *load_c(const Options *o, const Plan *plan)
 		bool user = i < o->csources.n;
 		const char *src = user ? o->csources.v[i] : shims;
 		char *opath = arena_printf("%s/%d.o", dir, i);
-		char *cargv[64];
-		int k = 0;
-		cargv[k++] = (char *)cc;
-		cargv[k++] = (char *)o->opt;
-		cargv[k++] = "-fPIC";
-		char *cextra = arena_strdup(DS_CC_FLAGS);
-		for (char *tok = strtok(cextra, " "); tok && k < 48; tok = strtok(NULL, " "))
-			cargv[k++] = tok;
-		cargv[k++] = "-I";
-		cargv[k++] = (char *)srcdir;
-		cargv[k++] = "-I";
-		cargv[k++] = (char *)inc;
-		cargv[k++] = "-c";
-		cargv[k++] = (char *)src;
-		cargv[k++] = "-o";
-		cargv[k++] = opath;
-		cargv[k] = NULL;
-		int st = run_command(cargv);
+		int st = cc_compile(o, cc, true, srcdir, inc, src, opath);
 		if (st != 0) {
 			if (user)
 				fprintf(stderr, "dstreamc: cannot compile '%s': the C compiler exited with status %d\n", src,
@@ -481,23 +470,7 @@ static int compile_user_c(const Options *o, const char *cc, const char *inc, Vec
 		}
 		close(fd);
 		vec_push(objs, opath);
-		char *cargv[64];
-		int k = 0;
-		cargv[k++] = (char *)cc;
-		cargv[k++] = (char *)o->opt;
-		char *cextra = arena_strdup(DS_CC_FLAGS);
-		for (char *tok = strtok(cextra, " "); tok && k < 48; tok = strtok(NULL, " "))
-			cargv[k++] = tok;
-		cargv[k++] = "-I";
-		cargv[k++] = (char *)srcdir;
-		cargv[k++] = "-I";
-		cargv[k++] = (char *)inc;
-		cargv[k++] = "-c";
-		cargv[k++] = (char *)src;
-		cargv[k++] = "-o";
-		cargv[k++] = opath;
-		cargv[k] = NULL;
-		int st = run_command(cargv);
+		int st = cc_compile(o, cc, false, srcdir, inc, src, opath);
 		if (st != 0) {
 			fprintf(stderr, "dstreamc: cannot compile '%s': the C compiler exited with status %d\n", src, st);
 			rc = 1;

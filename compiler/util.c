@@ -4,9 +4,12 @@
  * allocation lives until arena_free_all at the end of the compilation
  * (QBE util.c alloc/freeall).  Memory is zeroed and 16-byte aligned.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "ast.h"
 
@@ -106,4 +109,25 @@ void vec_push(Vec *vec, void *p)
 		vec->cap = cap;
 	}
 	vec->v[vec->n++] = p;
+}
+
+/* Runs argv with execvp and waits: no shell, so no quoting of paths. */
+int run_command(char **argv)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "dstreamc: fork: %s\n", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "dstreamc: cannot run '%s': %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
