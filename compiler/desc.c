@@ -1,7 +1,9 @@
 /* desc.c: the ds_program descriptor of a plan (see desc.h). */
+#include <stdio.h>
 #include <string.h>
 
 #include "desc.h"
+#include "extern.h"
 #include "schema.h"
 
 static const char *const_str(Node *arg)
@@ -123,4 +125,34 @@ ds_program *desc_build(const Plan *p, const ds_site *sites, int nsites)
 	prog->nsites = nsites;
 	prog->sites = sites;
 	return prog;
+}
+
+void desc_foreach_record_c(void *out, const DNode *o, const char *linkage, const char *name)
+{
+	FILE *f = out;
+	const ExternFn *fn = ((Node *)o->call->items.v[1])->aux;
+	Type *t = ty_resolve(ty_resolve(o->in[0]->type)->elem);
+	int nf = t->kind == TY_TUPLE ? t->n : 1;
+	fprintf(f, "/* %s  foreachRecord(%s): %s once per record */\n", node_loc(o), fn->name, fn->name);
+	fprintf(f, "%svoid %s(int64_t batch_time_ms, const ds_rdd *rdd)\n{\n", linkage, name);
+	fputs("\t(void)batch_time_ms;\n", f);
+	fputs("\tfor (int64_t i = 0; i < ds_rdd_count(rdd); i++) {\n", f);
+	for (int k = 0; k < nf; k++)
+		if (fn->params[k].ck == CK_STR_LEN || fn->params[k].ck == CK_CSTR)
+			fprintf(f, "\t\tsize_t n%d;\n\t\tconst char *s%d = ds_rdd_string(rdd, i, %d, &n%d);\n", k, k, k, k);
+	fprintf(f, "\t\t%s(", fn->name);
+	for (int k = 0; k < nf; k++) {
+		if (k)
+			fputs(", ", f);
+		switch (fn->params[k].ck) {
+		case CK_STR_LEN: fprintf(f, "s%d, n%d", k, k); break;
+		case CK_CSTR: fprintf(f, "s%d", k); break;
+		case CK_I64: fprintf(f, "ds_rdd_int(rdd, i, %d)", k); break;
+		case CK_I32: fprintf(f, "(int)ds_rdd_int(rdd, i, %d)", k); break;
+		case CK_DOUBLE: fprintf(f, "ds_rdd_double(rdd, i, %d)", k); break;
+		case CK_BOOL: fprintf(f, "ds_rdd_bool(rdd, i, %d)", k); break;
+		default: unreachable(); /* the checker accepts only these */
+		}
+	}
+	fputs(");\n\t}\n}\n\n", f);
 }

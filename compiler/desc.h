@@ -25,6 +25,11 @@ ds_program *desc_build(const Plan *p, const ds_site *sites, int nsites);
  * .fn: the user's extern for foreachRDD; for foreachRecord one the engine
  * generates, named desc_foreach_fn(), that calls the extern per record). */
 const char *desc_foreach_fn(const DNode *out);
+/* Writes that function in C, as `LINKAGEvoid NAME(int64_t, const ds_rdd *)`:
+ * for each record, its fields read back through the ds_rdd accessors and
+ * passed to the extern as its C signature says (the C backend's helper, and
+ * the interpreter's shim: both call the user's function the same way). */
+void desc_foreach_record_c(void *FILE_out, const DNode *out, const char *linkage, const char *name);
 /* The ds_field_kind of a field of type t (composites: their text). */
 char desc_field_kinds(Type *t);
 

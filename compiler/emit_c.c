@@ -1188,32 +1188,7 @@ static void c_cstr(FILE *f, const char *s) { c_string(f, s, strlen(s)); }
  * helper, as a tuple's printing is). */
 static void emit_foreach_record(Emit *E, const DNode *o)
 {
-	FILE *f = E->f;
-	const ExternFn *fn = ((Node *)o->call->items.v[1])->aux;
-	Type *t = ty_resolve(ty_resolve(o->in[0]->type)->elem);
-	int nf = t->kind == TY_TUPLE ? t->n : 1;
-	fprintf(f, "/* %s  foreachRecord(%s): %s once per record */\n", node_loc(o), fn->name, fn->name);
-	fprintf(f, "static void %s(int64_t batch_time_ms, const ds_rdd *rdd)\n{\n", desc_foreach_fn(o));
-	fputs("\t(void)batch_time_ms;\n", f);
-	fputs("\tfor (int64_t i = 0; i < ds_rdd_count(rdd); i++) {\n", f);
-	for (int k = 0; k < nf; k++)
-		if (fn->params[k].ck == CK_STR_LEN || fn->params[k].ck == CK_CSTR)
-			fprintf(f, "\t\tsize_t n%d;\n\t\tconst char *s%d = ds_rdd_string(rdd, i, %d, &n%d);\n", k, k, k, k);
-	fprintf(f, "\t\t%s(", fn->name);
-	for (int k = 0; k < nf; k++) {
-		if (k)
-			fputs(", ", f);
-		switch (fn->params[k].ck) {
-		case CK_STR_LEN: fprintf(f, "s%d, n%d", k, k); break;
-		case CK_CSTR: fprintf(f, "s%d", k); break;
-		case CK_I64: fprintf(f, "ds_rdd_int(rdd, i, %d)", k); break;
-		case CK_I32: fprintf(f, "(int)ds_rdd_int(rdd, i, %d)", k); break;
-		case CK_DOUBLE: fprintf(f, "ds_rdd_double(rdd, i, %d)", k); break;
-		case CK_BOOL: fprintf(f, "ds_rdd_bool(rdd, i, %d)", k); break;
-		default: unreachable(); /* the checker accepts only these */
-		}
-	}
-	fputs(");\n\t}\n}\n\n", f);
+	desc_foreach_record_c(E->f, o, "static ", desc_foreach_fn(o));
 }
 
 static void emit_descriptors(Emit *E)

@@ -2055,29 +2055,7 @@ void interp_emit_shims(const Plan *p, FILE *f)
 		const DNode *o = p->outputs.v[i];
 		if (o->op->id != OP_FOREACH_RECORD)
 			continue;
-		const ExternFn *fn = ((Node *)o->call->items.v[1])->aux;
-		Type *t = ty_resolve(ty_resolve(o->in[0]->type)->elem);
-		int nf = t->kind == TY_TUPLE ? t->n : 1;
-		fprintf(f, "void dsi_%s(int64_t batch_time_ms, const ds_rdd *rdd)\n{\n", desc_foreach_fn(o));
-		fputs("\t(void)batch_time_ms;\n\tfor (int64_t i = 0; i < ds_rdd_count(rdd); i++) {\n", f);
-		for (int k = 0; k < nf; k++)
-			if (fn->params[k].ck == CK_STR_LEN || fn->params[k].ck == CK_CSTR)
-				fprintf(f, "\t\tsize_t n%d;\n\t\tconst char *s%d = ds_rdd_string(rdd, i, %d, &n%d);\n", k, k, k, k);
-		fprintf(f, "\t\t%s(", fn->name);
-		for (int k = 0; k < nf; k++) {
-			if (k)
-				fputs(", ", f);
-			switch (fn->params[k].ck) {
-			case CK_STR_LEN: fprintf(f, "s%d, n%d", k, k); break;
-			case CK_CSTR: fprintf(f, "s%d", k); break;
-			case CK_I64: fprintf(f, "ds_rdd_int(rdd, i, %d)", k); break;
-			case CK_I32: fprintf(f, "(int)ds_rdd_int(rdd, i, %d)", k); break;
-			case CK_DOUBLE: fprintf(f, "ds_rdd_double(rdd, i, %d)", k); break;
-			case CK_BOOL: fprintf(f, "ds_rdd_bool(rdd, i, %d)", k); break;
-			default: unreachable();
-			}
-		}
-		fputs(");\n\t}\n}\n\n", f);
+		desc_foreach_record_c(f, o, "", arena_printf("dsi_%s", desc_foreach_fn(o)));
 	}
 }
 
