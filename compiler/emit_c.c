@@ -49,12 +49,6 @@ static const char *c_type(Type *t)
 	}
 }
 
-static bool is_composite(Type *t)
-{
-	TypeKind k = ty_resolve(t)->kind;
-	return k == TY_TUPLE || k == TY_OPTION || k == TY_LIST;
-}
-
 /* Which helpers a composite type needs: only those are emitted (an unused
  * static function is a warning under clang). */
 enum { NEED_EQ = 1, NEED_HASH = 2, NEED_FMT = 4, NEED_TOSTR = 8, NEED_COPY = 16 };
@@ -76,7 +70,7 @@ static void need(Emit *E, int what, Type *t)
 	if (!t)
 		return;
 	t = ty_resolve(t);
-	if (!is_composite(t))
+	if (!ty_is_composite(t))
 		return;
 	add_type(E, t);
 	int i = type_index(E, t);
@@ -99,7 +93,7 @@ static void add_type(Emit *E, Type *t)
 	if (!t)
 		return;
 	t = ty_resolve(t);
-	if (!is_composite(t))
+	if (!ty_is_composite(t))
 		return;
 	const char *key = ty_mangle(t);
 	for (int i = 0; i < E->type_keys.n; i++)
@@ -115,7 +109,6 @@ static void add_type(Emit *E, Type *t)
 	vec_push(&E->type_needs, (void *)(intptr_t)0);
 }
 
-static bool has_refs(Type *t);
 
 static void collect_expr(Emit *E, IrExpr *x)
 {
@@ -156,7 +149,7 @@ static void collect_stmts(Emit *E, const Vec *v)
 			Type *t = ty_resolve(s->e->type);
 			for (int k = 0; k < (t->kind == TY_TUPLE ? t->n : 1); k++) {
 				Type *ft = t->kind == TY_TUPLE ? t->elems[k] : t;
-				if (is_composite(ft))
+				if (ty_is_composite(ft))
 					need(E, NEED_TOSTR, ft);
 			}
 		}
@@ -360,7 +353,7 @@ static void expr(Emit *E, IrExpr *x)
 		Type *t = ty_resolve(x->optype);
 		if (t->kind == TY_STRING) {
 			call(E, "ds_str_eq", x);
-		} else if (is_composite(t)) {
+		} else if (ty_is_composite(t)) {
 			call(E, arena_printf("eq_%s", ty_mangle(t)), x);
 		} else {
 			bool bare = E->bare;
@@ -445,7 +438,7 @@ static void expr(Emit *E, IrExpr *x)
 	case IE_COPY: {
 		/* into the table's own arena: the value outlives the batch */
 		Type *t = ty_resolve(x->type);
-		if (!has_refs(t)) {
+		if (!ty_has_refs(t)) {
 			expr(E, x->a[0]);
 		} else {
 			fprintf(f, t->kind == TY_STRING ? "ds_str_copy(&st->%s_arena, " : "copy_%2$s(&st->%1$s_arena, ",
@@ -504,28 +497,10 @@ static void fmt_of(FILE *f, Type *t, const char *buf, const char *v)
 }
 
 /* A deep copy of v into arena a (strings and lists copied; the rest as is). */
-static bool has_refs(Type *t)
-{
-	t = ty_resolve(t);
-	switch (t->kind) {
-	case TY_STRING: case TY_LIST:
-		return true;
-	case TY_TUPLE:
-		for (int i = 0; i < t->n; i++)
-			if (has_refs(t->elems[i]))
-				return true;
-		return false;
-	case TY_OPTION:
-		return has_refs(t->elem);
-	default:
-		return false;
-	}
-}
-
 static void copy_of(FILE *f, Type *t, const char *arena, const char *v)
 {
 	t = ty_resolve(t);
-	if (!has_refs(t))
+	if (!ty_has_refs(t))
 		fputs(v, f);
 	else if (t->kind == TY_STRING)
 		fprintf(f, "ds_str_copy(%s, %s)", arena, v);
@@ -639,11 +614,11 @@ static void emit_type_helpers(Emit *E, Type *t, int needs)
 		fputs("\tfree(b.p);\n\treturn s;\n}\n", f);
 	}
 
-	if ((needs & NEED_COPY) && has_refs(t)) {
+	if ((needs & NEED_COPY) && ty_has_refs(t)) {
 		fprintf(f, "static inline %s copy_%s(ds_arena *a, %s v)\n{\n", ct, m, ct);
 		if (t->kind == TY_TUPLE) {
 			for (int i = 0; i < t->n; i++) {
-				if (!has_refs(t->elems[i]))
+				if (!ty_has_refs(t->elems[i]))
 					continue;
 				snprintf(a, sizeof a, "v._%d", i + 1);
 				fprintf(f, "\tv._%d = ", i + 1);
@@ -691,7 +666,7 @@ static void emit_table(Emit *E, IrTable *t)
 			   " * probe compares stay in cache, not spread over the input). */\n");
 		fprintf(f, "static inline ent_%s *upsert_%s(ds_table *tab, ds_arena *a, %s k, bool *fresh)\n{\n",
 			t->name, t->name, kt);
-		if (!has_refs(t->key))
+		if (!ty_has_refs(t->key))
 			fputs("\t(void)a; /* the key holds no references: nothing to copy */\n", f);
 		fprintf(f, "\tif (ds_table_full(tab))\n\t\tds_table_grow(tab);\n\tuint64_t h = ");
 		hash_of(f, t->key, "k");
@@ -774,7 +749,7 @@ static void stmt(Emit *E, IrStmt *s)
 			fputs(" = ", f);
 			expr(E, s->e);
 		} else {
-			fputs(is_composite(s->var->type) || ty_resolve(s->var->type)->kind == TY_STRING ? " = {0}" : " = 0",
+			fputs(ty_is_composite(s->var->type) || ty_resolve(s->var->type)->kind == TY_STRING ? " = {0}" : " = 0",
 			      f);
 		}
 		fputs(";\n", f);
@@ -1054,7 +1029,7 @@ static void stmt(Emit *E, IrStmt *s)
 					expr(E, s->e);
 				if (t->kind == TY_TUPLE)
 					fprintf(f, "._%d", k + 1);
-				fputs(is_composite(ft) ? "));\n" : ");\n", f);
+				fputs(ty_is_composite(ft) ? "));\n" : ");\n", f);
 			}
 		}
 		ind(E);
@@ -1096,7 +1071,7 @@ static void stmt(Emit *E, IrStmt *s)
 		fprintf(f, "ds_pane *pane = &st->%s.panes[st->%s.cur];\n", s->window->name, s->window->name);
 		ind(E);
 		fprintf(f, "*(%s *)ds_pane_push(pane, sizeof(%s)) = ", et, et);
-		if (has_refs(s->window->elem)) {
+		if (ty_has_refs(s->window->elem)) {
 			/* the record outlives the batch: copy what it points to */
 			fputs(ty_resolve(s->window->elem)->kind == TY_STRING ? "ds_str_copy(&pane->arena, "
 									       : arena_printf("copy_%s(&pane->arena, ", ty_mangle(s->window->elem)), f);

@@ -89,30 +89,6 @@ typedef struct LEmit {
 
 /* ---- types ---------------------------------------------------------------------- */
 
-static bool is_composite(Type *t)
-{
-	TypeKind k = ty_resolve(t)->kind;
-	return k == TY_TUPLE || k == TY_OPTION || k == TY_LIST;
-}
-
-static bool has_refs(Type *t)
-{
-	t = ty_resolve(t);
-	switch (t->kind) {
-	case TY_STRING: case TY_LIST:
-		return true;
-	case TY_TUPLE:
-		for (int i = 0; i < t->n; i++)
-			if (has_refs(t->elems[i]))
-				return true;
-		return false;
-	case TY_OPTION:
-		return has_refs(t->elem);
-	default:
-		return false;
-	}
-}
-
 static LLVMTypeRef named_struct(LEmit *E, const char *name, LLVMTypeRef *elems, unsigned n)
 {
 	LLVMTypeRef t = LLVMStructCreateNamed(E->C, name);
@@ -767,7 +743,7 @@ static LLVMValueRef copy_fn(LEmit *E, Type *t)
 	LLVMSetValueName2(v, "v", 1);
 	if (t->kind == TY_TUPLE) {
 		for (int i = 0; i < t->n; i++)
-			if (has_refs(t->elems[i]))
+			if (ty_has_refs(t->elems[i]))
 				v = LLVMBuildInsertValue(B, v, copy_val(E, t->elems[i], a, ext(E, v, (unsigned)i, "")),
 							 (unsigned)i, "v");
 		LLVMBuildRet(B, v);
@@ -810,7 +786,7 @@ static LLVMValueRef copy_fn(LEmit *E, Type *t)
 static LLVMValueRef copy_val(LEmit *E, Type *t, LLVMValueRef arena, LLVMValueRef v)
 {
 	t = ty_resolve(t);
-	if (!has_refs(t))
+	if (!ty_has_refs(t))
 		return v;
 	if (t->kind == TY_STRING)
 		return RT_STR("ds_str_copy", "copy", arena, str_p(E, v), str_n(E, v));
@@ -1113,7 +1089,7 @@ static LLVMValueRef ir_call(LEmit *E, IrExpr *x)
 			args[n++] = ext(E, v, 0, "");
 			args[n++] = ext(E, v, 1, "");
 		} else {
-			ASSERT(!t || !is_composite(t));
+			ASSERT(!t || !ty_is_composite(t));
 			args[n++] = v;
 		}
 	}
@@ -1203,7 +1179,7 @@ static LLVMValueRef expr(LEmit *E, IrExpr *x)
 	case IE_COPY: {
 		/* into the table's own arena: the value outlives the batch */
 		LLVMValueRef v = expr(E, x->a[0]);
-		if (!has_refs(x->type))
+		if (!ty_has_refs(x->type))
 			return v;
 		return copy_val(E, x->type, st_table_arena(E, x->table), v);
 	}

@@ -267,3 +267,27 @@ char *ty_mangle(Type *t)
 	mangle_into(t, buf, sizeof buf, &len);
 	return arena_strdup(buf);
 }
+
+bool ty_is_composite(Type *t)
+{
+	TypeKind k = ty_resolve(t)->kind;
+	return k == TY_TUPLE || k == TY_OPTION || k == TY_LIST;
+}
+
+bool ty_has_refs(Type *t)
+{
+	t = ty_resolve(t);
+	switch (t->kind) {
+	case TY_STRING: case TY_LIST:
+		return true;
+	case TY_TUPLE:
+		for (int i = 0; i < t->n; i++)
+			if (ty_has_refs(t->elems[i]))
+				return true;
+		return false;
+	case TY_OPTION:
+		return ty_has_refs(t->elem);
+	default:
+		return false;
+	}
+}

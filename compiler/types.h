@@ -55,6 +55,10 @@ Type *ty_resolve(Type *t);
 bool ty_unify(Type *a, Type *b);
 bool ty_equal(Type *a, Type *b);
 bool ty_is_numeric(Type *t);
+/* A tuple, an option or a list: a C struct of its own in generated code. */
+bool ty_is_composite(Type *t);
+/* Holds strings or lists, which point into an arena: a copy must be deep. */
+bool ty_has_refs(Type *t);
 bool ty_is_error(Type *t); /* or contains an error */
 /* Replaces unbound variables by Int (e.g. a lone None), so that every
  * value has a concrete representation. */
