@@ -16,15 +16,17 @@ void ds_arena_init(ds_arena *a)
 
 void *ds__arena_slow(ds_arena *a, size_t n)
 {
-	/* Chunks grow with the arena (each as big as all before it), so a
-	 * batch of any size takes O(log size) chunks. */
+	/* A big request gets a chunk of exactly its size; the bump chunks grow
+	 * with the arena (each as big as all before it), so a batch of any size
+	 * takes O(log size) of them. */
+	bool side = n > DS__CHUNK_MIN / 4 && a->chunks;
 	size_t size = a->bytes > DS__CHUNK_MIN ? a->bytes : DS__CHUNK_MIN;
-	if (n > size)
+	if (side || n > size)
 		size = n;
 	ds__chunk *c = ds__xmalloc(sizeof *c + size);
 	c->size = size;
 	a->bytes += size;
-	if (n > DS__CHUNK_MIN / 4 && a->chunks) {
+	if (side) {
 		/* A big request gets its own chunk behind the current one, so
 		 * the current bump region is not thrown away. */
 		c->next = a->chunks->next;
