@@ -1744,7 +1744,7 @@ static bool is_int_node(Node *e) { return e->type && ty_resolve(e->type)->kind =
 
 static SymVal sym_call(SymEnv *env, Node *e)
 {
-	if (call_is_op(e))
+	if (call_is_op(e) || call_is_extern(e)) /* C code: nothing is known of it */
 		return sv(SY_UNKNOWN, 0);
 	Node **a = (Node **)e->items.v;
 	SymVal x = e->items.n > 0 ? sym_eval(env, a[0]) : sv(SY_UNKNOWN, 0);
@@ -1845,7 +1845,7 @@ static Node *strip_blocks(Node *e)
 static bool is_builtin_call(Node *e, BuiltinId id, int nargs)
 {
 	e = strip_blocks(e);
-	return e->kind == N_CALL && !call_is_op(e) && call_builtin(e) && call_builtin(e)->id == id &&
+	return e->kind == N_CALL && !call_is_op(e) && !call_is_extern(e) && call_builtin(e)->id == id &&
 	       e->items.n == nargs;
 }
 
