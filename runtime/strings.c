@@ -99,28 +99,16 @@ ds_list ds_split_prefix(ds_arena *a, ds_str s, ds_str sep, int64_t k)
 		fprintf(stderr, "dstream: internal error: ds_split_prefix of %lld pieces\n", (long long)k);
 		abort();
 	}
-	if (sep.n == 0) {
-		ds_list l = ds_split(a, s, sep);
-		if (l.len > k)
-			l.len = k;
-		return l;
-	}
+	if (sep.n == 0) /* bytes: only the first k are made */
+		return s.n == 0 ? ds_split(a, s, sep) : ds_chars(a, (ds_str){s.p, s.n < k ? s.n : k});
 	ds_list l = ds__list_alloc(a, k, sizeof(ds_str));
 	ds_str *v = l.data;
 	const char *p = s.p, *end = s.p + s.n;
 	int64_t i = 0;
-	if (sep.n == 1) { /* one pass, memchr per piece */
-		const char *q;
-		while (i < k && p < end && (q = memchr(p, sep.p[0], (size_t)(end - p)))) {
-			v[i++] = (ds_str){p, q - p};
-			p = q + 1;
-		}
-	} else {
-		const char *m;
-		while (i < k && (m = ds__find(p, end, sep))) {
-			v[i++] = (ds_str){p, m - p};
-			p = m + sep.n;
-		}
+	const char *m;
+	while (i < k && (m = ds__find(p, end, sep))) { /* one pass (memchr for one byte) */
+		v[i++] = (ds_str){p, m - p};
+		p = m + sep.n;
 	}
 	if (i == 0) { /* no separator: [s] */
 		v[0] = s;
