@@ -127,7 +127,8 @@ typedef enum IrStmtKind {
 	IS_FOR_TABLE,   /* for each entry (var) of table */
 	IS_CHECK,       /* if (!e) { bad record (site, why, sample); goto label } */
 	IS_LABEL,       /* label: */
-	IS_UPSERT,      /* var (entry) = find or insert key e in table; fresh: set when inserted */
+	IS_UPSERT,      /* var (entry) = find or insert key e in table; fresh: set when inserted
+			   (an inserted entry's value is zero: 0, false, None, empty) */
 	IS_LOOKUP,      /* var (entry) = the entry of key e in table, or none (see IE_FOUND) */
 	IS_TABLE_SWAP,  /* table <-> swap_with (contents and arenas), then swap_with emptied */
 	IS_PUSH,        /* append e to the list lvalue lhs (in table's arena if set, else the batch's) */

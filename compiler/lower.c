@@ -1147,12 +1147,16 @@ static void add_state(Lower *L, DNode *n)
 		 * and the next one, built from it each batch, then swapped */
 		Type *tt = ty_resolve(ty_resolve(n->in[0]->type)->elem);
 		Type *S = ty_resolve(t)->elems[1];
-		L->table[n->id] = new_table(L, arena_printf("%s_new", base), tt->elems[0], ty_list(tt->elems[1]), false,
-					    arena_printf("%s: this batch's values per key", op_comment(n)));
+		bool total = running_total(L, n, &(int64_t){0}); /* the state only: no grouping, no holes */
+		if (!total)
+			L->table[n->id] = new_table(L, arena_printf("%s_new", base), tt->elems[0], ty_list(tt->elems[1]),
+						    false, arena_printf("%s: this batch's values per key", op_comment(n)));
 		L->table2[n->id] = new_table(L, arena_printf("%s_state", base), tt->elems[0], ty_option(S), true,
 					     arena_printf("%s: the state per key (None: removed this batch)", op_comment(n)));
-		L->table3[n->id] = new_table(L, arena_printf("%s_next", base), tt->elems[0], ty_option(S), true,
-					     arena_printf("%s: the next state, built from the state each batch", op_comment(n)));
+		if (!total)
+			L->table3[n->id] = new_table(L, arena_printf("%s_next", base), tt->elems[0], ty_option(S), true,
+						     arena_printf("%s: the next state, built from the state each batch",
+								  op_comment(n)));
 		break;
 	}
 	case OP_REDUCE_BY_KEY_AND_WINDOW: case OP_REDUCE_BY_WINDOW: case OP_COUNT_BY_WINDOW:
@@ -1897,8 +1901,7 @@ static void lower_running_total_record(Lower *L, DNode *n, IrExpr *rec)
 		      "key's state";
 	emit(L, up);
 	IrStmt *had = st(IS_IF);
-	had->e = ex_bin(OP_AND, ty_bool(), ty_bool(), ex1(IE_NOT, ty_bool(), ex_var(up->fresh)),
-			ex1(IE_IS_SOME, ty_bool(), ex_val(up->var)));
+	had->e = ex1(IE_IS_SOME, ty_bool(), ex_val(up->var)); /* a fresh entry's value is None */
 	Vec *o = L->out;
 	L->out = &had->body;
 	set(L, ex_val(up->var), ex1(IE_SOME, S->val, ex_bin('+', ty_int(), ty_int(),
@@ -2028,7 +2031,8 @@ output:
 	int nprints = 0;
 	for (int i = 0; i < n->consumers.n; i++)
 		nprints += ((DNode *)n->consumers.v[i])->op->id == OP_PRINT;
-	if (running_total(L, n, &zero) && nprints == n->consumers.n) {
+	bool total = running_total(L, n, &zero);
+	if (total && nprints == n->consumers.n) {
 		IrExpr *full = NULL;
 		for (int i = 0; i < n->consumers.n; i++) {
 			IrExpr *f1 = ex(IE_OUT_FULL, ty_bool());
@@ -2052,6 +2056,10 @@ output:
 		return;
 	}
 	vec_push(body, loop);
+	if (total) { /* f never returns None: nothing to compact */
+		L->out = body;
+		return;
+	}
 
 	/* compaction, when holes pass a quarter of the table */
 	IrExpr *count = ex(IE_TABLE_COUNT, ty_int());
