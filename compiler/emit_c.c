@@ -891,7 +891,8 @@ static void stmt(Emit *E, IrStmt *s)
 		ind(E);
 		fprintf(f, "ent_%s *", s->table->name);
 		var_name(E, s->var);
-		fprintf(f, " = ds_table_entry(&st->%s, slot_%d);\n", s->table->name, s->var->id);
+		/* by the entry's type, as the probes index: no multiply by a run-time size */
+		fprintf(f, " = (ent_%s *)st->%s.entries + slot_%d;\n", s->table->name, s->table->name, s->var->id);
 		mark_unused(E, s->var);
 		stmts(E, &s->body);
 		E->indent--;
