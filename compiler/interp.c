@@ -330,17 +330,7 @@ static Ent *tab_findh(const Table *T, Value k, uint64_t h)
 
 static Ent *tab_find(const Table *T, Value k)
 {
-	const ds_table *t = &T->t;
-	if (!t->count)
-		return NULL;
-	uint64_t h = vhash(k);
-	size_t mask = t->cap - 1;
-	for (size_t i = h & mask; t->hashes[i]; i = (i + 1) & mask) {
-		Ent *e = tab_at(T, i);
-		if (t->hashes[i] == h && veq(e->k, k))
-			return e;
-	}
-	return NULL;
+	return T->t.count ? tab_findh(T, k, vhash(k)) : NULL;
 }
 
 #define TAB_FOR(T, i) for (size_t i = 0; i < (T)->t.cap; i++) if ((T)->t.hashes[i])
@@ -1557,8 +1547,7 @@ static void stage_update_state(Interp *I, DNode *n, Batch *out)
 		batch_push(out, vpair(a, e->k, e->v.v[0]));
 	}
 	int64_t count = (int64_t)S->t.count;
-	if ((count - live) * 4 > count) { /* more than a quarter are holes: compact */
-		ds_arena_reset(&N->arena);
+	if ((count - live) * 4 > count) { /* more than a quarter are holes: compact (N's arena was reset above) */
 		TAB_FOR(S, i) {
 			Ent *e = tab_at(S, i);
 			if (e->v.tag != V_SOME)
