@@ -23,6 +23,8 @@ void arena_free_all(void);
  * its exit status, 128 + the signal that ended it, or -1 (and a message)
  * when it could not be started. */
 int run_command(char **argv);
+/* Removes a private temporary directory (from mkdtemp) and the files in it. */
+void remove_tmpdir(const char *dir);
 
 /* A growable array of pointers in the arena. */
 typedef struct Vec {

@@ -375,16 +375,6 @@ static bool engine_wanted(const char *list, const char *name)
 	return false;
 }
 
-static void remove_dir(const char *dir, Engine *es, int ne, const char *input_tmp)
-{
-	static const char *const ext[] = {"err", "out", "json", "bin"};
-	for (int i = 0; i < ne; i++)
-		for (int k = 0; k < 4; k++)
-			unlink(arena_printf("%s/%s.%s", dir, es[i].name, ext[k]));
-	if (input_tmp)
-		unlink(input_tmp);
-	rmdir(dir);
-}
 
 int bench_main(const BenchOptions *o, const Plan *p)
 {
@@ -450,13 +440,13 @@ int bench_main(const BenchOptions *o, const Plan *p)
 	if (o->records) {
 		input = input_tmp = arena_printf("%s/input.txt", dir);
 		if (gen_text(input_tmp, o->records, o->batches) < 0) {
-			remove_dir(dir, es, ne, input_tmp);
+			remove_tmpdir(dir);
 			return 1;
 		}
 	}
 	if (input && access(input, R_OK) != 0) {
 		fprintf(stderr, "dstreamc: bench: cannot read '%s': %s\n", input, strerror(errno));
-		remove_dir(dir, es, ne, input_tmp);
+		remove_tmpdir(dir);
 		return 1;
 	}
 	char *args[2 * 64];
@@ -481,6 +471,6 @@ int bench_main(const BenchOptions *o, const Plan *p)
 		print_json(o, shown, es, ne, interp);
 	else
 		print_table(o, shown, es, ne, interp);
-	remove_dir(dir, es, ne, input_tmp);
+	remove_tmpdir(dir);
 	return ran ? 0 : 1;
 }

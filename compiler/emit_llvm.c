@@ -2010,13 +2010,6 @@ static char **compile_c_files(char **cfiles, int n, const char *dir, const char 
 	return bc;
 }
 
-static void remove_dir(const char *dir, char **files, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (files && files[i])
-			unlink(files[i]);
-	rmdir(dir);
-}
 
 /* atexit is not in libc.so (glibc keeps it in libc_nonshared.a, linked into
  * executables): the process has no symbol for the JIT to find when a user C
@@ -2040,10 +2033,7 @@ static int llvm_run(const IrProgram *ir, const BackendOptions *o, char **cfiles,
 		}
 		bc = compile_c_files(cfiles, ncfiles, dir, extern_dir_of(ir->plan->cp->ast->src->path));
 		if (!bc) {
-			remove_dir(dir, NULL, 0);
-			for (int i = 0; i < ncfiles; i++)
-				unlink(arena_printf("%s/%d.bc", dir, i));
-			rmdir(dir);
+			remove_tmpdir(dir);
 			return 1;
 		}
 	}
@@ -2054,7 +2044,7 @@ static int llvm_run(const IrProgram *ir, const BackendOptions *o, char **cfiles,
 				       (const char *const *)bc, ncfiles, &state_size);
 	LLVMDisposeTargetMachine(TM);
 	if (dir)
-		remove_dir(dir, bc, ncfiles);
+		remove_tmpdir(dir);
 	if (!M) {
 		LLVMOrcDisposeThreadSafeContext(tsc);
 		return 1;

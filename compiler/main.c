@@ -5,7 +5,6 @@
  * Each pass can stop and show its work (--stop-after=parse|check|plan|lower).
  * The C compiler is run with execvp, never through a shell.
  */
-#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -345,18 +344,6 @@ static int cc_compile(const Options *o, const char *cc, bool pic, const char *sr
 }
 
 /* Removes dir and what load_c put in it (plain files, no subdirectories). */
-static void remove_tmpdir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (d) {
-		struct dirent *e;
-		while ((e = readdir(d)))
-			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-				unlink(arena_printf("%s/%s", dir, e->d_name));
-		closedir(d);
-	}
-	rmdir(dir);
-}
 
 /* run --interp of a program that calls C: the user's C files (each on its
  * own, with build's flags, so that an error in one is reported as theirs)

@@ -4,6 +4,7 @@
  * allocation lives until arena_free_all at the end of the compilation
  * (QBE util.c alloc/freeall).  Memory is zeroed and 16-byte aligned.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,4 +131,18 @@ int run_command(char **argv)
 		if (errno != EINTR)
 			return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Removes a private temporary directory (mkdtemp) and the plain files in it. */
+void remove_tmpdir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d)))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				unlink(arena_printf("%s/%s", dir, e->d_name));
+		closedir(d);
+	}
+	rmdir(dir);
 }
