@@ -822,17 +822,37 @@ static Node *split_body(Node *lam)
 	return NULL;
 }
 
+/* Opens a scope whose bad records leave it (and nothing else). */
+typedef struct DropScope {
+	Vec *out;
+	int drop;
+	bool used;
+} DropScope;
+
+static DropScope drop_scope_open(Lower *L, Vec *body)
+{
+	DropScope d = {L->out, L->drop, L->drop_used};
+	L->out = body;
+	L->drop = new_label(L);
+	L->drop_used = false;
+	return d;
+}
+
+static void drop_scope_close(Lower *L, DropScope d)
+{
+	if (L->drop_used)
+		place_label(L, L->drop);
+	L->out = d.out;
+	L->drop = d.drop;
+	L->drop_used = d.used;
+}
+
 /* One consumer c of a record rec (produced by from): a fused operator, or a sink. */
 static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 {
 	IrStmt *blk = st(IS_BLOCK);
 	blk->comment = op_comment(c);
-	Vec *saved_out = L->out;
-	int saved_drop = L->drop;
-	bool saved_used = L->drop_used;
-	L->out = &blk->body;
-	L->drop = new_label(L);
-	L->drop_used = false;
+	DropScope d = drop_scope_open(L, &blk->body);
 
 	switch (c->op->id) {
 	case OP_MAP: {
@@ -1019,11 +1039,7 @@ static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 		die("operator %s reached lowering unsupported", c->op->name);
 	}
 
-	if (L->drop_used)
-		place_label(L, L->drop);
-	L->out = saved_out;
-	L->drop = saved_drop;
-	L->drop_used = saved_used;
+	drop_scope_close(L, d);
 	emit(L, blk);
 }
 
@@ -1216,30 +1232,6 @@ static IrStmt *st_entry(Lower *L, IrStmtKind k, IrTable *tab, IrExpr *key, const
 	return s;
 }
 
-/* Opens a scope whose bad records leave it (and nothing else). */
-typedef struct DropScope {
-	Vec *out;
-	int drop;
-	bool used;
-} DropScope;
-
-static DropScope drop_scope_open(Lower *L, Vec *body)
-{
-	DropScope d = {L->out, L->drop, L->drop_used};
-	L->out = body;
-	L->drop = new_label(L);
-	L->drop_used = false;
-	return d;
-}
-
-static void drop_scope_close(Lower *L, DropScope d)
-{
-	if (L->drop_used)
-		place_label(L, L->drop);
-	L->out = d.out;
-	L->drop = d.drop;
-	L->drop_used = d.used;
-}
 
 /* A record entering side 0 or 1 of a join (both, for s.join(s)): appended
  * to its key's values in that side's table; for the Dataset a stream probes,
