@@ -737,6 +737,26 @@ static void comment(Emit *E, const char *c)
 	}
 }
 
+/* Ends a brace block opened one indent level up. */
+static void close_brace(Emit *E)
+{
+	E->indent--;
+	ind(E);
+	fputs("}\n", E->f);
+}
+
+/* for (each block b of source src's input this batch) {, left open */
+static void blocks_loop_open(Emit *E, int src)
+{
+	ind(E);
+	fprintf(E->f, "int nblocks;\n");
+	ind(E);
+	fprintf(E->f, "const ds_block *blocks = ds_input(t, %d, &nblocks);\n", src);
+	ind(E);
+	fprintf(E->f, "for (int b = 0; b < nblocks; b++) {\n");
+	E->indent++;
+}
+
 static void stmt(Emit *E, IrStmt *s)
 {
 	FILE *f = E->f;
@@ -782,13 +802,7 @@ static void stmt(Emit *E, IrStmt *s)
 		return;
 	case IS_FOR_LINES:
 		comment(E, s->comment);
-		ind(E);
-		fprintf(f, "int nblocks;\n");
-		ind(E);
-		fprintf(f, "const ds_block *blocks = ds_input(t, %d, &nblocks);\n", s->src);
-		ind(E);
-		fprintf(f, "for (int b = 0; b < nblocks; b++) {\n");
-		E->indent++;
+		blocks_loop_open(E, s->src);
 		ind(E);
 		fprintf(f, "const char *p = blocks[b].data, *end = p + blocks[b].len;\n");
 		ind(E);
@@ -802,22 +816,12 @@ static void stmt(Emit *E, IrStmt *s)
 		E->indent++;
 		mark_unused(E, s->var);
 		stmts(E, &s->body);
-		E->indent--;
-		ind(E);
-		fputs("}\n", f);
-		E->indent--;
-		ind(E);
-		fputs("}\n", f);
+		close_brace(E);
+		close_brace(E);
 		return;
 	case IS_FOR_RECORDS:
 		comment(E, s->comment);
-		ind(E);
-		fprintf(f, "int nblocks;\n");
-		ind(E);
-		fprintf(f, "const ds_block *blocks = ds_input(t, %d, &nblocks);\n", s->src);
-		ind(E);
-		fprintf(f, "for (int b = 0; b < nblocks; b++) {\n");
-		E->indent++;
+		blocks_loop_open(E, s->src);
 		ind(E);
 		fputs("const char *", f);
 		var_name(E, s->var);
@@ -828,12 +832,8 @@ static void stmt(Emit *E, IrStmt *s)
 		fprintf(f, " += %lld) {\n", (long long)s->reclen);
 		E->indent++;
 		stmts(E, &s->body);
-		E->indent--;
-		ind(E);
-		fputs("}\n", f);
-		E->indent--;
-		ind(E);
-		fputs("}\n", f);
+		close_brace(E);
+		close_brace(E);
 		return;
 	case IS_FOR_RANGE:
 		ind(E);
@@ -850,9 +850,7 @@ static void stmt(Emit *E, IrStmt *s)
 		fputs("++) {\n", f);
 		E->indent++;
 		stmts(E, &s->body);
-		E->indent--;
-		ind(E);
-		fputs("}\n", f);
+		close_brace(E);
 		return;
 	case IS_FOR_SPLIT:
 		ind(E);
@@ -874,9 +872,7 @@ static void stmt(Emit *E, IrStmt *s)
 		E->indent++;
 		mark_unused(E, s->var);
 		stmts(E, &s->body);
-		E->indent--;
-		ind(E);
-		fputs("}\n", f);
+		close_brace(E);
 		return;
 	case IS_FOR_TABLE:
 		comment(E, s->comment);
@@ -895,9 +891,7 @@ static void stmt(Emit *E, IrStmt *s)
 		fprintf(f, " = (ent_%s *)st->%s.entries + slot_%d;\n", s->table->name, s->table->name, s->var->id);
 		mark_unused(E, s->var);
 		stmts(E, &s->body);
-		E->indent--;
-		ind(E);
-		fputs("}\n", f);
+		close_brace(E);
 		return;
 	case IS_CHECK:
 		ind(E);
@@ -1045,9 +1039,7 @@ static void stmt(Emit *E, IrStmt *s)
 		fputs("{\n", f);
 		E->indent++;
 		stmts(E, &s->body);
-		E->indent--;
-		ind(E);
-		fputs("}\n", f);
+		close_brace(E);
 		return;
 	case IS_CALL_STAGE:
 		comment(E, s->comment);
@@ -1105,12 +1097,8 @@ static void stmt(Emit *E, IrStmt *s)
 		fprintf(f, " = ((%s *)pane->recs.data)[ri];\n", c_type(s->var->type));
 		mark_unused(E, s->var);
 		stmts(E, &s->body);
-		E->indent--;
-		ind(E);
-		fputs("}\n", f);
-		E->indent--;
-		ind(E);
-		fputs("}\n", f);
+		close_brace(E);
+		close_brace(E);
 		return;
 	}
 	case IS_TABLE_INIT:
