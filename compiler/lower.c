@@ -1304,12 +1304,14 @@ static void lower_join_probe(Lower *L, DNode *c, IrExpr *rec)
 	matched->e = found;
 	Vec *o = L->out;
 	L->out = &matched->body;
-	/* for i in [0, 1 + len(others)): w = i < 1 ? first : others[i - 1] */
+	/* for i in [0, 1 + len(others)): w = i < 1 ? first : others[i - 1];
+	 * the bound is read once, not at every turn past the body's stores */
+	IrVar *nvals = let(L, "nvals", ex_bin('+', ty_int(), ty_int(), ex_int(1),
+					      ex1(IE_LIST_LEN, ty_int(), ex_field(ex_val(probe->var), 1))));
 	IrStmt *inner = st(IS_FOR_RANGE);
 	inner->var = new_var(L, "i", ty_int());
 	inner->lhs = ex_int(0);
-	inner->e = ex_bin('+', ty_int(), ty_int(), ex_int(1),
-			  ex1(IE_LIST_LEN, ty_int(), ex_field(ex_val(probe->var), 1)));
+	inner->e = ex_var(nvals);
 	IrVar *y = new_var(L, "w", ty_resolve(tab->val)->elems[0]);
 	IrExpr *pick = ex(IE_COND, y->type);
 	pick->n = 3;
