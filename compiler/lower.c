@@ -519,10 +519,6 @@ static void minmax_elem(Lower *L, IrExpr *el, void *p)
 	emit(L, s);
 }
 
-static IrExpr *ex_key(IrVar *ent);
-static IrExpr *ex_val(IrVar *ent);
-static IrExpr *ex_copy(IrExpr *x, struct IrTable *into);
-
 /* mapWithState's State: a[0] is the key's entry, whose value is
  * (Option[S], time of the last update in ms). */
 static IrExpr *lower_state_call(Lower *L, Node *e, BuiltinId id, IrExpr **a)

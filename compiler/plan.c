@@ -280,7 +280,7 @@ static int compute_depth(DNode *n)
 	return d;
 }
 
-/* Records which narrow nodes and sinks a producer's loop reaches. */
+/* Records which narrow nodes a producer's loop reaches. */
 static void collect_stage(Stage *s, DNode *n)
 {
 	for (int i = 0; i < n->consumers.n; i++) {
@@ -288,8 +288,6 @@ static void collect_stage(Stage *s, DNode *n)
 		if (node_is_fused(c, n)) {
 			vec_push(&s->fused, c);
 			collect_stage(s, c);
-		} else {
-			vec_push(&s->sinks, c);
 		}
 	}
 }
@@ -332,7 +330,6 @@ Plan *plan_program(CheckedProgram *cp)
 			Stage *s = arena_alloc(sizeof *s);
 			s->id = p->stages.n + 1;
 			s->producer = n;
-			n->stage = s;
 			collect_stage(s, n);
 			vec_push(&p->stages, s);
 		}

@@ -26,7 +26,6 @@ typedef struct DNode {
 	bool is_static;  /* part of a static Dataset (computed once at start) */
 	int src_index;   /* sources: index into Plan.sources */
 	int out_index;   /* outputs: index into Plan.outputs */
-	Stage *stage;    /* sources and boundaries: the stage whose loop they produce */
 	int depth;       /* stage order: 0 for sources, 1 + inputs' for boundaries */
 	int64_t slide_ms;  /* produces records only at batch times that are multiples of this */
 	int64_t window_ms; /* OP_WINDOW: the window's length */
@@ -46,7 +45,6 @@ struct Stage {
 	int id;          /* 1-based, in run order */
 	DNode *producer; /* a source or a boundary node */
 	Vec fused;       /* narrow DNodes in this stage's loop, in emission order */
-	Vec sinks;       /* boundary and output DNodes this loop feeds */
 };
 
 typedef struct Plan {
