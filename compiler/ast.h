@@ -25,6 +25,8 @@ void arena_free_all(void);
 int run_command(char **argv);
 /* Removes a private temporary directory (from mkdtemp) and the files in it. */
 void remove_tmpdir(const char *dir);
+/* NAME under $TMPDIR, else /tmp (for mkdtemp and mkstemps patterns). */
+char *tmp_path(const char *name);
 
 /* A growable array of pointers in the arena. */
 typedef struct Vec {

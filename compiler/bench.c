@@ -430,8 +430,7 @@ int bench_main(const BenchOptions *o, const Plan *p)
 		return 1;
 	}
 
-	const char *tmp = getenv("TMPDIR");
-	char *dir = arena_printf("%s/dstreamc-bench-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	char *dir = tmp_path("dstreamc-bench-XXXXXX");
 	if (!mkdtemp(dir)) {
 		fprintf(stderr, "dstreamc: bench: cannot create a temporary directory: %s\n", strerror(errno));
 		return 1;

@@ -2023,10 +2023,9 @@ typedef void (*jit_close_fn)(void *);
 
 static int llvm_run(const IrProgram *ir, const BackendOptions *o, char **cfiles, int ncfiles, int argc, char **argv)
 {
-	const char *tmp = getenv("TMPDIR");
 	char *dir = NULL, **bc = NULL;
 	if (ncfiles) {
-		dir = arena_printf("%s/dstreamc-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		dir = tmp_path("dstreamc-XXXXXX");
 		if (!mkdtemp(dir)) {
 			fprintf(stderr, "dstreamc: cannot create a temporary directory: %s\n", strerror(errno));
 			return 1;

@@ -316,6 +316,23 @@ static bool find_runtime(const char **inc, const char **lib)
 	return false;
 }
 
+/* The C compiler: $DSTREAM_CC, else the one dstreamc was built with. */
+static const char *cc_command(void)
+{
+	const char *cc = getenv("DSTREAM_CC");
+	return cc && *cc ? cc : DS_CC;
+}
+
+/* Appends DS_CC_FLAGS (the sanitizers the runtime was built with) to argv
+ * at n; returns the new count. */
+static int push_cc_flags(char **argv, int n)
+{
+	char *extra = arena_strdup(DS_CC_FLAGS);
+	for (char *tok = strtok(extra, " "); tok && n < 48; tok = strtok(NULL, " "))
+		argv[n++] = tok;
+	return n;
+}
+
 /* cc OPT [-fPIC] [DS_CC_FLAGS...] -I SRCDIR -I INC -c SRC -o OUT: the user's
  * C files (and the interpreter's shims), as every engine compiles them.
  * Returns cc's exit status (see run_command). */
@@ -328,9 +345,7 @@ static int cc_compile(const Options *o, const char *cc, bool pic, const char *sr
 	argv[k++] = (char *)o->opt;
 	if (pic)
 		argv[k++] = "-fPIC";
-	char *extra = arena_strdup(DS_CC_FLAGS);
-	for (char *tok = strtok(extra, " "); tok && k < 48; tok = strtok(NULL, " "))
-		argv[k++] = tok;
+	k = push_cc_flags(argv, k);
 	argv[k++] = "-I";
 	argv[k++] = (char *)srcdir;
 	argv[k++] = "-I";
@@ -357,15 +372,12 @@ static void *load_c(const Options *o, const Plan *plan)
 	const char *inc, *lib;
 	if (!find_runtime(&inc, &lib))
 		return NULL;
-	const char *tmp = getenv("TMPDIR");
-	char *dir = arena_printf("%s/dstreamc-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	char *dir = tmp_path("dstreamc-XXXXXX");
 	if (!mkdtemp(dir)) {
 		fprintf(stderr, "dstreamc: cannot create a temporary directory: %s\n", strerror(errno));
 		return NULL;
 	}
-	const char *cc = getenv("DSTREAM_CC");
-	if (!cc || !*cc)
-		cc = DS_CC;
+	const char *cc = cc_command();
 	const char *srcdir = extern_dir_of(o->input);
 	const char *shims = arena_printf("%s/shims.c", dir);
 	FILE *f = fopen(shims, "w");
@@ -405,9 +417,7 @@ static void *load_c(const Options *o, const Plan *plan)
 	int n = 0;
 	argv[n++] = (char *)cc;
 	argv[n++] = "-shared";
-	char *extra = arena_strdup(DS_CC_FLAGS);
-	for (char *tok = strtok(extra, " "); tok && n < 48; tok = strtok(NULL, " "))
-		argv[n++] = tok;
+	n = push_cc_flags(argv, n);
 	argv[n++] = "-Wl,-Bsymbolic";
 	argv[n++] = "-o";
 	argv[n++] = so;
@@ -447,8 +457,7 @@ static int compile_user_c(const Options *o, const char *cc, const char *inc, Vec
 	int rc = 0;
 	for (int i = 0; i < o->csources.n && rc == 0; i++) {
 		const char *src = o->csources.v[i];
-		const char *tmp = getenv("TMPDIR");
-		char *opath = arena_printf("%s/dstreamc-XXXXXX.o", tmp && *tmp ? tmp : "/tmp");
+		char *opath = tmp_path("dstreamc-XXXXXX.o");
 		int fd = mkstemps(opath, 2);
 		if (fd < 0) {
 			fprintf(stderr, "dstreamc: cannot create a temporary file: %s\n", strerror(errno));
@@ -471,8 +480,7 @@ static int compile_user_c(const Options *o, const char *cc, const char *inc, Vec
 static int build_llvm(const Options *o, IrProgram *ir, const char *inc, const char *lib)
 {
 #ifdef DS_HAVE_LLVM
-	const char *tmp = getenv("TMPDIR");
-	char *opath = arena_printf("%s/dstreamc-XXXXXX.o", tmp && *tmp ? tmp : "/tmp");
+	char *opath = tmp_path("dstreamc-XXXXXX.o");
 	int fd = mkstemps(opath, 2);
 	if (fd < 0) {
 		fprintf(stderr, "dstreamc: cannot create a temporary file: %s\n", strerror(errno));
@@ -484,9 +492,7 @@ static int build_llvm(const Options *o, IrProgram *ir, const char *inc, const ch
 		unlink(opath);
 		return 1;
 	}
-	const char *cc = getenv("DSTREAM_CC");
-	if (!cc || !*cc)
-		cc = DS_CC;
+	const char *cc = cc_command();
 	Vec objs = {0};
 	if (compile_user_c(o, cc, inc, &objs)) {
 		for (int i = 0; i < objs.n; i++)
@@ -498,9 +504,7 @@ static int build_llvm(const Options *o, IrProgram *ir, const char *inc, const ch
 	char *argv[64 + 64];
 	int n = 0;
 	argv[n++] = (char *)cc;
-	char *extra = arena_strdup(DS_CC_FLAGS);
-	for (char *tok = strtok(extra, " "); tok && n < 48; tok = strtok(NULL, " "))
-		argv[n++] = tok;
+	n = push_cc_flags(argv, n);
 	argv[n++] = "-o";
 	argv[n++] = (char *)o->output;
 	argv[n++] = opath;
@@ -569,8 +573,7 @@ static int cmd_build(const Options *o, IrProgram *ir)
 	if (o->keep_c) {
 		cpath = arena_printf("%s.c", o->output);
 	} else {
-		const char *tmp = getenv("TMPDIR");
-		cpath = arena_printf("%s/dstreamc-XXXXXX.c", tmp && *tmp ? tmp : "/tmp");
+		cpath = tmp_path("dstreamc-XXXXXX.c");
 		int fd = mkstemps(cpath, 2);
 		if (fd < 0) {
 			fprintf(stderr, "dstreamc: cannot create a temporary file: %s\n", strerror(errno));
@@ -582,9 +585,7 @@ static int cmd_build(const Options *o, IrProgram *ir)
 		unlink(cpath);
 		return 1;
 	}
-	const char *cc = getenv("DSTREAM_CC");
-	if (!cc || !*cc)
-		cc = DS_CC;
+	const char *cc = cc_command();
 	const char *srcdir = extern_dir_of(o->input);
 	Vec objs = {0};
 	int rc = compile_user_c(o, cc, inc, &objs);
@@ -601,9 +602,7 @@ static int cmd_build(const Options *o, IrProgram *ir)
 	argv[n++] = (char *)cc;
 	argv[n++] = "-std=c11";
 	argv[n++] = (char *)o->opt;
-	char *extra = arena_strdup(DS_CC_FLAGS);
-	for (char *tok = strtok(extra, " "); tok && n < 48; tok = strtok(NULL, " "))
-		argv[n++] = tok;
+	n = push_cc_flags(argv, n);
 	argv[n++] = "-I";
 	argv[n++] = (char *)srcdir;
 	argv[n++] = "-I";

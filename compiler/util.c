@@ -146,3 +146,10 @@ void remove_tmpdir(const char *dir)
 	}
 	rmdir(dir);
 }
+
+/* NAME under $TMPDIR, else /tmp (a mkdtemp/mkstemps pattern). */
+char *tmp_path(const char *name)
+{
+	const char *tmp = getenv("TMPDIR");
+	return arena_printf("%s/%s", tmp && *tmp ? tmp : "/tmp", name);
+}
