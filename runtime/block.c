@@ -25,6 +25,28 @@ void ds__blockb_long(ds__blockb *bb, const ds__linerd *r)
 	ds__bad_add(&bb->bad, DS__WHY_LONG_LINE, r->sample, r->sample_len);
 }
 
+void ds__blockb_drain(ds__blockb *bb, ds__linerd *r)
+{
+	ds_str line;
+	int k;
+	while ((k = ds__linerd_next(r, &line)) != DS__LINE_NONE) {
+		if (k == DS__LINE_OK)
+			ds__blockb_line(bb, line);
+		else
+			ds__blockb_long(bb, r);
+	}
+}
+
+void ds__blockb_finish(ds__blockb *bb, ds__linerd *r)
+{
+	ds_str line;
+	int k = ds__linerd_finish(r, &line);
+	if (k == DS__LINE_OK)
+		ds__blockb_line(bb, line);
+	else if (k == DS__LINE_LONG)
+		ds__blockb_long(bb, r);
+}
+
 bool ds__blockb_empty(const ds__blockb *bb) { return bb->nrecs == 0 && bb->bad.n == 0; }
 
 ds__block *ds__blockb_take(ds__blockb *bb, int64_t time_ms)
@@ -88,26 +110,16 @@ int ds__read_file_block(const char *path, size_t max_line, ds__block **out)
 	ds__linerd_init(&r, max_line);
 	ds__blockb bb;
 	ds__blockb_init(&bb);
-	ds_str line;
-	int rc = 0, k;
+	int rc = 0;
 	for (;;) {
-		while ((k = ds__linerd_next(&r, &line)) != DS__LINE_NONE) {
-			if (k == DS__LINE_OK)
-				ds__blockb_line(&bb, line);
-			else
-				ds__blockb_long(&bb, &r);
-		}
+		ds__blockb_drain(&bb, &r);
 		ssize_t n = ds__linerd_fill(&r, fd);
 		if (n < 0) {
 			rc = (int)n;
 			break;
 		}
 		if (n == 0) {
-			k = ds__linerd_finish(&r, &line);
-			if (k == DS__LINE_OK)
-				ds__blockb_line(&bb, line);
-			else if (k == DS__LINE_LONG)
-				ds__blockb_long(&bb, &r);
+			ds__blockb_finish(&bb, &r);
 			break;
 		}
 	}

@@ -96,6 +96,10 @@ void ds__blockb_init(ds__blockb *bb);
 void ds__blockb_close(ds__blockb *bb);
 void ds__blockb_line(ds__blockb *bb, ds_str line);
 void ds__blockb_long(ds__blockb *bb, const ds__linerd *r);
+/* Every whole line r holds (or its over-long sample) into bb. */
+void ds__blockb_drain(ds__blockb *bb, ds__linerd *r);
+/* At the end of the input: r's last, unterminated line into bb. */
+void ds__blockb_finish(ds__blockb *bb, ds__linerd *r);
 bool ds__blockb_empty(const ds__blockb *bb);
 /* Moves what was built into a new block; the builder is empty after. */
 ds__block *ds__blockb_take(ds__blockb *bb, int64_t time_ms);

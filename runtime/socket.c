@@ -158,21 +158,10 @@ static void ds__rx_read(ds__rx *x)
 	ssize_t n = ds__linerd_fill(&x->r, x->fd);
 	if (n == -EAGAIN || n == -EWOULDBLOCK)
 		return;
-	ds_str line;
-	int k;
-	while ((k = ds__linerd_next(&x->r, &line)) != DS__LINE_NONE) {
-		if (k == DS__LINE_OK)
-			ds__blockb_line(&x->bb, line);
-		else
-			ds__blockb_long(&x->bb, &x->r);
-	}
+	ds__blockb_drain(&x->bb, &x->r);
 	if (n > 0)
 		return;
-	k = ds__linerd_finish(&x->r, &line); /* the server's last, unterminated line */
-	if (k == DS__LINE_OK)
-		ds__blockb_line(&x->bb, line);
-	else if (k == DS__LINE_LONG)
-		ds__blockb_long(&x->bb, &x->r);
+	ds__blockb_finish(&x->bb, &x->r); /* the server's last, unterminated line */
 	ds__rx_close(x);
 	int said = n == 0 ? DS__SAID_CLOSED : (int)-n;
 	if (x->said != said)
