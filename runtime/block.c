@@ -94,6 +94,12 @@ ds__block *ds__blockq_pop(ds__blockq *q)
 	return b;
 }
 
+void ds__blockq_take_until(ds__blockq *q, int64_t t, ds__blockq *out)
+{
+	while (q->head && q->head->time_ms <= t)
+		ds__blockq_push(out, ds__blockq_pop(q));
+}
+
 void ds__blockq_free(ds__blockq *q)
 {
 	ds__block *b;

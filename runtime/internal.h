@@ -25,6 +25,16 @@ void *ds__xcalloc(size_t n, size_t size);
 void *ds__xrealloc(void *p, size_t n);
 char *ds__xstrdup(const char *s);
 int64_t ds__now_ms(void);  /* CLOCK_REALTIME, ms since the epoch */
+/* Receivers (socket.c, receiver.c): the block being filled is cut at the
+ * next block or batch boundary after now, whichever comes first. */
+int64_t ds__next_cut(int64_t now, int64_t block_ms, int64_t batch_ms);
+/* A receiver's retry delay: from DS__BACKOFF_MIN, doubled up to _MAX. */
+#define DS__BACKOFF_MIN 100
+#define DS__BACKOFF_MAX 5000
+static inline int64_t ds__backoff_next(int64_t ms) { return ms * 2 > DS__BACKOFF_MAX ? DS__BACKOFF_MAX : ms * 2; }
+/* pthread_create with every signal blocked in the new thread: SIGINT and
+ * SIGTERM go to the scheduler.  0 or -errno. */
+int ds__thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 int64_t ds__mono_us(void); /* CLOCK_MONOTONIC, microseconds */
 /* One "CMD: message" line on stderr, written with a single write(2). */
 void ds__msg(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -113,6 +123,8 @@ typedef struct ds__blockq {
 void ds__blockq_init(ds__blockq *q);
 void ds__blockq_push(ds__blockq *q, ds__block *b);
 ds__block *ds__blockq_pop(ds__blockq *q);
+/* Moves q's blocks cut at or before t (its head, in order) to out. */
+void ds__blockq_take_until(ds__blockq *q, int64_t t, ds__blockq *out);
 void ds__blockq_free(ds__blockq *q); /* frees every block */
 
 /* Reads a whole file into one block (over-long lines counted in its bad). */

@@ -20,16 +20,6 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#define DS__BACKOFF_MIN 100
-#define DS__BACKOFF_MAX 5000
-
-static int64_t ds__next_cut(const ds_receiver *r, int64_t now)
-{
-	int64_t a = now - now % r->block_ms + r->block_ms;
-	int64_t b = now - now % r->batch_ms + r->batch_ms;
-	return a < b ? a : b;
-}
-
 /* Under r->lock: moves the block being filled onto the queue. */
 static void ds__recv_cut(ds_receiver *r)
 {
@@ -53,7 +43,7 @@ void ds_store(ds_receiver *r, const char *line, size_t n)
 	if (r->bb_cut && now >= r->bb_cut)
 		ds__recv_cut(r);
 	if (!r->bb_cut)
-		r->bb_cut = ds__next_cut(r, now);
+		r->bb_cut = ds__next_cut(now, r->block_ms, r->batch_ms);
 	const char *p = line, *end = line + n;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -101,7 +91,7 @@ static void *ds__receiver_main(void *arg)
 				break;
 		}
 		pthread_mutex_unlock(&r->lock);
-		r->backoff = r->backoff * 2 > DS__BACKOFF_MAX ? DS__BACKOFF_MAX : r->backoff * 2;
+		r->backoff = ds__backoff_next(r->backoff);
 	}
 	return NULL;
 }
@@ -126,16 +116,11 @@ int ds__receiver_start(ds_receiver *r, const char *cmd, const ds_source_desc *d,
 	pthread_condattr_setclock(&ca, CLOCK_REALTIME);
 	pthread_cond_init(&r->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	/* The receiver takes no signals: SIGINT/SIGTERM go to the scheduler. */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int rc = pthread_create(&r->thread, NULL, ds__receiver_main, r);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	int rc = ds__thread_start(&r->thread, ds__receiver_main, r);
 	if (rc != 0) {
 		pthread_mutex_destroy(&r->lock);
 		pthread_cond_destroy(&r->cond);
-		return -rc;
+		return rc;
 	}
 	r->started = true;
 	return 0;
@@ -146,8 +131,7 @@ void ds__receiver_take(ds_receiver *r, int64_t t, ds__blockq *out)
 	pthread_mutex_lock(&r->lock);
 	if (r->bb_cut && r->bb_cut <= t)
 		ds__recv_cut(r);
-	while (r->q.head && r->q.head->time_ms <= t)
-		ds__blockq_push(out, ds__blockq_pop(&r->q));
+	ds__blockq_take_until(&r->q, t, out);
 	pthread_mutex_unlock(&r->lock);
 }
 

@@ -23,8 +23,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define DS__BACKOFF_MIN 100
-#define DS__BACKOFF_MAX 5000
 
 enum { DS__RX_IDLE, DS__RX_CONNECTING, DS__RX_CONNECTED };
 /* What the receiver last said, so it speaks once per change. */
@@ -41,13 +39,6 @@ typedef struct ds__rx {
 } ds__rx;
 
 static int64_t ds__floor_to(int64_t t, int64_t m) { return t - t % m; }
-
-static int64_t ds__next_cut(const ds__socket *s, int64_t now)
-{
-	int64_t a = ds__floor_to(now, s->block_ms) + s->block_ms;
-	int64_t b = ds__floor_to(now, s->batch_ms) + s->batch_ms;
-	return a < b ? a : b;
-}
 
 static int64_t ds__last_cut(const ds__socket *s, int64_t now)
 {
@@ -91,7 +82,7 @@ static void ds__rx_failed(ds__rx *x, int err, const char *what)
 		x->said = err;
 	}
 	x->retry_at = ds__now_ms() + x->backoff;
-	x->backoff = x->backoff * 2 > DS__BACKOFF_MAX ? DS__BACKOFF_MAX : x->backoff * 2;
+	x->backoff = ds__backoff_next(x->backoff);
 }
 
 static void ds__rx_connected(ds__rx *x)
@@ -179,7 +170,7 @@ static void *ds__socket_main(void *arg)
 	x.backoff = DS__BACKOFF_MIN;
 	ds__linerd_init(&x.r, x.s->max_line);
 	ds__blockb_init(&x.bb);
-	int64_t next_cut = ds__next_cut(x.s, ds__now_ms());
+	int64_t next_cut = ds__next_cut(ds__now_ms(), x.s->block_ms, x.s->batch_ms);
 	for (;;) {
 		pthread_mutex_lock(&x.s->lock);
 		bool stop = x.s->stop;
@@ -189,7 +180,7 @@ static void *ds__socket_main(void *arg)
 		int64_t now = ds__now_ms();
 		if (now >= next_cut) {
 			ds__rx_cut(&x, ds__last_cut(x.s, now));
-			next_cut = ds__next_cut(x.s, now);
+			next_cut = ds__next_cut(now, x.s->block_ms, x.s->batch_ms);
 		}
 		if (x.state == DS__RX_IDLE && now >= x.retry_at)
 			ds__rx_connect(&x);
@@ -253,18 +244,13 @@ int ds__socket_start(ds__socket *s, const char *cmd, const ds_source_desc *d, in
 		return -errno;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
-	/* The receiver takes no signals: SIGINT/SIGTERM go to the scheduler. */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int rc = pthread_create(&s->thread, NULL, ds__socket_main, s);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	int rc = ds__thread_start(&s->thread, ds__socket_main, s);
 	if (rc != 0) {
 		close(s->wake[0]);
 		close(s->wake[1]);
 		pthread_mutex_destroy(&s->lock);
 		pthread_cond_destroy(&s->cond);
-		return -rc;
+		return rc;
 	}
 	s->started = true;
 	return 0;
@@ -287,8 +273,7 @@ void ds__socket_wait(ds__socket *s, int64_t t, int64_t deadline_ms)
 void ds__socket_take(ds__socket *s, int64_t t, ds__blockq *out)
 {
 	pthread_mutex_lock(&s->lock);
-	while (s->q.head && s->q.head->time_ms <= t)
-		ds__blockq_push(out, ds__blockq_pop(&s->q));
+	ds__blockq_take_until(&s->q, t, out);
 	pthread_mutex_unlock(&s->lock);
 }
 

@@ -75,3 +75,20 @@ void ds__msg(const char *cmd, const char *fmt, ...)
 	ssize_t r = write(2, line, len); /* one write: lines from threads never interleave */
 	(void)r;
 }
+
+int64_t ds__next_cut(int64_t now, int64_t block_ms, int64_t batch_ms)
+{
+	int64_t a = now - now % block_ms + block_ms;
+	int64_t b = now - now % batch_ms + batch_ms;
+	return a < b ? a : b;
+}
+
+int ds__thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = pthread_create(t, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return -rc;
+}
