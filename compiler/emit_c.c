@@ -162,6 +162,14 @@ static void collect_stmts(Emit *E, const Vec *v)
 	}
 }
 
+/* The function that deep-copies a value of t (which has references) into
+ * an arena: the runtime's for a String, the type's own helper otherwise. */
+static const char *copy_fn(Type *t)
+{
+	t = ty_resolve(t);
+	return t->kind == TY_STRING ? "ds_str_copy" : arena_printf("copy_%s", ty_mangle(t));
+}
+
 /* ---- expressions ------------------------------------------------------------------ */
 
 static void expr(Emit *E, IrExpr *x);
@@ -441,8 +449,7 @@ static void expr(Emit *E, IrExpr *x)
 		if (!ty_has_refs(t)) {
 			expr(E, x->a[0]);
 		} else {
-			fprintf(f, t->kind == TY_STRING ? "ds_str_copy(&st->%s_arena, " : "copy_%2$s(&st->%1$s_arena, ",
-				x->table->name, ty_mangle(t));
+			fprintf(f, "%s(&st->%s_arena, ", copy_fn(t), x->table->name);
 			wrap(E, "", x->a[0], ")");
 		}
 		return;
@@ -502,10 +509,8 @@ static void copy_of(FILE *f, Type *t, const char *arena, const char *v)
 	t = ty_resolve(t);
 	if (!ty_has_refs(t))
 		fputs(v, f);
-	else if (t->kind == TY_STRING)
-		fprintf(f, "ds_str_copy(%s, %s)", arena, v);
 	else
-		fprintf(f, "copy_%s(%s, %s)", ty_mangle(t), arena, v);
+		fprintf(f, "%s(%s, %s)", copy_fn(t), arena, v);
 }
 
 /* The C type of a composite, then the helpers it needs: eq_, hash_,
@@ -1066,8 +1071,7 @@ static void stmt(Emit *E, IrStmt *s)
 		fprintf(f, "*(%s *)ds_pane_push(pane, sizeof(%s)) = ", et, et);
 		if (ty_has_refs(s->window->elem)) {
 			/* the record outlives the batch: copy what it points to */
-			fputs(ty_resolve(s->window->elem)->kind == TY_STRING ? "ds_str_copy(&pane->arena, "
-									       : arena_printf("copy_%s(&pane->arena, ", ty_mangle(s->window->elem)), f);
+			fprintf(f, "%s(&pane->arena, ", copy_fn(s->window->elem));
 			wrap(E, "", s->e, ");\n");
 		} else {
 			wrap(E, "", s->e, ";\n");
