@@ -247,6 +247,86 @@ int ds__receiver_start(ds_receiver *r, const char *cmd, const ds_source_desc *d,
 void ds__receiver_take(ds_receiver *r, int64_t t, ds__blockq *out);
 void ds__receiver_stop(ds_receiver *r); /* joins the thread, frees everything */
 
+/* ---- wal.c: the write-ahead log of receiver sources ------------------------ */
+
+/* When an appended record is fsync'd (--wal-sync): at every append (a
+ * receiver's block, or one ds_store call), once per batch by the scheduler
+ * (ds__wal_sync), or never (the kernel's page cache only: survives a kill
+ * -9 of the process, not a crash of the machine). */
+typedef enum ds__wal_sync {
+	DS__WAL_SYNC_BLOCK = 0,
+	DS__WAL_SYNC_BATCH,
+	DS__WAL_SYNC_OFF,
+} ds__wal_sync;
+
+/* A log of records (src, time_ms, lines) in segment files under one
+ * directory.  Each record is framed (length, CRC-32C or zlib crc32 over
+ * header and payload): a reader trusts nothing it has not checked.
+ * Thread-safe: receivers append from their threads, the scheduler syncs,
+ * replays and truncates; one internal mutex, a leaf. */
+typedef struct ds__wal ds__wal;
+/* Opens DIR (created if missing, with parents), ready to append after what
+ * is there.  cmd names the program in messages.  0 or -errno. */
+int ds__wal_open(ds__wal **w, const char *dir, ds__wal_sync sync, const char *cmd);
+/* Appends one record: nrecs lines of source src, each ending in '\n'
+ * (len bytes at data), that belong to the batch of cut time time_ms.
+ * Returns once the record is written (and, with DS__WAL_SYNC_BLOCK,
+ * fsync'd); 0 or -errno, and then the record is not in the log. */
+int ds__wal_append(ds__wal *w, int src, int64_t time_ms, const char *data, size_t len, int64_t nrecs);
+/* fsync's what was appended since the last sync (DS__WAL_SYNC_BATCH). */
+int ds__wal_sync(ds__wal *w);
+/* Calls fn for every record whose time_ms > after, in log order.  A torn
+ * last record (a crash in the middle of an append) ends a segment quietly;
+ * any other damage (a bad checksum, a bad length before the end) is said
+ * on stderr and the rest of that segment is skipped.  Returns the number
+ * of records delivered, or -errno; *damaged (when not NULL) is set when a
+ * record other than a torn tail was skipped. */
+typedef void ds__wal_fn(void *ctx, int src, int64_t time_ms, const char *data, size_t len, int64_t nrecs);
+int ds__wal_replay(ds__wal *w, int64_t after, ds__wal_fn *fn, void *ctx, bool *damaged);
+/* Deletes the segments all of whose records have time_ms <= upto (a
+ * checkpoint covers them); starts a new segment so the current one can go
+ * at the next call.  0 or -errno. */
+int ds__wal_truncate(ds__wal *w, int64_t upto);
+void ds__wal_close(ds__wal *w);
+
+/* ---- replica.c: block replication (Spark's MEMORY_AND_DISK_2) --------------- */
+
+/* The client side, used by the receivers through ds__store_block.  It
+ * connects lazily and reconnects after a failure with back-off; while the
+ * replica is away, sends fail fast and say so once (and once more when it
+ * is back).  Thread-safe (one mutex, a leaf). */
+typedef struct ds__repl ds__repl;
+/* hostport "HOST:PORT"; app: the program's name (the replica keeps each
+ * program's blocks apart).  0 or -errno (a bad address). */
+int ds__repl_open(ds__repl **r, const char *hostport, const char *app, const char *cmd);
+/* Sends one record (as ds__wal_append) and waits for the replica's
+ * acknowledgement that it is stored.  0, or -errno: not replicated. */
+int ds__repl_send(ds__repl *r, int src, int64_t time_ms, const char *data, size_t len, int64_t nrecs);
+/* Tells the replica that a checkpoint covers every record with time_ms <= upto. */
+int ds__repl_truncate(ds__repl *r, int64_t upto);
+/* Fetches every record the replica holds with time_ms > after, calling fn
+ * as ds__wal_replay does.  Returns the count or -errno. */
+int ds__repl_fetch(ds__repl *r, int64_t after, ds__wal_fn *fn, void *ctx);
+void ds__repl_close(ds__repl *r);
+/* The server: `dstreamc replica --listen HOST:PORT --dir D`, or a program
+ * binary's `--replica-listen HOST:PORT --replica-dir D`.  Serves until
+ * SIGINT/SIGTERM; returns the exit status. */
+int ds__replica_serve(const char *listen_hostport, const char *dir, const char *cmd);
+
+/* ---- store.c: where a receiver's block goes before it counts as received --- */
+
+/* Set up by the scheduler before the receivers start, then read-only. */
+typedef struct ds__store {
+	const char *cmd;
+	int src;        /* the source's index */
+	ds__wal *wal;   /* NULL: no checkpoint directory */
+	ds__repl *repl; /* NULL: no --replicate */
+} ds__store;
+/* Appends the record to the WAL, then sends it to the replica; returns
+ * once both are done (or failed: said on stderr, and processing goes on
+ * with what worked).  Called from a receiver thread. */
+void ds__store_block(const ds__store *s, int64_t time_ms, const char *data, size_t len, int64_t nrecs);
+
 /* ---- the runtime ------------------------------------------------------------- */
 
 typedef struct ds__opts {
