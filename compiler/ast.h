@@ -152,6 +152,8 @@ struct Node {
 	Type *type;
 	Symbol *sym;
 	void *aux; /* checker/planner annotations (e.g. the builtin or operator) */
+	const char *named; /* a stateful operator's call: its state's identity from
+			      .named("id") (checker), for checkpoints */
 };
 
 typedef struct Program {

@@ -44,10 +44,12 @@ const BuiltinInfo *builtin_lookup(const char *name)
 #define CALL_OP 'O'
 #define CALL_BUILTIN 'B'
 #define CALL_EXTERN 'E'
+#define CALL_NAMED 'N' /* stream.named("id"): aux is the stateful call it names */
 bool call_is_op(const Node *c) { return c->op == CALL_OP; }
 const OpInfo *call_op(const Node *c) { ASSERT(c->op == CALL_OP); return c->aux; }
 const BuiltinInfo *call_builtin(const Node *c) { ASSERT(c->op == CALL_BUILTIN); return c->aux; }
 bool call_is_extern(const Node *c) { return c->op == CALL_EXTERN; }
+bool call_is_named(const Node *c) { return c->kind == N_CALL && c->op == CALL_NAMED; }
 const ExternFn *call_extern(const Node *c) { ASSERT(c->op == CALL_EXTERN); return c->aux; }
 
 char *fmt_duration(int64_t ms)
@@ -74,6 +76,7 @@ typedef struct Checker {
 	int next_sym;
 	bool have_batch;
 	Loc batch_loc;
+	Vec named; /* Node*: the calls .named("id") named, in program order */
 } Checker;
 
 static Symbol *lookup(Scope *s, const char *name)
@@ -1018,12 +1021,70 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 	unreachable();
 }
 
+/* Whether call has state that a checkpoint keeps (windows, updateStateByKey,
+ * mapWithState). */
+static bool op_has_state(const OpInfo *op)
+{
+	return op->cls == OPC_WINDOW || (op->cls == OPC_STATE && op->id != OP_STATE_SNAPSHOTS);
+}
+
+/* stream.named("id"): the identity under which the state of the stateful
+ * operator that produces stream is checkpointed (Flink's uid).  The value
+ * is the stream itself. */
+static Type *check_named(Checker *ck, Node *e, Scope *sc)
+{
+	Type *rt = check_expr(ck, e->items.v[0], sc);
+	if (e->items.n != 2) {
+		error_at(op_loc(e), "named expects 1 argument, got %d", e->items.n - 1);
+		return ty_error();
+	}
+	Node *arg = e->items.v[1];
+	check_expr(ck, arg, sc);
+	if (is_err(rt))
+		return ty_error();
+	if (!want_const(e, arg, TY_STRING, "the name must be a constant String"))
+		return ty_error();
+	Node *target = e->items.v[0];
+	while (target->kind == N_NAME && target->sym && target->sym->kind == SYM_VAL)
+		target = target->sym->def;
+	if (target->kind != N_CALL || !call_is_op(target) || !op_has_state(call_op(target))) {
+		error_at(op_loc(e), "named: only the result of a stateful operator (a window, "
+				    "updateStateByKey or mapWithState) has a state to name");
+		return ty_error();
+	}
+	const char *id = const_value(arg)->str;
+	if (!*id || strchr(id, '/') || strchr(id, '\n')) {
+		error_at(arg->loc, "named: a state's name must be non-empty, without '/' or newlines");
+		return ty_error();
+	}
+	if (target->named && strcmp(target->named, id)) {
+		error_at(op_loc(e), "named: this %s is already named \"%s\"", call_op(target)->name, target->named);
+		return ty_error();
+	}
+	for (int i = 0; i < ck->named.n; i++) {
+		Node *o = ck->named.v[i];
+		if (o != target && !strcmp(o->named, id)) {
+			error_at(arg->loc, "named: the name \"%s\" is already taken by the %s at %s", id,
+				 call_op(o)->name, loc_str(op_loc(o)));
+			return ty_error();
+		}
+	}
+	if (!target->named)
+		vec_push(&ck->named, target);
+	target->named = id;
+	e->op = CALL_NAMED;
+	e->aux = target;
+	return rt;
+}
+
 static Type *check_call(Checker *ck, Node *e, Scope *sc)
 {
 	/* Resolution: a method on a stream or dataset is a stream operator; a
 	 * source is a stream operator; everything else is a builtin. */
 	const OpInfo *op = op_lookup(e->name);
 	const BuiltinInfo *bi = builtin_lookup(e->name);
+	if (e->is_method && !op && !bi && !strcmp(e->name, "named"))
+		return check_named(ck, e, sc);
 	if (op && op->cls == OPC_SOURCE && !e->is_method) {
 		e->op = CALL_OP;
 		e->aux = (void *)op;
@@ -1384,9 +1445,6 @@ CheckedProgram *check_program(Program *p)
 			out->checkpoint_ms = s->dur_ms;
 			if (!s->str || !*s->str)
 				error_at(s->arg_loc, "the checkpoint directory must not be empty");
-			else
-				warning_at(s->loc, "checkpoints and recovery are not implemented yet by this version "
-						   "of dstreamc: the program runs without them");
 			if (s->dur_ms && ck.have_batch && out->batch_ms > 0 && s->dur_ms % out->batch_ms)
 				error_at(s->arg_loc, "checkpoint interval %s is not a multiple of the batch interval %s",
 					 fmt_duration(s->dur_ms), fmt_duration(out->batch_ms));
@@ -1428,8 +1486,6 @@ CheckedProgram *check_program(Program *p)
 	if (!out->outputs.n && !diag_error_count())
 		error_at((Loc){1, 1, 0}, "the program has no output operation (print, saveAsTextFiles, ...), "
 					 "so nothing would run");
-	if (out->checkpoint_dir && !out->checkpoint_ms)
-		out->checkpoint_ms = out->batch_ms * 10;
 	for (int i = 0; i < p->stmts.n; i++) {
 		Stmt *s = p->stmts.v[i];
 		finish_types(s->expr);

@@ -40,7 +40,7 @@ typedef struct CheckedProgram {
 	int64_t batch_ms;
 	int64_t block_ms;       /* default 200ms */
 	const char *checkpoint_dir; /* NULL: none */
-	int64_t checkpoint_ms;      /* 0: default (10 x batch) */
+	int64_t checkpoint_ms;      /* as written; 0: the default (Plan.checkpoint_ms) */
 	Vec externs;            /* header paths (const char *), as written */
 	Vec extern_fns;         /* ExternFn*: the functions they declare */
 	Vec outputs;            /* Node* of output calls, in program order */
@@ -53,6 +53,8 @@ bool call_is_op(const Node *call);
 const OpInfo *call_op(const Node *call);
 const BuiltinInfo *call_builtin(const Node *call);
 bool call_is_extern(const Node *call);
+/* stream.named("id"): its value is items[0]'s */
+bool call_is_named(const Node *call);
 const ExternFn *call_extern(const Node *call);
 
 /* A compile-time constant (a literal, or a val bound to one), or NULL. */

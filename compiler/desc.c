@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "desc.h"
+#include "ir.h"
 #include "extern.h"
 #include "schema.h"
 
@@ -109,7 +110,7 @@ ds_program *desc_build(const Plan *p, const ds_site *sites, int nsites)
 	prog->batch_ms = cp->batch_ms;
 	prog->block_ms = cp->block_ms;
 	prog->checkpoint_dir = cp->checkpoint_dir;
-	prog->checkpoint_ms = cp->checkpoint_dir ? cp->checkpoint_ms : 0;
+	prog->checkpoint_ms = p->checkpoint_ms;
 	prog->plan_hash = p->hash;
 
 	ds_source_desc *src = arena_alloc(sizeof *src * (size_t)(p->sources.n + 1));
@@ -155,4 +156,45 @@ void desc_foreach_record_c(void *out, const DNode *o, const char *linkage, const
 		}
 	}
 	fputs(");\n\t}\n}\n\n", f);
+}
+
+/* What must not change for a state to be restored: its types, and for a
+ * window (and a window's running values) its length and slide. */
+static const char *state_type(const DNode *n, const char *what)
+{
+	if (n->op->cls != OPC_WINDOW)
+		return what;
+	return arena_printf("%s in a %s window sliding by %s", what, fmt_duration(n->window_ms),
+			    fmt_duration(n->slide_ms));
+}
+
+ds_state_desc *desc_states(const IrProgram *ir, int *n)
+{
+	ds_state_desc *v = arena_alloc(sizeof *v * (size_t)(ir->tables.n + ir->windows.n + 1));
+	int k = 0;
+	for (int i = 0; i < ir->tables.n; i++) {
+		const IrTable *t = ir->tables.v[i];
+		if (!t->ckpt)
+			continue;
+		ds_state_desc *d = &v[k++];
+		d->kind = DS_STATE_TABLE;
+		d->name = t->ckpt;
+		d->loc = node_loc(t->owner);
+		d->op = call_op(t->owner->call)->name;
+		d->type = state_type(t->owner, arena_printf("%s -> %s", ty_str(t->key), ty_str(t->val)));
+		d->layout = arena_printf("T2%s%s", ty_mangle(t->key), ty_mangle(t->val));
+	}
+	for (int i = 0; i < ir->windows.n; i++) {
+		const IrWindow *w = ir->windows.v[i];
+		ASSERT(w->ckpt);
+		ds_state_desc *d = &v[k++];
+		d->kind = DS_STATE_WINDOW;
+		d->name = w->ckpt;
+		d->loc = node_loc(w->owner);
+		d->op = call_op(w->owner->call)->name;
+		d->type = state_type(w->owner, ty_str(w->elem));
+		d->layout = ty_mangle(w->elem);
+	}
+	*n = k;
+	return v;
 }

@@ -30,6 +30,12 @@ const char *desc_foreach_fn(const DNode *out);
  * passed to the extern as its C signature says (the C backend's helper, and
  * the interpreter's shim: both call the user's function the same way). */
 void desc_foreach_record_c(void *FILE_out, const DNode *out, const char *linkage, const char *name);
+/* The parts of ir's state that a checkpoint keeps (IrTable/IrWindow.ckpt),
+ * tables first, in the IR's order; *n receives the count.  Every field is
+ * filled but offset, arena_offset and esize, which belong to the engine's
+ * layout of the state (see emit_c.c and emit_llvm.c). */
+struct IrProgram;
+ds_state_desc *desc_states(const struct IrProgram *ir, int *n);
 /* The ds_field_kind of a field of type t (composites: their text). */
 char desc_field_kinds(Type *t);
 

@@ -1252,6 +1252,41 @@ static void emit_descriptors(Emit *E)
 	fprintf(f, "static void init_fn(ds_task *t, void *state) { program_init(t, state); }\n");
 	fprintf(f, "static void run_batch_fn(ds_task *t, void *state) { program_run_batch(t, state); }\n");
 	fprintf(f, "static void close_fn(void *state) { program_close(state); }\n\n");
+	int nstates;
+	const ds_state_desc *sd = desc_states(ir, &nstates);
+	if (nstates) {
+		fputs("/* what a checkpoint keeps of the state, each part under its operator's\n"
+		      " * stable identity (lang/SPEC.md, \"Checkpoints and recovery\") */\n", f);
+		fputs("static const ds_state_desc states[] = {\n", f);
+	}
+	for (int i = 0, k = 0; i < ir->tables.n + ir->windows.n; i++) {
+		bool tab = i < ir->tables.n;
+		const IrTable *t = tab ? ir->tables.v[i] : NULL;
+		const IrWindow *w = tab ? NULL : ir->windows.v[i - ir->tables.n];
+		if (tab && !t->ckpt)
+			continue;
+		const ds_state_desc *x = &sd[k++];
+		fprintf(f, "\t{.kind = %s, .name = ", tab ? "DS_STATE_TABLE" : "DS_STATE_WINDOW");
+		c_cstr(f, x->name);
+		fputs(", .loc = ", f);
+		c_cstr(f, x->loc);
+		fputs(", .op = ", f);
+		c_cstr(f, x->op);
+		fputs(",\n\t .type = ", f);
+		c_cstr(f, x->type);
+		fputs(", .layout = ", f);
+		c_cstr(f, x->layout);
+		if (tab)
+			fprintf(f, ",\n\t .offset = offsetof(struct program_state, %s),\n"
+				   "\t .arena_offset = offsetof(struct program_state, %s_arena),\n"
+				   "\t .esize = sizeof(ent_%s)},\n", t->name, t->name, t->name);
+		else
+			fprintf(f, ",\n\t .offset = offsetof(struct program_state, %s), .esize = sizeof(%s)},\n",
+				w->name, c_type(w->elem));
+	}
+	if (nstates)
+		fputs("};\n\n", f);
+
 	fprintf(f, "static const ds_program program = {\n");
 	fprintf(f, "\t.abi_version = DS_ABI_VERSION,\n\t.name = ");
 	c_cstr(f, d->name);
@@ -1268,7 +1303,10 @@ static void emit_descriptors(Emit *E)
 	fprintf(f, "\t.noutputs = %d,\n\t.outputs = outputs,\n", d->noutputs);
 	fprintf(f, "\t.nsites = %d,\n\t.sites = sites,\n", d->nsites);
 	fprintf(f, "\t.state_size = sizeof(struct program_state),\n");
-	fprintf(f, "\t.init = init_fn,\n\t.run_batch = run_batch_fn,\n\t.close = close_fn,\n};\n\n");
+	fprintf(f, "\t.init = init_fn,\n\t.run_batch = run_batch_fn,\n\t.close = close_fn,\n");
+	if (nstates)
+		fprintf(f, "\t.nstates = %d,\n\t.states = states,\n", nstates);
+	fputs("};\n\n", f);
 	fprintf(f, "int main(int argc, char **argv)\n{\n\treturn ds_main(argc, argv, &program);\n}\n");
 }
 

@@ -76,7 +76,7 @@ typedef struct LEmit {
 	LLVMTypeRef vd, i1, i8, i32, i64, dbl, i8p;
 	/* rt.h's structs */
 	LLVMTypeRef str, list, chunk, arena, rt, task, block, buf, table, split_it, pane, window;
-	LLVMTypeRef site, srcd, outd, prog, abi_str; /* abi_str: {i8*, i64}, how a ds_str returns */
+	LLVMTypeRef site, srcd, outd, stated, prog, abi_str; /* abi_str: {i8*, i64}, how a ds_str returns */
 	LLVMTypeRef receiver, rdd, receiver_fn, foreach_fn; /* receiverStream, foreachRDD: fn types */
 	LLVMTypeRef state;
 	Vec type_keys, type_lts; /* ty_mangle -> LLVMTypeRef of composites */
@@ -85,6 +85,8 @@ typedef struct LEmit {
 	LLVMBasicBlockRef *labels; /* by label */
 	LLVMBasicBlockRef loop_done; /* the innermost IS_FOR_TABLE's exit, for IS_BREAK */
 	int *tab_field, *arena_field, *scalar_field, *win_field; /* program_state members */
+	ds_state_desc *states;    /* what a checkpoint keeps, laid out (state_layout) */
+	int nstates;
 } LEmit;
 
 /* ---- types ---------------------------------------------------------------------- */
@@ -197,11 +199,14 @@ static void rt_types(LEmit *E)
 	LLVMTypeRef taskp = LLVMPointerType(E->task, 0);
 	LLVMTypeRef stage_fn = LLVMPointerType(LLVMFunctionType(E->vd, (LLVMTypeRef[]){taskp, i8p}, 2, false), 0);
 	LLVMTypeRef close_fn = LLVMPointerType(LLVMFunctionType(E->vd, (LLVMTypeRef[]){i8p}, 1, false), 0);
+	E->stated = named_struct(E, "struct.ds_state_desc",
+				 (LLVMTypeRef[]){i32, i8p, i8p, i8p, i8p, i8p, i64, i64, i64}, 9);
 	E->prog = named_struct(E, "struct.ds_program",
 			       (LLVMTypeRef[]){i32, i8p, i8p, i64, i64, i8p, i64, i64, i32,
 					       LLVMPointerType(E->srcd, 0), i32, LLVMPointerType(E->outd, 0), i32,
-					       LLVMPointerType(E->site, 0), i64, stage_fn, stage_fn, close_fn},
-			       18);
+					       LLVMPointerType(E->site, 0), i64, stage_fn, stage_fn, close_fn, i32,
+					       LLVMPointerType(E->stated, 0)},
+			       20);
 	E->abi_str = LLVMStructTypeInContext(C, (LLVMTypeRef[]){i8p, i64}, 2, false);
 
 	CHECK_SIZE(E->str, ds_str);
@@ -247,6 +252,10 @@ static void rt_types(LEmit *E)
 	CHECK_OFF(E->prog, ds_program, 12, nsites);
 	CHECK_OFF(E->prog, ds_program, 14, state_size);
 	CHECK_OFF(E->prog, ds_program, 17, close);
+	CHECK_OFF(E->prog, ds_program, 19, states);
+	CHECK_SIZE(E->stated, ds_state_desc);
+	CHECK_OFF(E->stated, ds_state_desc, 6, offset);
+	CHECK_OFF(E->stated, ds_state_desc, 8, esize);
 }
 
 /* ---- small builders ---------------------------------------------------------------- */
@@ -464,6 +473,31 @@ static void build_state(LEmit *E)
 	}
 	el[n++] = E->i8; /* unused: keeps the struct non-empty, as in the C */
 	E->state = named_struct(E, "struct.program_state", el, n);
+}
+
+/* desc_states, with where this engine put each part: its program_state
+ * member, and the size of an entry or record. */
+static void state_layout(LEmit *E)
+{
+	const IrProgram *ir = E->ir;
+	E->states = desc_states(ir, &E->nstates);
+	int k = 0;
+	for (int i = 0; i < ir->tables.n; i++) {
+		IrTable *t = ir->tables.v[i];
+		if (!t->ckpt)
+			continue;
+		ds_state_desc *d = &E->states[k++];
+		d->offset = LLVMOffsetOfElement(E->TD, E->state, (unsigned)E->tab_field[i]);
+		d->arena_offset = LLVMOffsetOfElement(E->TD, E->state, (unsigned)E->arena_field[i]);
+		d->esize = LLVMABISizeOfType(E->TD, ent_type(E, t));
+	}
+	for (int i = 0; i < ir->windows.n; i++) {
+		IrWindow *w = ir->windows.v[i];
+		ds_state_desc *d = &E->states[k++];
+		d->offset = LLVMOffsetOfElement(E->TD, E->state, (unsigned)E->win_field[i]);
+		d->esize = LLVMABISizeOfType(E->TD, lt(E, w->elem));
+	}
+	ASSERT(k == E->nstates);
 }
 
 /* The arena of a table's copies: its own when persistent, else the batch's. */
@@ -1696,7 +1730,19 @@ static void emit_descriptor(LEmit *E)
 		sv[i] = LLVMConstNamedStruct(E->site,
 					     (LLVMValueRef[]){cstr0(E, d->sites[i].loc, "loc"), cstr0(E, d->sites[i].op, "op")}, 2);
 	LLVMValueRef sites = const_array(E, E->site, sv, d->nsites, "sites");
-	LLVMValueRef fields[18] = {
+	LLVMValueRef *stv = arena_alloc(sizeof(LLVMValueRef) * (size_t)(E->nstates + 1));
+	for (int i = 0; i < E->nstates; i++) {
+		const ds_state_desc *x = &E->states[i];
+		stv[i] = LLVMConstNamedStruct(E->stated,
+					      (LLVMValueRef[]){ci32(E, x->kind), cstr0(E, x->name, "name"), cstr0(E, x->loc, "loc"),
+							       cstr0(E, x->op, "op"), cstr0(E, x->type, "type"),
+							       cstr0(E, x->layout, "layout"), ci64(E, (int64_t)x->offset),
+							       ci64(E, (int64_t)x->arena_offset), ci64(E, (int64_t)x->esize)},
+					      9);
+	}
+	LLVMValueRef states = E->nstates ? const_array(E, E->stated, stv, E->nstates, "states")
+					 : LLVMConstNull(LLVMPointerType(E->stated, 0));
+	LLVMValueRef fields[20] = {
 		ci32(E, DS_ABI_VERSION),
 		cstr0(E, d->name, "name"),
 		cstr0(E, d->source, "source"),
@@ -1715,8 +1761,10 @@ static void emit_descriptor(LEmit *E)
 		LLVMGetNamedFunction(E->M, ir->init->name),
 		LLVMGetNamedFunction(E->M, ir->run_batch->name),
 		LLVMGetNamedFunction(E->M, ir->close->name),
+		ci32(E, E->nstates),
+		states,
 	};
-	LLVMValueRef init = LLVMConstNamedStruct(E->prog, fields, 18);
+	LLVMValueRef init = LLVMConstNamedStruct(E->prog, fields, 20);
 	LLVMValueRef prog = LLVMAddGlobal(E->M, E->prog, "program");
 	LLVMSetInitializer(prog, init);
 	LLVMSetGlobalConstant(prog, true);
@@ -1846,7 +1894,7 @@ static LLVMTargetMachineRef target_machine(const BackendOptions *o, bool jit)
  * and program_close itself.  C bitcode files (the JIT's .c files) are linked
  * in as they are.  NULL after a message. */
 static LLVMModuleRef build_module(const IrProgram *ir, LLVMContextRef C, LLVMTargetMachineRef TM, const BackendOptions *o,
-				  bool descriptor, const char *const *bitcode, int nbitcode, uint64_t *state_size)
+				  bool descriptor, const char *const *bitcode, int nbitcode, ds_program *layout)
 {
 	LEmit EE = {.C = C, .ir = ir}, *E = &EE;
 	const CheckedProgram *cp = ir->plan->cp;
@@ -1862,6 +1910,7 @@ static LLVMModuleRef build_module(const IrProgram *ir, LLVMContextRef C, LLVMTar
 
 	rt_types(E);
 	build_state(E);
+	state_layout(E);
 	E->vars = arena_alloc(sizeof(LLVMValueRef) * (size_t)(ir->nvars + 1));
 	E->slots = arena_alloc(sizeof(LLVMValueRef) * (size_t)(ir->nvars + 1));
 	E->labels = arena_alloc(sizeof(LLVMBasicBlockRef) * (size_t)(ir->nlabels + 1));
@@ -1902,7 +1951,9 @@ static LLVMModuleRef build_module(const IrProgram *ir, LLVMContextRef C, LLVMTar
 	}
 	if (descriptor)
 		emit_descriptor(E);
-	*state_size = size_of(E, E->state);
+	layout->state_size = (size_t)size_of(E, E->state);
+	layout->nstates = E->nstates;
+	layout->states = E->states;
 	LLVMDisposeTargetData(E->TD);
 	verify(E->M);
 
@@ -1935,8 +1986,8 @@ static int llvm_emit_text(const IrProgram *ir, const BackendOptions *o, const ch
 {
 	LLVMContextRef C = LLVMContextCreate();
 	LLVMTargetMachineRef TM = target_machine(o, false);
-	uint64_t size;
-	LLVMModuleRef M = build_module(ir, C, TM, o, true, NULL, 0, &size);
+	ds_program layout;
+	LLVMModuleRef M = build_module(ir, C, TM, o, true, NULL, 0, &layout);
 	int rc = 1;
 	if (!M)
 		goto out;
@@ -1971,8 +2022,8 @@ static int llvm_emit_object(const IrProgram *ir, const BackendOptions *o, const 
 {
 	LLVMContextRef C = LLVMContextCreate();
 	LLVMTargetMachineRef TM = target_machine(o, false);
-	uint64_t size;
-	LLVMModuleRef M = build_module(ir, C, TM, o, true, NULL, 0, &size);
+	ds_program layout;
+	LLVMModuleRef M = build_module(ir, C, TM, o, true, NULL, 0, &layout);
 	int rc = 1;
 	if (M) {
 		char *err = NULL;
@@ -2038,9 +2089,9 @@ static int llvm_run(const IrProgram *ir, const BackendOptions *o, char **cfiles,
 	}
 	LLVMTargetMachineRef TM = target_machine(o, true);
 	LLVMOrcThreadSafeContextRef tsc = LLVMOrcCreateNewThreadSafeContext();
-	uint64_t state_size;
+	ds_program layout;
 	LLVMModuleRef M = build_module(ir, LLVMOrcThreadSafeContextGetContext(tsc), TM, o, false,
-				       (const char *const *)bc, ncfiles, &state_size);
+				       (const char *const *)bc, ncfiles, &layout);
 	LLVMDisposeTargetMachine(TM);
 	if (dir)
 		remove_tmpdir(dir);
@@ -2087,7 +2138,9 @@ static int llvm_run(const IrProgram *ir, const BackendOptions *o, char **cfiles,
 			out->foreach = (void (*)(int64_t, const ds_rdd *))(uintptr_t)a;
 		}
 	}
-	d->state_size = (size_t)state_size;
+	d->state_size = layout.state_size;
+	d->nstates = layout.nstates;
+	d->states = layout.states;
 	d->init = (jit_stage_fn)(uintptr_t)init_a;
 	d->run_batch = (jit_stage_fn)(uintptr_t)run_a;
 	d->close = (jit_close_fn)(uintptr_t)close_a;

@@ -2103,6 +2103,14 @@ int interp_run(const Plan *p, int argc, char **argv, void *dl)
 	for (int i = 0; i < p->nodes.n; i++)
 		node_init(I, p->nodes.v[i]);
 	prog->state_size = sizeof(int); /* the interpreter's state is its own */
+	if (prog->checkpoint_dir) {
+		/* Its state is boxed values that no checkpoint reads or writes. */
+		fprintf(stderr, "dstreamc: warning: the interpreter does not checkpoint: the program runs "
+				"without checkpoints or recovery from '%s' (build it, or run it without --interp)\n",
+			prog->checkpoint_dir);
+		prog->checkpoint_dir = NULL;
+		prog->checkpoint_ms = 0;
+	}
 	prog->init = interp_init;
 	prog->run_batch = interp_run_batch;
 	prog->close = interp_close;

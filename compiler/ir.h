@@ -31,6 +31,9 @@ typedef struct IrTable {
 	const char *comment;
 	bool persistent;  /* lives across batches: keys and values are copied
 			     into its own arena (NAME_arena), not the batch's */
+	const char *ckpt; /* state a checkpoint keeps: "ID/ROLE" (ID the owner's
+			     state_id), else NULL (scratch, or a static Dataset's) */
+	const DNode *owner; /* with ckpt: the operator it belongs to */
 } IrTable;
 
 /* A window's ring of panes in the program state (ds_window). */
@@ -40,6 +43,8 @@ typedef struct IrWindow {
 	int npanes;        /* window / batch interval */
 	int64_t window_ms, slide_ms;
 	const char *comment;
+	const char *ckpt;   /* "ID/ROLE": every window is state a checkpoint keeps */
+	const DNode *owner;
 } IrWindow;
 
 /* A scalar in the program state (accumulators). */

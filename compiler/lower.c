@@ -1068,6 +1068,30 @@ static IrTable *new_table(Lower *L, const char *name, Type *key, Type *val, bool
 	return tab;
 }
 
+/* The name a checkpoint stores n's state of this role under: the
+ * operator's stable identity, and the role ("state", "panes", "kept"),
+ * prefixed by n's operator when the planner made n for another one
+ * (reduceByKeyAndWindow without an inverse keeps a "window.panes"). */
+static const char *ckpt_name(const DNode *n, const char *role)
+{
+	ASSERT(n->state_id);
+	if (n->op != call_op(n->call))
+		return arena_printf("%s/%s.%s", n->state_id, n->op->name, role);
+	return arena_printf("%s/%s", n->state_id, role);
+}
+
+static void keep_table(IrTable *t, const DNode *n, const char *role)
+{
+	t->ckpt = ckpt_name(n, role);
+	t->owner = n;
+}
+
+static void keep_window(IrWindow *w, const DNode *n)
+{
+	w->ckpt = ckpt_name(n, "panes");
+	w->owner = n;
+}
+
 static void add_state(Lower *L, DNode *n)
 {
 	const char *base = arena_printf("n%d_%s", n->id, c_ident(n->op->name));
@@ -1144,6 +1168,7 @@ static void add_state(Lower *L, DNode *n)
 					    arena_printf("%s: the state per key and when it was last updated", op_comment(n)));
 		L->table2[n->id] = new_table(L, arena_printf("%s_next", base), tt->elems[0], v, true,
 					     arena_printf("%s: the state without removed and timed-out keys", op_comment(n)));
+		keep_table(L->table[n->id], n, "state");
 		IrScalar *out = arena_alloc(sizeof *out);
 		out->name = arena_printf("%s_out", base);
 		out->type = ty_list(t);
@@ -1165,6 +1190,7 @@ static void add_state(Lower *L, DNode *n)
 						    false, arena_printf("%s: this batch's values per key", op_comment(n)));
 		L->table2[n->id] = new_table(L, arena_printf("%s_state", base), tt->elems[0], ty_option(S), true,
 					     arena_printf("%s: the state per key (None: removed this batch)", op_comment(n)));
+		keep_table(L->table2[n->id], n, "state");
 		if (!total)
 			L->table3[n->id] = new_table(L, arena_printf("%s_next", base), tt->elems[0], ty_option(S), true,
 						     arena_printf("%s: the next state, built from the state each batch",
@@ -1189,13 +1215,17 @@ static void add_state(Lower *L, DNode *n)
 		L->window[n->id] = w;
 		L->table[n->id] = new_table(L, arena_printf("%s_state", base), K, V, true,
 					    arena_printf("%s: the window's value per key", op_comment(n)));
+		keep_window(w, n);
+		keep_table(L->table[n->id], n, "state");
 		L->table2[n->id] = new_table(L, arena_printf("%s_leaving", base), K, V, false,
 					     arena_printf("%s: values leaving the window at this slide", op_comment(n)));
 		L->table3[n->id] = new_table(L, arena_printf("%s_entering", base), K, V, false,
 					     arena_printf("%s: values entering the window at this slide", op_comment(n)));
-		if (n->filter_fn || n->op->id == OP_COUNT_BY_VALUE_AND_WINDOW)
+		if (n->filter_fn || n->op->id == OP_COUNT_BY_VALUE_AND_WINDOW) {
 			L->table4[n->id] = new_table(L, arena_printf("%s_kept", base), K, V, true,
 						     arena_printf("%s: the state after the filter", op_comment(n)));
+			keep_table(L->table4[n->id], n, "kept");
+		}
 		break;
 	}
 	case OP_WINDOW: {
@@ -1209,6 +1239,7 @@ static void add_state(Lower *L, DNode *n)
 					  w->npanes == 1 ? "" : "es");
 		vec_push(&L->ir->windows, w);
 		L->window[n->id] = w;
+		keep_window(w, n);
 		break;
 	}
 	default:

@@ -8,6 +8,7 @@
  * whose body ends in a hash-table upsert.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "plan.h"
@@ -78,9 +79,13 @@ static void connect(DNode *from, DNode *to)
 /* Strip val indirections down to the expression that defines a stream. */
 static Node *stream_def(Node *e)
 {
-	while (e->kind == N_NAME && e->sym && e->sym->kind == SYM_VAL)
-		e = e->sym->def;
-	return e;
+	for (;;)
+		if (e->kind == N_NAME && e->sym && e->sym->kind == SYM_VAL)
+			e = e->sym->def;
+		else if (call_is_named(e))
+			e = e->items.v[0];
+		else
+			return e;
 }
 
 static DNode *build(Planner *pl, Node *e);
@@ -299,6 +304,92 @@ static uint64_t fnv(uint64_t h, const char *s)
 	return h;
 }
 
+static bool keeps_state(const DNode *n)
+{
+	return n->op->cls == OPC_WINDOW || (n->op->cls == OPC_STATE && n->op->id != OP_STATE_SNAPSHOTS);
+}
+
+/* The default identity of stateful call e: "VAL.op" when e is what a val is
+ * bound to, else "UP.op" with UP the nearest named stream upstream (a val,
+ * a .named state, or the source's operator).  Stateless operators between
+ * UP and e, and anything downstream, do not change it. */
+static const char *derived_state_id(const Plan *p, Node *e)
+{
+	const char *op = call_op(e)->name;
+	for (int i = 0; i < p->cp->ast->stmts.n; i++) {
+		Stmt *s = p->cp->ast->stmts.v[i];
+		if (s->kind != ST_VAL)
+			continue;
+		Node *d = s->expr;
+		while (call_is_named(d))
+			d = d->items.v[0];
+		if (d == e)
+			return arena_printf("%s.%s", s->name, op);
+	}
+	for (Node *u = e->items.v[0];;) {
+		if (u->kind == N_NAME && u->sym && u->sym->kind == SYM_VAL)
+			return arena_printf("%s.%s", u->sym->name, op);
+		if (call_is_named(u))
+			u = u->items.v[0];
+		else if (u->kind == N_CALL && call_is_op(u) && u->named)
+			return arena_printf("%s.%s", u->named, op);
+		else if (u->kind == N_CALL && call_is_op(u) && call_op(u)->cls == OPC_SOURCE)
+			return arena_printf("%s.%s", call_op(u)->name, op);
+		else if (u->kind == N_CALL && call_is_op(u))
+			u = u->items.v[0];
+		else
+			unreachable();
+	}
+}
+
+static int by_loc(const void *a, const void *b)
+{
+	const Node *x = *(Node *const *)a, *y = *(Node *const *)b;
+	return x->loc.off < y->loc.off ? -1 : x->loc.off > y->loc.off;
+}
+
+/* Gives every node with state the stable identity of its operator (Flink's
+ * operator uid), under which checkpoints store that state: .named("id")'s,
+ * or derived_state_id's; a derived identity that two calls share gets
+ * "#2", "#3"... in source order, the first keeping it as it is. */
+static void plan_state_ids(Plan *p)
+{
+	Vec calls = {0};
+	for (int i = 0; i < p->nodes.n; i++) {
+		DNode *n = p->nodes.v[i];
+		if (!keeps_state(n))
+			continue;
+		bool seen = false;
+		for (int j = 0; j < calls.n && !seen; j++)
+			seen = calls.v[j] == n->call;
+		if (!seen)
+			vec_push(&calls, n->call);
+	}
+	qsort(calls.v, (size_t)calls.n, sizeof(void *), by_loc);
+	const char **ids = arena_alloc(sizeof(char *) * (size_t)(calls.n + 1));
+	for (int i = 0; i < calls.n; i++) {
+		Node *e = calls.v[i];
+		if (e->named) {
+			ids[i] = e->named;
+			continue;
+		}
+		const char *base = derived_state_id(p, e);
+		int dup = 1;
+		for (int j = 0; j < i; j++) {
+			Node *o = calls.v[j];
+			if (!o->named && !strcmp(derived_state_id(p, o), base))
+				dup++;
+		}
+		ids[i] = dup > 1 ? arena_printf("%s#%d", base, dup) : base;
+	}
+	for (int i = 0; i < p->nodes.n; i++) {
+		DNode *n = p->nodes.v[i];
+		for (int j = 0; j < calls.n && keeps_state(n); j++)
+			if (calls.v[j] == n->call)
+				n->state_id = ids[j];
+	}
+}
+
 Plan *plan_program(CheckedProgram *cp)
 {
 	Planner pl = {0};
@@ -342,6 +433,19 @@ Plan *plan_program(CheckedProgram *cp)
 					n->nin > 0 ? n->in[0]->id : 0, n->nin > 1 ? n->in[1]->id : 0));
 	}
 	p->hash = h;
+	plan_state_ids(p);
+	/* Spark's advice for the checkpoint interval: at least 10 s of batch
+	 * time, and a multiple of the slowest slide, so that a checkpoint falls
+	 * where a window has just produced. */
+	if (cp->checkpoint_dir) {
+		int64_t slide = cp->batch_ms;
+		for (int i = 0; i < p->nodes.n; i++) {
+			DNode *n = p->nodes.v[i];
+			if (n->slide_ms > slide)
+				slide = n->slide_ms;
+		}
+		p->checkpoint_ms = cp->checkpoint_ms ? cp->checkpoint_ms : slide * ((10000 + slide - 1) / slide);
+	}
 	return p;
 }
 

@@ -36,6 +36,8 @@ typedef struct DNode {
 	Node *fn, *inv_fn, *filter_fn; /* lambdas, or NULL: counting (+, -, != 0) */
 	bool keyless;      /* reduceByWindow / countByWindow: values, not (k, v) pairs */
 	int64_t timeout_ms; /* mapWithState: idle time after which a key times out (0: never) */
+	const char *state_id; /* a node with state a checkpoint keeps: its operator's
+				 stable identity (plan_state_ids), else NULL */
 	int static_side;   /* a join of a stream with a static Dataset, fused into the
 			      stream's loop as a probe of the Dataset's table: the
 			      Dataset's side (0 or 1); -1 for every other node */
@@ -54,6 +56,8 @@ typedef struct Plan {
 	Vec outputs; /* DNode*, program order */
 	Vec stages;  /* Stage*, run order */
 	uint64_t hash; /* of the plan's shape, for checkpoint compatibility */
+	int64_t checkpoint_ms; /* with a checkpoint: its interval in batch time (as
+				  written, or the default: see plan_program); else 0 */
 } Plan;
 
 Plan *plan_program(CheckedProgram *cp);

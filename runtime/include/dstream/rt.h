@@ -28,7 +28,7 @@
 extern "C" {
 #endif
 
-#define DS_ABI_VERSION 1
+#define DS_ABI_VERSION 2
 
 /* ---- values ------------------------------------------------------------- */
 
@@ -611,6 +611,35 @@ typedef struct ds_site {
 	const char *op;  /* "map", "toInt", ... */
 } ds_site;
 
+/* A part of the program state that a checkpoint keeps (lang/SPEC.md,
+ * "Checkpoints and recovery").  It is stored as typed entries, not as a
+ * memory image, under its name, so that a changed program, or another
+ * engine, restores each part whose name and type still match. */
+typedef enum ds_state_kind {
+	DS_STATE_TABLE = 1, /* a ds_table of (key, value) entries, their strings
+			       and lists in a ds_arena of their own */
+	DS_STATE_WINDOW,    /* a ds_window: a pane of records per batch */
+} ds_state_kind;
+
+typedef struct ds_state_desc {
+	ds_state_kind kind;
+	const char *name;   /* "ID/ROLE": the operator's stable identity
+			       (.named("ID"), or derived from the program) and
+			       the part of its state ("state", "panes", ...) */
+	const char *loc;    /* the operator, "prog.dstream:7:21" */
+	const char *op;     /* its name, "updateStateByKey" */
+	const char *type;   /* must be equal for a restore; shown in messages:
+			       "String -> Option[Int]", "(String, Int) in a 2s window" */
+	const char *layout; /* the bytes of an entry (a table's key then value)
+			       or a pane's record, as a type code: I Int, D
+			       Double, B Boolean, S String, L<T> List, O<T>
+			       Option, T<n><T>... tuple; laid out as C lays out
+			       the generated structs */
+	size_t offset;       /* of the ds_table / ds_window in the state struct */
+	size_t arena_offset; /* DS_STATE_TABLE: of the ds_arena that owns its bytes */
+	size_t esize;        /* bytes per entry or record, as the engine laid it out */
+} ds_state_desc;
+
 typedef struct ds_program {
 	int abi_version;     /* DS_ABI_VERSION */
 	const char *name;    /* app "Name", or the file's base name */
@@ -633,6 +662,9 @@ typedef struct ds_program {
 	void (*run_batch)(ds_task *t, void *state);
 	/* Frees what init and the batches allocated. */
 	void (*close)(void *state);
+	/* What a checkpoint keeps of the state (nstates == 0: nothing). */
+	int nstates;
+	const ds_state_desc *states;
 } ds_program;
 
 /* Parses the program's flags (--batches N, --duration D, --help, ...),
