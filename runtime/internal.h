@@ -195,6 +195,8 @@ int ds__binrec_scan(ds__binrec *r, ds__textdir *dir, ds__blockq *out);
 const ds__block *ds__binrec_next(ds__binrec *r);
 void ds__binrec_close(ds__binrec *r);
 
+typedef struct ds__store ds__store; /* store.c, below */
+
 /* socket.c: socketTextStream's receiver thread. */
 typedef struct ds__socket {
 	/* set before the thread starts, then read-only */
@@ -202,6 +204,7 @@ typedef struct ds__socket {
 	int port;
 	int64_t block_ms, batch_ms; /* cut points are multiples of either */
 	size_t max_line;
+	const ds__store *store; /* NULL: nothing to store; else each block goes there before q */
 	int wake[2]; /* pipe: the scheduler writes to wake the receiver */
 	pthread_t thread;
 	bool started;
@@ -212,8 +215,9 @@ typedef struct ds__socket {
 	int64_t watermark;   /* every byte received before this time is in q */
 	bool stop;
 } ds__socket;
+/* store: where each block goes before it counts as received; NULL: none. */
 int ds__socket_start(ds__socket *s, const char *cmd, const ds_source_desc *d, int64_t block_ms,
-                     int64_t batch_ms, size_t max_line);
+                     int64_t batch_ms, size_t max_line, const ds__store *store);
 /* Waits until watermark >= t or the realtime deadline passes. */
 void ds__socket_wait(ds__socket *s, int64_t t, int64_t deadline_ms);
 /* Moves the blocks cut at or before t onto out. */
@@ -227,9 +231,11 @@ struct ds_receiver {
 	int (*fn)(ds_receiver *r);
 	int64_t block_ms, batch_ms; /* cut points are multiples of either */
 	size_t max_line;
+	const ds__store *store; /* NULL: nothing to store; else each ds_store's records go there first */
 	pthread_t thread;
 	bool started;
 	/* receiver thread only */
+	ds_buf stored;   /* the records of one ds_store call, as store takes them */
 	bool failing;    /* f failed and has not stored since */
 	int said_rc;     /* the failure last said */
 	int64_t backoff; /* ms before the next restart */
@@ -239,10 +245,12 @@ struct ds_receiver {
 	ds__blockq q;        /* cut blocks not yet taken by a batch */
 	ds__blockb bb;       /* the block being filled */
 	int64_t bb_cut;      /* the cut time bb's records belong to; 0: bb is empty */
+	int storing;         /* ds_store calls between choosing bb_cut and filling bb */
 	bool stop;
 };
+/* store: where each ds_store call's records go before ds_store returns; NULL: none. */
 int ds__receiver_start(ds_receiver *r, const char *cmd, const ds_source_desc *d, int64_t block_ms,
-                       int64_t batch_ms, size_t max_line);
+                       int64_t batch_ms, size_t max_line, const ds__store *store);
 /* Moves the records stored before cut time t onto out, as blocks. */
 void ds__receiver_take(ds_receiver *r, int64_t t, ds__blockq *out);
 void ds__receiver_stop(ds_receiver *r); /* joins the thread, frees everything */
@@ -288,6 +296,9 @@ int ds__wal_replay(ds__wal *w, int64_t after, ds__wal_fn *fn, void *ctx, bool *d
  * at the next call.  0 or -errno. */
 int ds__wal_truncate(ds__wal *w, int64_t upto);
 void ds__wal_close(ds__wal *w);
+/* Fault injection for tests: the pwritev(2) the appends go through. */
+struct iovec;
+extern ssize_t (*ds__wal_pwritev)(int fd, const struct iovec *iov, int iovcnt, off_t off);
 
 /* ---- replica.c: block replication (Spark's MEMORY_AND_DISK_2) --------------- */
 

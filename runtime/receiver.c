@@ -12,9 +12,17 @@
  * change of state and f is called again after a back-off (100 ms doubling
  * to 5 s, reset once f stores again); when it returns 0 the stream ends.
  *
+ * With a store (a write-ahead log, a replica), ds_store returns only once
+ * the records of that call are stored, under the cut time of the block
+ * they go into: it chooses the cut time, stores the records without the
+ * lock, then puts them in the block.  Meanwhile `storing` tells the
+ * scheduler not to cut that block yet: a batch that took it would miss
+ * them, and they would be in the log under a cut time whose checkpoint
+ * did not include them.  Over-long lines are bad records and not stored.
+ *
  * Threads: the receiver thread runs f and ds_store; the scheduler thread
- * takes blocks.  Locks: r->lock only, a leaf, never held while calling f or
- * writing a message. */
+ * takes blocks.  Locks: r->lock only, a leaf, never held while calling f,
+ * storing or writing a message. */
 #include "internal.h"
 
 #include <errno.h>
@@ -36,14 +44,9 @@ static void ds__recv_record(ds_receiver *r, const char *p, size_t n)
 		ds__blockb_line(&r->bb, (ds_str){p, (int64_t)n});
 }
 
-void ds_store(ds_receiver *r, const char *line, size_t n)
+/* Under r->lock: the records of one ds_store call into bb. */
+static void ds__recv_records(ds_receiver *r, const char *line, size_t n)
 {
-	int64_t now = ds__now_ms();
-	pthread_mutex_lock(&r->lock);
-	if (r->bb_cut && now >= r->bb_cut)
-		ds__recv_cut(r);
-	if (!r->bb_cut)
-		r->bb_cut = ds__next_cut(now, r->block_ms, r->batch_ms);
 	const char *p = line, *end = line + n;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -53,7 +56,69 @@ void ds_store(ds_receiver *r, const char *line, size_t n)
 	}
 	if (n == 0)
 		ds__recv_record(r, line, 0); /* an empty record */
+}
+
+/* Under r->lock: the cut time of the records stored now. */
+static int64_t ds__recv_cut_for(ds_receiver *r, int64_t now)
+{
+	if (r->bb_cut && now >= r->bb_cut)
+		ds__recv_cut(r);
+	if (!r->bb_cut)
+		r->bb_cut = ds__next_cut(now, r->block_ms, r->batch_ms);
+	return r->bb_cut;
+}
+
+/* ds_store with a store: the records go there first (see the top). */
+static void ds__recv_store(ds_receiver *r, const char *line, size_t n)
+{
+	int64_t now = ds__now_ms();
+	/* The records as lines, as the store takes them, into a buffer the
+	 * receiver thread reuses (ds_store is called from that thread only). */
+	ds_buf *b = &r->stored;
+	b->len = 0;
+	int64_t nrecs = 0;
+	const char *p = line, *end = line + n;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *e = nl ? nl : end;
+		if ((size_t)(e - p) <= r->max_line) { /* else a bad record, not stored */
+			ds_buf_put(b, p, (size_t)(e - p));
+			ds_buf_putc(b, '\n');
+			nrecs++;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	if (n == 0) {
+		ds_buf_putc(b, '\n');
+		nrecs = 1;
+	}
+	pthread_mutex_lock(&r->lock);
+	int64_t cut = ds__recv_cut_for(r, now);
+	r->storing++;
 	pthread_mutex_unlock(&r->lock);
+
+	ds__store_block(r->store, cut, b->p, b->len, nrecs);
+
+	pthread_mutex_lock(&r->lock);
+	/* Nothing cut bb meanwhile: the scheduler waits for storing == 0, and
+	 * only this thread stores. */
+	ds__recv_records(r, line, n);
+	if (--r->storing == 0)
+		pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void ds_store(ds_receiver *r, const char *line, size_t n)
+{
+	if (r->store) {
+		ds__recv_store(r, line, n);
+	} else {
+		int64_t now = ds__now_ms();
+		pthread_mutex_lock(&r->lock);
+		ds__recv_cut_for(r, now);
+		ds__recv_records(r, line, n);
+		pthread_mutex_unlock(&r->lock);
+	}
 	if (r->failing) { /* a recovery is news */
 		ds__msg(r->cmd, "receiverStream %s: receiving again", r->fname);
 		r->failing = false;
@@ -97,7 +162,7 @@ static void *ds__receiver_main(void *arg)
 }
 
 int ds__receiver_start(ds_receiver *r, const char *cmd, const ds_source_desc *d, int64_t block_ms,
-                       int64_t batch_ms, size_t max_line)
+                       int64_t batch_ms, size_t max_line, const ds__store *store)
 {
 	memset(r, 0, sizeof *r);
 	r->cmd = cmd;
@@ -106,6 +171,7 @@ int ds__receiver_start(ds_receiver *r, const char *cmd, const ds_source_desc *d,
 	r->block_ms = block_ms > 0 ? block_ms : 200;
 	r->batch_ms = batch_ms;
 	r->max_line = max_line;
+	r->store = store;
 	ds__blockq_init(&r->q);
 	ds__blockb_init(&r->bb);
 	if (!r->fn)
@@ -129,6 +195,10 @@ int ds__receiver_start(ds_receiver *r, const char *cmd, const ds_source_desc *d,
 void ds__receiver_take(ds_receiver *r, int64_t t, ds__blockq *out)
 {
 	pthread_mutex_lock(&r->lock);
+	/* A ds_store is storing records for bb: they belong to this batch if
+	 * bb does (r->cond is broadcast when it is done). */
+	while (r->storing && r->bb_cut && r->bb_cut <= t)
+		pthread_cond_wait(&r->cond, &r->lock);
 	if (r->bb_cut && r->bb_cut <= t)
 		ds__recv_cut(r);
 	ds__blockq_take_until(&r->q, t, out);
@@ -146,6 +216,7 @@ void ds__receiver_stop(ds_receiver *r)
 	pthread_join(r->thread, NULL);
 	ds__blockq_free(&r->q);
 	ds__blockb_close(&r->bb);
+	ds__buf_close(&r->stored);
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->cond);
 	r->started = false;

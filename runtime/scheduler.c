@@ -115,7 +115,7 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 		if (s->desc->kind == DS_SRC_RECEIVER) {
 			s->recv = ds__xmalloc(sizeof *s->recv);
 			int rc = ds__receiver_start(s->recv, cmd, s->desc, prog->block_ms, prog->batch_ms,
-			                            o->max_line);
+			                            o->max_line, NULL);
 			if (rc < 0) {
 				free(s->recv);
 				s->recv = NULL;
@@ -127,7 +127,8 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 		if (s->desc->kind != DS_SRC_SOCKET)
 			continue;
 		s->sock = ds__xmalloc(sizeof *s->sock);
-		int rc = ds__socket_start(s->sock, cmd, s->desc, prog->block_ms, prog->batch_ms, o->max_line);
+		int rc = ds__socket_start(s->sock, cmd, s->desc, prog->block_ms, prog->batch_ms, o->max_line,
+		                          NULL);
 		if (rc < 0) {
 			free(s->sock);
 			s->sock = NULL;

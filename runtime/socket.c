@@ -9,6 +9,10 @@
  * the server goes away it says so once per change of state and retries
  * with exponential back-off (100 ms doubling to 5 s, reset on connect).
  *
+ * With a store (a write-ahead log, a replica), each block goes there when
+ * it is cut and before it is queued and the watermark passes it: a block
+ * counts as received only once it is stored.
+ *
  * Threads: the receiver thread owns the connection, the line reader and
  * the block being filled; the scheduler thread owns the blocks it takes.
  * Locks: s->lock only, a leaf: never held while taking another lock or
@@ -49,6 +53,8 @@ static int64_t ds__last_cut(const ds__socket *s, int64_t now)
 static void ds__rx_cut(ds__rx *x, int64_t t)
 {
 	ds__block *b = ds__blockb_empty(&x->bb) ? NULL : ds__blockb_take(&x->bb, t);
+	if (b && x->s->store) /* outside the lock: it writes, and may wait for a replica */
+		ds__store_block(x->s->store, t, b->b.data, b->b.len, b->b.nrecs);
 	pthread_mutex_lock(&x->s->lock);
 	if (b)
 		ds__blockq_push(&x->s->q, b);
@@ -230,7 +236,7 @@ static void *ds__socket_main(void *arg)
 }
 
 int ds__socket_start(ds__socket *s, const char *cmd, const ds_source_desc *d, int64_t block_ms,
-                     int64_t batch_ms, size_t max_line)
+                     int64_t batch_ms, size_t max_line, const ds__store *store)
 {
 	memset(s, 0, sizeof *s);
 	s->cmd = cmd;
@@ -239,6 +245,7 @@ int ds__socket_start(ds__socket *s, const char *cmd, const ds_source_desc *d, in
 	s->block_ms = block_ms > 0 ? block_ms : 200;
 	s->batch_ms = batch_ms;
 	s->max_line = max_line;
+	s->store = store;
 	ds__blockq_init(&s->q);
 	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;

@@ -269,7 +269,8 @@ const char *ds_rdd_string(const ds_rdd *rdd, int64_t i, int field, size_t *len);
  * after a back-off of 100 ms doubling up to 5 s, reset once f stores again. */
 typedef struct ds_receiver ds_receiver;
 /* Stores n bytes at line as records: one record per '\n'-terminated piece,
- * and the rest after the last '\n' (if any) as one more.  Bytes are copied. */
+ * and the rest after the last '\n' (if any) as one more.  Bytes are copied.
+ * With a write-ahead log, returns once they are in it. */
 void ds_store(ds_receiver *r, const char *line, size_t n);
 bool ds_receiver_stopping(ds_receiver *r);
 
