@@ -83,7 +83,7 @@ static int64_t t_logged(const char *dir)
 	while ((e = readdir(d))) {
 		if (strncmp(e->d_name, "seg-", 4) != 0)
 			continue;
-		char p[256];
+		char p[512]; /* dir is short; d_name at most 255 */
 		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
 		n += t_size(p);
 	}
