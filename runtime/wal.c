@@ -525,7 +525,8 @@ int ds__wal_replay(ds__wal *w, int64_t after, ds__wal_fn *fn, void *ctx, bool *d
 	pthread_mutex_lock(&w->lock);
 	size_t n = w->nsegs;
 	ds__wal_seg *segs = ds__xmalloc((n ? n : 1) * sizeof *segs);
-	memcpy(segs, w->segs, n * sizeof *segs);
+	if (n)
+		memcpy(segs, w->segs, n * sizeof *segs);
 	uint64_t cur = w->fd >= 0 ? w->segs[w->nsegs - 1].seq : 0;
 	int64_t cur_size = w->size;
 	pthread_mutex_unlock(&w->lock);
