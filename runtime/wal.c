@@ -114,6 +114,8 @@ static uint64_t ds__get64(const unsigned char *p)
 
 static uint32_t ds__crc(uint32_t crc, const void *p, size_t n)
 {
+	if (n == 0)
+		return crc; /* crc32(crc, NULL, 0) is 0, not crc: an empty payload may be NULL */
 	return (uint32_t)crc32(crc, p, (uInt)n); /* n <= DS__WAL_REC_MAX < 4 GiB */
 }
 
@@ -259,7 +261,7 @@ static int ds__wal_scan_seg(ds__wal_scan *sc, int fd, int64_t size)
 		if (time_ms > sc->max_time)
 			sc->max_time = time_ms;
 		if (sc->fn && time_ms > sc->after) {
-			sc->fn(sc->ctx, src, time_ms, sc->buf, len, nrecs);
+			sc->fn(sc->ctx, src, time_ms, len ? sc->buf : "", len, nrecs);
 			sc->delivered++;
 		}
 		off += DS__WAL_HDR + (int64_t)len;
@@ -318,7 +320,8 @@ static int ds__wal_take_err(ds__wal *w)
 static int ds__wal_new_seg(ds__wal *w)
 {
 	char name[64];
-	ds__seg_name(name, sizeof name, w->next_seq);
+	uint64_t seq = w->next_seq++; /* used up even on failure: the name may be taken */
+	ds__seg_name(name, sizeof name, seq);
 	int fd = openat(w->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
@@ -328,7 +331,7 @@ static int ds__wal_new_seg(ds__wal *w)
 		close(fd);
 		return rc;
 	}
-	ds__wal_seg_add(w, w->next_seq++, DS__WAL_NONE);
+	ds__wal_seg_add(w, seq, DS__WAL_NONE);
 	w->fd = fd;
 	w->size = 0;
 	w->dirty = false;
@@ -525,7 +528,8 @@ int ds__wal_replay(ds__wal *w, int64_t after, ds__wal_fn *fn, void *ctx, bool *d
 	pthread_mutex_lock(&w->lock);
 	size_t n = w->nsegs;
 	ds__wal_seg *segs = ds__xmalloc((n ? n : 1) * sizeof *segs);
-	memcpy(segs, w->segs, n * sizeof *segs);
+	if (n)
+		memcpy(segs, w->segs, n * sizeof *segs);
 	uint64_t cur = w->fd >= 0 ? w->segs[w->nsegs - 1].seq : 0;
 	int64_t cur_size = w->size;
 	pthread_mutex_unlock(&w->lock);

@@ -72,6 +72,42 @@ static const char *t_ls(const char *dir)
 	return out;
 }
 
+/* Bytes in the segment files of dir: what is in the log right now,
+ * looked at without the log's lock (replay would wait for an append). */
+static int64_t t_logged(const char *dir)
+{
+	DIR *d = opendir(dir);
+	CHECK(d);
+	int64_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, "seg-", 4) != 0)
+			continue;
+		char p[512]; /* dir is short; d_name at most 255 */
+		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+		n += t_size(p);
+	}
+	closedir(d);
+	return n;
+}
+
+/* What blocks of q take in the log: a header and the lines each. */
+static int64_t t_block_bytes(const ds__blockq *q)
+{
+	int64_t n = 0;
+	for (const ds__block *b = q->head; b; b = b->next)
+		n += 40 + (int64_t)b->b.len;
+	return n;
+}
+
+static int t_count(const ds__blockq *q)
+{
+	int n = 0;
+	for (const ds__block *b = q->head; b; b = b->next)
+		n++;
+	return n;
+}
+
 /* stderr into a file while a piece of a test runs. */
 static int t_saved_err = -1;
 static char t_err_path[128];
@@ -118,7 +154,7 @@ typedef struct got {
 static void t_collect(void *ctx, int src, int64_t time_ms, const char *data, size_t len, int64_t nrecs)
 {
 	got *g = ctx;
-	CHECK(g->n < 64 && len <= sizeof g->r[0].data);
+	CHECK(data && g->n < 64 && len <= sizeof g->r[0].data);
 	rec *r = &g->r[g->n++];
 	r->src = src;
 	r->time_ms = time_ms;
@@ -169,6 +205,7 @@ static void test_wal_roundtrip(void)
 	CHECK(ds__wal_append(w, 3, 1000, "hello\nworld\n", 12, 2) == 0);
 	CHECK(ds__wal_append(w, 7, -5, bin, sizeof bin - 1, 2) == 0);
 	CHECK(ds__wal_append(w, 0, 1200, "", 0, 0) == 0);
+	CHECK(ds__wal_append(w, 0, 1300, NULL, 0, 0) == 0); /* after a payload: the buffer is not NULL */
 	/* payloads replay would not believe are refused */
 	CHECK(ds__wal_append(w, 0, 1, "a\nb\n", 4, 1) == -EINVAL);
 	CHECK(ds__wal_append(w, 0, 1, "a\nb", 3, 2) == -EINVAL);
@@ -176,24 +213,29 @@ static void test_wal_roundtrip(void)
 	bool damaged = true;
 	got g = t_replay(w, INT64_MIN, &damaged);
 	CHECK(!damaged);
-	CHECK(g.n == 3);
+	CHECK(g.n == 4);
 	CHECK(g.r[0].src == 3 && g.r[0].time_ms == 1000 && g.r[0].nrecs == 2);
 	CHECK(g.r[0].len == 12 && memcmp(g.r[0].data, "hello\nworld\n", 12) == 0);
 	CHECK(g.r[1].src == 7 && g.r[1].time_ms == -5 && g.r[1].nrecs == 2);
 	CHECK(g.r[1].len == sizeof bin - 1 && memcmp(g.r[1].data, bin, sizeof bin - 1) == 0);
 	CHECK(g.r[2].src == 0 && g.r[2].time_ms == 1200 && g.r[2].nrecs == 0 && g.r[2].len == 0);
+	CHECK(g.r[3].time_ms == 1300 && g.r[3].len == 0);
 	/* one segment: 40-byte headers and the payloads, nothing else */
 	CHECK_STREQ(t_ls(dir), "seg-0000000000000001.wal ");
-	CHECK(t_size(t_seg(dir, 1)) == 3 * 40 + 12 + (int64_t)sizeof bin - 1);
+	CHECK(t_size(t_seg(dir, 1)) == 4 * 40 + 12 + (int64_t)sizeof bin - 1);
 	ds__wal_close(w);
 	/* and the same from a fresh open */
 	CHECK(ds__wal_open(&w, dir, DS__WAL_SYNC_BLOCK, "t") == 0);
 	got g2 = t_replay(w, INT64_MIN, NULL);
-	CHECK(g2.n == 3);
-	for (int i = 0; i < 3; i++)
+	CHECK(g2.n == 4);
+	for (int i = 0; i < 4; i++)
 		CHECK(g2.r[i].src == g.r[i].src && g2.r[i].time_ms == g.r[i].time_ms &&
 		      g2.r[i].nrecs == g.r[i].nrecs && g2.r[i].len == g.r[i].len &&
 		      memcmp(g2.r[i].data, g.r[i].data, g.r[i].len) == 0);
+	/* an empty payload first of all: fn still gets a pointer (t_collect checks) */
+	CHECK(ds__wal_truncate(w, 1300) == 0);
+	CHECK(ds__wal_append(w, 0, 1400, NULL, 0, 0) == 0);
+	CHECK_STREQ(t_str((got[]){t_replay(w, INT64_MIN, NULL)}), "1400:|");
 	ds__wal_close(w);
 }
 
@@ -402,9 +444,14 @@ static void test_wal_damage(void)
 static int t_fail_err;        /* errno the next write fails with after t_fail_after bytes */
 static size_t t_fail_after;
 static size_t t_chunk = SIZE_MAX; /* at most this many bytes per call */
+static int t_delay_ms;            /* a slow disk: each call waits this long first */
 
 static ssize_t t_pwritev(int fd, const struct iovec *iov, int iovcnt, off_t off)
 {
+	if (t_delay_ms) {
+		struct timespec ts = {t_delay_ms / 1000, (long)(t_delay_ms % 1000) * 1000000};
+		nanosleep(&ts, NULL);
+	}
 	size_t total = 0;
 	for (int i = 0; i < iovcnt; i++)
 		total += iov[i].iov_len;
@@ -645,12 +692,53 @@ static void test_receiver_store(void)
 	ds__wal_close(w);
 }
 
+/* The scheduler takes the block while ds_store is still appending its
+ * records: the take waits, and gets them, already in the log, under the
+ * time they were logged with. */
+static int t_rx_slow(ds_receiver *r)
+{
+	ds_store(r, "x\n", 2);
+	while (!ds_receiver_stopping(r)) {
+		struct timespec ts = {0, 5 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+static void test_receiver_store_slow(void)
+{
+	const char *dir = t_scratch();
+	ds__wal *w;
+	CHECK(ds__wal_open(&w, dir, DS__WAL_SYNC_OFF, "t") == 0);
+	ds__wal_pwritev = t_pwritev;
+	t_delay_ms = 300;
+	ds__store st = {.cmd = "t", .src = 0, .wal = w};
+	ds_source_desc d = {.kind = DS_SRC_RECEIVER, .receiver = t_rx_slow, .fn = "t_rx_slow"};
+	ds_receiver r;
+	CHECK(ds__receiver_start(&r, "t", &d, 50, 1000, 10, &st) == 0);
+	struct timespec ts = {0, 100 * 1000000}; /* well inside the append */
+	nanosleep(&ts, NULL);
+	ds__blockq q;
+	ds__blockq_init(&q);
+	ds__receiver_take(&r, INT64_MAX, &q);
+	CHECK(t_logged(dir) == 40 + 2); /* in the log already when taken */
+	got g = t_replay(w, INT64_MIN, NULL);
+	CHECK(g.n == 1);
+	CHECK(q.head && !q.head->next);
+	t_check_blocks(&g, &q, "x\n");
+	ds__receiver_stop(&r);
+	ds__blockq_free(&q);
+	ds__wal_close(w);
+}
+
 static void test_socket_store(void)
 {
 	const char *dir = t_scratch();
 	ds__wal *w;
 	CHECK(ds__wal_open(&w, dir, DS__WAL_SYNC_BLOCK, "t") == 0);
 	ds__store st = {.cmd = "t", .src = 1, .wal = w};
+	ds__wal_pwritev = t_pwritev;
+	t_delay_ms = 200; /* a slow disk: a block queued before it is logged would show */
 	int lfd = socket(AF_INET, SOCK_STREAM, 0);
 	CHECK(lfd >= 0);
 	struct sockaddr_in a = {0};
@@ -664,17 +752,22 @@ static void test_socket_store(void)
 	CHECK(ds__socket_start(&s, "t", &d, 50, 1000, 100, &st) == 0);
 	int c = accept(lfd, NULL, NULL);
 	CHECK(c >= 0);
-	CHECK(write(c, "one\ntwo\n", 8) == 8);
-	struct timespec ts = {0, 130 * 1000000};
-	nanosleep(&ts, NULL);
-	CHECK(write(c, "three\n", 6) == 6);
-	nanosleep(&ts, NULL);
-	/* every block the watermark has passed is in the log */
-	int64_t now = ds__now_ms();
-	ds__socket_wait(&s, now, now + 2000);
 	ds__blockq q;
 	ds__blockq_init(&q);
-	ds__socket_take(&s, now, &q);
+	/* Each line is cut into a block at the next 50 ms cut, logged (200 ms),
+	 * and only then passed by the watermark: whatever a take gets is in
+	 * the log already.  The takes step through the cuts one by one, so
+	 * the one that gets the line is at its very cut. */
+	const char *send[] = {"one\ntwo\n", "three\n"};
+	for (int i = 0; i < 2; i++) {
+		int64_t t = ds__next_cut(ds__now_ms(), 50, 1000);
+		CHECK(write(c, send[i], strlen(send[i])) == (ssize_t)strlen(send[i]));
+		for (int had = t_count(&q); t_count(&q) == had; t += 50) {
+			ds__socket_wait(&s, t, t + 3000);
+			ds__socket_take(&s, t, &q);
+			CHECK(t_logged(dir) == t_block_bytes(&q));
+		}
+	}
 	got g = t_replay(w, INT64_MIN, NULL);
 	ds__socket_stop(&s);
 	close(c);
@@ -682,7 +775,7 @@ static void test_socket_store(void)
 	for (int i = 0; i < g.n; i++)
 		CHECK(g.r[i].src == 1);
 	t_check_blocks(&g, &q, "one\ntwo\nthree\n");
-	CHECK(g.n >= 2); /* two blocks at least: 130 ms apart, 50 ms blocks */
+	CHECK(g.n == 2);
 	ds__blockq_free(&q);
 	ds__wal_close(w);
 }
@@ -698,6 +791,7 @@ static const ds_test tests[] = {
 	{"wal_threads", test_wal_threads, 60},
 	{"store_block", test_store_block, 0},
 	{"receiver_store", test_receiver_store, 0},
+	{"receiver_store_slow", test_receiver_store_slow, 0},
 	{"socket_store", test_socket_store, 0},
 };
 
