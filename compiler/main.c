@@ -509,7 +509,7 @@ static int build_llvm(const Options *o, IrProgram *ir, const char *inc, const ch
 		unlink(opath);
 		return 1;
 	}
-	/* cc [DS_CC_FLAGS...] -o BIN FILE.o OBJS... LIB -lpthread -lm */
+	/* cc [DS_CC_FLAGS...] -o BIN FILE.o OBJS... LIB -lpthread -lz -lm */
 	char *argv[64 + 64];
 	int n = 0;
 	argv[n++] = (char *)cc;
@@ -521,6 +521,7 @@ static int build_llvm(const Options *o, IrProgram *ir, const char *inc, const ch
 		argv[n++] = objs.v[i];
 	argv[n++] = (char *)lib;
 	argv[n++] = "-lpthread";
+	argv[n++] = "-lz"; /* the runtime's write-ahead log (wal.c: crc32) */
 	argv[n++] = "-lm";
 	argv[n] = NULL;
 	int rc = run_command(argv);
@@ -605,7 +606,7 @@ static int cmd_build(const Options *o, IrProgram *ir)
 			unlink(cpath);
 		return rc;
 	}
-	/* cc -std=c11 -O2 [DS_CC_FLAGS...] -I SRCDIR -I INC -o BIN FILE.c OBJS... LIB -lpthread -lm */
+	/* cc -std=c11 -O2 [DS_CC_FLAGS...] -I SRCDIR -I INC -o BIN FILE.c OBJS... LIB -lpthread -lz -lm */
 	char *argv[64 + 64];
 	int n = 0;
 	argv[n++] = (char *)cc;
@@ -623,6 +624,7 @@ static int cmd_build(const Options *o, IrProgram *ir)
 		argv[n++] = objs.v[i];
 	argv[n++] = (char *)lib;
 	argv[n++] = "-lpthread";
+	argv[n++] = "-lz"; /* the runtime's write-ahead log (wal.c: crc32) */
 	argv[n++] = "-lm";
 	argv[n] = NULL;
 	rc = run_command(argv);

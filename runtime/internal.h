@@ -253,11 +253,11 @@ void ds__receiver_stop(ds_receiver *r); /* joins the thread, frees everything */
  * receiver's block, or one ds_store call), once per batch by the scheduler
  * (ds__wal_sync), or never (the kernel's page cache only: survives a kill
  * -9 of the process, not a crash of the machine). */
-typedef enum ds__wal_sync {
+typedef enum ds__wal_policy {
 	DS__WAL_SYNC_BLOCK = 0,
 	DS__WAL_SYNC_BATCH,
 	DS__WAL_SYNC_OFF,
-} ds__wal_sync;
+} ds__wal_policy;
 
 /* A log of records (src, time_ms, lines) in segment files under one
  * directory.  Each record is framed (length, CRC-32C or zlib crc32 over
@@ -267,7 +267,7 @@ typedef enum ds__wal_sync {
 typedef struct ds__wal ds__wal;
 /* Opens DIR (created if missing, with parents), ready to append after what
  * is there.  cmd names the program in messages.  0 or -errno. */
-int ds__wal_open(ds__wal **w, const char *dir, ds__wal_sync sync, const char *cmd);
+int ds__wal_open(ds__wal **w, const char *dir, ds__wal_policy sync, const char *cmd);
 /* Appends one record: nrecs lines of source src, each ending in '\n'
  * (len bytes at data), that belong to the batch of cut time time_ms.
  * Returns once the record is written (and, with DS__WAL_SYNC_BLOCK,
