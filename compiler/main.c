@@ -18,6 +18,7 @@
 #include "bench.h"
 #include "interp.h"
 #include "ir.h"
+#include "../runtime/internal.h" /* ds__replica_serve */
 
 #ifndef DS_VERSION
 #define DS_VERSION "0.0.0"
@@ -77,6 +78,10 @@ static const char *usage_text =
 	"                      its C files right after it, the program's own flags last)\n"
 	"  bench FILE [C...]    run FILE on every engine over the same input; print records/s,\n"
 	"                      ns per record, peak memory and the speed-ups (see README.md)\n"
+	"  replica --listen HOST:PORT --dir DIR\n"
+	"                      serve as the block replica of programs' receivers: keep the blocks\n"
+	"                      they send under DIR/APP/ until SIGINT or SIGTERM (PORT 0: a free\n"
+	"                      port; the line \"replica listening on HOST:PORT\" on stdout says which)\n"
 	"\n"
 	"options:\n"
 	"  -o PATH             output file\n"
@@ -644,10 +649,50 @@ static int cmd_build(const Options *o, IrProgram *ir)
 
 static bool is_c_file(const char *a) { return strlen(a) > 2 && !strcmp(a + strlen(a) - 2, ".c"); }
 
+/* replica --listen HOST:PORT --dir DIR (also --listen=..., --dir=...):
+ * the runtime's replica server (runtime/replica.c), no program. */
+static int cmd_replica(int argc, char **argv)
+{
+	const char *listen = NULL, *dir = NULL;
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i], **slot = NULL, *val = NULL;
+		size_t n = 0;
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(usage_text, stdout);
+			return 0;
+		}
+		if (!strncmp(a, "--listen", 8) && (a[8] == 0 || a[8] == '='))
+			slot = &listen, n = 8;
+		else if (!strncmp(a, "--dir", 5) && (a[5] == 0 || a[5] == '='))
+			slot = &dir, n = 5;
+		else if (a[0] == '-' && a[1])
+			usage_error("replica: unknown option '%s'", a);
+		else
+			usage_error("replica: unexpected argument '%s'", a);
+		if (a[n] == '=')
+			val = a + n + 1;
+		else if (i + 1 < argc)
+			val = argv[++i];
+		else
+			usage_error("replica: %s needs a value", a);
+		if (!*val)
+			usage_error("replica: %s needs a value", arena_strndup(a, n));
+		*slot = val;
+	}
+	if (!listen)
+		usage_error("replica needs --listen HOST:PORT%s", "");
+	if (!dir)
+		usage_error("replica needs --dir DIR%s", "");
+	fflush(stdout);
+	return ds__replica_serve(listen, dir, "dstreamc");
+}
+
 int main(int argc, char **argv)
 {
 	Options o = {.opt = "-O2", .backend = "c",
 		     .bench = {.engines = "interp,c,llvm,jit", .reps = 3, .batches = 10}};
+	if (argc > 1 && !strcmp(argv[1], "replica")) /* its own options */
+		return cmd_replica(argc, argv);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {

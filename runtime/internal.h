@@ -352,6 +352,9 @@ typedef struct ds__opts {
 	/* --replay N=PATH: [nsources] flags: source N, a text stream, reads
 	 * source_path[N] as a queueStream (manual clock) instead */
 	bool *replay;
+	/* --replica-listen HOST:PORT, --replica-dir DIR: run as a replica
+	 * server (replica.c) instead of the program; NULL when not given */
+	const char *replica_listen, *replica_dir;
 } ds__opts;
 
 /* One source and the blocks it gives the batch being run. */

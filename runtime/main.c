@@ -1,5 +1,6 @@
 /* main.c: ds_main, the program driver: flags, signals, the run, the
- * metrics summary.  Runs on the main thread, which is the scheduler. */
+ * metrics summary (or, with --replica-listen, the replica server of
+ * replica.c instead).  Runs on the main thread, which is the scheduler. */
 #include "internal.h"
 
 #include <errno.h>
@@ -92,6 +93,12 @@ static void ds__usage(FILE *f, const char *cmd, const ds_program *prog)
 	        "  --replay N=PATH       source N, a text stream (socket, directory, receiver or queue), reads\n"
 	        "                        PATH as a queueStream instead: batches cut at \"---\" lines, on the\n"
 	        "                        manual clock (for benchmarks and tests)\n"
+	        "  --replica-listen HOST:PORT\n"
+	        "                        run as a block replica instead of the program: keep the blocks\n"
+	        "                        that programs' receivers send to HOST:PORT under --replica-dir,\n"
+	        "                        until SIGINT or SIGTERM (PORT 0: a free port; the line \"replica\n"
+	        "                        listening on HOST:PORT\" on stdout says which)\n"
+	        "  --replica-dir DIR     where the replica keeps them (DIR/APP/, a log per program)\n"
 	        "  --quiet               no status line on stderr\n"
 	        "  --help                show this help and exit\n"
 	        "  --version             show the runtime version and exit\n"
@@ -153,11 +160,12 @@ static int ds__parse_flags(int argc, char **argv, const char *cmd, const ds_prog
 			o->quiet = true;
 			continue;
 		}
-		static const char *const valued[] = {"--batches", "--duration", "--max-line-bytes",
-		                                     "--metrics-json", "--source-path", "--replay"};
+		static const char *const valued[] = {"--batches",     "--duration", "--max-line-bytes",
+		                                     "--metrics-json", "--source-path", "--replay",
+		                                     "--replica-listen", "--replica-dir"};
 		int which = -1;
 		const char *val = NULL;
-		for (int k = 0; k < 6; k++) {
+		for (int k = 0; k < (int)(sizeof valued / sizeof valued[0]); k++) {
 			size_t n = strlen(valued[k]);
 			if (strncmp(a, valued[k], n) == 0 && (a[n] == 0 || a[n] == '=')) {
 				which = k;
@@ -196,6 +204,14 @@ static int ds__parse_flags(int argc, char **argv, const char *cmd, const ds_prog
 		case 4: case 5:
 			ok = ds__parse_source_path(cmd, val, prog, o, which == 5);
 			break;
+		case 6:
+			o->replica_listen = val;
+			ok = val[0] != 0;
+			break;
+		case 7:
+			o->replica_dir = val;
+			ok = val[0] != 0;
+			break;
 		default:
 			o->metrics_json = val;
 			ok = val[0] != 0;
@@ -204,6 +220,11 @@ static int ds__parse_flags(int argc, char **argv, const char *cmd, const ds_prog
 			ds__msg(cmd, "invalid value for '%s': '%s' (see --help)", valued[which], val);
 			return 2;
 		}
+	}
+	if (!o->replica_listen != !o->replica_dir) {
+		ds__msg(cmd, "%s needs %s too (see --help)", o->replica_listen ? "--replica-listen" : "--replica-dir",
+		        o->replica_listen ? "--replica-dir" : "--replica-listen");
+		return 2;
 	}
 	return 0;
 }
@@ -236,6 +257,11 @@ int ds_main(int argc, char **argv, const ds_program *prog)
 		return fflush(stdout) == 0 ? 0 : 1;
 	if (rc == 2)
 		return 2;
+	if (o.replica_listen) { /* a replica server, not the program */
+		free(o.source_path);
+		free(o.replay);
+		return ds__replica_serve(o.replica_listen, o.replica_dir, cmd);
+	}
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
