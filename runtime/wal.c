@@ -195,7 +195,8 @@ int ds__wal_open(ds__wal **wp, const char *dir, ds__wal_policy sync, const char 
 			ds__wal_push(w, n);
 	}
 	closedir(d);
-	qsort(w->segs, w->nsegs, sizeof *w->segs, ds__seg_cmp);
+	if (w->nsegs)
+		qsort(w->segs, w->nsegs, sizeof *w->segs, ds__seg_cmp);
 	for (size_t i = 0; i < w->nsegs; i++)
 		ds__wal_scan(w, &w->segs[i], 0, NULL, NULL, NULL);
 	rc = ds__wal_roll(w);
