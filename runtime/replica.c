@@ -25,8 +25,8 @@
  *   ERR      reason text (UTF-8, no NUL)
  *
  * HELLO comes first and once.  The replica keeps each app's blocks in
- * DIR/<app>/, the app name with every byte outside [A-Za-z0-9_-] and a
- * leading '.' written %XX, so no name leaves DIR.  The replica's log is
+ * DIR/<app>/, the app name with every byte outside [A-Za-z0-9._-], and a
+ * leading '.', written %XX: no name leaves DIR or collides with another.  The replica's log is
  * written without fsync (DS__WAL_SYNC_OFF): an ACK means the block is in
  * the replica's log, which survives the replica process being killed but
  * not its machine crashing at the same time as the program's.
@@ -414,7 +414,7 @@ static int ds__repl_fail(ds__repl *r, int err, const char *why)
 	if (r->fd >= 0)
 		close(r->fd);
 	r->fd = -1;
-	if (r->said == DS__SAID_NOTHING) {
+	if (r->said != DS__SAID_AWAY) {
 		char m[256];
 		snprintf(m, sizeof m, "%s", why);
 		ds__lower_first(m);
@@ -536,7 +536,7 @@ static int ds__repl_reply(ds__repl *r)
 /* The replica answered ERR to a request: said (once until a success). */
 static int ds__repl_refused(ds__repl *r, const char *what)
 {
-	if (r->said == DS__SAID_NOTHING) {
+	if (r->said != DS__SAID_REFUSED) {
 		char e[DS__REASON_MAX + 1];
 		ds__err_text(&r->f, e, sizeof e);
 		ds__msg(r->cmd, "replica %s: %s failed (%s): going on unreplicated", r->hostport, what, e);
@@ -644,7 +644,8 @@ void ds__repl_close(ds__repl *r)
 /* ---- the server -------------------------------------------------------------- */
 
 typedef struct ds__rapp {
-	char *name; /* as the clients send it */
+	char *name; /* as the clients send it (any bytes) */
+	size_t len;
 	ds__wal *wal;
 } ds__rapp;
 
@@ -701,7 +702,7 @@ static int ds__srv_app(ds__rsrv *s, const char *app, size_t alen, ds__wal **out)
 	int rc = 0;
 	pthread_mutex_lock(&s->lock);
 	for (size_t i = 0; i < s->napps; i++)
-		if (strlen(s->apps[i].name) == alen && memcmp(s->apps[i].name, app, alen) == 0) {
+		if (s->apps[i].len == alen && memcmp(s->apps[i].name, app, alen) == 0) {
 			*out = s->apps[i].wal;
 			goto done;
 		}
@@ -715,10 +716,9 @@ static int ds__srv_app(ds__rsrv *s, const char *app, size_t alen, ds__wal **out)
 		s->capapps = s->capapps ? 2 * s->capapps : 8;
 		s->apps = ds__xrealloc(s->apps, s->capapps * sizeof *s->apps);
 	}
-	char *name = ds__xmalloc(alen + 1);
+	char *name = ds__xmalloc(alen);
 	memcpy(name, app, alen);
-	name[alen] = 0;
-	s->apps[s->napps++] = (ds__rapp){name, w};
+	s->apps[s->napps++] = (ds__rapp){name, alen, w};
 	*out = w;
 done:
 	pthread_mutex_unlock(&s->lock);
@@ -743,9 +743,18 @@ typedef struct ds__fetch_ctx {
 	int64_t n; /* blocks sent */
 } ds__fetch_ctx;
 
+/* Whether the server is stopping (its stop pipe is readable). */
+static bool ds__stopping(const ds__rsrv *s)
+{
+	struct pollfd p = {s->stop[0], POLLIN, 0};
+	return poll(&p, 1, 0) > 0;
+}
+
 static void ds__fetch_one(void *ctx, int src, int64_t time_ms, const char *data, size_t len, int64_t nrecs)
 {
 	ds__fetch_ctx *x = ctx;
+	if (x->rc == 0 && ds__stopping(x->c->srv))
+		x->rc = -ECANCELED;
 	if (x->rc < 0)
 		return;
 	x->rc = ds__frame_block(x->c->fd, src, time_ms, data, len, nrecs, DS__SERVE_TIMEOUT_MS, x->c->srv->stop[0]);
@@ -840,7 +849,7 @@ static int ds__conn_frame(ds__rconn *c)
 static void *ds__conn_main(void *arg)
 {
 	ds__rconn *c = arg;
-	for (;;) {
+	while (!ds__stopping(c->srv)) { /* a busy client does not keep us from stopping */
 		char why[DS__WHY_MAX];
 		int rc = ds__frame_read(c->fd, &c->f, -1, DS__SERVE_TIMEOUT_MS, c->srv->stop[0], why);
 		if (rc == 1 || rc == -ECANCELED)

@@ -410,6 +410,46 @@ static void test_away_and_back(void)
 	CHECK(server_stop(&s, SIGTERM) == 0);
 }
 
+/* A replica that accepts the connection (the kernel's backlog does) but
+ * never answers: the client gives up after its 5 s timeout, says so, and
+ * fails fast after that. */
+static void test_silent_replica(void)
+{
+	const char *dir = scratch();
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(lfd >= 0);
+	struct sockaddr_in a = {0};
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 4) == 0);
+	socklen_t len = sizeof a;
+	CHECK(getsockname(lfd, (struct sockaddr *)&a, &len) == 0);
+	char errp[128];
+	snprintf(errp, sizeof errp, "%s/client.err", dir);
+	int fe = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0600), saved = dup(2);
+	CHECK(fe >= 0 && saved >= 0);
+	dup2(fe, 2);
+	ds__repl *r;
+	CHECK(ds__repl_open(&r, hostport(ntohs(a.sin_port)), "app", "prog") == 0);
+	int64_t t0 = ds__mono_us();
+	int rc1 = ds__repl_send(r, 0, 1, "a\n", 2, 1);
+	int64_t waited = ds__mono_us() - t0;
+	int rc2 = ds__repl_send(r, 0, 2, "b\n", 2, 1);
+	int64_t fast = ds__mono_us() - t0 - waited;
+	dup2(saved, 2);
+	char *said = slurp(errp);
+	fprintf(stderr, "client said:\n%s", said);
+	CHECK(rc1 == -ETIMEDOUT);
+	CHECK(waited > 4500000 && waited < 7000000);
+	CHECK(rc2 == -EAGAIN && fast < 50000);
+	char want[160];
+	snprintf(want, sizeof want, "prog: replica 127.0.0.1:%d: unreachable (connection timed out): going on unreplicated\n",
+	         ntohs(a.sin_port));
+	CHECK_STREQ(said, want);
+	ds__repl_close(r);
+	close(lfd);
+}
+
 /* ---- raw frames ---------------------------------------------------------------- */
 
 static int dial(int port)
@@ -439,7 +479,8 @@ static void raw_frame(int fd, int type, const void *payload, size_t n, bool bad_
 	CHECK(n + 9 <= sizeof b);
 	put32(b, (uint32_t)(n + 1));
 	b[8] = (unsigned char)type;
-	memcpy(b + 9, payload, n);
+	if (n)
+		memcpy(b + 9, payload, n);
 	uint32_t crc = (uint32_t)crc32(0, b + 8, (uInt)(n + 1));
 	put32(b + 4, bad_crc ? crc ^ 1 : crc);
 	CHECK(send(fd, b, n + 9, MSG_NOSIGNAL) == (ssize_t)(n + 9));
@@ -610,6 +651,7 @@ static const ds_test tests[] = {
 	{"apps_apart", test_apps_apart, 0},
 	{"threads_share", test_threads_share, 20},
 	{"away_and_back", test_away_and_back, 30},
+	{"silent_replica", test_silent_replica, 20},
 	{"bad_frames", test_bad_frames, 20},
 	{"sigterm_with_clients", test_sigterm_with_clients, 0},
 	{"port_taken", test_port_taken, 0},
