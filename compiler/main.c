@@ -526,7 +526,7 @@ static int build_llvm(const Options *o, IrProgram *ir, const char *inc, const ch
 		argv[n++] = objs.v[i];
 	argv[n++] = (char *)lib;
 	argv[n++] = "-lpthread";
-	argv[n++] = "-lz"; /* the runtime's write-ahead log (wal.c: crc32) */
+	argv[n++] = "-lz"; /* the runtime: zlib crc32 for checkpoints, the write-ahead log and the replica */
 	argv[n++] = "-lm";
 	argv[n] = NULL;
 	int rc = run_command(argv);
@@ -629,7 +629,7 @@ static int cmd_build(const Options *o, IrProgram *ir)
 		argv[n++] = objs.v[i];
 	argv[n++] = (char *)lib;
 	argv[n++] = "-lpthread";
-	argv[n++] = "-lz"; /* the runtime's write-ahead log (wal.c: crc32) */
+	argv[n++] = "-lz"; /* the runtime: zlib crc32 for checkpoints, the write-ahead log and the replica */
 	argv[n++] = "-lm";
 	argv[n] = NULL;
 	rc = run_command(argv);

@@ -375,12 +375,24 @@ static void plan_state_ids(Plan *p)
 		}
 		const char *base = derived_state_id(p, e);
 		int dup = 1;
+		Node *first = NULL;
 		for (int j = 0; j < i; j++) {
 			Node *o = calls.v[j];
-			if (!o->named && !strcmp(derived_state_id(p, o), base))
+			if (!o->named && !strcmp(derived_state_id(p, o), base)) {
+				first = first ? first : o;
 				dup++;
+			}
 		}
 		ids[i] = dup > 1 ? arena_printf("%s#%d", base, dup) : base;
+		/* With a checkpoint, an identity that depends on the order of two
+		 * calls would hand one's state to the other when a third is added
+		 * before them: such calls must be named. */
+		if (dup > 1 && p->cp->checkpoint_dir) {
+			Loc at = e->is_method ? e->name_loc : e->loc;
+			error_at(at, "%s: its state's identity '%s' is also the %s's at %s: with a checkpoint, "
+				     "name one of them with .named(\"id\")", call_op(e)->name, base, call_op(first)->name,
+				 loc_str(first->is_method ? first->name_loc : first->loc));
+		}
 	}
 	for (int i = 0; i < p->nodes.n; i++) {
 		DNode *n = p->nodes.v[i];

@@ -34,24 +34,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Reads up to n bytes at off (or at the file position when off < 0);
- * returns the bytes read (short only at the end of the file) or -errno. */
-static ssize_t ds__read_full(int fd, char *buf, size_t n, off_t off)
-{
-	size_t got = 0;
-	while (got < n) {
-		ssize_t k = off < 0 ? read(fd, buf + got, n - got) : pread(fd, buf + got, n - got, off + (off_t)got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		if (k == 0)
-			break;
-		got += (size_t)k;
-	}
-	return (ssize_t)got;
-}
-
 /* The incomplete last record of path: tail bytes, one bad record. */
 static void ds__bad_tail(ds__binrec *r, ds__bad *bad, const char *path, int64_t tail)
 {

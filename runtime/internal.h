@@ -36,6 +36,13 @@ static inline int64_t ds__backoff_next(int64_t ms) { return ms * 2 > DS__BACKOFF
  * SIGTERM go to the scheduler.  0 or -errno. */
 int ds__thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 int64_t ds__mono_us(void); /* CLOCK_MONOTONIC, microseconds */
+/* Reads up to n bytes at off (at the file position when off < 0): the
+ * bytes read, short only at the end of the file, or -errno. */
+ssize_t ds__read_full(int fd, char *buf, size_t n, off_t off);
+/* Writes all n bytes (looping on short writes); 0 or -errno. */
+int ds__write_all(int fd, const char *p, size_t n);
+/* mkdir -p: path and its missing parents; 0 or -errno. */
+int ds__mkdirs(const char *path);
 /* One "CMD: message" line on stderr, written with a single write(2). */
 void ds__msg(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -214,6 +221,8 @@ typedef struct ds__socket {
 	ds__blockq q;        /* cut blocks not yet taken by a batch */
 	int64_t watermark;   /* every byte received before this time is in q */
 	bool stop;
+	int64_t halt_t;      /* with stop: a graceful one, cutting at this time */
+	bool joined;         /* scheduler thread only: the thread has ended */
 } ds__socket;
 /* store: where each block goes before it counts as received; NULL: none. */
 int ds__socket_start(ds__socket *s, const char *cmd, const ds_source_desc *d, int64_t block_ms,
@@ -222,6 +231,10 @@ int ds__socket_start(ds__socket *s, const char *cmd, const ds_source_desc *d, in
 void ds__socket_wait(ds__socket *s, int64_t t, int64_t deadline_ms);
 /* Moves the blocks cut at or before t onto out. */
 void ds__socket_take(ds__socket *s, int64_t t, ds__blockq *out);
+/* A graceful stop: the thread reads what the socket already holds, cuts
+ * the block being filled at time t, and ends; the blocks stay for
+ * ds__socket_take.  ds__socket_stop frees them. */
+void ds__socket_halt(ds__socket *s, int64_t t);
 void ds__socket_stop(ds__socket *s); /* joins the thread, frees everything */
 
 /* receiver.c: receiverStream(f), user C code on a receiver thread. */
@@ -247,12 +260,16 @@ struct ds_receiver {
 	int64_t bb_cut;      /* the cut time bb's records belong to; 0: bb is empty */
 	int storing;         /* ds_store calls between choosing bb_cut and filling bb */
 	bool stop;
+	bool joined;         /* scheduler thread only: the thread has ended */
 };
 /* store: where each ds_store call's records go before ds_store returns; NULL: none. */
 int ds__receiver_start(ds_receiver *r, const char *cmd, const ds_source_desc *d, int64_t block_ms,
                        int64_t batch_ms, size_t max_line, const ds__store *store);
 /* Moves the records stored before cut time t onto out, as blocks. */
 void ds__receiver_take(ds_receiver *r, int64_t t, ds__blockq *out);
+/* A graceful stop: asks f to return and joins its thread; what it stored
+ * stays for ds__receiver_take.  ds__receiver_stop frees it. */
+void ds__receiver_halt(ds_receiver *r);
 void ds__receiver_stop(ds_receiver *r); /* joins the thread, frees everything */
 
 /* ---- wal.c: the write-ahead log of receiver sources ------------------------ */
@@ -355,6 +372,12 @@ typedef struct ds__opts {
 	/* --replica-listen HOST:PORT, --replica-dir DIR: run as a replica
 	 * server (replica.c) instead of the program; NULL when not given */
 	const char *replica_listen, *replica_dir;
+	/* checkpoints (ckpt.c) and receivers' blocks (wal.c, replica.c) */
+	bool discard_checkpoint;   /* --discard-checkpoint */
+	bool allow_dropped_state;  /* --allow-dropped-state */
+	ds__wal_policy wal_sync;   /* --wal-sync block|batch|off */
+	const char *replicate;     /* --replicate HOST:PORT, or NULL */
+	int64_t pace_ms;           /* --pace D: on the manual clock, wait D before each batch */
 } ds__opts;
 
 /* One source and the blocks it gives the batch being run. */
@@ -368,6 +391,8 @@ typedef struct ds__source {
 	ds_receiver *recv;     /* DS_SRC_RECEIVER */
 	ds__binrec bin;        /* DS_SRC_BIN*; BINDIR also uses dir, BINFILE file */
 	ds__blockq owned;      /* this batch's blocks, freed after it */
+	ds__blockq recovered;  /* receivers: blocks from the log (or the replica)
+				  that batches after the checkpoint take again */
 	ds_block *view;        /* what ds_input returns */
 	int nview, capview;
 } ds__source;
@@ -405,15 +430,54 @@ typedef struct ds__batch_metrics {
 	int64_t time_ms, records_in, records_out, bad_records;
 	int64_t sched_delay_ms;
 	double processing_ms;
+	double checkpoint_ms;   /* writing the checkpoint after it (0: none due) */
+	bool checkpoint_failed; /* the checkpoint could not be written (yet) */
 } ds__batch_metrics;
 
 typedef struct ds__metrics {
 	ds__batch_metrics *v;
 	size_t len, cap;
+	/* with a checkpoint directory */
+	double recovery_ms;  /* choosing the checkpoint, replaying the log, restoring the state */
+	int64_t checkpoints; /* written */
 } ds__metrics;
 void ds__metrics_add(ds__metrics *m, const ds__batch_metrics *b);
 int ds__metrics_write_json(const ds__metrics *m, const ds_program *prog, const char *path);
 void ds__metrics_close(ds__metrics *m);
+
+/* ckpt.c: checkpoints.  Owned by the scheduler thread. */
+typedef struct ds__ckpt {
+	const char *dir;      /* the program's checkpoint directory */
+	ds_buf buf;           /* the checkpoint being written */
+	/* the checkpoint chosen at start (ds__ckpt_open), until its state is
+	 * restored (ds__ckpt_restore) */
+	char *data;           /* the whole file; owned */
+	size_t len;
+	const char *states_at; /* where its states start, in data */
+	char *path;           /* owned */
+	int64_t resume_time;  /* its batch time, INT64_MIN: starting afresh */
+	int64_t resume_seq;   /* its batch number */
+	int64_t covered;      /* the older of the two kept checkpoints' times
+			         (INT64_MIN: none): what the log may drop */
+	/* metrics */
+	bool failing;         /* the last write failed: tried again after every batch */
+	int64_t written, failures;
+	double last_ms;       /* how long the last write took */
+	size_t last_bytes;
+} ds__ckpt;
+/* Creates DIR, removes what killed writers left, and chooses the newest
+ * checkpoint that is whole (falling back to the one before a damaged one),
+ * refusing one of another program; applies its source positions.  0, or
+ * -errno after a message (the program must not start). */
+int ds__ckpt_open(ds_rt *rt);
+/* After the program's init: restores every state of the chosen checkpoint
+ * whose name and type match (the upgrade rules of lang/SPEC.md).  0, or
+ * -EINVAL after messages. */
+int ds__ckpt_restore(ds_rt *rt);
+/* Writes the checkpoint of the batch at t (number seq), just run.  0 or
+ * -errno (said once; the next batch tries again). */
+int ds__ckpt_write(ds_rt *rt, int64_t t, int64_t seq);
+void ds__ckpt_close(ds_rt *rt);
 
 /* All of it is owned by the scheduler (main) thread. */
 struct ds_rt {
@@ -432,6 +496,10 @@ struct ds_rt {
 	void *state;
 	ds__metrics metrics;
 	bool status_line; /* stderr is a terminal and not --quiet */
+	ds__ckpt ck;      /* with a checkpoint directory */
+	ds__wal *wal;     /* the receivers' write-ahead log, or NULL */
+	ds__repl *repl;   /* --replicate, or NULL */
+	ds__store *stores; /* [nsources]: where each receiver's blocks go */
 };
 
 /* scheduler.c */

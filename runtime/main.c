@@ -93,6 +93,15 @@ static void ds__usage(FILE *f, const char *cmd, const ds_program *prog)
 	        "  --replay N=PATH       source N, a text stream (socket, directory, receiver or queue), reads\n"
 	        "                        PATH as a queueStream instead: batches cut at \"---\" lines, on the\n"
 	        "                        manual clock (for benchmarks and tests)\n"
+	        "  --discard-checkpoint  start afresh: delete the checkpoints in the program's checkpoint\n"
+	        "                        directory instead of recovering from them\n"
+	        "  --allow-dropped-state recover from a checkpoint that holds state of operators this\n"
+	        "                        program no longer has, dropping that state\n"
+	        "  --wal-sync MODE       when the write-ahead log of receivers is fsync'd: block (each\n"
+	        "                        block, before it counts as received; the default), batch, off\n"
+	        "  --replicate HOST:PORT send each received block to a replica (dstreamc replica) before\n"
+	        "                        it counts as stored\n"
+	        "  --pace D              on the manual clock (queueStream), wait D before each batch\n"
 	        "  --replica-listen HOST:PORT\n"
 	        "                        run as a block replica instead of the program: keep the blocks\n"
 	        "                        that programs' receivers send to HOST:PORT under --replica-dir,\n"
@@ -160,12 +169,21 @@ static int ds__parse_flags(int argc, char **argv, const char *cmd, const ds_prog
 			o->quiet = true;
 			continue;
 		}
-		static const char *const valued[] = {"--batches",     "--duration", "--max-line-bytes",
+		if (strcmp(a, "--discard-checkpoint") == 0) {
+			o->discard_checkpoint = true;
+			continue;
+		}
+		if (strcmp(a, "--allow-dropped-state") == 0) {
+			o->allow_dropped_state = true;
+			continue;
+		}
+		static const char *const valued[] = {"--batches", "--duration", "--max-line-bytes",
 		                                     "--metrics-json", "--source-path", "--replay",
-		                                     "--replica-listen", "--replica-dir"};
+		                                     "--replica-listen", "--replica-dir",
+		                                     "--wal-sync", "--replicate", "--pace"};
 		int which = -1;
 		const char *val = NULL;
-		for (int k = 0; k < (int)(sizeof valued / sizeof valued[0]); k++) {
+		for (int k = 0; k < (int)(sizeof valued / sizeof *valued); k++) {
 			size_t n = strlen(valued[k]);
 			if (strncmp(a, valued[k], n) == 0 && (a[n] == 0 || a[n] == '=')) {
 				which = k;
@@ -211,6 +229,24 @@ static int ds__parse_flags(int argc, char **argv, const char *cmd, const ds_prog
 		case 7:
 			o->replica_dir = val;
 			ok = val[0] != 0;
+			break;
+		case 8:
+			ok = true;
+			if (strcmp(val, "block") == 0)
+				o->wal_sync = DS__WAL_SYNC_BLOCK;
+			else if (strcmp(val, "batch") == 0)
+				o->wal_sync = DS__WAL_SYNC_BATCH;
+			else if (strcmp(val, "off") == 0)
+				o->wal_sync = DS__WAL_SYNC_OFF;
+			else
+				ok = false;
+			break;
+		case 9:
+			o->replicate = val;
+			ok = strchr(val, ':') != NULL;
+			break;
+		case 10:
+			ok = ds__parse_duration(val, &o->pace_ms);
 			break;
 		default:
 			o->metrics_json = val;

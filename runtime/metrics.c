@@ -55,7 +55,7 @@ int ds__metrics_write_json(const ds__metrics *m, const ds_program *prog, const c
 	ds__json_str(&b, prog->name);
 	n = snprintf(t, sizeof t, ",\n \"batch_ms\": %" PRId64 ",\n \"batches\": [", prog->batch_ms);
 	ds_buf_put(&b, t, (size_t)n);
-	int64_t in = 0, out = 0, bad = 0, maxdelay = 0;
+	int64_t in = 0, out = 0, bad = 0, maxdelay = 0, ckfail = 0;
 	double proc = 0;
 	for (size_t i = 0; i < m->len; i++) {
 		const ds__batch_metrics *x = &m->v[i];
@@ -65,6 +65,12 @@ int ds__metrics_write_json(const ds__metrics *m, const ds_program *prog, const c
 		ds__json_kv(&b, "records_out", x->records_out, true);
 		ds__json_kv(&b, "bad_records", x->bad_records, true);
 		ds__json_kv(&b, "scheduling_delay_ms", x->sched_delay_ms, true);
+		if (prog->checkpoint_dir) {
+			n = snprintf(t, sizeof t, "\"checkpoint_ms\": %.3f, \"checkpoint_failed\": %s, ", x->checkpoint_ms,
+			             x->checkpoint_failed ? "true" : "false");
+			ds_buf_put(&b, t, (size_t)n);
+			ckfail += x->checkpoint_failed;
+		}
 		n = snprintf(t, sizeof t, "\"processing_ms\": %.3f}", x->processing_ms);
 		ds_buf_put(&b, t, (size_t)n);
 		in += x->records_in;
@@ -80,6 +86,12 @@ int ds__metrics_write_json(const ds__metrics *m, const ds_program *prog, const c
 	ds__json_kv(&b, "records_out", out, true);
 	ds__json_kv(&b, "bad_records", bad, true);
 	ds__json_kv(&b, "max_scheduling_delay_ms", maxdelay, true);
+	if (prog->checkpoint_dir) {
+		ds__json_kv(&b, "batches_checkpoint_failed", ckfail, true);
+		ds__json_kv(&b, "checkpoints", m->checkpoints, true);
+		n = snprintf(t, sizeof t, "\"recovery_ms\": %.3f, ", m->recovery_ms);
+		ds_buf_put(&b, t, (size_t)n);
+	}
 	n = snprintf(t, sizeof t, "\"processing_ms\": %.3f}}\n", proc);
 	ds_buf_put(&b, t, (size_t)n);
 	int rc = ds__write_atomic(path, b.p, b.len);

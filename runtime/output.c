@@ -208,20 +208,6 @@ static int ds__commit_print(ds_rt *rt, ds__output *o, int64_t t)
 	return 0;
 }
 
-static int ds__write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Writes data to path so that a reader sees the old file or the whole new
  * one, never a part: a temporary sibling, fsync, rename, fsync the dir. */
 int ds__write_atomic(const char *path, const char *data, size_t len)
@@ -275,6 +261,13 @@ static int ds__commit_save(ds_rt *rt, ds__output *o, int64_t t)
 	else
 		sprintf(path, "%s-%" PRId64, d->prefix, t);
 	int rc = ds__write_atomic(path, o->buf.p ? o->buf.p : "", o->buf.len);
+	const char *slash = strrchr(path, '/');
+	if (rc == -ENOENT && slash && slash != path) { /* missing parent directories are created */
+		*(char *)slash = 0;
+		int mk = ds__mkdirs(path);
+		*(char *)slash = '/';
+		rc = mk < 0 ? mk : ds__write_atomic(path, o->buf.p ? o->buf.p : "", o->buf.len);
+	}
 	if (rc < 0)
 		ds__msg(rt->cmd, "saveAsTextFiles: cannot write '%s': %s", path, strerror(-rc));
 	free(path);

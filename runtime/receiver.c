@@ -205,15 +205,23 @@ void ds__receiver_take(ds_receiver *r, int64_t t, ds__blockq *out)
 	pthread_mutex_unlock(&r->lock);
 }
 
-void ds__receiver_stop(ds_receiver *r)
+void ds__receiver_halt(ds_receiver *r)
 {
-	if (!r->started)
+	if (!r->started || r->joined)
 		return;
 	pthread_mutex_lock(&r->lock);
 	r->stop = true;
 	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->lock);
 	pthread_join(r->thread, NULL);
+	r->joined = true;
+}
+
+void ds__receiver_stop(ds_receiver *r)
+{
+	if (!r->started)
+		return;
+	ds__receiver_halt(r);
 	ds__blockq_free(&r->q);
 	ds__blockb_close(&r->bb);
 	ds__buf_close(&r->stored);

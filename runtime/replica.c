@@ -909,30 +909,6 @@ static void ds__peer_name(const struct sockaddr_storage *a, socklen_t len, char 
 		snprintf(out, cap, "%s:%s", h, p);
 }
 
-static int ds__mkdirs(const char *dir)
-{
-	char *p = ds__xstrdup(dir);
-	int rc = 0;
-	for (char *s = p + 1;; s++) {
-		char c = *s;
-		if (c != '/' && c != 0)
-			continue;
-		*s = 0;
-		if (mkdir(p, 0777) < 0 && errno != EEXIST) {
-			rc = -errno;
-			break;
-		}
-		*s = c;
-		if (!c)
-			break;
-	}
-	free(p);
-	struct stat st;
-	if (rc == 0 && (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)))
-		rc = stat(dir, &st) < 0 ? -errno : -ENOTDIR;
-	return rc;
-}
-
 /* Binds and listens on host:port (host empty: 127.0.0.1): the socket, or
  * -errno (after a message). */
 static int ds__srv_listen(const char *cmd, const char *hostport, const char *host, int port)

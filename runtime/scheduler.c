@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void ds__src_view_add(ds_rt *rt, ds__source *s, const ds__block *b, int64_t *in)
@@ -29,6 +30,93 @@ static void ds__src_view_add(ds_rt *rt, ds__source *s, const ds__block *b, int64
 		if (s->desc->site >= 0 && s->desc->site < rt->prog->nsites)
 			ds__bad_merge(&rt->sites[s->desc->site], &b->bad);
 	}
+}
+
+static bool ds__is_receiver(const ds__source *s)
+{
+	return s->desc->kind == DS_SRC_SOCKET || s->desc->kind == DS_SRC_RECEIVER;
+}
+
+/* A record of the log or the replica: a block that batches after the
+ * checkpoint take again. */
+static void ds__recovered_block(void *ctx, int src, int64_t time_ms, const char *data, size_t len, int64_t nrecs)
+{
+	ds_rt *rt = ctx;
+	if (src < 0 || src >= rt->prog->nsources || !ds__is_receiver(&rt->src[src]))
+		return; /* not a receiver of this program: the identity check makes this damage */
+	ds__block *b = ds__xcalloc(1, sizeof *b);
+	char *p = ds__xmalloc(len ? len : 1);
+	memcpy(p, data, len);
+	b->b.data = p;
+	b->b.len = len;
+	b->b.nrecs = nrecs;
+	b->time_ms = time_ms;
+	ds__blockq_push(&rt->src[src].recovered, b);
+}
+
+static void ds__recovered_free(ds_rt *rt)
+{
+	for (int i = 0; i < rt->prog->nsources; i++)
+		ds__blockq_free(&rt->src[i].recovered);
+}
+
+/* With receivers and a checkpoint directory: opens the write-ahead log
+ * (DIR/wal) and the replica link, and takes back the blocks that batches
+ * after the chosen checkpoint need, from the log, or from the replica when
+ * the log is missing or damaged.  Before any receiver runs, so that
+ * nothing new is in the log yet. */
+static int ds__recover_blocks(ds_rt *rt)
+{
+	const ds_program *p = rt->prog;
+	bool any = false;
+	for (int i = 0; i < p->nsources; i++)
+		any |= ds__is_receiver(&rt->src[i]);
+	if (!any)
+		return 0;
+	size_t n = strlen(p->checkpoint_dir) + 8;
+	char *dir = ds__xmalloc(n);
+	snprintf(dir, n, "%s/wal", p->checkpoint_dir);
+	struct stat st;
+	bool had_log = stat(dir, &st) == 0;
+	int rc = ds__wal_open(&rt->wal, dir, rt->opts.wal_sync, rt->cmd);
+	if (rc < 0) {
+		ds__msg(rt->cmd, "write-ahead log: cannot open '%s': %s", dir, strerror(-rc));
+		free(dir);
+		return rc;
+	}
+	if (rt->opts.replicate && (rc = ds__repl_open(&rt->repl, rt->opts.replicate, p->name, rt->cmd)) < 0) {
+		ds__msg(rt->cmd, "--replicate: bad address '%s': %s", rt->opts.replicate, strerror(-rc));
+		free(dir);
+		return rc;
+	}
+	rt->stores = ds__xcalloc((size_t)p->nsources, sizeof *rt->stores);
+	for (int i = 0; i < p->nsources; i++)
+		rt->stores[i] = (ds__store){rt->cmd, i, rt->wal, rt->repl};
+	int64_t after = rt->ck.resume_time;
+	if (after == INT64_MIN) { /* a fresh start: what an earlier run logged is not ours */
+		free(dir);
+		return 0;
+	}
+	bool damaged = false;
+	int got = ds__wal_replay(rt->wal, after, ds__recovered_block, rt, &damaged);
+	if ((got < 0 || damaged || !had_log) && rt->repl) {
+		ds__msg(rt->cmd, "write-ahead log '%s' is %s: fetching the blocks after batch %" PRId64
+		        " ms from the replica", dir, !had_log ? "missing" : "damaged", after);
+		ds__recovered_free(rt);
+		got = ds__repl_fetch(rt->repl, after, ds__recovered_block, rt);
+		if (got < 0)
+			ds__msg(rt->cmd, "replica: cannot fetch the blocks: %s; the batches after the checkpoint "
+			        "run without them", strerror(-got));
+	} else if (got < 0) {
+		ds__msg(rt->cmd, "write-ahead log '%s': cannot replay: %s", dir, strerror(-got));
+	} else if (!had_log) {
+		ds__msg(rt->cmd, "warning: write-ahead log '%s' is missing (and no --replicate): the blocks "
+		        "received before the crash are lost", dir);
+	}
+	if (got > 0)
+		ds__msg(rt->cmd, "recovered %d block%s received before the crash", got, got == 1 ? "" : "s");
+	free(dir);
+	return 0;
 }
 
 int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__opts *o)
@@ -50,6 +138,7 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 			rt->src[i].own.kind = DS_SRC_QUEUE;
 		rt->src[i].desc = &rt->src[i].own;
 		ds__blockq_init(&rt->src[i].owned);
+		ds__blockq_init(&rt->src[i].recovered);
 		if (rt->src[i].own.kind == DS_SRC_QUEUE || rt->src[i].own.kind == DS_SRC_BINQUEUE)
 			rt->manual = true;
 	}
@@ -110,12 +199,21 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 		if (rc < 0)
 			return rc;
 	}
+	if (prog->checkpoint_dir) {
+		int64_t t0 = ds__mono_us();
+		int rc = ds__ckpt_open(rt);
+		if (rc == 0)
+			rc = ds__recover_blocks(rt);
+		if (rc < 0)
+			return rc;
+		rt->metrics.recovery_ms += (double)(ds__mono_us() - t0) / 1000.0;
+	}
 	for (int i = 0; i < prog->nsources; i++) {
 		ds__source *s = &rt->src[i];
 		if (s->desc->kind == DS_SRC_RECEIVER) {
 			s->recv = ds__xmalloc(sizeof *s->recv);
 			int rc = ds__receiver_start(s->recv, cmd, s->desc, prog->block_ms, prog->batch_ms,
-			                            o->max_line, NULL);
+			                            o->max_line, rt->stores ? &rt->stores[i] : NULL);
 			if (rc < 0) {
 				free(s->recv);
 				s->recv = NULL;
@@ -128,7 +226,7 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 			continue;
 		s->sock = ds__xmalloc(sizeof *s->sock);
 		int rc = ds__socket_start(s->sock, cmd, s->desc, prog->block_ms, prog->batch_ms, o->max_line,
-		                          NULL);
+		                          rt->stores ? &rt->stores[i] : NULL);
 		if (rc < 0) {
 			free(s->sock);
 			s->sock = NULL;
@@ -160,8 +258,15 @@ void ds__rt_close(ds_rt *rt)
 		ds__textdir_close(&s->dir);
 		ds__binrec_close(&s->bin);
 		ds__blockq_free(&s->owned);
+		ds__blockq_free(&s->recovered);
 		free(s->view);
 	}
+	if (rt->wal)
+		ds__wal_close(rt->wal);
+	if (rt->repl)
+		ds__repl_close(rt->repl);
+	free(rt->stores);
+	ds__ckpt_close(rt);
 	free(rt->src);
 	free(rt->sites);
 	ds__outputs_close(rt);
@@ -222,6 +327,7 @@ static int64_t ds__form_batch(ds_rt *rt, int64_t t)
 			break;
 		}
 		case DS_SRC_SOCKET:
+			ds__blockq_take_until(&s->recovered, rt->manual ? INT64_MAX : t, &s->owned);
 			if (rt->manual) {
 				ds__socket_take(s->sock, INT64_MAX, &s->owned);
 			} else {
@@ -230,6 +336,7 @@ static int64_t ds__form_batch(ds_rt *rt, int64_t t)
 			}
 			break;
 		case DS_SRC_RECEIVER:
+			ds__blockq_take_until(&s->recovered, rt->manual ? INT64_MAX : t, &s->owned);
 			ds__receiver_take(s->recv, rt->manual ? INT64_MAX : t, &s->owned);
 			break;
 		default:
@@ -301,6 +408,128 @@ static void ds__status(ds_rt *rt, const ds__batch_metrics *m)
 	        m->processing_ms);
 }
 
+/* Waits d ms (--pace), in steps short enough to notice a stop. */
+static void ds__pace(int64_t d)
+{
+	int64_t end = ds__mono_us() + d * 1000;
+	while (!ds__stop_flag) {
+		int64_t left = end - ds__mono_us();
+		if (left <= 0)
+			return;
+		struct timespec ts = {0, (long)(left > 100000 ? 100000 : left) * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* After the batch at t (number k): a checkpoint when t is on the interval,
+ * or when the last one failed; then the log and the replica may drop what
+ * the older kept checkpoint covers. */
+static void ds__maybe_checkpoint(ds_rt *rt, int64_t t, int64_t k, bool force)
+{
+	const ds_program *p = rt->prog;
+	if (!p->checkpoint_dir)
+		return;
+	if (!force && !rt->ck.failing && t % p->checkpoint_ms != 0)
+		return;
+	if (ds__ckpt_write(rt, t, k) < 0)
+		return;
+	rt->metrics.checkpoints++;
+	if (rt->ck.covered == INT64_MIN)
+		return;
+	if (rt->wal) {
+		int rc = ds__wal_truncate(rt->wal, rt->ck.covered);
+		if (rc < 0)
+			ds__msg(rt->cmd, "write-ahead log: cannot truncate: %s", strerror(-rc));
+	}
+	if (rt->repl)
+		ds__repl_truncate(rt->repl, rt->ck.covered);
+}
+
+/* Runs the batch at time t (number k): forms it, runs the stages, commits
+ * the outputs, reports, then checkpoints when due.  Returns the outputs'
+ * status (< 0: an output failed, the program must stop). */
+static int ds__run_batch(ds_rt *rt, int64_t t, int64_t k)
+{
+	const ds_program *p = rt->prog;
+	int64_t t0 = ds__mono_us();
+	ds__batch_metrics m = {0};
+	m.time_ms = t;
+	m.sched_delay_ms = rt->manual ? 0 : ds__now_ms() - t;
+	m.records_in = ds__form_batch(rt, t);
+	if (rt->wal && rt->opts.wal_sync == DS__WAL_SYNC_BATCH) {
+		int rc = ds__wal_sync(rt->wal);
+		if (rc < 0)
+			ds__msg(rt->cmd, "write-ahead log: cannot sync: %s", strerror(-rc));
+	}
+
+	ds_arena_reset(&rt->batch_arena);
+	ds_task task = {&rt->batch_arena, t, k, rt, 0};
+	rt->batch_time = t;
+	p->run_batch(&task, rt->state);
+	if (rt->status_line)
+		fputs("\r\033[K", stderr); /* stdout may be the same terminal */
+	int rc = ds__outputs_commit(rt, t);
+	ds__report_bad(rt, t);
+	ds__release_batch(rt);
+
+	m.records_out = (int64_t)task.records_out;
+	m.bad_records = rt->bad_in_batch;
+	rt->bad_in_batch = 0;
+	m.processing_ms = (double)(ds__mono_us() - t0) / 1000.0;
+	if (rc == 0) {
+		int64_t c0 = ds__mono_us();
+		ds__maybe_checkpoint(rt, t, k, false);
+		m.checkpoint_ms = (double)(ds__mono_us() - c0) / 1000.0;
+		m.checkpoint_failed = rt->ck.failing;
+	}
+	ds__metrics_add(&rt->metrics, &m);
+	ds__status(rt, &m);
+	return rc;
+}
+
+/* After SIGINT or SIGTERM on the real clock (Spark's graceful stop): the
+ * receivers stop, keeping what they had received, and one more batch takes
+ * all of it.  Its time is the next batch time after now, which is not
+ * before any cut time of what they hold, so a restart does not take any of
+ * it from the log again.  Returns the batch's time, or INT64_MIN when
+ * there was nothing to run. */
+static int64_t ds__final_batch(ds_rt *rt, int64_t last_t, int64_t k, int *status)
+{
+	const ds_program *p = rt->prog;
+	int64_t now = ds__now_ms(), t = (now / p->batch_ms + 1) * p->batch_ms;
+	if (last_t != INT64_MIN && t <= last_t)
+		t = last_t + p->batch_ms;
+	bool any = false;
+	for (int i = 0; i < p->nsources; i++) {
+		ds__source *s = &rt->src[i];
+		if (s->sock)
+			ds__socket_halt(s->sock, t);
+		if (s->recv)
+			ds__receiver_halt(s->recv);
+		any |= s->sock || s->recv;
+	}
+	if (!any)
+		return INT64_MIN;
+	/* anything there? (the batch takes it from where it now lies) */
+	bool data = false;
+	for (int i = 0; i < p->nsources && !data; i++) {
+		ds__source *s = &rt->src[i];
+		ds__blockq q;
+		ds__blockq_init(&q);
+		if (s->sock)
+			ds__socket_take(s->sock, t, &q);
+		if (s->recv)
+			ds__receiver_take(s->recv, t, &q);
+		data = q.head || s->recovered.head;
+		while (q.head) /* back in front, in order */
+			ds__blockq_push(&s->owned, ds__blockq_pop(&q));
+	}
+	if (!data)
+		return INT64_MIN;
+	*status = ds__run_batch(rt, t, k) < 0 ? 1 : 0;
+	return t;
+}
+
 int ds__rt_run(ds_rt *rt)
 {
 	const ds_program *p = rt->prog;
@@ -318,47 +547,64 @@ int ds__rt_run(ds_rt *rt)
 		else if (rt->src[i].desc->kind == DS_SRC_BINQUEUE && rt->src[i].bin.nbatches > qmax)
 			qmax = rt->src[i].bin.nbatches;
 	int64_t first = rt->manual ? bms : rt->start_ms - rt->start_ms % bms + bms;
+	int64_t k0 = 1; /* the number of the first batch this run */
+
+	if (p->checkpoint_dir) {
+		int64_t t0 = ds__mono_us();
+		if (ds__ckpt_restore(rt) < 0)
+			return 1;
+		rt->metrics.recovery_ms += (double)(ds__mono_us() - t0) / 1000.0;
+		if (rt->ck.resume_time != INT64_MIN) {
+			/* go on after the checkpoint: the batches that were due but
+			 * had not finished run again, then the ones missed while we
+			 * were down (on the real clock: late, at once) */
+			k0 = rt->ck.resume_seq + 1;
+			first = rt->ck.resume_time + bms;
+		} else {
+			/* checkpoint 0: a crash before the first interval recovers
+			 * from here, with what the receivers logged meanwhile */
+			ds__maybe_checkpoint(rt, first - bms, 0, true);
+		}
+	}
 
 	int status = 0;
-	for (int64_t k = 1;; k++) {
+	int64_t last_t = INT64_MIN, k = k0; /* the last batch run, for the final checkpoint */
+	for (;; k++) {
 		if (ds__stop_flag)
 			break;
-		if (o->batches && k > o->batches)
+		if (o->batches && k - k0 >= o->batches)
 			break;
 		if (rt->manual && !o->batches && !o->duration_ms && k > qmax)
 			break;
-		int64_t t = first + (k - 1) * bms;
+		int64_t t = first + (k - k0) * bms;
 		if (!rt->manual && !ds__sleep_until(t))
 			break;
-		int64_t t0 = ds__mono_us();
-		ds__batch_metrics m = {0};
-		m.time_ms = t;
-		m.sched_delay_ms = rt->manual ? 0 : ds__now_ms() - t;
-		m.records_in = ds__form_batch(rt, t);
-
-		ds_arena_reset(&rt->batch_arena);
-		task = (ds_task){&rt->batch_arena, t, k, rt, 0};
-		rt->batch_time = t;
-		p->run_batch(&task, rt->state);
-		if (rt->status_line)
-			fputs("\r\033[K", stderr); /* stdout may be the same terminal */
-		int rc = ds__outputs_commit(rt, t);
-		ds__report_bad(rt, t);
-		ds__release_batch(rt);
-
-		m.records_out = (int64_t)task.records_out;
-		m.bad_records = rt->bad_in_batch;
-		rt->bad_in_batch = 0;
-		m.processing_ms = (double)(ds__mono_us() - t0) / 1000.0;
-		ds__metrics_add(&rt->metrics, &m);
-		ds__status(rt, &m);
-		if (rc < 0) {
+		if (rt->manual && o->pace_ms) {
+			ds__pace(o->pace_ms);
+			if (ds__stop_flag)
+				break;
+		}
+		if (ds__run_batch(rt, t, k) < 0) {
 			status = 1;
 			break;
 		}
-		if (o->duration_ms && t >= rt->start_ms + o->duration_ms)
+		last_t = t;
+		if (o->duration_ms && t >= rt->start_ms + o->duration_ms) {
+			k++;
 			break;
+		}
 	}
+	if (ds__stop_flag && status == 0 && !rt->manual) {
+		int64_t t = ds__final_batch(rt, last_t, k, &status);
+		if (t != INT64_MIN) {
+			last_t = t;
+			k++;
+		}
+	}
+	/* a stop (SIGINT, SIGTERM, --batches, --duration, the end of the
+	 * input): what ran is kept, so that a restart goes on after it */
+	if (p->checkpoint_dir && status == 0 && last_t != INT64_MIN && last_t % p->checkpoint_ms != 0)
+		ds__maybe_checkpoint(rt, last_t, k - 1, true);
 	if (rt->status_line)
 		fputc('\n', stderr);
 	return status;

@@ -180,9 +180,23 @@ static void *ds__socket_main(void *arg)
 	for (;;) {
 		pthread_mutex_lock(&x.s->lock);
 		bool stop = x.s->stop;
+		int64_t halt_t = x.s->halt_t;
 		pthread_mutex_unlock(&x.s->lock);
-		if (stop)
+		if (stop) {
+			/* a graceful stop keeps what the socket holds already
+			 * (not a last line without its '\n': it is not whole) */
+			while (halt_t && x.state == DS__RX_CONNECTED) {
+				ssize_t n = ds__linerd_fill(&x.r, x.fd);
+				if (n == -EAGAIN || n == -EWOULDBLOCK || n == -EINTR)
+					break;
+				ds__blockb_drain(&x.bb, &x.r);
+				if (n <= 0)
+					break;
+			}
+			if (halt_t)
+				ds__rx_cut(&x, halt_t);
 			break;
+		}
 		int64_t now = ds__now_ms();
 		if (now >= next_cut) {
 			ds__rx_cut(&x, ds__last_cut(x.s, now));
@@ -284,16 +298,32 @@ void ds__socket_take(ds__socket *s, int64_t t, ds__blockq *out)
 	pthread_mutex_unlock(&s->lock);
 }
 
-void ds__socket_stop(ds__socket *s)
+/* Ends the thread: a graceful stop when halt_t is not 0. */
+static void ds__socket_join(ds__socket *s, int64_t halt_t)
 {
-	if (!s->started)
+	if (s->joined)
 		return;
 	pthread_mutex_lock(&s->lock);
 	s->stop = true;
+	s->halt_t = halt_t;
 	pthread_mutex_unlock(&s->lock);
 	ssize_t r = write(s->wake[1], "x", 1);
 	(void)r;
 	pthread_join(s->thread, NULL);
+	s->joined = true;
+}
+
+void ds__socket_halt(ds__socket *s, int64_t t)
+{
+	if (s->started)
+		ds__socket_join(s, t);
+}
+
+void ds__socket_stop(ds__socket *s)
+{
+	if (!s->started)
+		return;
+	ds__socket_join(s, 0);
 	ds__blockq_free(&s->q);
 	close(s->wake[0]);
 	close(s->wake[1]);

@@ -99,5 +99,6 @@ void ds__store_block(const ds__store *s, int64_t time_ms, const char *data, size
 	if (s->wal)
 		ds__store_note(&ds__wal_said, s, "write-ahead log",
 		               ds__wal_append(s->wal, s->src, time_ms, data, len, nrecs), time_ms);
-	/* replication: ds__repl_send, see replica.c */
+	if (s->repl) /* the replica link says itself when it goes away and comes back */
+		(void)ds__repl_send(s->repl, s->src, time_ms, data, len, nrecs);
 }

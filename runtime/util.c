@@ -2,8 +2,10 @@
  * No shared state: safe from any thread. */
 #include "internal.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 _Noreturn void ds__oom(void)
@@ -91,4 +93,64 @@ int ds__thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
 	int rc = pthread_create(t, NULL, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return -rc;
+}
+
+/* Reads up to n bytes at off (or at the file position when off < 0);
+ * returns the bytes read (short only at the end of the file) or -errno. */
+ssize_t ds__read_full(int fd, char *buf, size_t n, off_t off)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t k = off < 0 ? read(fd, buf + got, n - got) : pread(fd, buf + got, n - got, off + (off_t)got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	return (ssize_t)got;
+}
+
+/* Writes all n bytes (looping on short writes); 0 or -errno. */
+int ds__write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* mkdir -p: path and its missing parents (0777 less the umask); 0 or -errno. */
+int ds__mkdirs(const char *path)
+{
+	if (!*path)
+		return -ENOENT;
+	char *p = ds__xstrdup(path);
+	int rc = 0;
+	for (char *s = p + 1;; s++) {
+		if (*s != '/' && *s != 0)
+			continue;
+		char c = *s;
+		*s = 0;
+		if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+			rc = -errno;
+			break;
+		}
+		*s = c;
+		if (!c)
+			break;
+	}
+	free(p);
+	struct stat st; /* it may have been there, as a file */
+	if (rc == 0 && stat(path, &st) == 0 && !S_ISDIR(st.st_mode))
+		rc = -ENOTDIR;
+	return rc;
 }

@@ -338,28 +338,6 @@ static int ds__wal_new_seg(ds__wal *w)
 	return 0;
 }
 
-/* mkdir -p */
-static int ds__mkdirs(const char *dir)
-{
-	char *p = ds__xstrdup(dir);
-	int rc = 0;
-	for (char *s = p + 1;; s++) {
-		bool end = *s == '\0';
-		if (*s == '/' || end) {
-			*s = '\0';
-			if (mkdir(p, 0755) < 0 && errno != EEXIST) {
-				rc = -errno;
-				break;
-			}
-			if (end)
-				break;
-			*s = '/';
-		}
-	}
-	free(p);
-	return rc;
-}
-
 /* ---- the interface ------------------------------------------------------ */
 
 int ds__wal_open(ds__wal **out, const char *dir, ds__wal_policy sync, const char *cmd)
