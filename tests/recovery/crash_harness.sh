@@ -8,8 +8,8 @@
 # saves every output with saveAsTextFiles.  It is run once to the end (the
 # reference), then again in a fresh directory where it is killed with
 # SIGKILL after a seeded random delay and restarted, 20 times, then run to
-# the end.  Restarts alternate between the C binary and the LLVM binary (the
-# checkpoint format is the same), when dstreamc has the LLVM backend.
+# the end.  Restarts rotate between the C binary, the LLVM binary and the
+# JIT (the checkpoint format is the same), when dstreamc has the LLVM backend.
 # Checks: the output files equal the reference's byte for byte; no temporary
 # file is left in out/ or ck/; at most two checkpoints are kept; the last run
 # starts with the batch after its checkpoint (it does not redo batches a
@@ -52,10 +52,16 @@ kv.groupByKeyAndWindow(2s, 2s).mapValues(vs => len(vs)).saveAsTextFiles("out/gro
 kv.window(3s, 1s).count().saveAsTextFiles("out/count");
 P
 "$DSTREAMC" build p.dstream -o prog_c >build.log 2>&1 || { fail "build: $(cat build.log)"; test_end; }
-engines=(prog_c)
+engines=(../prog_c)
 if "$DSTREAMC" build p.dstream -o prog_llvm --backend=llvm >build_llvm.log 2>&1; then
-	engines+=(prog_llvm)
+	engines+=(../prog_llvm)
 fi
+# the JIT: the same program compiled in-process at each start (it names
+# itself after the file, as the binaries do after themselves)
+if "$DSTREAMC" run p.dstream --batches 1 --discard-checkpoint --quiet --source-path 0=/dev/null >jit.out 2>jit.err; then
+	engines+=("$DSTREAMC run ../p.dstream")
+fi
+rm -rf ck out
 
 mkdir ref && (cd ref && ln -s ../in.txt . && ../prog_c --quiet >stdout 2>stderr) || fail "the reference run failed: $(cat ref/stderr)"
 [ -s ref/stderr ] && fail "the reference run said: $(cat ref/stderr)"
@@ -65,9 +71,9 @@ mkdir crash && cd crash && ln -s ../in.txt . || exit 2
 RANDOM=$seed
 kills=0 runs=0
 while [ $kills -lt 20 ]; do
-	prog=../${engines[$((runs % ${#engines[@]}))]}
+	prog=${engines[$((runs % ${#engines[@]}))]}
 	runs=$((runs + 1))
-	"$prog" --quiet --pace 5ms >"run$runs.out" 2>"run$runs.err" &
+	$prog --quiet --pace 5ms >"run$runs.out" 2>"run$runs.err" &
 	pid=$!
 	sleep "0.$(printf %03d $((20 + RANDOM % 110)))"
 	if kill -9 "$pid" 2>/dev/null; then
