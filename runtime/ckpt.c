@@ -245,12 +245,29 @@ static void ds__put_state(ds_buf *b, const ds_state_desc *d, void *state)
 	ds__lay_free(l);
 }
 
+/* What a source is, whatever its index: its kind and, as the program
+ * names it (not as --source-path replaces it), its path, address or C
+ * function.  A restart matches positions by it, so that adding a source
+ * does not hand one source's position to another. */
+static void ds__source_id(char *buf, size_t n, const ds_source_desc *d)
+{
+	if (d->kind == DS_SRC_SOCKET)
+		snprintf(buf, n, "%s:%d", d->host ? d->host : "", d->port);
+	else if (d->kind == DS_SRC_RECEIVER)
+		snprintf(buf, n, "%s", d->fn ? d->fn : "");
+	else
+		snprintf(buf, n, "%s", d->path ? d->path : "");
+}
+
 static void ds__put_sources(ds_buf *b, ds_rt *rt)
 {
 	ds__put_u32(b, (uint32_t)rt->prog->nsources);
 	for (int i = 0; i < rt->prog->nsources; i++) {
 		ds__source *s = &rt->src[i];
-		ds__put_u32(b, (uint32_t)s->desc->kind);
+		char id[1024];
+		ds__source_id(id, sizeof id, &rt->prog->sources[i]);
+		ds__put_u32(b, (uint32_t)rt->prog->sources[i].kind);
+		ds__put_str(b, id);
 		switch (s->desc->kind) {
 		case DS_SRC_QUEUE: ds__put_u64(b, (uint64_t)s->queue.pos); break;
 		case DS_SRC_BINQUEUE: ds__put_u64(b, (uint64_t)s->bin.pos); break;
@@ -609,56 +626,76 @@ static void ds__get_meta(ds__rd *r, ds__ck_meta *m, ds_arena *a)
 		r->p += (size_t)m->ndue * 8;
 }
 
-/* Applies the source positions at r to rt's sources (which were opened as
- * the program names them).  A source of another kind is damage or another
- * program: the caller has checked the program's identity first. */
-static void ds__get_sources(ds__rd *r, ds_rt *rt)
+/* Applies the source positions at r to rt's sources (opened as the
+ * program names them), matching each stored source to the first source of
+ * this program of the same kind and identity not matched yet; sets
+ * map[stored index] to its index here, or -1 (a source the program no
+ * longer has: its position is dropped).  A source of this program that the
+ * checkpoint does not know starts afresh. */
+static void ds__get_sources(ds__rd *r, ds_rt *rt, int **map, int *nmap)
 {
+	int ns = rt->prog->nsources;
 	uint32_t n = ds__get_u32(r);
-	if (!r->why && n != (uint32_t)rt->prog->nsources) {
-		r->why = "its sources are not this program's";
+	if (!ds__rd_need(r, (uint64_t)n * 12, "the source count runs past the end"))
 		return;
-	}
+	bool *taken = ds__xcalloc((size_t)ns + 1, sizeof *taken);
+	*map = ds__xcalloc((size_t)n + 1, sizeof **map);
+	*nmap = (int)n;
 	for (uint32_t i = 0; i < n && !r->why; i++) {
-		ds__source *s = &rt->src[i];
 		uint32_t kind = ds__get_u32(r);
+		ds_str id = ds__get_bytes(r);
 		if (r->why)
-			return;
-		if (kind != (uint32_t)s->desc->kind) {
-			r->why = "its sources are not this program's";
-			return;
-		}
-		switch (kind) {
-		case DS_SRC_QUEUE: {
-			int64_t pos = (int64_t)ds__get_u64(r);
-			s->queue.pos = pos < 0 ? 0 : pos > s->queue.nbatches ? s->queue.nbatches : pos;
 			break;
+		int at = -1;
+		for (int j = 0; j < ns && at < 0; j++) {
+			char mine[1024];
+			ds__source_id(mine, sizeof mine, &rt->prog->sources[j]);
+			if (!taken[j] && (uint32_t)rt->prog->sources[j].kind == kind &&
+			    ds_str_eq(id, (ds_str){mine, (int64_t)strlen(mine)}))
+				at = j;
 		}
-		case DS_SRC_BINQUEUE: {
+		(*map)[i] = at;
+		if (at >= 0)
+			taken[at] = true;
+		ds__source *s = at >= 0 ? &rt->src[at] : NULL;
+		switch (kind) {
+		case DS_SRC_QUEUE: case DS_SRC_BINQUEUE: {
 			int64_t pos = (int64_t)ds__get_u64(r);
-			s->bin.pos = pos < 0 ? 0 : pos > s->bin.nbatches ? s->bin.nbatches : pos;
+			if (!s)
+				break;
+			int64_t max = kind == DS_SRC_QUEUE ? s->queue.nbatches : s->bin.nbatches;
+			pos = pos < 0 ? 0 : pos > max ? max : pos;
+			if (kind == DS_SRC_QUEUE)
+				s->queue.pos = pos;
+			else
+				s->bin.pos = pos;
 			break;
 		}
 		case DS_SRC_TEXTDIR: case DS_SRC_BINDIR: {
 			int64_t sec = (int64_t)ds__get_u64(r), nsec = (int64_t)ds__get_u64(r);
 			uint64_t names = ds__get_u64(r);
 			if (r->why)
-				return;
-			/* the files that came while we were down are new: the
-			 * stream goes on from when it first started */
-			s->dir.start.tv_sec = (time_t)sec;
-			s->dir.start.tv_nsec = (long)nsec;
+				break;
+			if (s) {
+				/* the files that came while we were down are new: the
+				 * stream goes on from when it first started */
+				s->dir.start.tv_sec = (time_t)sec;
+				s->dir.start.tv_nsec = (long)nsec;
+			}
 			for (uint64_t j = 0; j < names && !r->why; j++) {
 				ds_str k = ds__get_bytes(r);
-				if (!r->why)
+				if (!r->why && s)
 					ds__strset_add(&s->dir.seen, k);
 			}
 			break;
 		}
+		case DS_SRC_SOCKET: case DS_SRC_RECEIVER: case DS_SRC_TEXTFILE: case DS_SRC_BINFILE:
+			break; /* receivers: their position is the write-ahead log */
 		default:
-			break;
+			r->why = "a source of an unknown kind";
 		}
 	}
+	free(taken);
 }
 
 /* One state as stored: where its data starts and ends in the file. */
@@ -827,9 +864,27 @@ static void ds__ckpt_discard(ds_rt *rt)
 		free(p);
 	}
 	free(v);
-	if (n)
-		ds__msg(rt->cmd, "checkpoint: discarded %d checkpoint%s in '%s', as --discard-checkpoint asks: "
-		        "starting afresh", n, n == 1 ? "" : "s", rt->ck.dir);
+	/* and the receivers' log: its blocks belong to the batches after them */
+	size_t len = strlen(rt->ck.dir) + 8;
+	char *wal = ds__xmalloc(len);
+	snprintf(wal, len, "%s/wal", rt->ck.dir);
+	int segs = 0;
+	DIR *dp = opendir(wal);
+	for (struct dirent *e; dp && (e = readdir(dp));) {
+		size_t k = strlen(e->d_name);
+		if (strncmp(e->d_name, "seg-", 4) != 0 || k < 8 || strcmp(e->d_name + k - 4, ".wal") != 0)
+			continue;
+		char *p = ds__xmalloc(len + k + 2);
+		snprintf(p, len + k + 2, "%s/%s", wal, e->d_name);
+		segs += unlink(p) == 0;
+		free(p);
+	}
+	if (dp)
+		closedir(dp);
+	free(wal);
+	if (n || segs)
+		ds__msg(rt->cmd, "checkpoint: discarded %d checkpoint%s in '%s'%s, as --discard-checkpoint asks: "
+		        "starting afresh", n, n == 1 ? "" : "s", rt->ck.dir, segs ? " and its write-ahead log" : "");
 }
 
 int ds__ckpt_open(ds_rt *rt)
@@ -899,8 +954,11 @@ int ds__ckpt_open(ds_rt *rt)
 			return -EINVAL;
 		}
 		if (!r.why)
-			ds__get_sources(&r, rt);
+			ds__get_sources(&r, rt, &ck->src_map, &ck->nsrc_map);
 		if (r.why) {
+			free(ck->src_map);
+			ck->src_map = NULL;
+			ck->nsrc_map = 0;
 			ds__msg(rt->cmd, "warning: checkpoint '%s' is damaged (%s): %s", path, r.why,
 			        i + 1 < n ? "using the one before it" : "no older one is left");
 			bad++;
@@ -1014,6 +1072,7 @@ int ds__ckpt_restore(ds_rt *rt)
 
 void ds__ckpt_close(ds_rt *rt)
 {
+	free(rt->ck.src_map);
 	free(rt->ck.data);
 	free(rt->ck.path);
 	ds__buf_close(&rt->ck.buf);

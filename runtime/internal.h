@@ -457,6 +457,8 @@ typedef struct ds__ckpt {
 	char *path;           /* owned */
 	int64_t resume_time;  /* its batch time, INT64_MIN: starting afresh */
 	int64_t resume_seq;   /* its batch number */
+	int *src_map;         /* [nsrc_map]: a source index in it -> this program's, or -1 */
+	int nsrc_map;
 	int64_t covered;      /* the older of the two kept checkpoints' times
 			         (INT64_MIN: none): what the log may drop */
 	/* metrics */

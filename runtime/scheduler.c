@@ -42,8 +42,10 @@ static bool ds__is_receiver(const ds__source *s)
 static void ds__recovered_block(void *ctx, int src, int64_t time_ms, const char *data, size_t len, int64_t nrecs)
 {
 	ds_rt *rt = ctx;
-	if (src < 0 || src >= rt->prog->nsources || !ds__is_receiver(&rt->src[src]))
-		return; /* not a receiver of this program: the identity check makes this damage */
+	/* the log's source numbers are the checkpointed program's */
+	src = src >= 0 && src < rt->ck.nsrc_map ? rt->ck.src_map[src] : -1;
+	if (src < 0 || !ds__is_receiver(&rt->src[src]))
+		return; /* a receiver this program no longer has */
 	ds__block *b = ds__xcalloc(1, sizeof *b);
 	char *p = ds__xmalloc(len ? len : 1);
 	memcpy(p, data, len);

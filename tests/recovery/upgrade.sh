@@ -3,9 +3,11 @@
 #
 # v1 counts words with updateStateByKey (named through its val) and keeps a
 # 2s window; it runs 2 of 4 batches, checkpointing after each.  Then:
-#   - v2 adds an output, a stateless operator before the state and a new
-#     stateful operator: it resumes at batch 3 with the counts of batches 1-2,
-#     the window's panes, and says the new operator starts empty;
+#   - v2 adds an output, a stateless operator before the state, a new
+#     stateful operator and a new source (before the old one, so that its
+#     index changes): it resumes at batch 3 with the counts of batches 1-2,
+#     the window's panes and the old source's position, the new source from
+#     its start, and says the new operator starts empty;
 #   - v3 changes the state's type (Int to Double): refused, exit 1, naming the
 #     operator, the old type and the new one; nothing is written;
 #   - v4 drops the window: refused, exit 1, unless --allow-dropped-state;
@@ -17,6 +19,7 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
 test_begin upgrade "$@"
 
 printf 'a b\n---\nb c\n---\na\n---\nc c\n' >in.txt
+printf 'x1\n---\nx2\n' >extra.txt
 cat >v1.dstream <<'P'
 app "Upgrade";
 batch 1s;
@@ -30,6 +33,8 @@ cat >v2.dstream <<'P'
 app "Upgrade";
 batch 1s;
 checkpoint "ck" every 1s;
+val extra = queueStream("extra.txt");
+extra.saveAsTextFiles("out/extra");
 val pairs = queueStream("in.txt").flatMap(l => split(l, " ")).map(w => (w, 1));
 val totals = pairs.filter(p => p._1 != "zzz").updateStateByKey((vs, st) => Some(sum(vs) + getOrElse(st, 0)));
 totals.saveAsTextFiles("out/totals");
@@ -82,7 +87,7 @@ diff -u expected.err other.err || fail "other's message"
 # the compatible upgrade resumes at batch 3
 ./v2 --quiet >v2.out 2>v2.err || fail "v2 exited $?: $(cat v2.err)"
 cat >expected.err <<'E'
-v2: v2.dstream:9:20: note: mapWithState: its state 'firsts.mapWithState/state' is new in this program: it starts empty
+v2: v2.dstream:11:20: note: mapWithState: its state 'firsts.mapWithState/state' is new in this program: it starts empty
 v2: checkpoint: recovered from 'ck/checkpoint-0000000000002000' (batch 2000 ms): going on with the batch after it
 E
 diff -u expected.err v2.err || fail "v2's messages"
@@ -91,6 +96,7 @@ diff -u expected.err v2.err || fail "v2's messages"
 [ "$(sorted out/totals-4000)" = "(a,2) (b,2) (c,3) " ] || fail "totals at 4000: $(sorted out/totals-4000)"
 [ "$(sorted out/win-3000)" = "(a,1) (b,1) (c,1) " ] || fail "window at 3000 (batches 2-3): $(sorted out/win-3000)"
 [ "$(sorted out/firsts-3000)" = "(a,true) " ] || fail "firsts at 3000: $(sorted out/firsts-3000)"
+[ "$(sorted out/extra-3000)" = "x1 " ] || fail "the new source's first batch at 3000: $(sorted out/extra-3000)"
 [ "$(sorted out/firsts-4000)" = "(c,false) (c,true) " ] || fail "firsts at 4000: $(sorted out/firsts-4000)"
 
 # the dropped window, allowed
