@@ -365,7 +365,8 @@ static void plan_state_ids(Plan *p)
 		if (!seen)
 			vec_push(&calls, n->call);
 	}
-	qsort(calls.v, (size_t)calls.n, sizeof(void *), by_loc);
+	if (calls.n > 1)
+		qsort(calls.v, (size_t)calls.n, sizeof(void *), by_loc);
 	const char **ids = arena_alloc(sizeof(char *) * (size_t)(calls.n + 1));
 	for (int i = 0; i < calls.n; i++) {
 		Node *e = calls.v[i];
