@@ -38,7 +38,6 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #define DS__CKPT_MAGIC "DSCKPT\r\n"
 #define DS__CKPT_FORMAT 1
@@ -151,16 +150,14 @@ static ds__lay *ds__lay_of(const ds_state_desc *d)
 static void ds__put_u8(ds_buf *b, uint8_t v) { ds_buf_putc(b, (char)v); }
 static void ds__put_u32(ds_buf *b, uint32_t v)
 {
-	char x[4];
-	for (int i = 0; i < 4; i++)
-		x[i] = (char)(v >> (8 * i));
+	unsigned char x[4];
+	ds__put32(x, v);
 	ds_buf_put(b, x, 4);
 }
 static void ds__put_u64(ds_buf *b, uint64_t v)
 {
-	char x[8];
-	for (int i = 0; i < 8; i++)
-		x[i] = (char)(v >> (8 * i));
+	unsigned char x[8];
+	ds__put64(x, v);
 	ds_buf_put(b, x, 8);
 }
 static void ds__put_bytes(ds_buf *b, const char *p, size_t n)
@@ -376,16 +373,9 @@ int ds__ckpt_write(ds_rt *rt, int64_t t, int64_t seq)
 	for (int i = 0; i < p->nstates; i++)
 		ds__put_state(b, &p->states[i], rt->state);
 	size_t plen = b->len - DS__CKPT_HEAD;
-	uint32_t crc = (uint32_t)crc32(0L, (const Bytef *)b->p + DS__CKPT_HEAD, (uInt)0);
-	for (size_t off = 0; off < plen;) { /* crc32 takes uInt lengths */
-		size_t n = plen - off > (1u << 30) ? (1u << 30) : plen - off;
-		crc = (uint32_t)crc32(crc, (const Bytef *)b->p + DS__CKPT_HEAD + off, (uInt)n);
-		off += n;
-	}
-	for (int i = 0; i < 4; i++)
-		b->p[12 + i] = (char)(crc >> (8 * i));
-	for (int i = 0; i < 8; i++)
-		b->p[16 + i] = (char)((uint64_t)plen >> (8 * i));
+	uint32_t crc = ds__crc32(0, b->p + DS__CKPT_HEAD, plen);
+	ds__put32((unsigned char *)b->p + 12, crc);
+	ds__put64((unsigned char *)b->p + 16, (uint64_t)plen);
 
 	char *tmp = ds__ckpt_path(ck->dir, t, true), *path = ds__ckpt_path(ck->dir, t, false);
 	int rc = 0;
@@ -458,9 +448,7 @@ static uint64_t ds__get_u64(ds__rd *r)
 {
 	if (!ds__rd_need(r, 8, "truncated"))
 		return 0;
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)(unsigned char)r->p[i] << (8 * i);
+	uint64_t v = ds__get64((const unsigned char *)r->p);
 	r->p += 8;
 	return v;
 }
@@ -468,9 +456,7 @@ static uint32_t ds__get_u32(ds__rd *r)
 {
 	if (!ds__rd_need(r, 4, "truncated"))
 		return 0;
-	uint32_t v = 0;
-	for (int i = 0; i < 4; i++)
-		v |= (uint32_t)(unsigned char)r->p[i] << (8 * i);
+	uint32_t v = ds__get32((const unsigned char *)r->p);
 	r->p += 4;
 	return v;
 }
@@ -591,12 +577,7 @@ static const char *ds__ckpt_open_file(const char *path, char **data, size_t *len
 		else if (plen != n - DS__CKPT_HEAD)
 			why = "truncated (its length does not match)";
 		else {
-			uint32_t c = (uint32_t)crc32(0L, Z_NULL, 0);
-			for (size_t off = 0; off < plen;) {
-				size_t k = plen - off > (1u << 30) ? (1u << 30) : plen - off;
-				c = (uint32_t)crc32(c, (const Bytef *)p + DS__CKPT_HEAD + off, (uInt)k);
-				off += k;
-			}
+			uint32_t c = ds__crc32(0, p + DS__CKPT_HEAD, plen);
 			if (c != crc)
 				why = "corrupt (checksum mismatch)";
 		}

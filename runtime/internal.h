@@ -41,10 +41,34 @@ int64_t ds__mono_us(void); /* CLOCK_MONOTONIC, microseconds */
 ssize_t ds__read_full(int fd, char *buf, size_t n, off_t off);
 /* Writes all n bytes (looping on short writes); 0 or -errno. */
 int ds__write_all(int fd, const char *p, size_t n);
+/* zlib's crc32 of n bytes at p, going on from crc (0 to start), for any n
+ * (p may be NULL when n is 0). */
+uint32_t ds__crc32(uint32_t crc, const void *p, size_t n);
 /* mkdir -p: path and its missing parents; 0 or -errno. */
 int ds__mkdirs(const char *path);
 /* One "CMD: message" line on stderr, written with a single write(2). */
 void ds__msg(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Little-endian integers in the files and frames we write (checkpoints,
+ * the write-ahead log, the replica protocol), at any alignment. */
+static inline void ds__put32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline void ds__put64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline uint32_t ds__get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t ds__get64(const unsigned char *p)
+{
+	return (uint64_t)ds__get32(p) | (uint64_t)ds__get32(p + 4) << 32;
+}
 
 /* ---- bad records ----------------------------------------------------------- */
 

@@ -99,27 +99,9 @@ static const char *ds__frame_name(int type)
 
 /* ---- bytes ------------------------------------------------------------------- */
 
-static void ds__put32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
 
-static void ds__put64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
 
-static uint32_t ds__get32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
-static uint64_t ds__get64(const unsigned char *p)
-{
-	return (uint64_t)ds__get32(p) | (uint64_t)ds__get32(p + 4) << 32;
-}
 
 /* "Connection refused" -> "connection refused", for the middle of a line. */
 static void ds__lower_first(char *m)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 _Noreturn void ds__oom(void)
 {
@@ -153,4 +154,16 @@ int ds__mkdirs(const char *path)
 	if (rc == 0 && stat(path, &st) == 0 && !S_ISDIR(st.st_mode))
 		rc = -ENOTDIR;
 	return rc;
+}
+
+uint32_t ds__crc32(uint32_t crc, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	while (n > 0) { /* zlib takes uInt lengths; crc32(crc, NULL, 0) would be 0, not crc */
+		uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
+		crc = (uint32_t)crc32(crc, b, k);
+		b += k;
+		n -= k;
+	}
+	return crc;
 }

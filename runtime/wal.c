@@ -49,7 +49,6 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #define DS__WAL_MAGIC 0x31575344u /* "DSW1" read as a little-endian u32 */
 #define DS__WAL_HDR 40
@@ -84,40 +83,10 @@ struct ds__wal {
 
 /* ---- the frame ---------------------------------------------------------- */
 
-static void ds__put32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
 
-static void ds__put64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
 
-static uint32_t ds__get32(const unsigned char *p)
-{
-	uint32_t v = 0;
-	for (int i = 0; i < 4; i++)
-		v |= (uint32_t)p[i] << (8 * i);
-	return v;
-}
 
-static uint64_t ds__get64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
 
-static uint32_t ds__crc(uint32_t crc, const void *p, size_t n)
-{
-	if (n == 0)
-		return crc; /* crc32(crc, NULL, 0) is 0, not crc: an empty payload may be NULL */
-	return (uint32_t)crc32(crc, p, (uInt)n); /* n <= DS__WAL_REC_MAX < 4 GiB */
-}
 
 /* The number of '\n' in p[0, n). */
 static int64_t ds__count_lines(const char *p, size_t n)
@@ -228,7 +197,7 @@ static int ds__wal_scan_seg(ds__wal_scan *sc, int fd, int64_t size)
 		int rc = ds__pread_all(fd, h, DS__WAL_HDR, off);
 		if (rc < 0)
 			return rc;
-		if (ds__get32(h) != DS__WAL_MAGIC || ds__get32(h + 32) != ds__crc(0, h, 32)) {
+		if (ds__get32(h) != DS__WAL_MAGIC || ds__get32(h + 32) != ds__crc32(0, h, 32)) {
 			if (!ds__zero_to_end(fd, off, size))
 				ds__scan_damage(sc, off, "bad header");
 			return 0;
@@ -250,7 +219,7 @@ static int ds__wal_scan_seg(ds__wal_scan *sc, int fd, int64_t size)
 		}
 		if ((rc = ds__pread_all(fd, sc->buf, len, off + DS__WAL_HDR)) < 0)
 			return rc;
-		if (ds__get32(h + 36) != ds__crc(ds__crc(0, h, 36), sc->buf, len)) {
+		if (ds__get32(h + 36) != ds__crc32(ds__crc32(0, h, 36), sc->buf, len)) {
 			ds__scan_damage(sc, off, "bad checksum");
 			return 0;
 		}
@@ -423,8 +392,8 @@ int ds__wal_append(ds__wal *w, int src, int64_t time_ms, const char *data, size_
 	ds__put32(h + 8, (uint32_t)src);
 	ds__put64(h + 16, (uint64_t)time_ms);
 	ds__put64(h + 24, (uint64_t)nrecs);
-	ds__put32(h + 32, ds__crc(0, h, 32));
-	ds__put32(h + 36, ds__crc(ds__crc(0, h, 36), data, len));
+	ds__put32(h + 32, ds__crc32(0, h, 32));
+	ds__put32(h + 36, ds__crc32(ds__crc32(0, h, 36), data, len));
 
 	pthread_mutex_lock(&w->lock);
 	int rc = 0;
