@@ -350,8 +350,7 @@ static int by_loc(const void *a, const void *b)
 
 /* Gives every node with state the stable identity of its operator (Flink's
  * operator uid), under which checkpoints store that state: .named("id")'s,
- * or derived_state_id's; a derived identity that two calls share gets
- * "#2", "#3"... in source order, the first keeping it as it is. */
+ * or derived_state_id's, qualified when two calls share it. */
 static void plan_state_ids(Plan *p)
 {
 	Vec calls = {0};
@@ -370,29 +369,54 @@ static void plan_state_ids(Plan *p)
 	const char **ids = arena_alloc(sizeof(char *) * (size_t)(calls.n + 1));
 	for (int i = 0; i < calls.n; i++) {
 		Node *e = calls.v[i];
-		if (e->named) {
-			ids[i] = e->named;
+		ids[i] = e->named ? e->named : derived_state_id(p, e);
+	}
+	/* Two calls that derive the same identity (two windows of one stream)
+	 * are told apart by what makes their states differ, when that is
+	 * something: the window and slide, or the timeout. */
+	for (int i = 0; i < calls.n; i++) {
+		Node *e = calls.v[i];
+		bool shared = false;
+		for (int j = 0; j < calls.n && !shared; j++)
+			shared = j != i && !e->named && !((Node *)calls.v[j])->named && !strcmp(ids[i], derived_state_id(p, calls.v[j]));
+		if (!shared)
 			continue;
+		for (int k = 0; k < p->nodes.n; k++) {
+			DNode *n = p->nodes.v[k];
+			if (n->call != e || !keeps_state(n))
+				continue;
+			if (n->window_ms)
+				ids[i] = arena_printf("%s(%s,%s)", derived_state_id(p, e), fmt_duration(n->window_ms),
+						      fmt_duration(n->slide_ms));
+			else if (n->timeout_ms)
+				ids[i] = arena_printf("%s(%s)", derived_state_id(p, e), fmt_duration(n->timeout_ms));
 		}
-		const char *base = derived_state_id(p, e);
+	}
+	/* What is still shared gets "#2", "#3"... in source order, the first
+	 * keeping it as it is.  Such an identity depends on the calls' order: a
+	 * third added before them would take one's state.  With a checkpoint,
+	 * that is said. */
+	const char **base = arena_alloc(sizeof(char *) * (size_t)(calls.n + 1));
+	for (int i = 0; i < calls.n; i++)
+		base[i] = ids[i];
+	for (int i = 0; i < calls.n; i++) {
+		Node *e = calls.v[i];
 		int dup = 1;
 		Node *first = NULL;
-		for (int j = 0; j < i; j++) {
-			Node *o = calls.v[j];
-			if (!o->named && !strcmp(derived_state_id(p, o), base)) {
-				first = first ? first : o;
+		for (int j = 0; j < i; j++)
+			if (!strcmp(base[j], base[i])) {
+				first = first ? first : calls.v[j];
 				dup++;
 			}
-		}
-		ids[i] = dup > 1 ? arena_printf("%s#%d", base, dup) : base;
-		/* With a checkpoint, an identity that depends on the order of two
-		 * calls would hand one's state to the other when a third is added
-		 * before them: such calls must be named. */
-		if (dup > 1 && p->cp->checkpoint_dir) {
+		if (dup == 1)
+			continue;
+		ids[i] = arena_printf("%s#%d", base[i], dup);
+		if (p->cp->checkpoint_dir) {
 			Loc at = e->is_method ? e->name_loc : e->loc;
-			error_at(at, "%s: its state's identity '%s' is also the %s's at %s: with a checkpoint, "
-				     "name one of them with .named(\"id\")", call_op(e)->name, base, call_op(first)->name,
-				 loc_str(first->is_method ? first->name_loc : first->loc));
+			warning_at(at, "%s: its state's identity '%s' depends on its order after the %s at %s: "
+				       "name it with .named(\"id\") to keep its state when calls are added before it",
+				   call_op(e)->name, ids[i], call_op(first)->name,
+				   loc_str(first->is_method ? first->name_loc : first->loc));
 		}
 	}
 	for (int i = 0; i < p->nodes.n; i++) {
