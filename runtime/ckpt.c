@@ -659,9 +659,12 @@ static void ds__get_sources(ds__rd *r, ds_rt *rt, int **map, int *nmap)
 				break;
 			if (s) {
 				/* the files that came while we were down are new: the
-				 * stream goes on from when it first started */
+				 * stream goes on from when it first started, with the
+				 * names it had read then (not those there now) */
 				s->dir.start.tv_sec = (time_t)sec;
 				s->dir.start.tv_nsec = (long)nsec;
+				ds__strset_close(&s->dir.seen);
+				ds__strset_init(&s->dir.seen);
 			}
 			for (uint64_t j = 0; j < names && !r->why; j++) {
 				ds_str k = ds__get_bytes(r);
