@@ -389,6 +389,19 @@ Node *const_value(Node *e)
 	return NULL;
 }
 
+static bool want_const(Node *call, Node *arg, TypeKind k, const char *what);
+
+/* Spark's numPartitions argument (reduceByKey(f, n), groupByKey(n), ...):
+ * a constant Int of at least 1, checked like any expression first.  It
+ * never changes results. */
+static void want_partitions(Checker *ck, Node *call, Node *arg, Scope *sc)
+{
+	check_expr(ck, arg, sc);
+	if (want_const(call, arg, TY_INT, "the partition count must be a constant Int") &&
+	    const_value(arg)->ival < 1)
+		error_at(arg->loc, "%s: the partition count must be at least 1", call->name);
+}
+
 static bool want_const(Node *call, Node *arg, TypeKind k, const char *what)
 {
 	if (is_err(arg->type))
@@ -781,15 +794,9 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 		}
 		return rt;
 	}
-	case OP_REPARTITION: {
-		Type *nt = check_expr(ck, args[0], sc);
-		if (want_const(e, args[0], TY_INT, "the partition count must be a constant Int") &&
-		    const_int(args[0]) < 1) {
-			error_at(args[0]->loc, "repartition: the partition count must be at least 1");
-			return ty_error();
-		}
-		return is_err(nt) ? ty_error() : rt;
-	}
+	case OP_REPARTITION:
+		want_partitions(ck, e, args[0], sc);
+		return rt;
 	case OP_COUNT:
 		return ty_stream(ty_int());
 	case OP_REDUCE: {
@@ -806,7 +813,7 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 	}
 	case OP_COUNT_BY_VALUE:
 		if (nargs == 1)
-			want_const(e, args[0], TY_INT, "the partition count must be a constant Int");
+			want_partitions(ck, e, args[0], sc);
 		return ty_stream(ty_pair(T, ty_int()));
 	case OP_REDUCE_BY_KEY: {
 		NEED_PAIRS();
@@ -820,13 +827,13 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 			return ty_error();
 		}
 		if (nargs == 2)
-			want_const(e, args[1], TY_INT, "the partition count must be a constant Int");
+			want_partitions(ck, e, args[1], sc);
 		return rt;
 	}
 	case OP_GROUP_BY_KEY:
 		NEED_PAIRS();
 		if (nargs == 1)
-			want_const(e, args[0], TY_INT, "the partition count must be a constant Int");
+			want_partitions(ck, e, args[0], sc);
 		return ty_stream(ty_pair(K, ty_list(V)));
 
 	case OP_JOIN: case OP_LEFT_OUTER_JOIN: case OP_RIGHT_OUTER_JOIN: case OP_FULL_OUTER_JOIN:
@@ -845,7 +852,7 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 			return ty_error();
 		}
 		if (nargs == 2)
-			want_const(e, args[1], TY_INT, "the partition count must be a constant Int");
+			want_partitions(ck, e, args[1], sc);
 		Type *vw;
 		switch (op->id) {
 		case OP_JOIN: vw = ty_pair(V, W); break;
@@ -922,8 +929,7 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 					bad = true;
 				}
 			} else {
-				check_expr(ck, args[i], sc);
-				want_const(e, args[i], TY_INT, "the partition count must be a constant Int");
+				want_partitions(ck, e, args[i], sc);
 			}
 			i++;
 		}
