@@ -36,7 +36,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define DS__CKPT_MAGIC "DSCKPT\r\n"
@@ -338,11 +340,14 @@ static int64_t *ds__ckpt_list(const char *dir, int *n)
 	return v;
 }
 
-int ds__ckpt_write(ds_rt *rt, int64_t t, int64_t seq)
+/* Builds the checkpoint of the batch at t (number seq) in ck->buf and
+ * writes it: temp file, fsync, rename, fsync of the directory.  0, or
+ * -errno with no temporary file left.  Touches nothing but ck->buf and the
+ * files, so that a forked child can run it on its copy of the state. */
+static int ds__ckpt_build_write(ds_rt *rt, int64_t t, int64_t seq)
 {
 	const ds_program *p = rt->prog;
 	ds__ckpt *ck = &rt->ck;
-	int64_t t0 = ds__mono_us();
 	ds_buf *b = &ck->buf;
 	b->len = 0;
 	ds_buf_put(b, DS__CKPT_MAGIC, 8);
@@ -392,14 +397,30 @@ int ds__ckpt_write(ds_rt *rt, int64_t t, int64_t seq)
 		rc = -errno;
 	if (rc == 0)
 		rc = ds__fsync_dir(ck->dir);
-	if (rc < 0) {
+	if (rc < 0)
 		unlink(tmp); /* no half-written file stays behind */
+	free(tmp);
+	free(path);
+	/* a buffer as big as a 1M-key state is not kept between checkpoints */
+	if (b->cap > ((size_t)64 << 20))
+		ds__buf_close(b);
+	return rc;
+}
+
+/* What the scheduler learns when the checkpoint of t was written (rc 0)
+ * or not: failures are said once, and a success after them; after a
+ * success only the newest two are kept, and covered says what the older
+ * one covers (what the logs may drop). */
+static int ds__ckpt_finish(ds_rt *rt, int64_t t, int rc, int64_t t0)
+{
+	ds__ckpt *ck = &rt->ck;
+	char *path = ds__ckpt_path(ck->dir, t, false);
+	if (rc < 0) {
 		ck->failures++;
 		if (!ck->failing)
 			ds__msg(rt->cmd, "checkpoint: cannot write '%s': %s; processing goes on, and the "
 			        "checkpoint is tried again after every batch", path, strerror(-rc));
 		ck->failing = true;
-		free(tmp);
 		free(path);
 		return rc;
 	}
@@ -408,8 +429,8 @@ int ds__ckpt_write(ds_rt *rt, int64_t t, int64_t seq)
 	ck->failing = false;
 	ck->written++;
 	ck->last_ms = (double)(ds__mono_us() - t0) / 1000.0;
-	ck->last_bytes = b->len;
-	/* keep this one and the one before it */
+	struct stat st;
+	ck->last_bytes = stat(path, &st) == 0 ? (size_t)st.st_size : 0;
 	int n;
 	int64_t *v = ds__ckpt_list(ck->dir, &n);
 	for (int i = 2; i < n; i++) {
@@ -417,14 +438,61 @@ int ds__ckpt_write(ds_rt *rt, int64_t t, int64_t seq)
 		unlink(old);
 		free(old);
 	}
-	ck->covered = n >= 2 ? v[1] : INT64_MIN; /* what the older kept checkpoint covers */
+	ck->covered = n >= 2 ? v[1] : INT64_MIN;
 	free(v);
-	free(tmp);
 	free(path);
-	/* a buffer as big as a 1M-key state is not kept between checkpoints */
-	if (b->cap > ((size_t)64 << 20))
-		ds__buf_close(b);
 	return 0;
+}
+
+int ds__ckpt_poll(ds_rt *rt, bool block)
+{
+	ds__ckpt *ck = &rt->ck;
+	if (ck->child <= 0)
+		return 0;
+	int st;
+	pid_t r;
+	while ((r = waitpid(ck->child, &st, block ? 0 : WNOHANG)) < 0 && errno == EINTR)
+		;
+	if (r == 0)
+		return 0; /* still writing */
+	int rc = r < 0 ? -errno : WIFEXITED(st) ? -WEXITSTATUS(st) : -EINTR;
+	if (rc < 0) /* a writer that died leaves its temporary file */
+		unlink(ck->child_tmp);
+	ck->child = 0;
+	free(ck->child_tmp);
+	ck->child_tmp = NULL;
+	return ds__ckpt_finish(rt, ck->child_t, rc, ck->child_t0) == 0 ? 1 : -1;
+}
+
+int ds__ckpt_write(ds_rt *rt, int64_t t, int64_t seq, bool background)
+{
+	ds__ckpt *ck = &rt->ck;
+	ds__ckpt_poll(rt, true); /* one writer at a time, in order */
+	int64_t t0 = ds__mono_us();
+	if (background) {
+		/* The child writes from its copy-on-write image of the state while
+		 * the batches go on (Redis's BGSAVE): the batch thread pays for
+		 * the fork, not for serialising and syncing.  Only this thread
+		 * runs in the child, which touches no lock the receivers take. */
+		pid_t parent = getpid();
+		pid_t pid = fork();
+		if (pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL); /* a killed program takes its writer along */
+			if (getppid() != parent)
+				_exit(EINTR);
+			int rc = ds__ckpt_build_write(rt, t, seq);
+			_exit(rc < 0 && -rc < 256 ? -rc : rc < 0 ? EIO : 0);
+		}
+		if (pid > 0) {
+			ck->child = pid;
+			ck->child_t = t;
+			ck->child_t0 = t0;
+			ck->child_tmp = ds__ckpt_path(ck->dir, t, true);
+			return 1;
+		}
+		/* no fork (out of processes or memory): write it here */
+	}
+	return ds__ckpt_finish(rt, t, ds__ckpt_build_write(rt, t, seq), t0);
 }
 
 /* ---- reading ------------------------------------------------------------------ */
@@ -1056,6 +1124,7 @@ int ds__ckpt_restore(ds_rt *rt)
 
 void ds__ckpt_close(ds_rt *rt)
 {
+	ds__ckpt_poll(rt, true);
 	free(rt->ck.src_map);
 	free(rt->ck.data);
 	free(rt->ck.path);

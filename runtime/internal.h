@@ -485,6 +485,10 @@ typedef struct ds__ckpt {
 	int nsrc_map;
 	int64_t covered;      /* the older of the two kept checkpoints' times
 			         (INT64_MIN: none): what the log may drop */
+	/* the writer in the background, if any */
+	pid_t child;          /* 0: none */
+	int64_t child_t, child_t0; /* the batch time it writes; when it started (mono us) */
+	char *child_tmp;      /* its temporary file (owned), removed if it dies */
 	/* metrics */
 	bool failing;         /* the last write failed: tried again after every batch */
 	int64_t written, failures;
@@ -500,9 +504,15 @@ int ds__ckpt_open(ds_rt *rt);
  * whose name and type match (the upgrade rules of lang/SPEC.md).  0, or
  * -EINVAL after messages. */
 int ds__ckpt_restore(ds_rt *rt);
-/* Writes the checkpoint of the batch at t (number seq), just run.  0 or
- * -errno (said once; the next batch tries again). */
-int ds__ckpt_write(ds_rt *rt, int64_t t, int64_t seq);
+/* Writes the checkpoint of the batch at t (number seq), just run, after
+ * waiting for the one being written, if any.  In the background (a forked
+ * child, see ckpt.c): 1, done when ds__ckpt_poll says so; else 0 or -errno
+ * (a failure is said once; the next batch tries again). */
+int ds__ckpt_write(ds_rt *rt, int64_t t, int64_t seq, bool background);
+/* Collects the checkpoint being written in the background, waiting for it
+ * when block: 1 when one was written now, -1 when it failed (said), 0 when
+ * there is none or it is still being written. */
+int ds__ckpt_poll(ds_rt *rt, bool block);
 void ds__ckpt_close(ds_rt *rt);
 
 /* All of it is owned by the scheduler (main) thread. */

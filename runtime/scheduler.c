@@ -423,19 +423,11 @@ static void ds__pace(int64_t d)
 	}
 }
 
-/* After the batch at t (number k): a checkpoint when t is on the interval,
- * or when the last one failed; then the log and the replica may drop what
- * the older kept checkpoint covers. */
-static void ds__maybe_checkpoint(ds_rt *rt, int64_t t, int64_t k, bool force)
+/* Once a checkpoint is written, the log and the replica may drop what the
+ * older of the two kept checkpoints covers. */
+static void ds__truncate_logs(ds_rt *rt)
 {
-	const ds_program *p = rt->prog;
-	if (!p->checkpoint_dir)
-		return;
-	if (!force && !rt->ck.failing && t % p->checkpoint_ms != 0)
-		return;
-	if (ds__ckpt_write(rt, t, k) < 0)
-		return;
-	rt->metrics.checkpoints++;
+	rt->metrics.checkpoints = rt->ck.written;
 	if (rt->ck.covered == INT64_MIN)
 		return;
 	if (rt->wal) {
@@ -445,6 +437,23 @@ static void ds__maybe_checkpoint(ds_rt *rt, int64_t t, int64_t k, bool force)
 	}
 	if (rt->repl)
 		ds__repl_truncate(rt->repl, rt->ck.covered);
+}
+
+/* After the batch at t (number k): collects a checkpoint written in the
+ * background; starts one when t is on the interval, or when the last one
+ * failed.  force (the first and the last checkpoint of a run) writes it
+ * here and now. */
+static void ds__maybe_checkpoint(ds_rt *rt, int64_t t, int64_t k, bool force)
+{
+	const ds_program *p = rt->prog;
+	if (!p->checkpoint_dir)
+		return;
+	if (ds__ckpt_poll(rt, false) > 0)
+		ds__truncate_logs(rt);
+	if (!force && !rt->ck.failing && t % p->checkpoint_ms != 0)
+		return;
+	if (ds__ckpt_write(rt, t, k, !force) == 0)
+		ds__truncate_logs(rt);
 }
 
 /* Runs the batch at time t (number k): forms it, runs the stages, commits
@@ -607,6 +616,8 @@ int ds__rt_run(ds_rt *rt)
 	 * input): what ran is kept, so that a restart goes on after it */
 	if (p->checkpoint_dir && status == 0 && last_t != INT64_MIN && last_t % p->checkpoint_ms != 0)
 		ds__maybe_checkpoint(rt, last_t, k - 1, true);
+	if (p->checkpoint_dir && ds__ckpt_poll(rt, true) > 0) /* the last one in the background */
+		ds__truncate_logs(rt);
 	if (rt->status_line)
 		fputc('\n', stderr);
 	return status;
