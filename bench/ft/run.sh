@@ -521,28 +521,24 @@ declare -A COSTS
 	ranges quoted are those of the six full runs made when this was written at commits 5ba2797 to 69bfc1f. The profiles quoted were taken
 	separately, on the same binaries, with `perf record --call-graph dwarf` and `strace -T`.
 
-	**Checkpoint cost: the 15 % target is missed on the stateful workloads, met only where there is no state.** W1
-	(reduceByKey within one batch) keeps nothing across batches: its checkpoint is 192 bytes of metadata and source
-	position, ~1 ms (two fsyncs), and its cost ratio is the noise of one 180 ms batch (0.85 to 1.13 between runs). W2 and
-	W4 write their whole state at every checkpoint, and their batches are cheap next to it: W2 processes a batch of 100k
-	records in ~5 ms and writes 8 MiB of window panes (30 panes of ~10k partial sums) in ~20-25 ms; W4 processes a later batch
-	in ~20-30 ms and writes 1M keys (31.5 MiB, 33 bytes a key: the 8-byte stored hash, an 8-byte length, the 8 key bytes, the
-	Option's flag byte and the 8-byte Int) in ~150-300 ms. A checkpoint every 10 batches stays under 15 % only if it costs
-	less than 1.5 batches of processing; W2's costs ~4, W4's 7 to 10. On a long run the default interval costs about 1.4-1.5x (W2)
-	and 1.7-2.2x (W4) (the *steady* column); every 1s, 3.8-4.7x and 4.3-4.9x. With full checkpoints the target needs an interval of
-	~30 s for W2 and over a minute for W4.
+	**Checkpoint cost, since checkpoints are written in the background** (commit "checkpoints in the background": a
+	forked child writes the copy-on-write image of the state while the batches go on). With the default interval the cost
+	is now met on a long run (the *steady* column: W2 ~1.06, W4 ~1.02), and W4's short run is within it; W2's short run
+	(60 batches of ~4 ms) sits at the edge, 1.1-1.2 in this run: the child serialising 8 MiB competes with the batches for
+	the 2 cores. What the batch thread pays per checkpoint is the fork (~2 ms for W2, ~5 ms for W4's 1M keys, against
+	~23 and ~220 ms when it wrote them itself). Every 1s stays far above the target: one writer at a time, so a batch
+	whose checkpoint comes due while the previous one is still being written waits for it, and W2's and W4's batches are
+	much shorter than a full checkpoint. W1 keeps nothing across batches (192 bytes of metadata and source position):
+	its ratio is the noise of one batch. Before the background writer, on the six full runs of the first version, the
+	default interval cost 1.4-1.5x (W2) and 1.7-2.2x (W4) in the steady state.
 
-	**Where a 1M-key checkpoint's time goes** (W4, every 1s): of ~160 ms, `write()` of the 33 MB takes ~8 ms and the
-	file's `fsync` 13-20 ms: the disk is not the bottleneck. The rest is CPU in `ds__ckpt_write` building the buffer before
-	it writes anything: `ds__put_val` ~46 % of all the run's samples, of which ~42 % in the `memcpy` of each key's bytes
-	(`ds__put_bytes` -> `ds_buf_put` -> libc memmove), and 95 % of that on its first load: cache misses on the key bytes,
-	which live in the state's arena in insertion order while the table is walked in slot (hash) order, one miss per key.
-	Then `ds__put_u64` ~10 % (every field a separate `ds_buf_put` of an 8-byte array), the copy into the page cache ~12 %,
-	`crc32_z` ~3 %. What would help, in runtime/ckpt.c (not changed here): prefetching the keys a few slots ahead of the
-	walk (or keeping short keys inline in the entry), reserving the buffer once (count x entry size is known) and storing
-	fixed-size fields directly, and above all not writing the whole state every time: incremental checkpoints (W4's later
-	batches change ~95k of the 1M keys) or a copy-on-write snapshot written by another thread, so that the batch does not
-	wait for it.
+	**Where a 1M-key checkpoint's time goes** (W4, measured on the synchronous writer, now the child's work): of ~160 ms,
+	`write()` of the 33 MB takes ~8 ms and the file's `fsync` 13-20 ms: the disk is not the bottleneck. The rest is CPU
+	building the buffer: `ds__put_val` ~46 % of all the run's samples, of which ~42 % in the `memcpy` of each key's bytes,
+	95 % of that on its first load: a cache miss per key (keys live in the state's arena in insertion order while the table
+	is walked in slot order). Then `ds__put_u64` ~10 %, the copy into the page cache ~12 %, `crc32_z` ~3 %. What would
+	still help, in runtime/ckpt.c: prefetching keys a few slots ahead of the walk, reserving the buffer once, and
+	incremental checkpoints (W4's later batches change ~95k of the 1M keys), which would also shorten the child's work.
 
 	**Write-ahead log.** At full speed over loopback the receiver without a log ingests ~4-7 M lines/s (400-600 MB/s);
 	with the log its thread also counts the block's lines (`memchr`), checksums it (`crc32_z`) and writes it, and reads
