@@ -586,7 +586,8 @@ static void sites_consumer(Interp *I, DNode *c, DNode *from)
 static void sites_push(Interp *I, DNode *n)
 {
 	for (int i = 0; i < n->consumers.n; i++)
-		sites_consumer(I, n->consumers.v[i], n);
+		if (node_feeds(n, i))
+			sites_consumer(I, n->consumers.v[i], n);
 }
 
 static bool is_inc(const DNode *n) { return n->op->cls == OPC_WINDOW && n->op->id != OP_WINDOW; }
@@ -1417,7 +1418,8 @@ static void consume(Interp *I, DNode *c, DNode *from, const Batch *b)
 static void push(Interp *I, DNode *n, const Batch *b)
 {
 	for (int i = 0; i < n->consumers.n; i++)
-		consume(I, n->consumers.v[i], n, b);
+		if (node_feeds(n, i))
+			consume(I, n->consumers.v[i], n, b);
 }
 
 /* ---- stages ------------------------------------------------------------------------ */

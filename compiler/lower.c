@@ -1042,7 +1042,8 @@ static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 static void push_to_consumers(Lower *L, DNode *n, IrExpr *rec)
 {
 	for (int i = 0; i < n->consumers.n; i++)
-		lower_consumer(L, n->consumers.v[i], n, rec);
+		if (node_feeds(n, i))
+			lower_consumer(L, n->consumers.v[i], n, rec);
 }
 
 /* ---- stages and the program ---------------------------------------------------- */

@@ -51,6 +51,17 @@ static int static_join_side(const DNode *d)
 	return -1;
 }
 
+bool node_feeds(const DNode *n, int i)
+{
+	const DNode *c = n->consumers.v[i];
+	if (c->op->cls != OPC_JOIN)
+		return true;
+	for (int j = 0; j < i; j++)
+		if (n->consumers.v[j] == c)
+			return false;
+	return true;
+}
+
 char *node_loc(const DNode *n)
 {
 	return loc_str(n->call->is_method ? n->call->name_loc : n->call->loc);

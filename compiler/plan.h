@@ -65,6 +65,11 @@ bool node_is_boundary(const DNode *n); /* not narrow, not a source, not an outpu
 /* Whether c runs in the loop that produces its input from: a narrow
  * operator, or a static join probed from its stream side. */
 bool node_is_fused(const DNode *c, const DNode *from);
+/* Whether consumer i of n gets n's records: not a join listed again (a
+ * stream joined with itself is both inputs of one join, which takes each
+ * record into both sides at once), while a union with itself does get
+ * them twice, as in Spark. */
+bool node_feeds(const DNode *n, int i);
 /* "wordcount.dstream:7:21" */
 char *node_loc(const DNode *n);
 /* `dstreamc explain`: the stages and what each one fused. */
