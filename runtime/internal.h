@@ -247,7 +247,16 @@ typedef struct ds__socket {
 	bool stop;
 	int64_t halt_t;      /* with stop: a graceful one, cutting at this time */
 	bool joined;         /* scheduler thread only: the thread has ended */
+	/* with a store: the writer thread that stores cut blocks, in order,
+	 * then queues them; guarded by lock */
+	pthread_t writer;
+	bool has_writer;
+	pthread_cond_t wcond;    /* signalled when pending gets a block, or on wstop */
+	ds__blockq pending;      /* cut, not yet stored (nrecs -1: a cut mark, no block) */
+	size_t pending_bytes;    /* at most DS__SOCKET_PENDING: then the receiver waits */
+	bool wstop;              /* the receiver has ended: store what is pending, then end */
 } ds__socket;
+#define DS__SOCKET_PENDING ((size_t)64 << 20)
 /* store: where each block goes before it counts as received; NULL: none. */
 int ds__socket_start(ds__socket *s, const char *cmd, const ds_source_desc *d, int64_t block_ms,
                      int64_t batch_ms, size_t max_line, const ds__store *store);

@@ -11,12 +11,18 @@
  *
  * With a store (a write-ahead log, a replica), each block goes there when
  * it is cut and before it is queued and the watermark passes it: a block
- * counts as received only once it is stored.
+ * counts as received only once it is stored.  A writer thread does the
+ * storing, in cut order, so that the receiver goes on reading the socket
+ * while a block is written and synced; cuts without data pass through it
+ * as marks, so the watermark never overtakes a block being stored.  At most
+ * DS__SOCKET_PENDING bytes wait for it: past that the receiver waits too,
+ * and TCP flow control slows the sender.
  *
  * Threads: the receiver thread owns the connection, the line reader and
- * the block being filled; the scheduler thread owns the blocks it takes.
- * Locks: s->lock only, a leaf: never held while taking another lock or
- * doing I/O.  The scheduler wakes the receiver through the wake pipe. */
+ * the block being filled; the writer thread owns the block it stores; the
+ * scheduler thread owns the blocks it takes.  Locks: s->lock only, a leaf:
+ * never held while taking another lock or doing I/O.  The scheduler wakes
+ * the receiver through the wake pipe. */
 #include "internal.h"
 
 #include <errno.h>
@@ -50,18 +56,64 @@ static int64_t ds__last_cut(const ds__socket *s, int64_t now)
 	return a > b ? a : b;
 }
 
+/* Under s->lock: b (NULL: a cut with no data) is received: queued, and the
+ * watermark passes its cut time t. */
+static void ds__socket_received(ds__socket *s, ds__block *b, int64_t t)
+{
+	if (b)
+		ds__blockq_push(&s->q, b);
+	if (t > s->watermark)
+		s->watermark = t;
+	pthread_cond_broadcast(&s->cond);
+}
+
 static void ds__rx_cut(ds__rx *x, int64_t t)
 {
+	ds__socket *s = x->s;
 	ds__block *b = ds__blockb_empty(&x->bb) ? NULL : ds__blockb_take(&x->bb, t);
-	if (b && x->s->store) /* outside the lock: it writes, and may wait for a replica */
-		ds__store_block(x->s->store, t, b->b.data, b->b.len, b->b.nrecs);
-	pthread_mutex_lock(&x->s->lock);
-	if (b)
-		ds__blockq_push(&x->s->q, b);
-	if (t > x->s->watermark)
-		x->s->watermark = t;
-	pthread_cond_broadcast(&x->s->cond);
-	pthread_mutex_unlock(&x->s->lock);
+	pthread_mutex_lock(&s->lock);
+	if (!s->has_writer) {
+		ds__socket_received(s, b, t);
+		pthread_mutex_unlock(&s->lock);
+		return;
+	}
+	while (s->pending_bytes > DS__SOCKET_PENDING) /* the disk is behind: so are we */
+		pthread_cond_wait(&s->cond, &s->lock);
+	if (!b) { /* a mark: the watermark moves when the writer gets here */
+		b = ds__xcalloc(1, sizeof *b);
+		b->time_ms = t;
+		b->b.nrecs = -1;
+	}
+	s->pending_bytes += b->b.len;
+	ds__blockq_push(&s->pending, b);
+	pthread_cond_signal(&s->wcond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void *ds__socket_writer(void *arg)
+{
+	ds__socket *s = arg;
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		while (!s->pending.head && !s->wstop)
+			pthread_cond_wait(&s->wcond, &s->lock);
+		ds__block *b = ds__blockq_pop(&s->pending);
+		if (!b)
+			break; /* stopped, and nothing left */
+		pthread_mutex_unlock(&s->lock);
+		if (b->b.nrecs > 0) /* outside the lock: it writes, and may wait for a replica */
+			ds__store_block(s->store, b->time_ms, b->b.data, b->b.len, b->b.nrecs);
+		pthread_mutex_lock(&s->lock);
+		s->pending_bytes -= b->b.len;
+		int64_t t = b->time_ms;
+		if (b->b.nrecs < 0) { /* a mark */
+			free(b);
+			b = NULL;
+		}
+		ds__socket_received(s, b, t);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
 }
 
 static void ds__rx_close(ds__rx *x)
@@ -261,16 +313,32 @@ int ds__socket_start(ds__socket *s, const char *cmd, const ds_source_desc *d, in
 	s->max_line = max_line;
 	s->store = store;
 	ds__blockq_init(&s->q);
+	ds__blockq_init(&s->pending);
 	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
-	int rc = ds__thread_start(&s->thread, ds__socket_main, s);
+	pthread_cond_init(&s->wcond, NULL);
+	int rc = 0;
+	if (store) {
+		rc = ds__thread_start(&s->writer, ds__socket_writer, s);
+		s->has_writer = rc == 0;
+	}
+	if (rc == 0)
+		rc = ds__thread_start(&s->thread, ds__socket_main, s);
 	if (rc != 0) {
+		if (s->has_writer) {
+			pthread_mutex_lock(&s->lock);
+			s->wstop = true;
+			pthread_cond_signal(&s->wcond);
+			pthread_mutex_unlock(&s->lock);
+			pthread_join(s->writer, NULL);
+		}
 		close(s->wake[0]);
 		close(s->wake[1]);
 		pthread_mutex_destroy(&s->lock);
 		pthread_cond_destroy(&s->cond);
+		pthread_cond_destroy(&s->wcond);
 		return rc;
 	}
 	s->started = true;
@@ -310,6 +378,13 @@ static void ds__socket_join(ds__socket *s, int64_t halt_t)
 	ssize_t r = write(s->wake[1], "x", 1);
 	(void)r;
 	pthread_join(s->thread, NULL);
+	if (s->has_writer) { /* what the receiver cut is stored and queued before we go on */
+		pthread_mutex_lock(&s->lock);
+		s->wstop = true;
+		pthread_cond_signal(&s->wcond);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->writer, NULL);
+	}
 	s->joined = true;
 }
 
@@ -325,9 +400,11 @@ void ds__socket_stop(ds__socket *s)
 		return;
 	ds__socket_join(s, 0);
 	ds__blockq_free(&s->q);
+	ds__blockq_free(&s->pending);
 	close(s->wake[0]);
 	close(s->wake[1]);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->cond);
+	pthread_cond_destroy(&s->wcond);
 	s->started = false;
 }
