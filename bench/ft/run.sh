@@ -540,15 +540,18 @@ declare -A COSTS
 	still help, in runtime/ckpt.c: prefetching keys a few slots ahead of the walk, reserving the buffer once, and
 	incremental checkpoints (W4's later batches change ~95k of the 1M keys), which would also shorten the child's work.
 
-	**Write-ahead log.** At full speed over loopback the receiver without a log ingests ~4-7 M lines/s (400-600 MB/s);
-	with the log its thread also counts the block's lines (`memchr`), checksums it (`crc32_z`) and writes it, and reads
-	nothing meanwhile. Most of the cost is there, not in the fsync: `off` (no fsync at all) already takes 1.5-2.0x the time
-	of no log; `batch` (one fdatasync per batch, on the scheduler thread) 1.6-2.0x, within noise of `off`; `block`
-	(fdatasync of every 200 ms block, tens of MB at this rate, before the next read) 2.0-2.5x. A profile of an `off` run: `copy_folio_from_iter_atomic` (the write into the page
-	cache) 25 % of the process's samples and the page allocation behind it (`clear_page_erms`) 11 %, against 3 % for
-	`crc32_z` and 5 % for `memchr`. End to end (until the last record is processed) the difference is smaller (1.0-1.35x in six runs):
-	processing the batches takes as long as receiving them, and the two overlap. At full speed the log writes every byte
-	received (768 MiB here) before the checkpoints let it be truncated.
+	**Write-ahead log.** At full speed over loopback the receiver without a log ingests ~4-7 M lines/s (400-600 MB/s).
+	With the log, each cut block is also line-counted (`memchr`), checksummed (`crc32_z`) and written into the page cache,
+	and with `block` fdatasync'd, before it counts as received. In the first version the receiver thread did this and
+	read nothing meanwhile: `off` took 1.5-2.0x the time of no log, `batch` 1.6-2.0x, `block` 2.0-2.5x over six runs. Since
+	commit "socketTextStream: with a write-ahead log, a writer thread..." a writer thread stores the blocks while the
+	receiver goes on reading; in the run above (a noisier one: the plain runs were slower too) `batch` and `off` came to
+	~1.7-1.8x and `block` ~2.1x: on 2 cores the receiver, the writer and the batches share the CPU, and a profile of an
+	`off` run is dominated by the copy into the page cache (`copy_folio_from_iter_atomic` 25 % of the samples, the page
+	allocation behind it 11 %, against 3 % for `crc32_z` and 5 % for `memchr`): the bytes have to be written once. The
+	15 % target is missed on ingest at this rate. End to end (until the last record is processed) the difference is
+	smaller (1.0-1.35x): processing the batches takes as long as receiving them, and the two overlap. At full speed the
+	log writes every byte received (768 MiB here) before the checkpoints let it be truncated.
 
 	**Recovery** at 1M keys takes ~135-185 ms (the target of 1 s is met by 5x or more), and the restarted process starts
 	its first batch later than a fresh start by about as much: recovery is nearly all of the difference. It grows linearly with
