@@ -523,8 +523,8 @@ declare -A COSTS
 
 	**Checkpoint cost, since checkpoints are written in the background** (commit "checkpoints in the background": a
 	forked child writes the copy-on-write image of the state while the batches go on). With the default interval the cost
-	is now met on a long run (the *steady* column: W2 ~1.06, W4 ~1.02), and W4's short run is within it; W2's short run
-	(60 batches of ~4 ms) sits at the edge, 1.1-1.2 in this run: the child serialising 8 MiB competes with the batches for
+	is now met on a long run (the *steady* column: W2 ~1.05, W4 ~1.02-1.03); the short runs themselves (60 and 11
+	batches) land at 1.1-1.2 in the two runs made since, the child serialising the state competing with the batches for
 	the 2 cores. What the batch thread pays per checkpoint is the fork (~2 ms for W2, ~5 ms for W4's 1M keys, against
 	~23 and ~220 ms when it wrote them itself). Every 1s stays far above the target: one writer at a time, so a batch
 	whose checkpoint comes due while the previous one is still being written waits for it, and W2's and W4's batches are
