@@ -255,6 +255,8 @@ typedef struct ds__socket {
 	ds__blockq pending;      /* cut, not yet stored (nrecs -1: a cut mark, no block) */
 	size_t pending_bytes;    /* at most DS__SOCKET_PENDING: then the receiver waits */
 	bool wstop;              /* the receiver has ended: store what is pending, then end */
+	int64_t formed;          /* the latest batch time taken (INT64_MIN: none) */
+	int64_t storing_t;       /* the cut time of the block being stored (INT64_MAX: none) */
 } ds__socket;
 #define DS__SOCKET_PENDING ((size_t)64 << 20)
 /* store: where each block goes before it counts as received; NULL: none. */

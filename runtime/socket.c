@@ -100,11 +100,19 @@ static void *ds__socket_writer(void *arg)
 		ds__block *b = ds__blockq_pop(&s->pending);
 		if (!b)
 			break; /* stopped, and nothing left */
+		/* A block whose batch was formed without it (the disk was slow
+		 * past the scheduler's wait) belongs to the next batch: it is
+		 * logged with that time, so that a recovery replays it into the
+		 * batch that processed it; take waits for the one being stored. */
+		if (s->formed != INT64_MIN && b->time_ms <= s->formed)
+			b->time_ms = s->formed + s->batch_ms;
+		s->storing_t = b->time_ms;
 		pthread_mutex_unlock(&s->lock);
 		if (b->b.nrecs > 0) /* outside the lock: it writes, and may wait for a replica */
 			ds__store_block(s->store, b->time_ms, b->b.data, b->b.len, b->b.nrecs);
 		pthread_mutex_lock(&s->lock);
 		s->pending_bytes -= b->b.len;
+		s->storing_t = INT64_MAX;
 		int64_t t = b->time_ms;
 		if (b->b.nrecs < 0) { /* a mark */
 			free(b);
@@ -314,6 +322,8 @@ int ds__socket_start(ds__socket *s, const char *cmd, const ds_source_desc *d, in
 	s->store = store;
 	ds__blockq_init(&s->q);
 	ds__blockq_init(&s->pending);
+	s->formed = INT64_MIN;
+	s->storing_t = INT64_MAX;
 	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;
 	pthread_mutex_init(&s->lock, NULL);
@@ -362,6 +372,10 @@ void ds__socket_wait(ds__socket *s, int64_t t, int64_t deadline_ms)
 void ds__socket_take(ds__socket *s, int64_t t, ds__blockq *out)
 {
 	pthread_mutex_lock(&s->lock);
+	while (s->storing_t <= t) /* a block of this batch is being logged */
+		pthread_cond_wait(&s->cond, &s->lock);
+	if (t != INT64_MAX && t > s->formed) /* (the manual clock takes all: no batch time) */
+		s->formed = t;
 	ds__blockq_take_until(&s->q, t, out);
 	pthread_mutex_unlock(&s->lock);
 }

@@ -780,6 +780,61 @@ static void test_socket_store(void)
 	ds__wal_close(w);
 }
 
+/* The scheduler may take a batch before its blocks are logged (its wait for
+ * the watermark has a deadline; the disk here takes 300 ms a write).  A
+ * block must then be logged with a time in the batch that takes it: after
+ * every earlier take's time, at or before its own take's, so that a
+ * recovery replays it into the batch that processed it. */
+static void test_socket_store_late(void)
+{
+	const char *dir = t_scratch();
+	ds__wal *w;
+	CHECK(ds__wal_open(&w, dir, DS__WAL_SYNC_BLOCK, "t") == 0);
+	ds__store st = {.cmd = "t", .src = 0, .wal = w};
+	ds__wal_pwritev = t_pwritev;
+	t_delay_ms = 300;
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(lfd >= 0);
+	struct sockaddr_in a = {0};
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 1) == 0);
+	socklen_t alen = sizeof a;
+	CHECK(getsockname(lfd, (struct sockaddr *)&a, &alen) == 0);
+	ds_source_desc d = {.kind = DS_SRC_SOCKET, .host = "127.0.0.1", .port = ntohs(a.sin_port)};
+	ds__socket s;
+	CHECK(ds__socket_start(&s, "t", &d, 50, 1000, 100, &st) == 0);
+	int c = accept(lfd, NULL, NULL);
+	CHECK(c >= 0);
+	int64_t t = ds__next_cut(ds__now_ms(), 50, 1000);
+	CHECK(write(c, "late\n", 5) == 5);
+	while (ds__now_ms() < t + 30) /* the block is cut and being logged, not yet queued */
+		usleep(5000);
+	int64_t takes[3] = {t, t + 1000, t + 2000};
+	int taken_by = -1;
+	for (int i = 0; i < 3 && taken_by < 0; i++) {
+		ds__blockq q;
+		ds__blockq_init(&q);
+		ds__socket_take(&s, takes[i], &q); /* no wait for the watermark: a deadline passed */
+		if (q.head)
+			taken_by = i;
+		ds__blockq_free(&q);
+		if (taken_by < 0)
+			usleep(400 * 1000);
+	}
+	ds__socket_stop(&s);
+	close(c);
+	close(lfd);
+	t_delay_ms = 0;
+	got g = t_replay(w, INT64_MIN, NULL);
+	CHECK(taken_by >= 0 && g.n == 1);
+	if (taken_by >= 0 && g.n == 1) {
+		CHECK(g.r[0].time_ms <= takes[taken_by]);
+		CHECK(taken_by == 0 || g.r[0].time_ms > takes[taken_by - 1]);
+	}
+	ds__wal_close(w);
+}
+
 static const ds_test tests[] = {
 	{"wal_roundtrip", test_wal_roundtrip, 0},
 	{"wal_replay_after", test_wal_replay_after, 0},
@@ -792,6 +847,7 @@ static const ds_test tests[] = {
 	{"store_block", test_store_block, 0},
 	{"receiver_store", test_receiver_store, 0},
 	{"receiver_store_slow", test_receiver_store_slow, 0},
+	{"socket_store_late", test_socket_store_late, 0},
 	{"socket_store", test_socket_store, 0},
 };
 
