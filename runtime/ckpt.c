@@ -411,12 +411,11 @@ static int ds__ckpt_build_write(ds_rt *rt, int64_t t, int64_t seq)
  * or not: failures are said once, and a success after them; after a
  * success only the newest two are kept, and covered says what the older
  * one covers (what the logs may drop). */
-static int ds__ckpt_finish(ds_rt *rt, int64_t t, int rc, int64_t t0)
+static int ds__ckpt_finish(ds_rt *rt, int64_t t, int rc)
 {
 	ds__ckpt *ck = &rt->ck;
 	char *path = ds__ckpt_path(ck->dir, t, false);
 	if (rc < 0) {
-		ck->failures++;
 		if (!ck->failing)
 			ds__msg(rt->cmd, "checkpoint: cannot write '%s': %s; processing goes on, and the "
 			        "checkpoint is tried again after every batch", path, strerror(-rc));
@@ -428,9 +427,6 @@ static int ds__ckpt_finish(ds_rt *rt, int64_t t, int rc, int64_t t0)
 		ds__msg(rt->cmd, "checkpoint: written again ('%s')", path);
 	ck->failing = false;
 	ck->written++;
-	ck->last_ms = (double)(ds__mono_us() - t0) / 1000.0;
-	struct stat st;
-	ck->last_bytes = stat(path, &st) == 0 ? (size_t)st.st_size : 0;
 	int n;
 	int64_t *v = ds__ckpt_list(ck->dir, &n);
 	for (int i = 2; i < n; i++) {
@@ -461,14 +457,13 @@ int ds__ckpt_poll(ds_rt *rt, bool block)
 	ck->child = 0;
 	free(ck->child_tmp);
 	ck->child_tmp = NULL;
-	return ds__ckpt_finish(rt, ck->child_t, rc, ck->child_t0) == 0 ? 1 : -1;
+	return ds__ckpt_finish(rt, ck->child_t, rc) == 0 ? 1 : -1;
 }
 
 int ds__ckpt_write(ds_rt *rt, int64_t t, int64_t seq, bool background)
 {
 	ds__ckpt *ck = &rt->ck;
 	ds__ckpt_poll(rt, true); /* one writer at a time, in order */
-	int64_t t0 = ds__mono_us();
 	if (background) {
 		/* The child writes from its copy-on-write image of the state while
 		 * the batches go on (Redis's BGSAVE): the batch thread pays for
@@ -486,13 +481,12 @@ int ds__ckpt_write(ds_rt *rt, int64_t t, int64_t seq, bool background)
 		if (pid > 0) {
 			ck->child = pid;
 			ck->child_t = t;
-			ck->child_t0 = t0;
 			ck->child_tmp = ds__ckpt_path(ck->dir, t, true);
 			return 1;
 		}
 		/* no fork (out of processes or memory): write it here */
 	}
-	return ds__ckpt_finish(rt, t, ds__ckpt_build_write(rt, t, seq), t0);
+	return ds__ckpt_finish(rt, t, ds__ckpt_build_write(rt, t, seq));
 }
 
 /* ---- reading ------------------------------------------------------------------ */
@@ -607,7 +601,7 @@ static void ds__get_val(ds__rd *r, const ds__lay *l, char *v, ds_arena *a)
 
 /* A checkpoint's header and metadata, read and checked. */
 typedef struct ds__ck_meta {
-	const char *name, *source, *layout_err;
+	const char *name, *source;
 	int64_t batch_ms, block_ms, checkpoint_ms, time, seq, written_ms;
 	uint32_t hash_version;
 	uint32_t ndue;

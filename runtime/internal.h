@@ -498,13 +498,11 @@ typedef struct ds__ckpt {
 			         (INT64_MIN: none): what the log may drop */
 	/* the writer in the background, if any */
 	pid_t child;          /* 0: none */
-	int64_t child_t, child_t0; /* the batch time it writes; when it started (mono us) */
+	int64_t child_t;      /* the batch time it writes */
 	char *child_tmp;      /* its temporary file (owned), removed if it dies */
 	/* metrics */
 	bool failing;         /* the last write failed: tried again after every batch */
-	int64_t written, failures;
-	double last_ms;       /* how long the last write took */
-	size_t last_bytes;
+	int64_t written;      /* checkpoints written by this run */
 } ds__ckpt;
 /* Creates DIR, removes what killed writers left, and chooses the newest
  * checkpoint that is whole (falling back to the one before a damaged one),

@@ -731,6 +731,25 @@ static void test_receiver_store_slow(void)
 	ds__wal_close(w);
 }
 
+/* A socket receiver (block 50 ms, batch 1 s) storing into st, connected
+ * to a listener of ours on loopback: *lfd, and the accepted end, returned. */
+static int t_socket_connected(ds__socket *s, const ds__store *st, int *lfd)
+{
+	*lfd = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(*lfd >= 0);
+	struct sockaddr_in a = {0};
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(bind(*lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(*lfd, 1) == 0);
+	socklen_t alen = sizeof a;
+	CHECK(getsockname(*lfd, (struct sockaddr *)&a, &alen) == 0);
+	ds_source_desc d = {.kind = DS_SRC_SOCKET, .host = "127.0.0.1", .port = ntohs(a.sin_port)};
+	CHECK(ds__socket_start(s, "t", &d, 50, 1000, 100, st) == 0);
+	int c = accept(*lfd, NULL, NULL);
+	CHECK(c >= 0);
+	return c;
+}
+
 static void test_socket_store(void)
 {
 	const char *dir = t_scratch();
@@ -739,19 +758,9 @@ static void test_socket_store(void)
 	ds__store st = {.cmd = "t", .src = 1, .wal = w};
 	ds__wal_pwritev = t_pwritev;
 	t_delay_ms = 200; /* a slow disk: a block queued before it is logged would show */
-	int lfd = socket(AF_INET, SOCK_STREAM, 0);
-	CHECK(lfd >= 0);
-	struct sockaddr_in a = {0};
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	CHECK(bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 1) == 0);
-	socklen_t alen = sizeof a;
-	CHECK(getsockname(lfd, (struct sockaddr *)&a, &alen) == 0);
-	ds_source_desc d = {.kind = DS_SRC_SOCKET, .host = "127.0.0.1", .port = ntohs(a.sin_port)};
+	int lfd;
 	ds__socket s;
-	CHECK(ds__socket_start(&s, "t", &d, 50, 1000, 100, &st) == 0);
-	int c = accept(lfd, NULL, NULL);
-	CHECK(c >= 0);
+	int c = t_socket_connected(&s, &st, &lfd);
 	ds__blockq q;
 	ds__blockq_init(&q);
 	/* Each line is cut into a block at the next 50 ms cut, logged (200 ms),
@@ -793,19 +802,9 @@ static void test_socket_store_late(void)
 	ds__store st = {.cmd = "t", .src = 0, .wal = w};
 	ds__wal_pwritev = t_pwritev;
 	t_delay_ms = 300;
-	int lfd = socket(AF_INET, SOCK_STREAM, 0);
-	CHECK(lfd >= 0);
-	struct sockaddr_in a = {0};
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	CHECK(bind(lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(lfd, 1) == 0);
-	socklen_t alen = sizeof a;
-	CHECK(getsockname(lfd, (struct sockaddr *)&a, &alen) == 0);
-	ds_source_desc d = {.kind = DS_SRC_SOCKET, .host = "127.0.0.1", .port = ntohs(a.sin_port)};
+	int lfd;
 	ds__socket s;
-	CHECK(ds__socket_start(&s, "t", &d, 50, 1000, 100, &st) == 0);
-	int c = accept(lfd, NULL, NULL);
-	CHECK(c >= 0);
+	int c = t_socket_connected(&s, &st, &lfd);
 	int64_t t = ds__next_cut(ds__now_ms(), 50, 1000);
 	CHECK(write(c, "late\n", 5) == 5);
 	while (ds__now_ms() < t + 30) /* the block is cut and being logged, not yet queued */
