@@ -183,6 +183,7 @@ ds_state_desc *desc_states(const IrProgram *ir, int *n)
 		d->op = call_op(t->owner->call)->name;
 		d->type = state_type(t->owner, arena_printf("%s -> %s", ty_str(t->key), ty_str(t->val)));
 		d->layout = arena_printf("T2%s%s", ty_mangle(t->key), ty_mangle(t->val));
+		d->dist = t->owner->keyless ? 'G' : 'K';
 	}
 	for (int i = 0; i < ir->windows.n; i++) {
 		const IrWindow *w = ir->windows.v[i];
@@ -194,6 +195,9 @@ ds_state_desc *desc_states(const IrProgram *ir, int *n)
 		d->op = call_op(w->owner->call)->name;
 		d->type = state_type(w->owner, ty_str(w->elem));
 		d->layout = ty_mangle(w->elem);
+		/* a window of records is anyone's; an incremental window's panes
+		 * hold (key, value) partials, on the key's worker */
+		d->dist = w->owner->op->id == OP_WINDOW ? 'A' : w->owner->keyless ? 'G' : 'P';
 	}
 	*n = k;
 	return v;

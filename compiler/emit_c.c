@@ -123,6 +123,8 @@ static void collect_expr(Emit *E, IrExpr *x)
 		need(E, NEED_TOSTR, x->optype);
 	if (x->kind == IE_COPY)
 		need(E, NEED_COPY, x->type);
+	if (x->kind == IE_HASH)
+		need(E, NEED_HASH, x->optype);
 	add_type(E, x->type);
 	add_type(E, x->optype);
 	if (x->var)
@@ -173,6 +175,7 @@ static const char *copy_fn(Type *t)
 /* ---- expressions ------------------------------------------------------------------ */
 
 static void expr(Emit *E, IrExpr *x);
+static void hash_of(FILE *f, Type *t, const char *v);
 
 static void c_string(FILE *f, const char *s, size_t n)
 {
@@ -427,6 +430,17 @@ static void expr(Emit *E, IrExpr *x)
 		return;
 	case IE_OUT_FULL:
 		fprintf(f, "ds_out_full(t, %lld)", (long long)x->ival);
+		return;
+	case IE_HASH:
+		ASSERT(x->a[0]->kind == IE_VAR);
+		fputs("(int64_t)", f);
+		hash_of(f, x->optype, arena_printf("%s_%d", x->a[0]->var->name, x->a[0]->var->id));
+		return;
+	case IE_EXCHANGING:
+		fputs("ds_exchanging(t)", f);
+		return;
+	case IE_OWNS:
+		wrap(E, "ds_owns(t, ", x->a[0], ")");
 		return;
 	case IE_TO_STR: {
 		Type *t = ty_resolve(x->optype);
@@ -788,6 +802,7 @@ static void stmt(Emit *E, IrStmt *s)
 		fputs(";\n", f);
 		return;
 	case IS_IF:
+		comment(E, s->comment);
 		ind(E);
 		fputs("if (", f);
 		cond(E, s->e);
@@ -1051,6 +1066,48 @@ static void stmt(Emit *E, IrStmt *s)
 		ind(E);
 		fprintf(f, "%s(t, st);\n", s->fn);
 		return;
+	case IS_XCHG_PUT: {
+		const char *ct = c_type(s->e->type);
+		ind(E);
+		fprintf(f, "*(%s *)ds_xchg_put(t, %d, ", ct, s->out);
+		expr(E, s->lhs);
+		fprintf(f, ", sizeof(%s)) = ", ct);
+		expr(E, s->e);
+		fputs(";\n", f);
+		return;
+	}
+	case IS_FOR_XCHG: {
+		const char *ct = c_type(s->var->type);
+		int id = s->var->id;
+		comment(E, s->comment);
+		ind(E);
+		fprintf(f, "int nsent_%d;\n", id);
+		ind(E);
+		fprintf(f, "const ds_block *sent_%d = ds_xchg_input(t, %d, &nsent_%d);\n", id, s->out, id);
+		ind(E);
+		fprintf(f, "for (int w = 0; w < nsent_%d; w++) {\n", id);
+		E->indent++;
+		ind(E);
+		fprintf(f, "const %s *r = (const %s *)sent_%d[w].data, *rend = r + sent_%d[w].len / sizeof *r;\n", ct, ct,
+			id, id);
+		ind(E);
+		fputs("for (; r < rend; r++) {\n", f);
+		E->indent++;
+		ind(E);
+		fprintf(f, "%s ", ct);
+		var_name(E, s->var);
+		fputs(" = *r;\n", f);
+		mark_unused(E, s->var);
+		stmts(E, &s->body);
+		close_brace(E);
+		close_brace(E);
+		return;
+	}
+	case IS_BARRIER:
+		comment(E, s->comment);
+		ind(E);
+		fputs("ds_barrier(t);\n", f);
+		return;
 	case IS_WINDOW_INIT:
 		ind(E);
 		fprintf(f, "ds_window_init(&st->%s, %d);\n", s->window->name, s->window->npanes);
@@ -1266,7 +1323,7 @@ static void emit_descriptors(Emit *E)
 		if (tab && !t->ckpt)
 			continue;
 		const ds_state_desc *x = &sd[k++];
-		fprintf(f, "\t{.kind = %s, .name = ", tab ? "DS_STATE_TABLE" : "DS_STATE_WINDOW");
+		fprintf(f, "\t{.kind = %s, .dist = '%c', .name = ", tab ? "DS_STATE_TABLE" : "DS_STATE_WINDOW", x->dist);
 		c_cstr(f, x->name);
 		fputs(", .loc = ", f);
 		c_cstr(f, x->loc);
@@ -1306,6 +1363,9 @@ static void emit_descriptors(Emit *E)
 	fprintf(f, "\t.init = init_fn,\n\t.run_batch = run_batch_fn,\n\t.close = close_fn,\n");
 	if (nstates)
 		fprintf(f, "\t.nstates = %d,\n\t.states = states,\n", nstates);
+	if (ir->nexchanges)
+		fprintf(f, "\t.nexchanges = %d, /* keyed operators' inputs, sent to the worker that owns the key */\n",
+			ir->nexchanges);
 	fputs("};\n\n", f);
 	fprintf(f, "int main(int argc, char **argv)\n{\n\treturn ds_main(argc, argv, &program);\n}\n");
 }

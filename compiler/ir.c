@@ -24,7 +24,8 @@ static const char *kind_name[] = {
 	[IE_CALL] = "call", [IE_ADDR] = "addr", [IE_ARENA] = "arena", [IE_BATCH_TIME] = "batch-time",
 	[IE_TO_STR] = "to-str", [IE_SIZEOF] = "sizeof", [IE_FOUND] = "found",
 	[IE_COPY] = "copy", [IE_TABLE_COUNT] = "table-count", [IE_EXTERN] = "extern",
-	[IE_LOAD] = "load", [IE_OUT_FULL] = "out-full",
+	[IE_LOAD] = "load", [IE_OUT_FULL] = "out-full", [IE_HASH] = "hash", [IE_OWNS] = "owns",
+	[IE_EXCHANGING] = "exchanging",
 };
 
 static void dvar(FILE *f, const IrVar *v) { fprintf(f, "%s_%d", v->name, v->id); }
@@ -53,6 +54,7 @@ static void dexpr(FILE *f, const IrExpr *x)
 	case IE_ARENA: fputs("arena", f); return;
 	case IE_BATCH_TIME: fputs("batch-time", f); return;
 	case IE_OUT_FULL: fprintf(f, "(out-full %lld)", (long long)x->ival); return;
+	case IE_EXCHANGING: fputs("exchanging", f); return;
 	case IE_ADDR: fputc('&', f); dvar(f, x->var); return;
 	case IE_LOAD: {
 		SchemaField fd = {(FieldKind)x->op, x->ival, (int64_t)x->slen};
@@ -238,6 +240,22 @@ static void dstmt(FILE *f, const IrStmt *s, int depth)
 		fputs("out-skip ", f);
 		dexpr(f, s->e);
 		fputc('\n', f);
+		return;
+	case IS_XCHG_PUT:
+		fprintf(f, "exchange-put %d to-owner-of ", s->out);
+		dexpr(f, s->lhs);
+		fputs(" <- ", f);
+		dexpr(f, s->e);
+		fputc('\n', f);
+		return;
+	case IS_FOR_XCHG:
+		fputs("for-exchange ", f);
+		dvar(f, s->var);
+		fprintf(f, " :%s in %d\n", ty_str(s->var->type), s->out);
+		dstmts(f, &s->body, depth + 1);
+		return;
+	case IS_BARRIER:
+		fputs("barrier\n", f);
 		return;
 	case IS_TABLE_INIT:
 		fprintf(f, "table-init %s :%s -> %s%s\n", s->table->name, ty_str(s->table->key), ty_str(s->table->val),

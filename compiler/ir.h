@@ -97,6 +97,9 @@ typedef enum IrExprKind {
 			  Lowering binds every IE_EXTERN to a let, so it runs exactly once,
 			  in order */
 	IE_OUT_FULL,   /* ds_out_full(t, ival) != 0: output ival wants no more records this batch (Boolean) */
+	IE_HASH,       /* the hash of a[0] (a variable) of type optype, as a table keys it, as an Int */
+	IE_EXCHANGING, /* ds_exchanging(t): keyed operators' records go through the exchange (Boolean) */
+	IE_OWNS,       /* ds_owns(t, a[0]): this worker owns the key of hash a[0] (Boolean) */
 	IE_LOAD,       /* field of kind op (FieldKind, schema.h) at byte ival of the record
 			  var (IS_FOR_RECORDS): little-endian, unaligned; integers widened to Int,
 			  floats to Double, bN (slen = N) a String pointing into the block */
@@ -151,6 +154,9 @@ typedef enum IrStmtKind {
 	IS_FOR_WINDOW,  /* for each record (var) of the panes in (T - from_ago, T - to_ago], oldest first */
 	IS_BREAK,       /* leave the innermost IS_FOR_TABLE (lowering puts it nowhere else) */
 	IS_OUT_SKIP,    /* ds_out_skip(t, e): records an early-stopped loop did not hand to outputs */
+	IS_XCHG_PUT,    /* send e (of e->type) through exchange out to the owner of hash lhs (an Int) */
+	IS_FOR_XCHG,    /* for each record (var) sent to this worker through exchange out, in order */
+	IS_BARRIER,     /* ds_barrier(t): wait for every worker to get here */
 } IrStmtKind;
 
 typedef struct IrStmt {
@@ -165,7 +171,7 @@ typedef struct IrStmt {
 	IrWindow *window;
 	IrExpr *lhs, *e, *sample;
 	Vec body, els;       /* of IrStmt* */
-	int src, out, site;
+	int src, out, site;  /* out: an output, or an exchange (IS_XCHG_PUT, IS_FOR_XCHG) */
 	const char *why;     /* IS_CHECK */
 	int label;           /* IS_CHECK, IS_LABEL */
 	int64_t from_ago, to_ago; /* IS_FOR_WINDOW: the panes' time range, in ms before T */
@@ -190,6 +196,7 @@ typedef struct IrProgram {
 	IrFunc *init, *run_batch, *close;
 	Vec sites;   /* IrSite* */
 	int nvars, nlabels;
+	int nexchanges; /* IS_XCHG_PUT / IS_FOR_XCHG's out: 0 .. nexchanges - 1 */
 } IrProgram;
 
 /* A place that can drop bad records (ds_site in rt.h). */

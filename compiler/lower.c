@@ -31,7 +31,20 @@ typedef struct Lower {
 	IrScalar **scalar, **scalar2;
 	IrWindow **window;
 	bool timing_out; /* lowering mapWithState's call for a key that times out */
+	Vec xchgs;       /* Xchg*: the exchanges, by id */
+	const DNode *here; /* lower_consumer applies this node's record here, not sending it */
 } Lower;
+
+/* The exchange of one input of a keyed operator (DESIGN.md, "Parallelism
+ * and scale"): with more than one worker, each record is sent to the worker
+ * that owns its key (lower_send), which applies it at the start of the
+ * operator's stage (lower_receive). */
+typedef struct Xchg {
+	int id;
+	DNode *to, *from; /* the operator, and the input it is of */
+	Type *type;       /* the records sent */
+	bool keyless;     /* count, reduce, reduceByWindow...: all to worker 0 */
+} Xchg;
 
 /* ---- constructors ----------------------------------------------------------- */
 
@@ -843,9 +856,123 @@ static void drop_scope_close(Lower *L, DropScope d)
 	L->drop_used = d.used;
 }
 
+/* How c takes records from `from` with more than one worker: 'K' sent to the
+ * owner of the record's first field (a key), 'R' of the record itself, 'G' all
+ * to worker 0 (an aggregate of the whole stream), or 0: applied where the
+ * record is (narrow operators, windows of records, outputs, a static join's
+ * probe, and anything a static Dataset computes once in every worker). */
+static char exchange_kind(const DNode *c, const DNode *from)
+{
+	if (from->is_static)
+		return 0;
+	switch (c->op->id) {
+	case OP_COUNT_BY_VALUE:
+		return 'R';
+	case OP_REDUCE_BY_KEY: case OP_GROUP_BY_KEY: case OP_UPDATE_STATE_BY_KEY: case OP_MAP_WITH_STATE:
+		return 'K';
+	case OP_JOIN: case OP_LEFT_OUTER_JOIN: case OP_RIGHT_OUTER_JOIN: case OP_FULL_OUTER_JOIN:
+	case OP_COGROUP:
+		return node_is_fused(c, from) ? 0 : 'K';
+	case OP_REDUCE_BY_KEY_AND_WINDOW: case OP_REDUCE_BY_WINDOW: case OP_COUNT_BY_WINDOW:
+	case OP_COUNT_BY_VALUE_AND_WINDOW:
+		return c->keyless ? 'G' : 'K';
+	case OP_COUNT: case OP_REDUCE:
+		return 'G';
+	default:
+		return 0;
+	}
+}
+
+/* Whether c's state lives on worker 0 only (the value of the whole stream). */
+static bool node_is_global(const DNode *c)
+{
+	return c->op->id == OP_COUNT || c->op->id == OP_REDUCE || (is_inc(c) && c->keyless);
+}
+
+static Xchg *xchg_of(Lower *L, DNode *c, DNode *from, Type *t)
+{
+	for (int i = 0; i < L->xchgs.n; i++) {
+		Xchg *x = L->xchgs.v[i];
+		if (x->to == c && x->from == from)
+			return x;
+	}
+	Xchg *x = arena_alloc(sizeof *x);
+	x->id = L->xchgs.n;
+	x->to = c;
+	x->from = from;
+	x->type = t;
+	x->keyless = exchange_kind(c, from) == 'G';
+	vec_push(&L->xchgs, x);
+	L->ir->nexchanges = L->xchgs.n;
+	return x;
+}
+
+static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec);
+
+/* A keyed operator's record, where it is produced: with one worker it is
+ * applied here; with more it goes to the worker that owns its key, whose
+ * stage of c applies it (lower_receive). */
+static void lower_send(Lower *L, DNode *c, DNode *from, IrExpr *rec)
+{
+	char kind = exchange_kind(c, from);
+	Xchg *x = xchg_of(L, c, from, rec->type);
+	IrStmt *s = st(IS_IF);
+	s->comment = arena_printf("%s: on the worker that owns %s", op_comment(c),
+				  kind == 'G' ? "the stream's aggregate (worker 0)" : "the key");
+	s->e = ex(IE_EXCHANGING, ty_bool());
+	Vec *o = L->out;
+	L->out = &s->body;
+	IrVar *r = let(L, "send", rec);
+	IrExpr *h = ex_int(0);
+	if (kind != 'G') {
+		IrVar *k = let(L, "key", kind == 'R' ? ex_var(r) : ex_field(ex_var(r), 0));
+		h = ex1(IE_HASH, ty_int(), ex_var(k));
+		h->optype = k->type;
+	}
+	IrStmt *put = st(IS_XCHG_PUT);
+	put->out = x->id;
+	put->lhs = h;
+	put->e = ex_var(r);
+	emit(L, put);
+	L->out = &s->els;
+	const DNode *here = L->here;
+	L->here = c;
+	lower_consumer(L, c, from, rec);
+	L->here = here;
+	L->out = o;
+	emit(L, s);
+}
+
+/* At the start of c's stage: the records the workers sent this one. */
+static void lower_receive(Lower *L, DNode *c, Vec *body)
+{
+	for (int i = 0; i < L->xchgs.n; i++) {
+		Xchg *x = L->xchgs.v[i];
+		if (x->to != c)
+			continue;
+		IrStmt *loop = st(IS_FOR_XCHG);
+		loop->out = x->id;
+		loop->var = new_var(L, "recv", x->type);
+		loop->comment = arena_printf("%s: the records of %s the workers sent this one (the keys it owns)",
+					     op_comment(c), node_loc(x->from));
+		Vec *o = L->out;
+		L->out = &loop->body;
+		const DNode *here = L->here;
+		L->here = c;
+		lower_consumer(L, c, x->from, ex_var(loop->var));
+		L->here = here;
+		L->out = o;
+		vec_push(body, loop);
+	}
+}
+
 /* One consumer c of a record rec (produced by from): a fused operator, or a sink. */
 static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 {
+	if (L->here != c && exchange_kind(c, from)) {
+		lower_send(L, c, from, rec);
+		return;
+	}
 	IrStmt *blk = st(IS_BLOCK);
 	blk->comment = op_comment(c);
 	DropScope d = drop_scope_open(L, &blk->body);
@@ -1479,7 +1606,16 @@ static void lower_initial_state(Lower *L, DNode *n, IrExpr *rec)
 {
 	IrTable *S = n->op->id == OP_MAP_WITH_STATE ? L->table[n->id] : L->table2[n->id];
 	IrExpr *kv = once(L, "kv", rec);
-	IrStmt *up = st_entry(L, IS_UPSERT, S, ex_field(kv, 0), "init");
+	/* every worker computes the Dataset and keeps the keys it owns */
+	IrVar *k = let(L, "key", ex_field(kv, 0));
+	IrExpr *h = ex1(IE_HASH, ty_int(), ex_var(k));
+	h->optype = k->type;
+	IrStmt *mine = st(IS_IF);
+	mine->e = ex1(IE_OWNS, ty_bool(), h);
+	emit(L, mine);
+	Vec *o = L->out;
+	L->out = &mine->body;
+	IrStmt *up = st_entry(L, IS_UPSERT, S, ex_var(k), "init");
 	emit(L, up);
 	Type *opt = n->op->id == OP_MAP_WITH_STATE ? ty_resolve(S->val)->elems[0] : S->val;
 	IrExpr *some = ex1(IE_SOME, opt, ex_copy(coerce(L, ex_field(kv, 1), ty_resolve(opt)->elem), S));
@@ -1489,6 +1625,7 @@ static void lower_initial_state(Lower *L, DNode *n, IrExpr *rec)
 	} else {
 		set(L, ex_val(up->var), some);
 	}
+	L->out = o;
 }
 
 /* The record the function returned: an Option emits its value or nothing. */
@@ -2148,6 +2285,8 @@ static void lower_binary_source(Lower *L, DNode *n, Vec *body)
 	emit(L, loop);
 }
 
+static void lower_stage_body(Lower *L, DNode *n, Vec *body);
+
 static IrFunc *lower_stage(Lower *L, Stage *s)
 {
 	DNode *n = s->producer;
@@ -2155,12 +2294,37 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 	f->name = arena_printf("stage%d_%s", s->id, c_ident(n->op->name));
 	f->comment = arena_printf("stage %d: loop over %s %s (%s)", s->id,
 				  n->op->cls == OPC_SOURCE ? "source" : "the result of", n->op->name, node_loc(n));
-	L->out = &f->body;
 	L->drop = 0;
+	/* a keyed operator's stage starts with the records sent to this worker */
+	bool receives = false;
+	for (int i = 0; i < L->xchgs.n; i++)
+		receives |= ((Xchg *)L->xchgs.v[i])->to == n;
+	if (receives) {
+		IrStmt *wait = st(IS_BARRIER);
+		wait->comment = "every worker has sent its records";
+		vec_push(&f->body, wait);
+		lower_receive(L, n, &f->body);
+	}
+	Vec *fbody = &f->body;
+	if (node_is_global(n)) {
+		IrStmt *lead = st(IS_IF);
+		lead->comment = "the stream's aggregate is worker 0's";
+		lead->e = ex1(IE_OWNS, ty_bool(), ex_int(0));
+		vec_push(&f->body, lead);
+		fbody = &lead->body;
+	}
+	lower_stage_body(L, n, fbody);
+	return f;
+}
+
+/* The loop of stage n (after what lower_stage put first), into body. */
+static void lower_stage_body(Lower *L, DNode *n, Vec *body)
+{
+	L->out = body;
 	switch (n->op->cls) {
 	case OPC_SOURCE: {
 		if (op_is_binary_source(n->op->id)) {
-			lower_binary_source(L, n, &f->body);
+			lower_binary_source(L, n, body);
 			break;
 		}
 		IrStmt *loop = st(IS_FOR_LINES);
@@ -2169,7 +2333,7 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 		loop->comment = op_comment(n);
 		L->out = &loop->body;
 		push_to_consumers(L, n, ex_var(loop->var));
-		L->out = &f->body;
+		L->out = body;
 		emit(L, loop);
 		break;
 	}
@@ -2179,7 +2343,7 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 			some->e = ex_bin('>', ty_bool(), ty_int(), ex_scalar(L->scalar[n->id]), ex_int(0));
 			L->out = &some->body;
 			push_to_consumers(L, n, ex_scalar(L->scalar[n->id]));
-			L->out = &f->body;
+			L->out = body;
 			emit(L, some);
 		} else if (n->op->id == OP_COUNT) {
 			push_to_consumers(L, n, ex_scalar(L->scalar[n->id]));
@@ -2188,7 +2352,7 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 			s2->e = ex_scalar(L->scalar[n->id]);
 			L->out = &s2->body;
 			push_to_consumers(L, n, ex_scalar(L->scalar2[n->id]));
-			L->out = &f->body;
+			L->out = body;
 			emit(L, s2);
 		} else {
 			IrTable *tab = L->table[n->id];
@@ -2198,23 +2362,23 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 			IrExpr *k = ex(IE_ENTRY_KEY, tab->key), *v = ex(IE_ENTRY_VAL, tab->val);
 			k->var = v->var = loop->var;
 			push_to_consumers(L, n, ex_var(let(L, "rec", ex_pair(k, v))));
-			L->out = &f->body;
+			L->out = body;
 			emit(L, loop);
 		}
 		break;
 	case OPC_JOIN:
-		lower_join(L, n, &f->body);
-		L->out = &f->body;
+		lower_join(L, n, body);
+		L->out = body;
 		break;
 	case OPC_STATE: {
 		/* Spark computes a stateful stream at its input's slide only: on a
 		 * windowed input, f is not called between slides */
-		Vec *into = &f->body;
+		Vec *into = body;
 		int64_t slide = n->in[0]->slide_ms;
 		if (slide > L->plan->cp->batch_ms) {
 			IrStmt *when = at_slide(slide);
 			when->comment = arena_printf("only at the input's slide, %s", fmt_duration(slide));
-			vec_push(&f->body, when);
+			vec_push(body, when);
 			into = &when->body;
 		}
 		if (n->op->id == OP_MAP_WITH_STATE)
@@ -2223,13 +2387,13 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 			lower_state_snapshots(L, n, into);
 		else
 			lower_update_state(L, n, into);
-		L->out = &f->body;
+		L->out = body;
 		break;
 	}
 	case OPC_WINDOW: {
 		if (is_inc(n)) {
-			lower_inc_window(L, n, &f->body);
-			L->out = &f->body;
+			lower_inc_window(L, n, body);
+			L->out = body;
 			break;
 		}
 		/* a window produces at multiples of its slide: the records of the
@@ -2245,14 +2409,13 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 		L->out = &loop->body;
 		push_to_consumers(L, n, ex_var(loop->var));
 		vec_push(&when->body, loop);
-		L->out = &f->body;
+		L->out = body;
 		emit(L, when);
 		break;
 	}
 	default:
 		die("stage producer %s not supported", n->op->name);
 	}
-	return f;
 }
 
 IrProgram *lower_program(const Plan *p)

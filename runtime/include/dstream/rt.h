@@ -28,7 +28,7 @@
 extern "C" {
 #endif
 
-#define DS_ABI_VERSION 2
+#define DS_ABI_VERSION 3
 
 /* ---- values ------------------------------------------------------------- */
 
@@ -90,6 +90,15 @@ typedef struct ds_task {
 	int64_t batch_seq;  /* 1, 2, ... */
 	ds_rt *rt;
 	uint64_t records_out; /* records handed to outputs in this batch */
+	/* Parallel execution (lang/SPEC.md, "Workers"): every worker runs
+	 * every stage on its own state, over its own share of the input. */
+	int worker;           /* 0 .. nworkers - 1 */
+	int nworkers;
+	bool exchange;        /* a keyed operator's records go to the worker that
+			         owns their key (ds_xchg_put); false: they are
+			         applied here (one worker, or init) */
+	struct ds_buf *xout;  /* [nexchanges * nworkers]: what this worker sends,
+			         exchange x to worker d at x * nworkers + d */
 } ds_task;
 
 /* A record could not be processed (failed conversion, index out of range,
@@ -386,6 +395,39 @@ void ds_table_grow(ds_table *t);  /* doubles cap, rehashing by stored hashes */
 static inline void *ds_table_entry(const ds_table *t, size_t i) { return t->entries + i * t->esize; }
 static inline bool ds_table_full(const ds_table *t) { return (t->count + 1) * 4 > t->cap * 3; }
 
+/* ---- workers: the exchange between stages ------------------------------- */
+
+/* The worker that owns a key of hash h: bits far from the low ones a
+ * table's slot index takes, so that each worker's slice of a table spreads
+ * over all its slots.  A hash of 0 (a keyless aggregate) goes to worker 0. */
+static inline int ds_owner(uint64_t h, int nworkers)
+{
+	return (int)((((h >> 24) & 0xffffffffu) * (uint64_t)(uint32_t)nworkers) >> 32);
+}
+static inline bool ds_exchanging(const ds_task *t) { return t->exchange; }
+static inline bool ds_owns(const ds_task *t, int64_t h) { return ds_owner((uint64_t)h, t->nworkers) == t->worker; }
+
+/* A slot of esize bytes for one record of exchange x (a keyed operator's
+ * input), bound for the owner of hash h.  Records stay in the sender's
+ * buffer, and what they point to (strings in blocks or the sender's batch
+ * arena) stays where it is, until the batch ends. */
+static inline void *ds_xchg_put(ds_task *t, int x, int64_t h, size_t esize)
+{
+	ds_buf *b = &t->xout[x * t->nworkers + ds_owner((uint64_t)h, t->nworkers)];
+	if (b->cap - b->len < esize)
+		ds__buf_grow(b, esize);
+	void *p = b->p + b->len;
+	b->len += esize;
+	return p;
+}
+/* The records every worker sent this one through exchange x, one ds_block
+ * per sender in worker order (len bytes of records; nrecs unused), so that
+ * a key's records arrive in the order of the input: worker w's share of
+ * the input comes before worker w + 1's. */
+const ds_block *ds_xchg_input(ds_task *t, int x, int *n);
+/* Waits until every worker has reached this point of the batch. */
+void ds_barrier(ds_task *t);
+
 /* ---- windows ------------------------------------------------------------ */
 
 /* The records one batch contributed to a window, copied into the pane's own
@@ -639,6 +681,10 @@ typedef struct ds_state_desc {
 	size_t offset;       /* of the ds_table / ds_window in the state struct */
 	size_t arena_offset; /* DS_STATE_TABLE: of the ds_arena that owns its bytes */
 	size_t esize;        /* bytes per entry or record, as the engine laid it out */
+	char dist;           /* how it is split among workers: 'K' by the stored
+			        hash (tables), 'P' by the hash of a record's first
+			        field, 'R' of the record, 'G' all on worker 0,
+			        'A' anywhere (a window of records no key owns) */
 } ds_state_desc;
 
 typedef struct ds_program {
@@ -666,6 +712,8 @@ typedef struct ds_program {
 	/* What a checkpoint keeps of the state (nstates == 0: nothing). */
 	int nstates;
 	const ds_state_desc *states;
+	/* Exchanges between stages: one per keyed operator's input (ds_xchg_put). */
+	int nexchanges;
 } ds_program;
 
 /* Parses the program's flags (--batches N, --duration D, --help, ...),
