@@ -2,14 +2,16 @@
  * input.
  *
  *   dstreamc bench FILE [--input PATH | --records N [--batches B]]
- *                       [--engines LIST] [--reps R] [--json]
+ *                       [--engines LIST] [--reps R] [--workers N] [--json]
  *
  * Engines (each a child process, started with execvp, never a shell):
  *   interp  dstreamc run --interp FILE [C...] ARGS
  *   c       dstreamc build FILE [C...] -o TMP (the C backend, the default), then TMP ARGS
  *   llvm    dstreamc build FILE [C...] -o TMP --backend=llvm, then TMP ARGS
  *   jit     dstreamc run FILE [C...] ARGS
- * ARGS are `--quiet --metrics-json M [--source-path|--replay N=PATH ...]`: every
+ * ARGS are `--quiet --metrics-json M [--workers N] [--source-path|--replay N=PATH ...]`
+ * (--workers for the compiled engines: 1 unless told, so that the figures
+ * compare engines per core): every
  * engine runs on the same input, and the figures come from the program's
  * own per-batch metrics (records in, processing time per batch, summed), so
  * neither compilation nor loading the input is in them.  Peak memory is the
@@ -229,6 +231,10 @@ static void engine_run(Engine *e, const BenchOptions *o, const char *dir, char *
 	argv[n++] = "--quiet";
 	argv[n++] = "--metrics-json";
 	argv[n++] = (char *)mpath;
+	if (strcmp(e->name, "interp") != 0) { /* the interpreter runs on one worker whatever it is told */
+		argv[n++] = "--workers";
+		argv[n++] = arena_printf("%d", o->workers > 0 ? o->workers : 1);
+	}
 	for (int i = 0; i < nargs; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
@@ -314,8 +320,8 @@ static void print_json(const BenchOptions *o, const char *input, Engine *es, int
 		json_str(stdout, input);
 	else
 		printf("null");
-	printf(",\n \"reps\": %d,\n \"measure\": \"records in / sum of the batches' processing_ms, from --metrics-json; median of reps\",\n \"engines\": [",
-	       o->reps);
+	printf(",\n \"reps\": %d, \"workers\": %d,\n \"measure\": \"records in / sum of the batches' processing_ms, from --metrics-json; median of reps\",\n \"engines\": [",
+	       o->reps, o->workers > 0 ? o->workers : 1);
 	for (int i = 0; i < ne; i++) {
 		Engine *e = &es[i];
 		printf("%s\n  {\"engine\": \"%s\", \"ok\": %s", i ? "," : "", e->name, e->ok ? "true" : "false");
@@ -340,8 +346,9 @@ static void print_json(const BenchOptions *o, const char *input, Engine *es, int
 
 static void print_table(const BenchOptions *o, const char *input, Engine *es, int ne, const Engine *interp)
 {
-	printf("dstreamc bench %s: input %s, median of %d run%s per engine (engines interleaved)\n", o->file,
-	       input ? input : "as the program names it", o->reps, o->reps == 1 ? "" : "s");
+	printf("dstreamc bench %s: input %s, median of %d run%s per engine (engines interleaved), %d worker%s\n",
+	       o->file, input ? input : "as the program names it", o->reps, o->reps == 1 ? "" : "s",
+	       o->workers > 1 ? o->workers : 1, o->workers > 1 ? "s (the interpreter: 1)" : "");
 	printf("records/s = records in / sum of the batches' processing time, from each program's --metrics-json:\n"
 	       "compilation and loading the input are not in it; peak RSS is the engine process's ru_maxrss\n\n");
 	printf("%-8s %14s %12s %12s %12s  %s\n", "engine", "records/s", "ns/record", "peak RSS MB", "vs interp",

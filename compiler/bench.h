@@ -14,6 +14,8 @@ typedef struct BenchOptions {
 	long long batches;   /* --records: in this many batches (default 10) */
 	const char *engines; /* --engines LIST: comma-separated, default "interp,c,llvm,jit" */
 	int reps;            /* --reps R: runs per engine, interleaved; the median is shown */
+	int workers;         /* --workers N: the compiled engines' workers (default 1, per core; the
+				interpreter always runs on one) */
 	bool json;           /* --json: machine-readable output */
 } BenchOptions;
 

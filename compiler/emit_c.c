@@ -1323,7 +1323,7 @@ static void emit_descriptors(Emit *E)
 		if (tab && !t->ckpt)
 			continue;
 		const ds_state_desc *x = &sd[k++];
-		fprintf(f, "\t{.kind = %s, .dist = '%c', .name = ", tab ? "DS_STATE_TABLE" : "DS_STATE_WINDOW", x->dist);
+		fprintf(f, "\t{.kind = %s, .name = ", tab ? "DS_STATE_TABLE" : "DS_STATE_WINDOW");
 		c_cstr(f, x->name);
 		fputs(", .loc = ", f);
 		c_cstr(f, x->loc);
@@ -1333,6 +1333,7 @@ static void emit_descriptors(Emit *E)
 		c_cstr(f, x->type);
 		fputs(", .layout = ", f);
 		c_cstr(f, x->layout);
+		fprintf(f, ", .dist = '%c'", x->dist);
 		if (tab)
 			fprintf(f, ",\n\t .offset = offsetof(struct program_state, %s),\n"
 				   "\t .arena_offset = offsetof(struct program_state, %s_arena),\n"

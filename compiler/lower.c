@@ -33,6 +33,8 @@ typedef struct Lower {
 	bool timing_out; /* lowering mapWithState's call for a key that times out */
 	Vec xchgs;       /* Xchg*: the exchanges, by id */
 	const DNode *here; /* lower_consumer applies this node's record here, not sending it */
+	bool merging;    /* lowering countByValue's receipt of partial counts (k, n) */
+	Vec flush;       /* Xchg*: the combined exchanges the stage being lowered sends to */
 } Lower;
 
 /* The exchange of one input of a keyed operator (DESIGN.md, "Parallelism
@@ -44,6 +46,8 @@ typedef struct Xchg {
 	DNode *to, *from; /* the operator, and the input it is of */
 	Type *type;       /* the records sent */
 	bool keyless;     /* count, reduce, reduceByWindow...: all to worker 0 */
+	IrTable *pre;     /* reduceByKey, countByValue: the sender's partial value per
+			     key (Spark's map-side combine), sent at the end of its stage */
 } Xchg;
 
 /* ---- constructors ----------------------------------------------------------- */
@@ -909,12 +913,82 @@ static Xchg *xchg_of(Lower *L, DNode *c, DNode *from, Type *t)
 
 static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec);
 
+static IrTable *new_table(Lower *L, const char *name, Type *key, Type *val, bool persistent, const char *comment);
+static IrStmt *for_entries(Lower *L, IrTable *tab, const char *name);
+
+/* reduceByKey and countByValue combine on the sending side: each worker
+ * reduces what it has into a table of its own, and sends one (key, partial)
+ * per key at the end of its stage (lower_flush), which the owner reduces
+ * again (reduceByKey's function is associative and commutative, as Spark
+ * requires; countByValue adds). */
+static void lower_send_combined(Lower *L, DNode *c, DNode *from, IrExpr *rec)
+{
+	IrTable *tab = L->table[c->id];
+	Xchg *x = xchg_of(L, c, from, ty_pair(tab->key, tab->val));
+	if (!x->pre)
+		x->pre = new_table(L, arena_printf("%s_pre%d", tab->name, x->id), tab->key, tab->val, false,
+				   arena_printf("%s: this worker's partial %s per key, sent to the key's owner at the "
+						"end of the stage", op_comment(c),
+						c->op->id == OP_COUNT_BY_VALUE ? "count" : "value"));
+	bool listed = false;
+	for (int i = 0; i < L->flush.n; i++)
+		listed |= L->flush.v[i] == x;
+	if (!listed)
+		vec_push(&L->flush, x);
+	IrStmt *s = st(IS_IF);
+	s->comment = arena_printf("%s: combined on this worker, then sent to the key's owner", op_comment(c));
+	s->e = ex(IE_EXCHANGING, ty_bool());
+	Vec *o = L->out;
+	const DNode *here = L->here;
+	L->here = c;
+	L->out = &s->body;
+	L->table[c->id] = x->pre;
+	lower_consumer(L, c, from, rec);
+	L->table[c->id] = tab;
+	L->out = &s->els;
+	lower_consumer(L, c, from, rec);
+	L->here = here;
+	L->out = o;
+	emit(L, s);
+}
+
+/* At the end of a stage: its partials, each to its key's owner. */
+static void lower_flush(Lower *L, Vec *body)
+{
+	for (int i = 0; i < L->flush.n; i++) {
+		Xchg *x = L->flush.v[i];
+		IrStmt *s = st(IS_IF);
+		s->comment = arena_printf("%s: this worker's partials, to their keys' owners", op_comment(x->to));
+		s->e = ex(IE_EXCHANGING, ty_bool());
+		IrStmt *loop = for_entries(L, x->pre, "part");
+		vec_push(&s->body, loop);
+		Vec *o = L->out;
+		L->out = &loop->body;
+		IrVar *r = let(L, "send", ex_pair(ex_key(loop->var), ex_val(loop->var)));
+		IrVar *k = let(L, "key", ex_key(loop->var));
+		IrExpr *h = ex1(IE_HASH, ty_int(), ex_var(k));
+		h->optype = k->type;
+		IrStmt *put = st(IS_XCHG_PUT);
+		put->out = x->id;
+		put->lhs = h;
+		put->e = ex_var(r);
+		emit(L, put);
+		L->out = o;
+		vec_push(body, s);
+	}
+	L->flush.n = 0;
+}
+
 /* A keyed operator's record, where it is produced: with one worker it is
  * applied here; with more it goes to the worker that owns its key, whose
  * stage of c applies it (lower_receive). */
 static void lower_send(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 {
 	char kind = exchange_kind(c, from);
+	if (c->op->id == OP_REDUCE_BY_KEY || c->op->id == OP_COUNT_BY_VALUE) {
+		lower_send_combined(L, c, from, rec);
+		return;
+	}
 	Xchg *x = xchg_of(L, c, from, rec->type);
 	IrStmt *s = st(IS_IF);
 	s->comment = arena_printf("%s: on the worker that owns %s", op_comment(c),
@@ -959,7 +1033,9 @@ static void lower_receive(Lower *L, DNode *c, Vec *body)
 		L->out = &loop->body;
 		const DNode *here = L->here;
 		L->here = c;
+		L->merging = x->pre && c->op->id == OP_COUNT_BY_VALUE;
 		lower_consumer(L, c, x->from, ex_var(loop->var));
+		L->merging = false;
 		L->here = here;
 		L->out = o;
 		vec_push(body, loop);
@@ -1096,10 +1172,11 @@ static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 		/* fall through - updateStateByKey groups the batch's values */
 	case OP_COUNT_BY_VALUE: case OP_REDUCE_BY_KEY: case OP_GROUP_BY_KEY: {
 		IrTable *tab = L->table[c->id];
-		IrExpr *rv = c->op->id == OP_COUNT_BY_VALUE ? rec : once(L, "kv", rec);
+		bool counted = c->op->id == OP_COUNT_BY_VALUE && !L->merging; /* a record, not (k, n) */
+		IrExpr *rv = counted ? rec : once(L, "kv", rec);
 		IrStmt *up = st(IS_UPSERT);
 		up->table = tab;
-		up->e = c->op->id == OP_COUNT_BY_VALUE ? rv : ex_field(rv, 0);
+		up->e = counted ? rv : ex_field(rv, 0);
 		up->var = new_var(L, "ent", NULL);
 		up->var->table = tab;
 		up->fresh = new_var(L, "fresh", ty_bool());
@@ -1110,10 +1187,11 @@ static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 		s->e = ex_var(up->fresh);
 		Vec *o = L->out;
 		if (c->op->id == OP_COUNT_BY_VALUE) {
+			IrExpr *n = counted ? ex_int(1) : ex_field(rv, 1);
 			L->out = &s->body;
-			set(L, val, ex_int(1));
+			set(L, val, n);
 			L->out = &s->els;
-			set(L, val, ex_bin('+', ty_int(), ty_int(), val, ex_int(1)));
+			set(L, val, ex_bin('+', ty_int(), ty_int(), val, n));
 		} else if (c->op->id == OP_REDUCE_BY_KEY) {
 			L->out = &s->body;
 			set(L, val, ex_field(rv, 1));
@@ -2324,6 +2402,7 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 		fbody = &lead->body;
 	}
 	lower_stage_body(L, n, fbody);
+	lower_flush(L, &f->body);
 	return f;
 }
 

@@ -94,7 +94,8 @@ static const char *usage_text =
 	"  --stop-after=PASS   stop after parse, check, plan or lower and print its result\n"
 	"  bench: --input PATH (every queueStream reads PATH), --records N [--batches B]\n"
 	"         (N generated text records in B batches, default 10), --engines LIST\n"
-	"         (default interp,c,llvm,jit), --reps R (default 3), --json\n"
+	"         (default interp,c,llvm,jit), --reps R (default 3), --workers N (the\n"
+	"         compiled engines' workers, default 1; the interpreter runs on one), --json\n"
 	"  --help              this text\n"
 	"  --version           the version\n"
 	"\n"
@@ -135,6 +136,10 @@ static void bench_option(BenchOptions *b, const char *opt, const char *val)
 		b->records = v;
 	else if (!strcmp(opt, "--batches"))
 		b->batches = v;
+	else if (!strcmp(opt, "--workers") && v > 256)
+		usage_error("--workers '%s': at most 256", val);
+	else if (!strcmp(opt, "--workers"))
+		b->workers = (int)v;
 	else if (v > 99)
 		usage_error("--reps '%s': at most 99", val);
 	else
@@ -712,7 +717,7 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "-O0") || !strcmp(a, "-O1") || !strcmp(a, "-O2") || !strcmp(a, "-O3")) {
 			o.opt = a;
 		} else if (!strcmp(a, "--input") || !strcmp(a, "--records") || !strcmp(a, "--batches") ||
-			   !strcmp(a, "--engines") || !strcmp(a, "--reps")) {
+			   !strcmp(a, "--engines") || !strcmp(a, "--reps") || !strcmp(a, "--workers")) {
 			if (++i >= argc)
 				usage_error("%s needs a value", a);
 			bench_option(&o.bench, a, argv[i]);

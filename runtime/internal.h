@@ -466,7 +466,13 @@ typedef struct ds__batch_metrics {
 	int64_t time_ms, records_in, records_out, bad_records;
 	int64_t sched_delay_ms;
 	double processing_ms;
-	double slowest_worker_ms; /* the busiest worker's time in the batch's stages */
+	/* the workers: the busiest one's time in the batch's stages, and per
+	 * step (the stages between two barriers: an exchange) its time from
+	 * the first worker starting it to the last one ending it, and the
+	 * slowest worker's and the mean worker's time in it */
+	double slowest_worker_ms;
+	int nsteps;
+	struct ds__step { double ms, slowest_ms, mean_ms; } *steps; /* owned */
 	double checkpoint_ms;   /* writing the checkpoint after it (0: none due) */
 	bool checkpoint_failed; /* the checkpoint could not be written (yet) */
 } ds__batch_metrics;
@@ -474,6 +480,7 @@ typedef struct ds__batch_metrics {
 typedef struct ds__metrics {
 	ds__batch_metrics *v;
 	size_t len, cap;
+	int workers;         /* --workers */
 	/* with a checkpoint directory */
 	double recovery_ms;  /* choosing the checkpoint, replaying the log, restoring the state */
 	int64_t checkpoints; /* written */
@@ -533,8 +540,9 @@ void ds__ckpt_close(ds_rt *rt);
  * Between batches everything here belongs to the scheduler thread; during
  * one, each worker's fields belong to that worker, except what the exchange
  * reads: another worker reads xout only after a ds_barrier. */
+#define DS__LINE 64 /* bytes in a cache line */
 typedef struct ds__worker {
-	int id;
+	_Alignas(DS__LINE) int id;
 	ds_task task;
 	void *state;           /* its program state: its slice of every keyed table */
 	ds_arena init_arena;   /* init's allocations, for the run */
@@ -547,7 +555,10 @@ typedef struct ds__worker {
 	ds_block **views;      /* [nsources]: its share of each source's blocks this batch */
 	int *nviews, *capviews;
 	double busy_ms;        /* this batch: from its start to its end */
-} ds__worker;
+	int64_t *marks;        /* this batch (us): its start, then for each barrier
+				  the time it arrived and the time it left, then its end */
+	int nmarks, capmarks;
+} ds__worker; /* aligned: nothing of the next worker shares its last line */
 
 enum { DS__JOB_INIT = 1, DS__JOB_BATCH, DS__JOB_EXIT };
 
@@ -577,6 +588,8 @@ void ds__workers_close(ds_rt *rt);
 /* Runs job on every worker, the scheduler thread being worker 0; returns
  * when all have finished it. */
 void ds__workers_run(ds_rt *rt, int job);
+/* The batch's steps, from the workers' marks, into m. */
+void ds__workers_steps(ds_rt *rt, ds__batch_metrics *m);
 /* Cuts every source's blocks of this batch (ds__source.view) into one
  * contiguous share per worker, at record boundaries, of about equal bytes:
  * worker w's share precedes worker w + 1's in the input's order. */

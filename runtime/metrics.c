@@ -16,6 +16,8 @@ void ds__metrics_add(ds__metrics *m, const ds__batch_metrics *b)
 
 void ds__metrics_close(ds__metrics *m)
 {
+	for (size_t i = 0; i < m->len; i++)
+		free(m->v[i].steps);
 	free(m->v);
 	memset(m, 0, sizeof *m);
 }
@@ -65,6 +67,14 @@ int ds__metrics_write_json(const ds__metrics *m, const ds_program *prog, const c
 		ds__json_kv(&b, "records_out", x->records_out, true);
 		ds__json_kv(&b, "bad_records", x->bad_records, true);
 		ds__json_kv(&b, "scheduling_delay_ms", x->sched_delay_ms, true);
+		n = snprintf(t, sizeof t, "\"slowest_worker_ms\": %.3f, \"steps\": [", x->slowest_worker_ms);
+		ds_buf_put(&b, t, (size_t)n);
+		for (int s = 0; s < x->nsteps; s++) {
+			n = snprintf(t, sizeof t, "%s{\"ms\": %.3f, \"slowest_ms\": %.3f, \"mean_ms\": %.3f}", s ? ", " : "",
+			             x->steps[s].ms, x->steps[s].slowest_ms, x->steps[s].mean_ms);
+			ds_buf_put(&b, t, (size_t)n);
+		}
+		ds_buf_put(&b, "], ", 3);
 		if (prog->checkpoint_dir) {
 			n = snprintf(t, sizeof t, "\"checkpoint_ms\": %.3f, \"checkpoint_failed\": %s, ", x->checkpoint_ms,
 			             x->checkpoint_failed ? "true" : "false");
@@ -81,6 +91,7 @@ int ds__metrics_write_json(const ds__metrics *m, const ds_program *prog, const c
 			maxdelay = x->sched_delay_ms;
 	}
 	ds_buf_put(&b, "],\n \"totals\": {", 15);
+	ds__json_kv(&b, "workers", (int64_t)m->workers, true);
 	ds__json_kv(&b, "batches", (int64_t)m->len, true);
 	ds__json_kv(&b, "records_in", in, true);
 	ds__json_kv(&b, "records_out", out, true);

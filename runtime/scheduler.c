@@ -129,6 +129,7 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 	rt->opts = *o;
 	ds_arena_init(&rt->init_arena);
 	int rc = ds__workers_open(rt, o->workers > 0 ? o->workers : 1);
+	rt->metrics.workers = rt->nworkers;
 	if (rc < 0)
 		return rc;
 	rt->src = ds__xcalloc((size_t)(prog->nsources > 0 ? prog->nsources : 1), sizeof *rt->src);
@@ -412,6 +413,12 @@ static void ds__status(ds_rt *rt, const ds__batch_metrics *m)
 	        " bad, delay %" PRId64 " ms, processing %.1f ms",
 	        rt->cmd, m->time_ms, m->records_in, m->records_out, m->bad_records, m->sched_delay_ms,
 	        m->processing_ms);
+	if (rt->nworkers > 1) { /* each step's slowest worker against the mean one */
+		fprintf(stderr, " (%d workers, steps", rt->nworkers);
+		for (int s = 0; s < m->nsteps; s++)
+			fprintf(stderr, " %.1f/%.1f", m->steps[s].slowest_ms, m->steps[s].mean_ms);
+		fputs(" ms slowest/mean)", stderr);
+	}
 }
 
 /* Waits d ms (--pace), in steps short enough to notice a stop. */
@@ -505,6 +512,7 @@ static int ds__run_batch(ds_rt *rt, int64_t t, int64_t k)
 				}
 		m.slowest_worker_ms = w->busy_ms > m.slowest_worker_ms ? w->busy_ms : m.slowest_worker_ms;
 	}
+	ds__workers_steps(rt, &m);
 	int rc = ds__outputs_commit(rt, t);
 	ds__report_bad(rt, t);
 	ds__release_batch(rt);

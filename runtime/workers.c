@@ -38,10 +38,31 @@ int ds__workers_default(void)
 	return n > 0 ? (int)n : 1;
 }
 
+/* Zeroed bytes on cache lines no other allocation shares. */
+static void *ds__aligned_calloc(size_t n)
+{
+	n = (n + DS__LINE - 1) / DS__LINE * DS__LINE;
+	void *p = aligned_alloc(DS__LINE, n);
+	if (!p)
+		ds__oom();
+	return memset(p, 0, n);
+}
+
+static void ds__mark(ds__worker *w)
+{
+	if (w->nmarks == w->capmarks) {
+		w->capmarks = w->capmarks ? 2 * w->capmarks : 16;
+		w->marks = ds__xrealloc(w->marks, (size_t)w->capmarks * sizeof *w->marks);
+	}
+	w->marks[w->nmarks++] = ds__mono_us();
+}
+
 static void ds__worker_job(ds_rt *rt, ds__worker *w, int job)
 {
 	const ds_program *p = rt->prog;
-	int64_t t0 = ds__mono_us();
+	w->nmarks = 0;
+	ds__mark(w);
+	int64_t t0 = w->marks[0];
 	if (job == DS__JOB_INIT) {
 		/* every worker computes the static Datasets in full (a join's
 		 * table is probed by every share of the stream), and keeps the
@@ -52,7 +73,36 @@ static void ds__worker_job(ds_rt *rt, ds__worker *w, int job)
 	} else if (job == DS__JOB_BATCH) {
 		p->run_batch(&w->task, w->state);
 	}
-	w->busy_ms = (double)(ds__mono_us() - t0) / 1000.0;
+	ds__mark(w);
+	w->busy_ms = (double)(w->marks[w->nmarks - 1] - t0) / 1000.0;
+}
+
+void ds__workers_steps(ds_rt *rt, ds__batch_metrics *m)
+{
+	int nw = rt->nworkers, nsteps = (rt->workers[0].nmarks - 2) / 2 + 1;
+	for (int i = 1; i < nw; i++)
+		if ((rt->workers[i].nmarks - 2) / 2 + 1 != nsteps) {
+			fprintf(stderr, "dstream: internal error: the workers passed different numbers of barriers\n");
+			abort();
+		}
+	m->nsteps = nsteps;
+	m->steps = ds__xcalloc((size_t)nsteps, sizeof *m->steps);
+	for (int s = 0; s < nsteps; s++) {
+		/* worker w runs step s from marks[2s] (its start, or leaving
+		 * barrier s) to marks[2s + 1] (arriving at the next, or its end) */
+		int64_t first = INT64_MAX, last = INT64_MIN;
+		double slowest = 0, sum = 0;
+		for (int i = 0; i < nw; i++) {
+			const int64_t *mk = rt->workers[i].marks;
+			int64_t a = mk[2 * s], b = mk[2 * s + 1];
+			first = a < first ? a : first;
+			last = b > last ? b : last;
+			double busy = (double)(b - a) / 1000.0;
+			slowest = busy > slowest ? busy : slowest;
+			sum += busy;
+		}
+		m->steps[s] = (struct ds__step){(double)(last - first) / 1000.0, slowest, sum / nw};
+	}
 }
 
 static void *ds__worker_main(void *arg)
@@ -84,11 +134,13 @@ int ds__workers_open(ds_rt *rt, int n)
 	int nx = p->nexchanges > 0 ? p->nexchanges : 0;
 	size_t nxb = (size_t)(nx * n > 0 ? nx * n : 1);
 	rt->nworkers = n;
-	rt->workers = ds__xcalloc((size_t)n, sizeof *rt->workers);
+	/* each worker's structures on cache lines of their own: a worker
+	 * writes its arenas' cursors and its tables' counts all the time */
+	rt->workers = ds__aligned_calloc((size_t)n * sizeof *rt->workers);
 	for (int i = 0; i < n; i++) {
 		ds__worker *w = &rt->workers[i];
 		w->id = i;
-		w->state = ds__xcalloc(1, p->state_size ? p->state_size : 1);
+		w->state = ds__aligned_calloc(p->state_size ? p->state_size : 1);
 		ds_arena_init(&w->init_arena);
 		ds_arena_init(&w->batch_arena);
 		w->out = ds__xcalloc((size_t)(p->noutputs > 0 ? p->noutputs : 1), sizeof *w->out);
@@ -188,6 +240,7 @@ void ds__workers_close(ds_rt *rt)
 		for (int k = 0; k < p->nsources; k++)
 			free(w->views[k]);
 		free(w->views);
+		free(w->marks);
 		free(w->nviews);
 		free(w->capviews);
 	}
@@ -202,6 +255,8 @@ void ds_barrier(ds_task *t)
 	if (!t->exchange)
 		return;
 	ds__pool *pool = &t->rt->pool;
+	ds__worker *w = &t->rt->workers[t->worker];
+	ds__mark(w);
 	pthread_mutex_lock(&pool->lock);
 	uint64_t g = pool->bgen;
 	if (++pool->arrived == pool->n) {
@@ -213,6 +268,7 @@ void ds_barrier(ds_task *t)
 			pthread_cond_wait(&pool->met, &pool->lock);
 	}
 	pthread_mutex_unlock(&pool->lock);
+	ds__mark(w);
 }
 
 const ds_block *ds_xchg_input(ds_task *t, int x, int *n)

@@ -39,7 +39,7 @@ check_json() {
 	mapfile -t L <"$file"
 	[[ ${L[0]} == '{"program": "wc.dstream",' ]] || fail "$what: line 1: ${L[0]}"
 	[[ ${L[1]} =~ ^\ \"input\":\ (null|\".*\"),$ ]] || fail "$what: line 2: ${L[1]}"
-	[[ ${L[2]} == ' "reps": 1,' ]] || fail "$what: line 3: ${L[2]}"
+	[[ ${L[2]} == ' "reps": 1, "workers": 1,' ]] || fail "$what: line 3: ${L[2]}"
 	[[ ${L[3]} =~ ^\ \"measure\":\ \"[^\"]+\",$ ]] || fail "$what: line 4: ${L[3]}"
 	[[ ${L[4]} == ' "engines": [' ]] || fail "$what: line 5: ${L[4]}"
 	[[ ${#L[@]} -eq $((n + 6)) ]] || fail "$what: ${#L[@]} lines, expected $((n + 6))"

@@ -103,8 +103,10 @@ else
 		if (inloop && depth <= base) inloop = 0
 	}
 	' stage.c | tr '\n' ' ' >inloop.txt
-	[ "$(cat inloop.txt)" = "flatMap map reduceByKey " ] ||
-		fail "operator comments inside the line loop: '$(cat inloop.txt)', expected 'flatMap map reduceByKey '"
+	# reduceByKey twice: into this worker's partial table when there are
+	# several workers (map-side combine), into the result with one
+	[ "$(cat inloop.txt)" = "flatMap map reduceByKey reduceByKey " ] ||
+		fail "operator comments inside the line loop: '$(cat inloop.txt)', expected 'flatMap map reduceByKey reduceByKey '"
 	grep -n 'ds_list_push' stage.c >push.txt && fail "the fused stage pushes into an intermediate list: $(cat push.txt)"
 	# Each operator's comment names its source line: 4, 5 and 6.
 	for lo in '4:[0-9]+  flatMap' '5:[0-9]+  map' '6:[0-9]+  reduceByKey'; do

@@ -238,9 +238,12 @@ static void test_metrics_json(void)
 	CHECK(j);
 	CHECK(strstr(j, "\"program\": \"WordCount\"") != NULL);
 	CHECK(strstr(j, "{\"time_ms\": 1000, \"records_in\": 2, \"records_out\": 3, \"bad_records\": 0, "
-	                "\"scheduling_delay_ms\": 0, \"processing_ms\": ") != NULL);
+	                "\"scheduling_delay_ms\": 0, \"slowest_worker_ms\": ") != NULL);
+	/* one worker (harness.h): one step, the whole batch */
+	CHECK(strstr(j, ", \"steps\": [{\"ms\": ") != NULL);
+	CHECK(strstr(j, "}], \"processing_ms\": ") != NULL);
 	CHECK(strstr(j, "{\"time_ms\": 2000, \"records_in\": 1, \"records_out\": 1,") != NULL);
-	CHECK(strstr(j, "\"totals\": {\"batches\": 2, \"records_in\": 3, \"records_out\": 4, \"bad_records\": 0,") !=
+	CHECK(strstr(j, "\"totals\": {\"workers\": 1, \"batches\": 2, \"records_in\": 3, \"records_out\": 4, \"bad_records\": 0,") !=
 	      NULL);
 }
 
