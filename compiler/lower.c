@@ -915,15 +915,19 @@ static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec);
 
 static IrTable *new_table(Lower *L, const char *name, Type *key, Type *val, bool persistent, const char *comment);
 static IrStmt *for_entries(Lower *L, IrTable *tab, const char *name);
+static IrStmt *st_entry(Lower *L, IrStmtKind k, IrTable *tab, IrExpr *key, const char *name);
+static IrExpr *inc_combine(Lower *L, DNode *n, bool inverse, IrExpr *a, IrExpr *b, Type *V);
 
-/* reduceByKey and countByValue combine on the sending side: each worker
+/* reduceByKey, countByValue and the keyed incremental windows
+ * (reduceByKeyAndWindow with an inverse, countByValueAndWindow) combine on
+ * the sending side: each worker
  * reduces what it has into a table of its own, and sends one (key, partial)
  * per key at the end of its stage (lower_flush), which the owner reduces
  * again (reduceByKey's function is associative and commutative, as Spark
  * requires; countByValue adds). */
 static void lower_send_combined(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 {
-	IrTable *tab = L->table[c->id];
+	IrTable *tab = L->table[c->id]; /* an incremental window's: its state, (K, V) */
 	Xchg *x = xchg_of(L, c, from, ty_pair(tab->key, tab->val));
 	if (!x->pre)
 		x->pre = new_table(L, arena_printf("%s_pre%d", tab->name, x->id), tab->key, tab->val, false,
@@ -942,9 +946,24 @@ static void lower_send_combined(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 	const DNode *here = L->here;
 	L->here = c;
 	L->out = &s->body;
-	L->table[c->id] = x->pre;
-	lower_consumer(L, c, from, rec);
-	L->table[c->id] = tab;
+	if (is_inc(c)) {
+		/* the window's reduce function (or +, counting) on this worker's
+		 * records of the batch; the owner keeps the partials in its pane */
+		IrExpr *kv = once(L, "kv", rec);
+		IrStmt *up = st_entry(L, IS_UPSERT, x->pre, ex_field(kv, 0), "part");
+		emit(L, up);
+		IrStmt *f = st(IS_IF);
+		f->e = ex_var(up->fresh);
+		emit(L, f);
+		L->out = &f->body;
+		set(L, ex_val(up->var), ex_field(kv, 1));
+		L->out = &f->els;
+		set(L, ex_val(up->var), inc_combine(L, c, false, ex_val(up->var), ex_field(kv, 1), x->pre->val));
+	} else {
+		L->table[c->id] = x->pre;
+		lower_consumer(L, c, from, rec);
+		L->table[c->id] = tab;
+	}
 	L->out = &s->els;
 	lower_consumer(L, c, from, rec);
 	L->here = here;
@@ -985,7 +1004,7 @@ static void lower_flush(Lower *L, Vec *body)
 static void lower_send(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 {
 	char kind = exchange_kind(c, from);
-	if (c->op->id == OP_REDUCE_BY_KEY || c->op->id == OP_COUNT_BY_VALUE) {
+	if (c->op->id == OP_REDUCE_BY_KEY || c->op->id == OP_COUNT_BY_VALUE || (is_inc(c) && kind == 'K')) {
 		lower_send_combined(L, c, from, rec);
 		return;
 	}
