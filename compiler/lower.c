@@ -860,33 +860,6 @@ static void drop_scope_close(Lower *L, DropScope d)
 	L->drop_used = d.used;
 }
 
-/* How c takes records from `from` with more than one worker: 'K' sent to the
- * owner of the record's first field (a key), 'R' of the record itself, 'G' all
- * to worker 0 (an aggregate of the whole stream), or 0: applied where the
- * record is (narrow operators, windows of records, outputs, a static join's
- * probe, and anything a static Dataset computes once in every worker). */
-static char exchange_kind(const DNode *c, const DNode *from)
-{
-	if (from->is_static)
-		return 0;
-	switch (c->op->id) {
-	case OP_COUNT_BY_VALUE:
-		return 'R';
-	case OP_REDUCE_BY_KEY: case OP_GROUP_BY_KEY: case OP_UPDATE_STATE_BY_KEY: case OP_MAP_WITH_STATE:
-		return 'K';
-	case OP_JOIN: case OP_LEFT_OUTER_JOIN: case OP_RIGHT_OUTER_JOIN: case OP_FULL_OUTER_JOIN:
-	case OP_COGROUP:
-		return node_is_fused(c, from) ? 0 : 'K';
-	case OP_REDUCE_BY_KEY_AND_WINDOW: case OP_REDUCE_BY_WINDOW: case OP_COUNT_BY_WINDOW:
-	case OP_COUNT_BY_VALUE_AND_WINDOW:
-		return c->keyless ? 'G' : 'K';
-	case OP_COUNT: case OP_REDUCE:
-		return 'G';
-	default:
-		return 0;
-	}
-}
-
 /* Whether c's state lives on worker 0 only (the value of the whole stream). */
 static bool node_is_global(const DNode *c)
 {
@@ -905,7 +878,7 @@ static Xchg *xchg_of(Lower *L, DNode *c, DNode *from, Type *t)
 	x->to = c;
 	x->from = from;
 	x->type = t;
-	x->keyless = exchange_kind(c, from) == 'G';
+	x->keyless = node_exchange(c, from) == 'G';
 	vec_push(&L->xchgs, x);
 	L->ir->nexchanges = L->xchgs.n;
 	return x;
@@ -1003,8 +976,8 @@ static void lower_flush(Lower *L, Vec *body)
  * stage of c applies it (lower_receive). */
 static void lower_send(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 {
-	char kind = exchange_kind(c, from);
-	if (c->op->id == OP_REDUCE_BY_KEY || c->op->id == OP_COUNT_BY_VALUE || (is_inc(c) && kind == 'K')) {
+	char kind = node_exchange(c, from);
+	if (node_combines(c, from)) {
 		lower_send_combined(L, c, from, rec);
 		return;
 	}
@@ -1064,7 +1037,7 @@ static void lower_receive(Lower *L, DNode *c, Vec *body)
 /* One consumer c of a record rec (produced by from): a fused operator, or a sink. */
 static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 {
-	if (L->here != c && exchange_kind(c, from)) {
+	if (L->here != c && node_exchange(c, from)) {
 		lower_send(L, c, from, rec);
 		return;
 	}

@@ -497,6 +497,41 @@ Plan *plan_program(CheckedProgram *cp)
 	return p;
 }
 
+/* How c takes records from `from` with more than one worker: 'K' sent to the
+ * owner of the record's first field (a key), 'R' of the record itself, 'G' all
+ * to worker 0 (an aggregate of the whole stream), or 0: applied where the
+ * record is (narrow operators, windows of records, outputs, a static join's
+ * probe, and anything a static Dataset computes once in every worker). */
+char node_exchange(const DNode *c, const DNode *from)
+{
+	if (from->is_static)
+		return 0;
+	switch (c->op->id) {
+	case OP_COUNT_BY_VALUE:
+		return 'R';
+	case OP_REDUCE_BY_KEY: case OP_GROUP_BY_KEY: case OP_UPDATE_STATE_BY_KEY: case OP_MAP_WITH_STATE:
+		return 'K';
+	case OP_JOIN: case OP_LEFT_OUTER_JOIN: case OP_RIGHT_OUTER_JOIN: case OP_FULL_OUTER_JOIN:
+	case OP_COGROUP:
+		return node_is_fused(c, from) ? 0 : 'K';
+	case OP_REDUCE_BY_KEY_AND_WINDOW: case OP_REDUCE_BY_WINDOW: case OP_COUNT_BY_WINDOW:
+	case OP_COUNT_BY_VALUE_AND_WINDOW:
+		return c->keyless ? 'G' : 'K';
+	case OP_COUNT: case OP_REDUCE:
+		return 'G';
+	default:
+		return 0;
+	}
+}
+
+bool node_combines(const DNode *c, const DNode *from)
+{
+	char k = node_exchange(c, from);
+	return (k == 'K' || k == 'R') &&
+	       (c->op->id == OP_REDUCE_BY_KEY || c->op->id == OP_COUNT_BY_VALUE ||
+		(c->op->cls == OPC_WINDOW && c->op->id != OP_WINDOW));
+}
+
 static const char *sink_kind(const DNode *n)
 {
 	switch (n->op->cls) {
@@ -520,8 +555,12 @@ static void explain_tree(FILE *f, const DNode *n, int indent)
 				c->op->cls == OPC_JOIN ? "  [probes the static dataset]" : "");
 			explain_tree(f, c, indent + 2);
 		} else {
-			fprintf(f, "=> %s  (%s)  [%s]%s%s\n", c->op->name, node_loc(c), sink_kind(c),
-				c->role ? ": " : "", c->role ? c->role : "");
+			char x = node_exchange(c, n);
+			fprintf(f, "=> %s  (%s)  [%s]%s%s%s\n", c->op->name, node_loc(c), sink_kind(c),
+				c->role ? ": " : "", c->role ? c->role : "",
+				!x ? "" : x == 'G' ? "  {workers: all to worker 0}"
+				: node_combines(c, n) ? "  {workers: by key, combined on each worker first}"
+				: "  {workers: by key}");
 		}
 	}
 }

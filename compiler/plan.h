@@ -70,6 +70,15 @@ bool node_is_fused(const DNode *c, const DNode *from);
  * record into both sides at once), while a union with itself does get
  * them twice, as in Spark. */
 bool node_feeds(const DNode *n, int i);
+/* How c takes the records of its input `from` when a batch runs on several
+ * workers (lang/SPEC.md §19): 'K' each to the worker that owns the key (the
+ * record's first field), 'R' the owner of the record itself, 'G' all to
+ * worker 0 (an aggregate of the whole stream), or 0: where the record is
+ * (narrow operators, windows of records, outputs, a static join's probe,
+ * and everything a static Dataset computes, once in every worker). */
+char node_exchange(const DNode *c, const DNode *from);
+/* Whether each worker first reduces what it sends to c (map-side combine). */
+bool node_combines(const DNode *c, const DNode *from);
 /* "wordcount.dstream:7:21" */
 char *node_loc(const DNode *n);
 /* `dstreamc explain`: the stages and what each one fused. */

@@ -31,7 +31,7 @@ stage 1: loop over source socketTextStream  (wc.dstream:4:13)  -> DStream[String
   fused: flatMap + map
   flatMap  (wc.dstream:5:19)  -> DStream[String]
     map  (wc.dstream:6:19)  -> DStream[(String, Int)]
-      => reduceByKey  (wc.dstream:7:20)  [hash aggregate]
+      => reduceByKey  (wc.dstream:7:20)  [hash aggregate]  {workers: by key, combined on each worker first}
 
 stage 2: loop over the result of reduceByKey  (wc.dstream:7:20)  -> DStream[(String, Int)]
   fused: filter
@@ -77,7 +77,7 @@ stage 1: loop over source queueStream  (ysb.dstream:3:13)  -> DStream[String]
     map  (ysb.dstream:3:58)  -> DStream[(String, String)]
       join  (ysb.dstream:4:7)  -> DStream[(String, (String, String))]  [probes the static dataset]
         map  (ysb.dstream:4:23)  -> DStream[(String, Int)]
-          => reduceByKey  (ysb.dstream:4:48)  [hash aggregate]
+          => reduceByKey  (ysb.dstream:4:48)  [hash aggregate]  {workers: by key, combined on each worker first}
 
 stage 2: loop over source textFile  (ysb.dstream:2:17)  -> Dataset[String]
   (static dataset: runs once at start)

@@ -82,7 +82,7 @@ has plan "$OUT" \
 	'  fused: flatMap + map' \
 	'  flatMap  (wc.dstream:4:19)  -> DStream[String]' \
 	'    map  (wc.dstream:5:19)  -> DStream[(String, Int)]' \
-	'      => reduceByKey  (wc.dstream:6:20)  [hash aggregate]' \
+	'      => reduceByKey  (wc.dstream:6:20)  [hash aggregate]  {workers: by key, combined on each worker first}' \
 	'stage 2: loop over the result of reduceByKey  (wc.dstream:6:20)  -> DStream[(String, Int)]' \
 	'  fused: (nothing)' \
 	'  => print  (wc.dstream:7:8)  [output]'
