@@ -2118,7 +2118,15 @@ int interp_run(const Plan *p, int argc, char **argv, void *dl)
 	prog->close = interp_close;
 	the_interp = I;
 	fflush(stdout);
-	int rc = ds_main(argc, argv, prog);
+	/* the oracle runs on one thread: its boxed state is not split by key
+	 * (a later --workers would win, so this one goes last) */
+	char **av = calloc((size_t)argc + 2, sizeof *av);
+	if (!av)
+		die("out of memory");
+	memcpy(av, argv, sizeof *av * (size_t)argc);
+	av[argc] = "--workers=1";
+	int rc = ds_main(argc + 1, av, prog);
+	free(av);
 	if (I->nr) /* the runtime ran nothing (a bad flag, --help): close is ours */
 		interp_close(NULL);
 	the_interp = NULL;

@@ -1518,6 +1518,16 @@ static void lower_join(Lower *L, DNode *n, Vec *body)
 					     pass ? "keys only the right side has" : drive ? "every key of the right side"
 											: "every key of the left side");
 		L->out = &loop->body;
+		if (tabs[drive]->persistent) {
+			/* a static Dataset: every worker has all of it, and visits its share of the keys */
+			IrVar *k = let(L, "key", ex_key(loop->var));
+			IrExpr *h = ex1(IE_HASH, ty_int(), ex_var(k));
+			h->optype = k->type;
+			IrStmt *mine = st(IS_IF);
+			mine->e = ex1(IE_OWNS, ty_bool(), h);
+			emit(L, mine);
+			L->out = &mine->body;
+		}
 		IrStmt *probe = st_entry(L, IS_LOOKUP, tabs[other], ex_key(loop->var), drive ? "left" : "right");
 		emit(L, probe);
 		IrExpr *found = ex(IE_FOUND, ty_bool());

@@ -207,7 +207,67 @@ static void ds__put_val(ds_buf *b, const ds__lay *l, const char *v)
 	}
 }
 
-static void ds__put_state(ds_buf *b, const ds_state_desc *d, void *state)
+/* The hash generated code gives a value of layout l (compiler/emit_c.c's
+ * hash_ functions), for the worker that owns it. */
+static uint64_t ds__lay_hash(const ds__lay *l, const char *v)
+{
+	switch (l->kind) {
+	case L_INT: case L_BOOL: {
+		int64_t i = 0;
+		if (l->kind == L_BOOL)
+			i = *(const bool *)v;
+		else
+			memcpy(&i, v, 8);
+		return ds_hash_i64(i);
+	}
+	case L_DOUBLE: {
+		double d;
+		memcpy(&d, v, 8);
+		return ds_hash_f64(d);
+	}
+	case L_STR: {
+		ds_str s;
+		memcpy(&s, v, sizeof s);
+		return ds_hash_str(s);
+	}
+	case L_LIST: {
+		ds_list x;
+		memcpy(&x, v, sizeof x);
+		uint64_t h = ds_hash_i64(x.len);
+		for (int64_t i = 0; i < x.len; i++)
+			h = ds_hash_combine(h, ds__lay_hash(l->sub[0], (const char *)x.data + (size_t)i * l->sub[0]->size));
+		return h;
+	}
+	case L_OPTION:
+		return *(const bool *)v ? ds_hash_combine(1, ds__lay_hash(l->sub[0], v + l->off[0])) : ds_hash_i64(0);
+	case L_TUPLE: {
+		uint64_t h = 0;
+		for (int i = 0; i < l->n; i++)
+			h = ds_hash_combine(h, ds__lay_hash(l->sub[i], v + l->off[i]));
+		return h;
+	}
+	}
+	return 0;
+}
+
+/* The worker that holds record v (of layout l) of a state split as d->dist says. */
+static int ds__record_owner(const ds_state_desc *d, const ds__lay *l, const char *v, int nworkers)
+{
+	switch (d->dist) {
+	case 'P':
+		return ds_owner(ds__lay_hash(l->kind == L_TUPLE ? l->sub[0] : l, l->kind == L_TUPLE ? v + l->off[0] : v),
+		                nworkers);
+	case 'R':
+		return ds_owner(ds__lay_hash(l, v), nworkers);
+	case 'G':
+		return 0;
+	default:
+		return -1; /* anyone's */
+	}
+}
+
+/* One state as the union of every worker's slice of it. */
+static void ds__put_state(ds_buf *b, const ds_state_desc *d, ds_rt *rt)
 {
 	ds__lay *l = ds__lay_of(d);
 	ds__put_str(b, d->name);
@@ -216,29 +276,42 @@ static void ds__put_state(ds_buf *b, const ds_state_desc *d, void *state)
 	ds__put_str(b, d->type);
 	ds__put_str(b, d->layout);
 	ds__put_u32(b, (uint32_t)d->kind);
+	int nw = rt->nworkers;
 	if (d->kind == DS_STATE_TABLE) {
-		const ds_table *t = (const ds_table *)((char *)state + d->offset);
-		ds__put_u64(b, t->count);
-		for (size_t i = 0; i < t->cap; i++) {
-			if (!t->hashes[i])
-				continue;
-			ds__put_u64(b, t->hashes[i]);
-			ds__put_val(b, l, ds_table_entry(t, i));
+		uint64_t count = 0;
+		for (int k = 0; k < nw; k++)
+			count += ((const ds_table *)((char *)rt->workers[k].state + d->offset))->count;
+		ds__put_u64(b, count);
+		for (int k = 0; k < nw; k++) {
+			const ds_table *t = (const ds_table *)((char *)rt->workers[k].state + d->offset);
+			for (size_t i = 0; i < t->cap; i++) {
+				if (!t->hashes[i])
+					continue;
+				ds__put_u64(b, t->hashes[i]);
+				ds__put_val(b, l, ds_table_entry(t, i));
+			}
 		}
 	} else {
-		ds_window *w = (ds_window *)((char *)state + d->offset);
+		/* every worker's window holds panes of the same batch times */
+		ds_window *w0 = (ds_window *)((char *)rt->workers[0].state + d->offset);
 		uint32_t n = 0;
-		for (int i = 0; i < w->n; i++)
-			n += ds_window_pane(w, i)->time != INT64_MIN;
+		for (int i = 0; i < w0->n; i++)
+			n += ds_window_pane(w0, i)->time != INT64_MIN;
 		ds__put_u32(b, n);
-		for (int i = 0; i < w->n; i++) { /* oldest first */
-			const ds_pane *p = ds_window_pane(w, i);
-			if (p->time == INT64_MIN)
+		for (int i = 0; i < w0->n; i++) { /* oldest first */
+			const ds_pane *p0 = ds_window_pane(w0, i);
+			if (p0->time == INT64_MIN)
 				continue;
-			ds__put_u64(b, (uint64_t)p->time);
-			ds__put_u64(b, (uint64_t)p->recs.len);
-			for (int64_t r = 0; r < p->recs.len; r++)
-				ds__put_val(b, l, (const char *)p->recs.data + (size_t)r * d->esize);
+			ds__put_u64(b, (uint64_t)p0->time);
+			uint64_t recs = 0;
+			for (int k = 0; k < nw; k++)
+				recs += (uint64_t)ds_window_pane((ds_window *)((char *)rt->workers[k].state + d->offset), i)->recs.len;
+			ds__put_u64(b, recs);
+			for (int k = 0; k < nw; k++) {
+				const ds_pane *p = ds_window_pane((ds_window *)((char *)rt->workers[k].state + d->offset), i);
+				for (int64_t r = 0; r < p->recs.len; r++)
+					ds__put_val(b, l, (const char *)p->recs.data + (size_t)r * d->esize);
+			}
 		}
 	}
 	ds__lay_free(l);
@@ -376,7 +449,7 @@ static int ds__ckpt_build_write(ds_rt *rt, int64_t t, int64_t seq)
 	ds__put_sources(b, rt);
 	ds__put_u32(b, (uint32_t)p->nstates);
 	for (int i = 0; i < p->nstates; i++)
-		ds__put_state(b, &p->states[i], rt->state);
+		ds__put_state(b, &p->states[i], rt);
 	size_t plen = b->len - DS__CKPT_HEAD;
 	uint32_t crc = ds__crc32(0, b->p + DS__CKPT_HEAD, plen);
 	ds__put32((unsigned char *)b->p + 12, crc);
@@ -788,20 +861,26 @@ static void ds__skip_state(ds__rd *r, uint32_t kind, const char *layout, ds_aren
 	ds__lay_free(l);
 }
 
-static void ds__get_table(ds__rd *r, const ds_state_desc *d, void *state)
+/* A table's entries, each to the worker that owns its key (its stored
+ * hash), whatever the number of workers that wrote the checkpoint. */
+static void ds__get_table(ds__rd *r, const ds_state_desc *d, ds_rt *rt)
 {
-	ds_table *t = (ds_table *)((char *)state + d->offset);
-	ds_arena *a = (ds_arena *)((char *)state + d->arena_offset);
+	int nw = rt->nworkers;
 	ds__lay *l = ds__lay_of(d);
 	/* the checkpoint's state replaces what init put there (an initial
 	 * state's Dataset) */
-	ds_table_clear(t);
-	ds_arena_reset(a);
+	for (int k = 0; k < nw; k++) {
+		ds_table_clear((ds_table *)((char *)rt->workers[k].state + d->offset));
+		ds_arena_reset((ds_arena *)((char *)rt->workers[k].state + d->arena_offset));
+	}
 	uint64_t n = ds__get_u64(r);
 	/* each entry takes at least its hash: a count past the end is damage */
 	if (ds__rd_need(r, n * 8, "a table's count runs past the end"))
-		while (t->count + n > t->cap / 4 * 3 && !r->why)
-			ds_table_grow(t);
+		for (int k = 0; k < nw; k++) {
+			ds_table *t = (ds_table *)((char *)rt->workers[k].state + d->offset);
+			while (n / (uint64_t)nw > t->cap / 4 * 3 && !r->why)
+				ds_table_grow(t);
+		}
 	for (uint64_t i = 0; i < n && !r->why; i++) {
 		uint64_t h = ds__get_u64(r);
 		if (!(h & DS_HASH_USED)) {
@@ -809,6 +888,9 @@ static void ds__get_table(ds__rd *r, const ds_state_desc *d, void *state)
 				r->why = "a stored hash is not one";
 			break;
 		}
+		int k = d->dist == 'G' ? 0 : ds_owner(h, nw);
+		ds_table *t = (ds_table *)((char *)rt->workers[k].state + d->offset);
+		ds_arena *a = (ds_arena *)((char *)rt->workers[k].state + d->arena_offset);
 		if (ds_table_full(t))
 			ds_table_grow(t);
 		size_t mask = t->cap - 1, j = h & mask;
@@ -821,29 +903,42 @@ static void ds__get_table(ds__rd *r, const ds_state_desc *d, void *state)
 	ds__lay_free(l);
 }
 
-static void ds__get_window(ds__rd *r, const ds_state_desc *d, void *state)
+/* A window's panes: each record to the worker that owns its key (or, in a
+ * window of records no key owns, to the workers in turn). */
+static void ds__get_window(ds__rd *r, const ds_state_desc *d, ds_rt *rt)
 {
-	ds_window *w = (ds_window *)((char *)state + d->offset);
+	int nw = rt->nworkers;
 	ds__lay *l = ds__lay_of(d);
 	uint32_t panes = ds__get_u32(r);
 	ds_arena scratch;
 	ds_arena_init(&scratch);
 	char *v = ds__xmalloc(l->size);
+	int turn = 0;
 	/* oldest first; a window that is shorter now keeps the newest w->n */
 	for (uint32_t i = 0; i < panes && !r->why; i++) {
 		int64_t time = (int64_t)ds__get_u64(r);
 		uint64_t n = ds__get_u64(r);
-		bool keep = panes - i <= (uint32_t)w->n;
-		ds_pane *p = NULL;
-		if (keep) {
-			ds_window_begin_batch(w, time);
-			p = &w->panes[w->cur];
-		}
-		for (uint64_t j = 0; j < n && !r->why; j++)
-			if (keep)
-				ds__get_val(r, l, ds_pane_push(p, d->esize), &p->arena);
-			else
+		ds_window *w0 = (ds_window *)((char *)rt->workers[0].state + d->offset);
+		bool keep = panes - i <= (uint32_t)w0->n;
+		if (keep)
+			for (int k = 0; k < nw; k++)
+				ds_window_begin_batch((ds_window *)((char *)rt->workers[k].state + d->offset), time);
+		for (uint64_t j = 0; j < n && !r->why; j++) {
+			if (!keep) {
 				ds__get_val(r, l, v, &scratch);
+				continue;
+			}
+			/* read it once to learn its owner, then again into its pane */
+			const char *at = r->p;
+			ds__get_val(r, l, v, &scratch);
+			int k = ds__record_owner(d, l, v, nw);
+			if (k < 0)
+				k = turn++ % nw;
+			r->p = at;
+			ds_window *w = (ds_window *)((char *)rt->workers[k].state + d->offset);
+			ds_pane *p = &w->panes[w->cur];
+			ds__get_val(r, l, ds_pane_push(p, d->esize), &p->arena);
+		}
 		ds_arena_reset(&scratch);
 	}
 	free(v);
@@ -1095,9 +1190,9 @@ int ds__ckpt_restore(ds_rt *rt)
 		const ds_state_desc *d = &p->states[cs[i].match];
 		r.p = cs[i].data;
 		if (d->kind == DS_STATE_TABLE)
-			ds__get_table(&r, d, rt->state);
+			ds__get_table(&r, d, rt);
 		else
-			ds__get_window(&r, d, rt->state);
+			ds__get_window(&r, d, rt);
 	}
 	if (r.why) { /* checked by the skip pass: cannot happen */
 		fprintf(stderr, "dstream: internal error: checkpoint state unreadable on the second pass: %s\n", r.why);

@@ -413,6 +413,7 @@ typedef struct ds__opts {
 	ds__wal_policy wal_sync;   /* --wal-sync block|batch|off */
 	const char *replicate;     /* --replicate HOST:PORT, or NULL */
 	int64_t pace_ms;           /* --pace D: on the manual clock, wait D before each batch */
+	int workers;               /* --workers N (ds_main sets the default: the cores available) */
 } ds__opts;
 
 /* One source and the blocks it gives the batch being run. */
@@ -465,6 +466,7 @@ typedef struct ds__batch_metrics {
 	int64_t time_ms, records_in, records_out, bad_records;
 	int64_t sched_delay_ms;
 	double processing_ms;
+	double slowest_worker_ms; /* the busiest worker's time in the batch's stages */
 	double checkpoint_ms;   /* writing the checkpoint after it (0: none due) */
 	bool checkpoint_failed; /* the checkpoint could not be written (yet) */
 } ds__batch_metrics;
@@ -524,6 +526,62 @@ int ds__ckpt_write(ds_rt *rt, int64_t t, int64_t seq, bool background);
 int ds__ckpt_poll(ds_rt *rt, bool block);
 void ds__ckpt_close(ds_rt *rt);
 
+/* ---- workers.c: the worker pool (lang/SPEC.md, "Workers") ------------------ */
+
+/* One worker: a thread (worker 0 is the scheduler thread itself) that runs
+ * every stage of a batch on its own state and its own share of the input.
+ * Between batches everything here belongs to the scheduler thread; during
+ * one, each worker's fields belong to that worker, except what the exchange
+ * reads: another worker reads xout only after a ds_barrier. */
+typedef struct ds__worker {
+	int id;
+	ds_task task;
+	void *state;           /* its program state: its slice of every keyed table */
+	ds_arena init_arena;   /* init's allocations, for the run */
+	ds_arena batch_arena;  /* reset per batch */
+	ds__output *out;       /* [noutputs]: its records of the batch (merged into worker 0's at commit) */
+	ds__bad *sites;        /* [nsites]: its bad records of the batch */
+	int64_t bad;           /* all sites, this batch */
+	ds_buf *xout;          /* [nexchanges * nworkers]: what it sends (ds_task.xout) */
+	ds_block *xin;         /* [nexchanges * nworkers]: what ds_xchg_input shows it */
+	ds_block **views;      /* [nsources]: its share of each source's blocks this batch */
+	int *nviews, *capviews;
+	double busy_ms;        /* this batch: from its start to its end */
+} ds__worker;
+
+enum { DS__JOB_INIT = 1, DS__JOB_BATCH, DS__JOB_EXIT };
+
+/* Lock order: lock is a leaf; nothing else is held while taking it. */
+typedef struct ds__pool {
+	int n;                 /* workers, including the scheduler thread (worker 0) */
+	pthread_t *threads;    /* [n]: 1 .. n-1 started */
+	int started;
+	/* guarded by lock */
+	pthread_mutex_t lock;
+	pthread_cond_t go;     /* a job (gen moved) */
+	pthread_cond_t done;   /* running reached 0 */
+	pthread_cond_t met;    /* the barrier opened (bgen moved) */
+	uint64_t gen;
+	int job;
+	int running;           /* workers 1 .. n-1 still in the job */
+	int arrived;           /* at the barrier */
+	uint64_t bgen;
+} ds__pool;
+
+#define DS__MAX_WORKERS 256
+/* --workers's default: the cores this process may run on. */
+int ds__workers_default(void);
+/* Creates n workers (states zeroed, arenas, outputs) and starts threads 1..n-1. */
+int ds__workers_open(ds_rt *rt, int n);
+void ds__workers_close(ds_rt *rt);
+/* Runs job on every worker, the scheduler thread being worker 0; returns
+ * when all have finished it. */
+void ds__workers_run(ds_rt *rt, int job);
+/* Cuts every source's blocks of this batch (ds__source.view) into one
+ * contiguous share per worker, at record boundaries, of about equal bytes:
+ * worker w's share precedes worker w + 1's in the input's order. */
+void ds__workers_split(ds_rt *rt);
+
 /* All of it is owned by the scheduler (main) thread. */
 struct ds_rt {
 	const ds_program *prog;
@@ -532,13 +590,14 @@ struct ds_rt {
 	bool manual;      /* queueStream or binaryQueueStream present: manual clock */
 	int64_t start_ms; /* realtime at start (0 on the manual clock) */
 	ds__source *src;
-	ds__output *out;
-	ds__bad *sites;       /* per site, this batch */
-	int64_t bad_in_batch; /* all sites, this batch */
+	ds__output *out;      /* worker 0's: what ds__outputs_commit writes */
+	ds__bad *sites;       /* worker 0's, per site, this batch */
 	int64_t batch_time;   /* of the batch being run */
-	ds_arena init_arena;  /* lives for the run: init's allocations */
-	ds_arena batch_arena; /* reset per batch */
-	void *state;
+	ds_arena init_arena;  /* lives for the run: the runtime's own allocations */
+	int nworkers;
+	ds__worker *workers;  /* [nworkers] */
+	bool inited;          /* init has run: close must too */
+	ds__pool pool;
 	ds__metrics metrics;
 	bool status_line; /* stderr is a terminal and not --quiet */
 	ds__ckpt ck;      /* with a checkpoint directory */
@@ -553,10 +612,10 @@ int ds__rt_run(ds_rt *rt); /* returns the exit status */
 void ds__rt_close(ds_rt *rt);
 
 /* output.c */
-void ds__outputs_init(ds_rt *rt);
-void ds__outputs_close(ds_rt *rt);
 /* Writes a file so that a reader sees all of it or nothing (temp, fsync, rename). */
 int ds__write_atomic(const char *path, const char *data, size_t len);
+/* Moves every worker's records of the batch into worker 0's outputs. */
+void ds__outputs_merge(ds_rt *rt);
 /* Commits every output's records of the batch at time t, in program order. */
 int ds__outputs_commit(ds_rt *rt, int64_t t);
 

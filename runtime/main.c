@@ -102,6 +102,8 @@ static void ds__usage(FILE *f, const char *cmd, const ds_program *prog)
 	        "  --replicate HOST:PORT send each received block to a replica (dstreamc replica) before\n"
 	        "                        it counts as stored\n"
 	        "  --pace D              on the manual clock (queueStream), wait D before each batch\n"
+	        "  --workers N           run each batch on N worker threads (default: the cores available,\n"
+	        "                        here %d); the output is the same for any N, as a multiset per batch\n"
 	        "  --replica-listen HOST:PORT\n"
 	        "                        run as a block replica instead of the program: keep the blocks\n"
 	        "                        that programs' receivers send to HOST:PORT under --replica-dir,\n"
@@ -114,7 +116,7 @@ static void ds__usage(FILE *f, const char *cmd, const ds_program *prog)
 	        "\n"
 	        "SIGINT or SIGTERM finishes the batch in progress, flushes its outputs and exits 0.\n",
 	        cmd, prog->name ? prog->name : "", prog->source ? " from " : "", prog->source ? prog->source : "",
-	        prog->batch_ms);
+	        prog->batch_ms, ds__workers_default());
 	ds__usage_sources(f, prog);
 }
 
@@ -180,7 +182,7 @@ static int ds__parse_flags(int argc, char **argv, const char *cmd, const ds_prog
 		static const char *const valued[] = {"--batches", "--duration", "--max-line-bytes",
 		                                     "--metrics-json", "--source-path", "--replay",
 		                                     "--replica-listen", "--replica-dir",
-		                                     "--wal-sync", "--replicate", "--pace"};
+		                                     "--wal-sync", "--replicate", "--pace", "--workers"};
 		int which = -1;
 		const char *val = NULL;
 		for (int k = 0; k < (int)(sizeof valued / sizeof *valued); k++) {
@@ -248,6 +250,11 @@ static int ds__parse_flags(int argc, char **argv, const char *cmd, const ds_prog
 		case 10:
 			ok = ds__parse_duration(val, &o->pace_ms);
 			break;
+		case 11:
+			ok = ds__parse_int(val, &v) && v <= DS__MAX_WORKERS;
+			if (ok)
+				o->workers = (int)v;
+			break;
 		default:
 			o->metrics_json = val;
 			ok = val[0] != 0;
@@ -282,6 +289,7 @@ int ds_main(int argc, char **argv, const ds_program *prog)
 	}
 	ds__opts o = {0};
 	o.max_line = 1048576;
+	o.workers = ds__workers_default();
 	o.source_path = ds__xcalloc((size_t)(prog->nsources > 0 ? prog->nsources : 1), sizeof *o.source_path);
 	o.replay = ds__xcalloc((size_t)(prog->nsources > 0 ? prog->nsources : 1), sizeof *o.replay);
 	int rc = ds__parse_flags(argc, argv, cmd, prog, &o);
@@ -316,8 +324,6 @@ int ds_main(int argc, char **argv, const ds_program *prog)
 	} else {
 		rt.status_line = !o.quiet && isatty(2);
 		status = ds__rt_run(&rt);
-		if (prog->close)
-			prog->close(rt.state);
 		if (o.metrics_json) {
 			int mrc = ds__metrics_write_json(&rt.metrics, prog, o.metrics_json);
 			if (mrc < 0) {

@@ -7,7 +7,11 @@
  * temporary file in the same directory, fsync, rename, fsync of the
  * directory); a foreach output calls its function with a ds_rdd over the
  * batch's records (their text, NUL-terminated, in buf; their typed fields
- * in fields[]).  Owned by the scheduler thread. */
+ * in fields[]).  With several workers, each worker formats into its own
+ * ds__output (ds__worker.out) during the batch; after it, the scheduler
+ * thread appends workers 1 .. n-1's records to worker 0's, in worker order
+ * (ds__outputs_merge), and commits those.  Owned by the scheduler thread
+ * between batches. */
 #include "internal.h"
 
 #include <errno.h>
@@ -18,28 +22,6 @@
 
 static const char ds__dashes[] = "-------------------------------------------"; /* 43 */
 
-void ds__outputs_init(ds_rt *rt)
-{
-	int n = rt->prog->noutputs;
-	rt->out = ds__xcalloc((size_t)(n ? n : 1), sizeof *rt->out);
-	for (int i = 0; i < n; i++)
-		rt->out[i].desc = &rt->prog->outputs[i];
-}
-
-void ds__outputs_close(ds_rt *rt)
-{
-	if (!rt->out)
-		return;
-	for (int i = 0; i < rt->prog->noutputs; i++) {
-		ds__buf_close(&rt->out[i].buf);
-		ds__buf_close(&rt->out[i].strs);
-		free(rt->out[i].recs);
-		free(rt->out[i].fields);
-	}
-	free(rt->out);
-	rt->out = NULL;
-}
-
 static bool ds__output_due(const ds_output_desc *d, int64_t t)
 {
 	return d->slide_ms <= 0 || t % d->slide_ms == 0;
@@ -47,7 +29,7 @@ static bool ds__output_due(const ds_output_desc *d, int64_t t)
 
 ds_buf *ds_out_begin(ds_task *t, int out)
 {
-	ds__output *o = &t->rt->out[out];
+	ds__output *o = &t->rt->workers[t->worker].out[out];
 	t->records_out++;
 	if (o->desc->kind == DS_OUT_PRINT && o->nrecs > o->desc->n)
 		return NULL; /* n + 1 kept: enough to know "..." is due */
@@ -64,7 +46,7 @@ ds_buf *ds_out_begin(ds_task *t, int out)
 
 int ds_out_full(ds_task *t, int out)
 {
-	const ds__output *o = &t->rt->out[out];
+	const ds__output *o = &t->rt->workers[t->worker].out[out];
 	return o->desc->kind == DS_OUT_PRINT && o->nrecs > o->desc->n;
 }
 
@@ -76,7 +58,7 @@ void ds_out_skip(ds_task *t, int64_t n)
 
 void ds_out_end(ds_task *t, int out)
 {
-	ds__output *o = &t->rt->out[out];
+	ds__output *o = &t->rt->workers[t->worker].out[out];
 	if (o->desc->kind == DS_OUT_FOREACH) {
 		o->recs[o->nrecs].off = o->cur;
 		o->recs[o->nrecs].len = o->buf.len - o->cur;
@@ -89,7 +71,7 @@ void ds_out_end(ds_task *t, int out)
 
 static ds__field *ds__out_field(ds_task *t, int out)
 {
-	ds__output *o = &t->rt->out[out];
+	ds__output *o = &t->rt->workers[t->worker].out[out];
 	if (o->nfields == o->fieldcap) {
 		o->fieldcap = o->fieldcap ? 2 * o->fieldcap : 128;
 		o->fields = ds__xrealloc(o->fields, o->fieldcap * sizeof *o->fields);
@@ -105,7 +87,7 @@ void ds_out_field_bool(ds_task *t, int out, bool v) { ds__out_field(t, out)->v.b
 
 void ds_out_field_str(ds_task *t, int out, ds_str v)
 {
-	ds__output *o = &t->rt->out[out];
+	ds__output *o = &t->rt->workers[t->worker].out[out];
 	ds__field *f = ds__out_field(t, out);
 	f->v.off = o->strs.len;
 	f->len = (size_t)v.n;
@@ -272,6 +254,54 @@ static int ds__commit_save(ds_rt *rt, ds__output *o, int64_t t)
 		ds__msg(rt->cmd, "saveAsTextFiles: cannot write '%s': %s", path, strerror(-rc));
 	free(path);
 	return rc;
+}
+
+/* Appends src's records to dst's, then empties src. */
+static void ds__output_append(ds__output *dst, ds__output *src)
+{
+	const ds_output_desc *d = dst->desc;
+	if (d->kind == DS_OUT_FOREACH) {
+		size_t base = dst->buf.len, fbase = dst->nfields, sbase = dst->strs.len;
+		int nf = d->fields ? (int)strlen(d->fields) : 0;
+		ds_buf_put(&dst->buf, src->buf.p, src->buf.len);
+		ds_buf_put(&dst->strs, src->strs.p, src->strs.len);
+		for (int64_t r = 0; r < src->nrecs; r++) {
+			if ((size_t)dst->nrecs == dst->reccap) {
+				dst->reccap = dst->reccap ? 2 * dst->reccap : 64;
+				dst->recs = ds__xrealloc(dst->recs, dst->reccap * sizeof *dst->recs);
+			}
+			ds__rec rec = src->recs[r];
+			rec.off += base;
+			rec.field0 += fbase;
+			dst->recs[dst->nrecs++] = rec;
+		}
+		if (dst->nfields + src->nfields > dst->fieldcap) {
+			while (dst->nfields + src->nfields > dst->fieldcap)
+				dst->fieldcap = dst->fieldcap ? 2 * dst->fieldcap : 128;
+			dst->fields = ds__xrealloc(dst->fields, dst->fieldcap * sizeof *dst->fields);
+		}
+		for (size_t f = 0; f < src->nfields; f++) {
+			ds__field fd = src->fields[f];
+			if (nf && d->fields[f % (size_t)nf] == DS_FIELD_STRING)
+				fd.v.off += sbase;
+			dst->fields[dst->nfields++] = fd;
+		}
+	} else if (!(d->kind == DS_OUT_PRINT && dst->nrecs > d->n)) {
+		/* (a print that holds n + 1 already needs no more) */
+		ds_buf_put(&dst->buf, src->buf.p, src->buf.len);
+		dst->nrecs += src->nrecs;
+	}
+	src->buf.len = 0;
+	src->nrecs = 0;
+	src->nfields = 0;
+	src->strs.len = 0;
+}
+
+void ds__outputs_merge(ds_rt *rt)
+{
+	for (int w = 1; w < rt->nworkers; w++)
+		for (int i = 0; i < rt->prog->noutputs; i++)
+			ds__output_append(&rt->out[i], &rt->workers[w].out[i]);
 }
 
 int ds__outputs_commit(ds_rt *rt, int64_t t)

@@ -26,7 +26,7 @@ static void ds__src_view_add(ds_rt *rt, ds__source *s, const ds__block *b, int64
 	s->view[s->nview++] = b->b;
 	*in += b->b.nrecs;
 	if (b->bad.n) {
-		rt->bad_in_batch += b->bad.n;
+		rt->workers[0].bad += b->bad.n;
 		if (s->desc->site >= 0 && s->desc->site < rt->prog->nsites)
 			ds__bad_merge(&rt->sites[s->desc->site], &b->bad);
 	}
@@ -128,9 +128,9 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 	rt->cmd = cmd;
 	rt->opts = *o;
 	ds_arena_init(&rt->init_arena);
-	ds_arena_init(&rt->batch_arena);
-	rt->sites = ds__xcalloc((size_t)(prog->nsites > 0 ? prog->nsites : 1), sizeof *rt->sites);
-	ds__outputs_init(rt);
+	int rc = ds__workers_open(rt, o->workers > 0 ? o->workers : 1);
+	if (rc < 0)
+		return rc;
 	rt->src = ds__xcalloc((size_t)(prog->nsources > 0 ? prog->nsources : 1), sizeof *rt->src);
 	for (int i = 0; i < prog->nsources; i++) {
 		rt->src[i].own = prog->sources[i];
@@ -236,7 +236,6 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 			return rc;
 		}
 	}
-	rt->state = ds__xcalloc(1, prog->state_size ? prog->state_size : 1);
 	return 0;
 }
 
@@ -269,18 +268,20 @@ void ds__rt_close(ds_rt *rt)
 		ds__repl_close(rt->repl);
 	free(rt->stores);
 	ds__ckpt_close(rt);
+	ds__workers_close(rt);
 	free(rt->src);
-	free(rt->sites);
-	ds__outputs_close(rt);
-	free(rt->state);
 	ds_arena_close(&rt->init_arena);
-	ds_arena_close(&rt->batch_arena);
 	ds__metrics_close(&rt->metrics);
 	memset(rt, 0, sizeof *rt);
 }
 
 const ds_block *ds_input(ds_task *t, int src, int *n)
 {
+	if (t->exchange) { /* the worker's share (ds__workers_split) */
+		const ds__worker *w = &t->rt->workers[t->worker];
+		*n = w->nviews[src];
+		return w->views[src];
+	}
 	ds__source *s = &t->rt->src[src];
 	*n = s->nview;
 	return s->view;
@@ -289,9 +290,12 @@ const ds_block *ds_input(ds_task *t, int src, int *n)
 void ds_bad_record(ds_task *t, int site, const char *why, ds_str sample)
 {
 	ds_rt *rt = t->rt;
-	rt->bad_in_batch++;
+	ds__worker *w = &rt->workers[t->worker];
+	if (t->arena == &w->init_arena && w->id != 0)
+		return; /* every worker computes the static Datasets: worker 0 reports */
+	w->bad++;
 	if (site >= 0 && site < rt->prog->nsites)
-		ds__bad_add(&rt->sites[site], why, sample.p, (size_t)(sample.n > 0 ? sample.n : 0));
+		ds__bad_add(&w->sites[site], why, sample.p, (size_t)(sample.n > 0 ? sample.n : 0));
 }
 
 /* Gathers every source's blocks for the batch at time t; returns the
@@ -473,19 +477,38 @@ static int ds__run_batch(ds_rt *rt, int64_t t, int64_t k)
 			ds__msg(rt->cmd, "write-ahead log: cannot sync: %s", strerror(-rc));
 	}
 
-	ds_arena_reset(&rt->batch_arena);
-	ds_task task = {&rt->batch_arena, t, k, rt, 0};
 	rt->batch_time = t;
-	p->run_batch(&task, rt->state);
+	int nw = rt->nworkers, nx = p->nexchanges > 0 ? p->nexchanges : 0;
+	if (nw > 1)
+		ds__workers_split(rt);
+	for (int i = 0; i < nw; i++) {
+		ds__worker *w = &rt->workers[i];
+		ds_arena_reset(&w->batch_arena);
+		w->task = (ds_task){&w->batch_arena, t, k, rt, 0, i, nw, nw > 1, w->xout};
+		for (int x = 0; x < nx * nw; x++)
+			w->xout[x].len = 0;
+	}
+	ds__workers_run(rt, DS__JOB_BATCH);
 	if (rt->status_line)
 		fputs("\r\033[K", stderr); /* stdout may be the same terminal */
+	ds__outputs_merge(rt);
+	for (int i = 0; i < nw; i++) {
+		ds__worker *w = &rt->workers[i];
+		m.records_out += (int64_t)w->task.records_out;
+		m.bad_records += w->bad;
+		w->bad = 0;
+		if (i > 0)
+			for (int site = 0; site < p->nsites; site++)
+				if (w->sites[site].n) {
+					ds__bad_merge(&rt->sites[site], &w->sites[site]);
+					memset(&w->sites[site], 0, sizeof w->sites[site]);
+				}
+		m.slowest_worker_ms = w->busy_ms > m.slowest_worker_ms ? w->busy_ms : m.slowest_worker_ms;
+	}
 	int rc = ds__outputs_commit(rt, t);
 	ds__report_bad(rt, t);
 	ds__release_batch(rt);
 
-	m.records_out = (int64_t)task.records_out;
-	m.bad_records = rt->bad_in_batch;
-	rt->bad_in_batch = 0;
 	m.processing_ms = (double)(ds__mono_us() - t0) / 1000.0;
 	if (rc == 0) {
 		int64_t c0 = ds__mono_us();
@@ -547,9 +570,7 @@ int ds__rt_run(ds_rt *rt)
 	const ds__opts *o = &rt->opts;
 	int64_t bms = p->batch_ms;
 
-	ds_task task = {&rt->init_arena, 0, 0, rt, 0};
-	if (p->init)
-		p->init(&task, rt->state);
+	ds__workers_run(rt, DS__JOB_INIT);
 
 	int64_t qmax = 0;
 	for (int i = 0; i < p->nsources; i++)

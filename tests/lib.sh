@@ -72,3 +72,20 @@ spark_normalize() {
 		}
 	}' | LC_ALL=C sort -t "$(printf '\t')" -k1,1n -k2,2n -k3,3n -k4 | cut -f4-
 }
+
+# diff_multisets DIR1 DIR2: like diff -r, but each file's lines compared as
+# a multiset (sorted bytewise): what saveAsTextFiles promises for any number
+# of workers.  Prints the differences; exits 1 if there are any.
+diff_multisets() {
+	local a=$1 b=$2 f rc=0
+	diff <(cd "$a" && ls -A) <(cd "$b" && ls -A) || rc=1
+	for f in $(cd "$a" && ls -A); do
+		[ -f "$b/$f" ] || continue
+		if ! diff <(LC_ALL=C sort "$a/$f") <(LC_ALL=C sort "$b/$f") >/dev/null; then
+			echo "$f differs:"
+			diff <(LC_ALL=C sort "$a/$f") <(LC_ALL=C sort "$b/$f")
+			rc=1
+		fi
+	done
+	return $rc
+}

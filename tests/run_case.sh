@@ -28,7 +28,8 @@
 # Otherwise the case is copied into WORKDIR (with any *.h beside it), built
 # there with `dstreamc build NAME.dstream -o WORKDIR/prog $DS_BACKEND_FLAGS`,
 # and run as `./prog ARGS` in WORKDIR under timeout 30 (DS_CASE_TIMEOUT
-# overrides).  DS_ENGINE picks the engine: c (the default) or llvm build
+# overrides); with DS_WORKERS="1 2 3", once per worker count, as
+# `./prog --workers N ARGS`, each run compared.  DS_ENGINE picks the engine: c (the default) or llvm build
 # with `--backend=$DS_ENGINE` and run ./prog; jit runs `dstreamc run
 # NAME.dstream [C...] ARGS` and interp `dstreamc run --interp NAME.dstream
 # [C...] ARGS`, in WORKDIR, with nothing built; everything else is the same
@@ -253,46 +254,63 @@ c | llvm)
 esac
 
 # ---- run --------------------------------------------------------------------
-(cd "$WORK" && exec timeout -k 5 "$TIMEOUT" "${RUN[@]}" "${ARGS[@]}") \
-	>"$META/actual.stdout" 2>"$META/actual.stderr" </dev/null
-status=$?
-if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
-	fail "the program timed out after ${TIMEOUT}s"
-elif [ "$status" -ne "$EXPECT_EXIT" ]; then
-	fail "the program exited with $status, expected $EXPECT_EXIT"
-fi
-
-if [ "$HAVE_STDOUT" -eq 1 ]; then
-	spark_normalize <"$META/expected.stdout" >"$META/expected.stdout.norm"
-	spark_normalize <"$META/actual.stdout" >"$META/actual.stdout.norm"
-	if ! diff -u --label expected-stdout --label actual-stdout \
-		"$META/expected.stdout.norm" "$META/actual.stdout.norm"; then
-		fail "stdout differs (records sorted within each batch)"
+# run_and_compare [FLAG...]: runs the program with FLAGs before the case's
+# @args, and compares what it did with the expectations.
+run_and_compare() {
+	local label=${1:+ ($*)}
+	for n in "${FILE_SECS[@]}"; do # a file the last run wrote must not count for this one
+		rm -f -- "$WORK/$(awk -F '\t' -v n="$n" '$1 == n { print $3 }' "$META/index")"
+	done
+	(cd "$WORK" && exec timeout -k 5 "$TIMEOUT" "${RUN[@]}" "$@" "${ARGS[@]}") \
+		>"$META/actual.stdout" 2>"$META/actual.stderr" </dev/null
+	status=$?
+	if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+		fail "the program timed out after ${TIMEOUT}s$label"
+	elif [ "$status" -ne "$EXPECT_EXIT" ]; then
+		fail "the program exited with $status, expected $EXPECT_EXIT$label"
 	fi
-fi
 
-[ "$HAVE_STDERR" -eq 1 ] || : >"$META/expected.stderr"
-case "$ENGINE" in
-jit | interp) # the runtime names the program by argv[0]: ./prog built, NAME run
-	sed -i "s/^prog: /${CASENAME%.dstream}: /" "$META/expected.stderr" ;;
-esac
-if ! diff -u --label expected-stderr --label actual-stderr \
-	"$META/expected.stderr" "$META/actual.stderr"; then
-	fail "stderr differs"
-fi
+	if [ "$HAVE_STDOUT" -eq 1 ]; then
+		spark_normalize <"$META/expected.stdout" >"$META/expected.stdout.norm"
+		spark_normalize <"$META/actual.stdout" >"$META/actual.stdout.norm"
+		if ! diff -u --label expected-stdout --label "actual-stdout$label" \
+			"$META/expected.stdout.norm" "$META/actual.stdout.norm"; then
+			fail "stdout differs (records sorted within each batch)$label"
+		fi
+	fi
 
-for n in "${FILE_SECS[@]}"; do
-	name=$(awk -F '\t' -v n="$n" '$1 == n { print $3 }' "$META/index")
-	if [ ! -f "$WORK/$name" ]; then
-		fail "the program did not write $name"
-		continue
+	[ "$HAVE_STDERR" -eq 1 ] || : >"$META/expected.stderr"
+	case "$ENGINE" in
+	jit | interp) # the runtime names the program by argv[0]: ./prog built, NAME run
+		sed -i "s/^prog: /${CASENAME%.dstream}: /" "$META/expected.stderr" ;;
+	esac
+	if ! diff -u --label expected-stderr --label "actual-stderr$label" \
+		"$META/expected.stderr" "$META/actual.stderr"; then
+		fail "stderr differs$label"
 	fi
-	sorted "$META/sec.$n" >"$META/expected.file.$n"
-	sorted "$WORK/$name" >"$META/actual.file.$n"
-	if ! diff -u --label "expected $name" --label "actual $name" \
-		"$META/expected.file.$n" "$META/actual.file.$n"; then
-		fail "$name differs (lines sorted)"
-	fi
-done
+
+	for n in "${FILE_SECS[@]}"; do
+		name=$(awk -F '\t' -v n="$n" '$1 == n { print $3 }' "$META/index")
+		if [ ! -f "$WORK/$name" ]; then
+			fail "the program did not write $name$label"
+			continue
+		fi
+		sorted "$META/sec.$n" >"$META/expected.file.$n"
+		sorted "$WORK/$name" >"$META/actual.file.$n"
+		if ! diff -u --label "expected $name" --label "actual $name$label" \
+			"$META/expected.file.$n" "$META/actual.file.$n"; then
+			fail "$name differs (lines sorted)$label"
+		fi
+	done
+}
+
+# DS_WORKERS="1 2 3": one run per worker count (--workers N), each compared
+if [ -n "${DS_WORKERS:-}" ]; then
+	for w in $DS_WORKERS; do
+		run_and_compare --workers "$w"
+	done
+else
+	run_and_compare
+fi
 
 finish

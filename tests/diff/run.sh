@@ -13,8 +13,9 @@
 #
 # Engines: c (dstreamc build, -O2), c-O0 (build -O0), c-clang (build with
 # DSTREAM_CC=clang), llvm (build --backend=llvm), jit (dstreamc run), interp
-# (dstreamc run --interp).  DS_ENGINES=auto takes every one of c, c-O0,
-# llvm, jit and interp that this dstreamc has (tried on a one-line program).
+# (dstreamc run --interp); ENGINE-wN runs ENGINE with --workers N.
+# DS_ENGINES=auto takes every one of c-w1, c-w2, c-w3, c-O0, llvm-w2, jit-w3
+# and interp that this dstreamc has (tried on a one-line program).
 #
 # On a disagreement (or a program that does not build) it prints the
 # program, its inputs and the differing outputs, writes a ready-to-keep
@@ -74,7 +75,7 @@ TIMEOUT=${DS_CASE_TIMEOUT:-30}
 # engine_build ENGINE DIR: makes DIR/prog (or nothing, for the in-process
 # engines); engine_run ENGINE DIR: runs the program in DIR.
 engine_build() {
-	local e=$1 d=$2
+	local e=${1%-w[0-9]*} d=$2 # ENGINE-wN: ENGINE, run with --workers N
 	case "$e" in
 	c) (cd "$d" && exec "$DSTREAMC" build prog.dstream -o prog) ;;
 	c-O0) (cd "$d" && exec "$DSTREAMC" build prog.dstream -o prog -O0) ;;
@@ -85,11 +86,12 @@ engine_build() {
 	esac
 }
 engine_run() {
-	local e=$1 d=$2
+	local e=${1%-w[0-9]*} d=$2 w=()
+	[ "$e" = "$1" ] || w=(--workers "${1##*-w}")
 	case "$e" in
-	jit) (cd "$d" && exec timeout -k 5 "$TIMEOUT" "$DSTREAMC" run prog.dstream) ;;
+	jit) (cd "$d" && exec timeout -k 5 "$TIMEOUT" "$DSTREAMC" run prog.dstream "${w[@]}") ;;
 	interp) (cd "$d" && exec timeout -k 5 "$TIMEOUT" "$DSTREAMC" run --interp prog.dstream) ;;
-	*) (cd "$d" && exec timeout -k 5 "$TIMEOUT" ./prog) ;;
+	*) (cd "$d" && exec timeout -k 5 "$TIMEOUT" ./prog "${w[@]}") ;;
 	esac
 }
 
@@ -100,7 +102,7 @@ detect_engines() {
 	mkdir -p -- "$d"
 	printf 'batch 1s;\nqueueStream("in.txt").map(l => len(l)).print();\n' >"$d/prog.dstream"
 	printf 'ab\n' >"$d/in.txt"
-	for e in c c-O0 llvm jit interp; do
+	for e in c-w1 c-w2 c-w3 c-O0 llvm-w2 jit-w3 interp; do
 		rm -f -- "$d/prog"
 		if engine_build "$e" "$d" >/dev/null 2>&1 &&
 			engine_run "$e" "$d" 2>/dev/null | grep -qx 2; then

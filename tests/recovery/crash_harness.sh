@@ -96,7 +96,7 @@ first=$(sed -n 's/.*{"time_ms": \([0-9]*\),.*/\1/p' last.json | head -n 1)
 grep -q "recovered from 'ck/$newest'" last.err || fail "the last run did not say it recovered from $newest: $(cat last.err)"
 cd ..
 
-diff -r ref/out crash/out >diff.txt || fail "outputs differ from the reference after $kills kills: $(head -n 20 diff.txt)"
+diff_multisets ref/out crash/out >diff.txt || fail "outputs differ from the reference after $kills kills: $(head -n 20 diff.txt)"
 leftover=$(ls -A crash/out crash/ck | grep '^\.' || true)
 [ -z "$leftover" ] || fail "temporary files left behind: $leftover"
 nck=$(ls crash/ck | grep -c '^checkpoint-')
