@@ -177,10 +177,13 @@ static void rt_types(LEmit *E)
 	E->chunk = LLVMStructCreateNamed(C, "struct.ds__chunk");
 	E->arena = named_struct(E, "struct.ds_arena", (LLVMTypeRef[]){i8p, i8p, LLVMPointerType(E->chunk, 0), i64}, 4);
 	E->rt = LLVMStructCreateNamed(C, "struct.ds_rt");
-	E->task = named_struct(E, "struct.ds_task",
-			       (LLVMTypeRef[]){LLVMPointerType(E->arena, 0), i64, i64, LLVMPointerType(E->rt, 0), i64}, 5);
-	E->block = named_struct(E, "struct.ds_block", (LLVMTypeRef[]){i8p, i64, i64}, 3);
 	E->buf = named_struct(E, "struct.ds_buf", (LLVMTypeRef[]){i8p, i64, i64}, 3);
+	/* a bool member is an i8 in memory, as clang lays it out */
+	E->task = named_struct(E, "struct.ds_task",
+			       (LLVMTypeRef[]){LLVMPointerType(E->arena, 0), i64, i64, LLVMPointerType(E->rt, 0), i64, i32,
+					       i32, E->i8, LLVMPointerType(E->buf, 0)},
+			       9);
+	E->block = named_struct(E, "struct.ds_block", (LLVMTypeRef[]){i8p, i64, i64}, 3);
 	E->table = named_struct(E, "struct.ds_table", (LLVMTypeRef[]){LLVMPointerType(i64, 0), i8p, i64, i64, i64}, 5);
 	E->split_it = named_struct(E, "struct.ds_split_it", (LLVMTypeRef[]){i8p, i8p, E->str, i32, i64, E->str, E->i8}, 7);
 	E->pane = named_struct(E, "struct.ds_pane", (LLVMTypeRef[]){E->arena, E->list, i64, i64}, 4);
@@ -200,13 +203,13 @@ static void rt_types(LEmit *E)
 	LLVMTypeRef stage_fn = LLVMPointerType(LLVMFunctionType(E->vd, (LLVMTypeRef[]){taskp, i8p}, 2, false), 0);
 	LLVMTypeRef close_fn = LLVMPointerType(LLVMFunctionType(E->vd, (LLVMTypeRef[]){i8p}, 1, false), 0);
 	E->stated = named_struct(E, "struct.ds_state_desc",
-				 (LLVMTypeRef[]){i32, i8p, i8p, i8p, i8p, i8p, i64, i64, i64}, 9);
+				 (LLVMTypeRef[]){i32, i8p, i8p, i8p, i8p, i8p, i64, i64, i64, E->i8}, 10);
 	E->prog = named_struct(E, "struct.ds_program",
 			       (LLVMTypeRef[]){i32, i8p, i8p, i64, i64, i8p, i64, i64, i32,
 					       LLVMPointerType(E->srcd, 0), i32, LLVMPointerType(E->outd, 0), i32,
 					       LLVMPointerType(E->site, 0), i64, stage_fn, stage_fn, close_fn, i32,
-					       LLVMPointerType(E->stated, 0)},
-			       20);
+					       LLVMPointerType(E->stated, 0), i32},
+			       21);
 	E->abi_str = LLVMStructTypeInContext(C, (LLVMTypeRef[]){i8p, i64}, 2, false);
 
 	CHECK_SIZE(E->str, ds_str);
@@ -217,6 +220,10 @@ static void rt_types(LEmit *E)
 	CHECK_OFF(E->task, ds_task, 0, arena);
 	CHECK_OFF(E->task, ds_task, 1, batch_time);
 	CHECK_OFF(E->task, ds_task, 4, records_out);
+	CHECK_OFF(E->task, ds_task, 5, worker);
+	CHECK_OFF(E->task, ds_task, 6, nworkers);
+	CHECK_OFF(E->task, ds_task, 7, exchange);
+	CHECK_OFF(E->task, ds_task, 8, xout);
 	CHECK_SIZE(E->block, ds_block);
 	CHECK_OFF(E->block, ds_block, 1, len);
 	CHECK_SIZE(E->buf, ds_buf);
@@ -253,9 +260,11 @@ static void rt_types(LEmit *E)
 	CHECK_OFF(E->prog, ds_program, 14, state_size);
 	CHECK_OFF(E->prog, ds_program, 17, close);
 	CHECK_OFF(E->prog, ds_program, 19, states);
+	CHECK_OFF(E->prog, ds_program, 20, nexchanges);
 	CHECK_SIZE(E->stated, ds_state_desc);
 	CHECK_OFF(E->stated, ds_state_desc, 6, offset);
 	CHECK_OFF(E->stated, ds_state_desc, 8, esize);
+	CHECK_OFF(E->stated, ds_state_desc, 9, dist);
 }
 
 /* ---- small builders ---------------------------------------------------------------- */
@@ -1195,6 +1204,11 @@ static LLVMValueRef expr(LEmit *E, IrExpr *x)
 	case IE_OUT_FULL:
 		return LLVMBuildICmp(B, LLVMIntNE, RT("ds_out_full", E->i32, "full", E->f->t, ci32(E, (int)x->ival)),
 				     ci32(E, 0), "out_full");
+	case IE_HASH: /* as the tables hash their keys: the owner of a key is the owner of its entry */
+		ASSERT(x->a[0]->kind == IE_VAR);
+		return hash_val(E, x->optype, expr(E, x->a[0]));
+	case IE_EXCHANGING: return RT("ds_exchanging", E->i1, "exchanging", E->f->t);
+	case IE_OWNS: return RT("ds_owns", E->i1, "owns", E->f->t, expr(E, x->a[0]));
 	case IE_TO_STR: {
 		Type *t = ty_resolve(x->optype);
 		LLVMValueRef v = expr(E, x->a[0]);
@@ -1271,6 +1285,7 @@ static void stmt(LEmit *E, IrStmt *s)
 		return;
 	}
 	case IS_IF: {
+		open_block(E, s->comment);
 		LLVMValueRef c = expr(E, s->e);
 		LLVMBasicBlockRef then = bb(E, "then"), els = s->els.n ? bb(E, "else") : NULL, done = bb(E, "endif");
 		LLVMBuildCondBr(B, c, then, els ? els : done);
@@ -1505,6 +1520,37 @@ static void stmt(LEmit *E, IrStmt *s)
 		call_fn(E, fn, (LLVMValueRef[]){E->f->t, E->f->st}, 2, "");
 		return;
 	}
+	case IS_XCHG_PUT: {
+		LLVMTypeRef et = lt(E, s->e->type);
+		LLVMValueRef h = expr(E, s->lhs);
+		LLVMValueRef slot =
+			RT("ds_xchg_put", E->i8p, "slot", E->f->t, ci32(E, s->out), h, ci64(E, (int64_t)size_of(E, et)));
+		LLVMValueRef v = expr(E, s->e);
+		LLVMBuildStore(B, v, LLVMBuildBitCast(B, slot, LLVMPointerType(et, 0), ""));
+		return;
+	}
+	case IS_FOR_XCHG: {
+		/* one block per sender, in worker order, of whole records */
+		open_block(E, s->comment);
+		LLVMTypeRef et = lt(E, s->var->type);
+		LLVMValueRef nsent = alloca_(E, E->i32, arena_printf("nsent_%d", s->var->id));
+		LLVMValueRef sent = RT("ds_xchg_input", LLVMPointerType(E->block, 0), "sent", E->f->t, ci32(E, s->out), nsent);
+		Loop W, R;
+		LLVMValueRef wi = loop_begin(E, &W, LLVMBuildSExt(B, load(E, E->i32, nsent, "nsent"), E->i64, ""), "w");
+		LLVMValueRef blk = index_(E, E->block, sent, wi, "block");
+		LLVMValueRef recs = LLVMBuildBitCast(B, field(E, E->block, blk, 0, "data"), LLVMPointerType(et, 0), "recs");
+		LLVMValueRef n = LLVMBuildUDiv(B, field(E, E->block, blk, 1, "len"), ci64(E, (int64_t)size_of(E, et)), "nrecs");
+		LLVMValueRef ri = loop_begin(E, &R, n, "r");
+		LLVMBuildStore(B, load(E, et, index_(E, et, recs, ri, "rec"), ""), var_ptr(E, s->var));
+		stmts(E, &s->body);
+		after_jump(E);
+		loop_end(E, &R);
+		loop_end(E, &W);
+		return;
+	}
+	case IS_BARRIER:
+		RT("ds_barrier", E->vd, "", E->f->t);
+		return;
 	case IS_WINDOW_INIT:
 		RT("ds_window_init", E->vd, "", st_window(E, s->window), ci32(E, s->window->npanes));
 		return;
@@ -1737,12 +1783,13 @@ static void emit_descriptor(LEmit *E)
 					      (LLVMValueRef[]){ci32(E, x->kind), cstr0(E, x->name, "name"), cstr0(E, x->loc, "loc"),
 							       cstr0(E, x->op, "op"), cstr0(E, x->type, "type"),
 							       cstr0(E, x->layout, "layout"), ci64(E, (int64_t)x->offset),
-							       ci64(E, (int64_t)x->arena_offset), ci64(E, (int64_t)x->esize)},
-					      9);
+							       ci64(E, (int64_t)x->arena_offset), ci64(E, (int64_t)x->esize),
+							       LLVMConstInt(E->i8, (unsigned char)x->dist, false)},
+					      10);
 	}
 	LLVMValueRef states = E->nstates ? const_array(E, E->stated, stv, E->nstates, "states")
 					 : LLVMConstNull(LLVMPointerType(E->stated, 0));
-	LLVMValueRef fields[20] = {
+	LLVMValueRef fields[21] = {
 		ci32(E, DS_ABI_VERSION),
 		cstr0(E, d->name, "name"),
 		cstr0(E, d->source, "source"),
@@ -1763,8 +1810,9 @@ static void emit_descriptor(LEmit *E)
 		LLVMGetNamedFunction(E->M, ir->close->name),
 		ci32(E, E->nstates),
 		states,
+		ci32(E, ir->nexchanges),
 	};
-	LLVMValueRef init = LLVMConstNamedStruct(E->prog, fields, 20);
+	LLVMValueRef init = LLVMConstNamedStruct(E->prog, fields, 21);
 	LLVMValueRef prog = LLVMAddGlobal(E->M, E->prog, "program");
 	LLVMSetInitializer(prog, init);
 	LLVMSetGlobalConstant(prog, true);
@@ -2141,6 +2189,7 @@ static int llvm_run(const IrProgram *ir, const BackendOptions *o, char **cfiles,
 	d->state_size = layout.state_size;
 	d->nstates = layout.nstates;
 	d->states = layout.states;
+	d->nexchanges = ir->nexchanges;
 	d->init = (jit_stage_fn)(uintptr_t)init_a;
 	d->run_batch = (jit_stage_fn)(uintptr_t)run_a;
 	d->close = (jit_close_fn)(uintptr_t)close_a;

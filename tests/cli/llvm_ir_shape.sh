@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # llvm_ir_shape.sh DSTREAMC WORKDIR: the shape of the LLVM backend's IR for
 # examples/wordcount, whose first stage fuses socketTextStream, flatMap(split),
-# map and reduceByKey into one loop nest.
+# map and reduceByKey into one loop nest, and whose second starts with the
+# records of reduceByKey the workers sent (the exchange).
 #   - O2: stage1 is one function holding the whole nest: a loop over blocks,
-#     the lines loop in it, the split loop in that (the probe loops of the
-#     inlined hash table innermost), and the only calls left in it are to the
-#     runtime's slow paths (ds_input, ds_table_grow, ds_str_copy) and libc
-#     (memchr, bcmp): the runtime's hot helpers and the table's upsert_ are
-#     inlined; with --no-rt-inline the hot helpers are calls again.
+#     the lines loop in it, the split loop in that (the key's hash inlined
+#     innermost), and the only calls left in it are to the runtime's slow
+#     paths (ds_input, ds__buf_grow of the exchange), libc (memchr) and the
+#     table's upsert_ (out of line: stage2 calls it too, on the records it
+#     received; cc leaves it out of line as well): the runtime's hot helpers
+#     are inlined; with --no-rt-inline they are calls again.  stage2 waits
+#     for the workers, then loops over the senders' blocks and their records.
 #   - O0: the operators' blocks, named by source location and operator, in
 #     pipeline order; the stage list is in the module's metadata.
 set -uo pipefail
@@ -31,13 +34,18 @@ calls() {
 }
 
 got=$(calls stage1_socketTextStream "$WORK/o2.ll")
-want="bcmp ds_input ds_str_copy ds_table_grow llvm.memset.p0i8.i64 memchr "
+want="ds__buf_grow ds_input memchr upsert_n2_reduceByKey "
 [ "$got" = "$want" ] || fail "O2 stage1 calls: got '$got', want '$want'"
+got=$(calls upsert_n2_reduceByKey "$WORK/o2.ll")
+want="bcmp ds_str_copy ds_table_grow llvm.memset.p0i8.i64 "
+[ "$got" = "$want" ] || fail "O2 upsert_n2_reduceByKey calls: got '$got', want '$want'"
 
 got=$(calls stage1_socketTextStream "$WORK/noinline.ll")
-for f in ds_next_line ds_split_begin ds_split_next ds_hash_str ds_str_eq; do
+for f in ds_next_line ds_split_begin ds_split_next ds_hash_str ds_exchanging ds_xchg_put; do
 	case " $got" in *" $f "*) ;; *) fail "--no-rt-inline: stage1 does not call $f (calls: $got)" ;; esac
 done
+got=$(calls upsert_n2_reduceByKey "$WORK/noinline.ll")
+case " $got" in *" ds_str_eq "*) ;; *) fail "--no-rt-inline: upsert_ does not call ds_str_eq (calls: $got)" ;; esac
 
 # the loop nest, by opt-14's loop info over the O2 module (stage1, then stage2)
 opt-14 -passes='print<loops>' -disable-output "$WORK/o2.ll" 2>"$WORK/loops.txt" || fail "opt-14 failed"
@@ -46,23 +54,30 @@ want='1 %b.body
 2 %"examples/wordcount/wordcount.dstream:8:20  flatMap"
 3 %split.next
 4 %.preheader
-4 %.preheader.i.i
-4 %used.i
-1 %entries.used'
+4 %.preheader.i42
+1 %entries.used
+1 %w.body
+2 %r.body
+1 %used
+1 %.preheader.i'
 [ "$got" = "$want" ] || fail "O2 loop nest differs:
 --- want
 $want
 --- got
 $got"
 
-# O0: the operators' blocks in pipeline order, in their stages
-got=$(grep -oE '^"[^"]*":' "$WORK/o0.ll" | sed 's/^"//; s/":$//; s/examples\/wordcount\///g')
+# O0: the operators' blocks in pipeline order, in their stages (without the
+# number LLVM appends to the second block of a name in a function)
+got=$(grep -oE '^"[^"]*":' "$WORK/o0.ll" | sed -E 's/^"//; s/":$//; s/examples\/wordcount\///g; s/([a-z])[0-9]+$/\1/')
 want='stage 1: loop over source socketTextStream (wordcount.dstream:7:14)
 wordcount.dstream:7:14  socketTextStream
 wordcount.dstream:8:20  flatMap
 wordcount.dstream:9:20  map
+wordcount.dstream:10:20  reduceByKey: on the worker that owns the key
 wordcount.dstream:10:20  reduceByKey
 stage 2: loop over the result of reduceByKey (wordcount.dstream:10:20)
+wordcount.dstream:10:20  reduceByKey: the records of wordcount.dstream:9:20 the workers sent this one (the keys it owns)
+wordcount.dstream:10:20  reduceByKey
 wordcount.dstream:10:20  reduceByKey
 wordcount.dstream:11:8  print
 once, before the first batch
