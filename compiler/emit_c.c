@@ -462,6 +462,9 @@ static void expr(Emit *E, IrExpr *x)
 		Type *t = ty_resolve(x->type);
 		if (!ty_has_refs(t)) {
 			expr(E, x->a[0]);
+		} else if (!x->table) {
+			fprintf(f, "%s(t->arena, ", copy_fn(t));
+			wrap(E, "", x->a[0], ")");
 		} else {
 			fprintf(f, "%s(&st->%s_arena, ", copy_fn(t), x->table->name);
 			wrap(E, "", x->a[0], ")");

@@ -1229,7 +1229,7 @@ static LLVMValueRef expr(LEmit *E, IrExpr *x)
 		LLVMValueRef v = expr(E, x->a[0]);
 		if (!ty_has_refs(x->type))
 			return v;
-		return copy_val(E, x->type, st_table_arena(E, x->table), v);
+		return copy_val(E, x->type, x->table ? st_table_arena(E, x->table) : batch_arena(E), v);
 	}
 	case IE_TABLE_COUNT: return field(E, E->table, st_table(E, x->table), 4, "count");
 	case IE_EXTERN: return extern_call(E, x);

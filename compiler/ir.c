@@ -75,7 +75,7 @@ static void dexpr(FILE *f, const IrExpr *x)
 	if (x->kind == IE_FIELD)
 		fprintf(f, " _%lld", (long long)x->ival + 1);
 	if (x->kind == IE_COPY || x->kind == IE_TABLE_COUNT)
-		fprintf(f, " %s", x->table->name);
+		fprintf(f, " %s", x->table ? x->table->name : "batch-arena");
 	if (x->kind == IE_ENTRY_KEY || x->kind == IE_ENTRY_VAL || x->kind == IE_FOUND) {
 		fputc(' ', f);
 		dvar(f, x->var);

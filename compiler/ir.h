@@ -87,7 +87,8 @@ typedef enum IrExprKind {
 	IE_TO_STR,     /* a[0] formatted as a String (as print shows it) */
 	IE_SIZEOF,     /* sizeof a value of optype, as an Int */
 	IE_FOUND,      /* var (an entry pointer from IS_LOOKUP) is not NULL */
-	IE_COPY,       /* a deep copy of a[0] into the arena of (persistent) table */
+	IE_COPY,       /* a deep copy of a[0] into the arena of (persistent) table; with
+			  no table, into the batch arena (a record sent from a stage over state) */
 	IE_TABLE_COUNT,/* the used slots of table, as an Int */
 	IE_EXTERN,     /* ext->name(a...): a user C function of an extern header, with
 			  its C signature in ext (extern.h); a[i] has the dstream type of

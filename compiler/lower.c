@@ -34,6 +34,9 @@ typedef struct Lower {
 	Vec xchgs;       /* Xchg*: the exchanges, by id */
 	const DNode *here; /* lower_consumer applies this node's record here, not sending it */
 	bool merging;    /* lowering countByValue's receipt of partial counts (k, n) */
+	bool from_state; /* the stage being lowered loops over state that lives across
+			    batches (its arena may be compacted before the records it
+			    sends are received: they are copied into the batch arena) */
 	Vec flush;       /* Xchg*: the combined exchanges the stage being lowered sends to */
 } Lower;
 
@@ -886,6 +889,12 @@ static Xchg *xchg_of(Lower *L, DNode *c, DNode *from, Type *t)
 
 static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec);
 
+/* A record to send: what it points to must live until the batch ends. */
+static IrExpr *sendable(Lower *L, IrExpr *rec)
+{
+	return L->from_state && ty_has_refs(rec->type) ? ex_copy(rec, NULL) : rec;
+}
+
 static IrTable *new_table(Lower *L, const char *name, Type *key, Type *val, bool persistent, const char *comment);
 static IrStmt *for_entries(Lower *L, IrTable *tab, const char *name);
 static IrStmt *st_entry(Lower *L, IrStmtKind k, IrTable *tab, IrExpr *key, const char *name);
@@ -922,7 +931,7 @@ static void lower_send_combined(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 	if (is_inc(c)) {
 		/* the window's reduce function (or +, counting) on this worker's
 		 * records of the batch; the owner keeps the partials in its pane */
-		IrExpr *kv = once(L, "kv", rec);
+		IrExpr *kv = once(L, "kv", sendable(L, rec));
 		IrStmt *up = st_entry(L, IS_UPSERT, x->pre, ex_field(kv, 0), "part");
 		emit(L, up);
 		IrStmt *f = st(IS_IF);
@@ -934,7 +943,7 @@ static void lower_send_combined(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 		set(L, ex_val(up->var), inc_combine(L, c, false, ex_val(up->var), ex_field(kv, 1), x->pre->val));
 	} else {
 		L->table[c->id] = x->pre;
-		lower_consumer(L, c, from, rec);
+		lower_consumer(L, c, from, sendable(L, rec));
 		L->table[c->id] = tab;
 	}
 	L->out = &s->els;
@@ -966,6 +975,11 @@ static void lower_flush(Lower *L, Vec *body)
 		put->e = ex_var(r);
 		emit(L, put);
 		L->out = o;
+		/* sent: another stage may send to the same operator through the
+		 * same table (the inputs of a union in different stages) */
+		IrStmt *clear = st(IS_TABLE_CLEAR);
+		clear->table = x->pre;
+		vec_push(&s->body, clear);
 		vec_push(body, s);
 	}
 	L->flush.n = 0;
@@ -988,7 +1002,7 @@ static void lower_send(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 	s->e = ex(IE_EXCHANGING, ty_bool());
 	Vec *o = L->out;
 	L->out = &s->body;
-	IrVar *r = let(L, "send", rec);
+	IrVar *r = let(L, "send", sendable(L, rec));
 	IrExpr *h = ex_int(0);
 	if (kind != 'G') {
 		IrVar *k = let(L, "key", kind == 'R' ? ex_var(r) : ex_field(ex_var(r), 0));
@@ -2375,6 +2389,7 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 	f->comment = arena_printf("stage %d: loop over %s %s (%s)", s->id,
 				  n->op->cls == OPC_SOURCE ? "source" : "the result of", n->op->name, node_loc(n));
 	L->drop = 0;
+	L->from_state = n->op->cls == OPC_STATE || is_inc(n);
 	/* a keyed operator's stage starts with the records sent to this worker */
 	bool receives = false;
 	for (int i = 0; i < L->xchgs.n; i++)
