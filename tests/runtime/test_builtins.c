@@ -240,7 +240,27 @@ static void test_split_prefix(void)
 	ds_arena_close(&arena);
 }
 
+/* ds_str_eq against memcmp: every length up to 40, equal, and one byte
+ * different at every position (each of its load widths: bytes, 4, 8, memcmp). */
+static void test_str_eq(void)
+{
+	char a[41], b[41];
+	for (int n = 0; n <= 40; n++) {
+		for (int i = 0; i < n; i++)
+			a[i] = b[i] = (char)('a' + i % 26);
+		CHECK(ds_str_eq((ds_str){a, n}, (ds_str){b, n}));
+		for (int i = 0; i < n; i++) {
+			b[i] ^= 0x20;
+			CHECK(!ds_str_eq((ds_str){a, n}, (ds_str){b, n}));
+			b[i] ^= 0x20;
+		}
+		if (n)
+			CHECK(!ds_str_eq((ds_str){a, n}, (ds_str){b, n - 1}));
+	}
+}
+
 static const ds_test tests[] = {
+	{"str_eq", test_str_eq, 0},
 	{"split", test_split, 0},
 	{"split_prefix", test_split_prefix, 0},
 	{"list_push_after_split", test_list_push_after_split, 0},
