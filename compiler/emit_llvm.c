@@ -852,6 +852,15 @@ static LLVMValueRef hash_slot(LEmit *E, LLVMValueRef tab, LLVMValueRef i)
 }
 
 /* Finds k, or inserts a copy of it (in arena a). */
+/* A table's probe must inline into every fused loop that calls it (as the
+ * C backend's DS_HOT helpers do), however many there are. */
+static void always_inline(LLVMValueRef fn)
+{
+	unsigned k = LLVMGetEnumAttributeKindForName("alwaysinline", 12);
+	LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+				LLVMCreateEnumAttribute(LLVMGetModuleContext(LLVMGetGlobalParent(fn)), k, 0));
+}
+
 static LLVMValueRef upsert_fn(LEmit *E, IrTable *t)
 {
 	LLVMTypeRef et = ent_type(E, t);
@@ -861,6 +870,7 @@ static LLVMValueRef upsert_fn(LEmit *E, IrTable *t)
 	LLVMValueRef fn;
 	if (helper(E, arena_printf("upsert_%s", t->name), LLVMPointerType(et, 0), ps, 4, &f, &prev, &fn))
 		return fn;
+	always_inline(fn); /* DS_HOT in the C: called from two loops with several workers */
 	LLVMValueRef tab = LLVMGetParam(fn, 0), a = LLVMGetParam(fn, 1), k = LLVMGetParam(fn, 2),
 		     fresh = LLVMGetParam(fn, 3);
 	LLVMSetValueName2(tab, "tab", 3);
@@ -924,6 +934,7 @@ static LLVMValueRef find_fn(LEmit *E, IrTable *t, bool with_hash)
 	if (helper(E, arena_printf("%s_%s", with_hash ? "findh" : "find", t->name), LLVMPointerType(et, 0), ps,
 		   with_hash ? 3 : 2, &f, &prev, &fn))
 		return fn;
+	always_inline(fn);
 	LLVMValueRef tab = LLVMGetParam(fn, 0), k = LLVMGetParam(fn, 1);
 	LLVMSetValueName2(tab, "tab", 3);
 	LLVMSetValueName2(k, "k", 1);

@@ -30,6 +30,14 @@ extern "C" {
 
 #define DS_ABI_VERSION 3
 
+/* A generated helper that must be inlined into the fused loops it is called
+ * from (a table's probe), however many call sites it has. */
+#if defined(__GNUC__) || defined(__clang__)
+#define DS_HOT __attribute__((always_inline))
+#else
+#define DS_HOT
+#endif
+
 /* ---- values ------------------------------------------------------------- */
 
 /* A String: bytes [p, p+n).  Points into a block, the batch arena, a static
