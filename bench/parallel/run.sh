@@ -156,6 +156,7 @@ done
 median() { LC_ALL=C sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 col() { awk -v n="$1" -v v="$2" -v c="$3" '$1 == n && $2 == v { print $c }' "$W/runs.txt"; }
 rate() { awk -v n="$1" -v v="$2" '$1 == n && $2 == v { print $4 / ($5 / 1000) }' "$W/runs.txt" | median; }
+best() { awk -v n="$1" -v v="$2" '$1 == n && $2 == v { print $4 / ($5 / 1000) }' "$W/runs.txt" | LC_ALL=C sort -g | tail -n 1; }
 {
 	echo "# 2 workers against 1"
 	echo
@@ -164,21 +165,67 @@ rate() { awk -v n="$1" -v v="$2" '$1 == n && $2 == v { print $4 / ($5 / 1000) }'
 	echo "\`old\`: the same program built by the dstreamc of $OLD_REV, the last commit before workers (one thread)."
 	echo "Skew: the slowest worker's time summed over the batches, over the mean worker's (1.00: perfectly even)."
 	echo
-	echo "| workload | old rec/s | w1 rec/s | w2 rec/s | w2 / w1 | w1 / old | skew (w2) |"
-	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+	echo "Best: the ratio of the best rounds (the least disturbed by the machine's other load)."
+	echo
+	echo "| workload | old rec/s | w1 rec/s | w2 rec/s | w2 / w1 | w2 / w1, best | w1 / old | w1 / old, best | skew (w2) |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 	for n in "${NAMES[@]}"; do
 		o=$([[ -n ${OLD_DSTREAMC:-} ]] && rate "$n" old || echo 0)
 		a=$(rate "$n" w1)
 		b=$(rate "$n" w2)
+		ob=$([[ -n ${OLD_DSTREAMC:-} ]] && best "$n" old || echo 0)
+		ab=$(best "$n" w1)
+		bb=$(best "$n" w2)
 		sk=$(awk -v n="$n" '$1 == n && $2 == "w2" && $7 > 0 { print $6 / $7 }' "$W/runs.txt" | median)
-		awk -v n="$n" -v o="$o" -v a="$a" -v b="$b" -v sk="$sk" 'BEGIN {
-			printf "| %s | %s | %.2fM | %.2fM | **%.2f** | %s | %.2f |\n", n, (o > 0 ? sprintf("%.2fM", o / 1e6) : "-"),
-				a / 1e6, b / 1e6, b / a, (o > 0 ? sprintf("%.2f", a / o) : "-"), sk }'
+		awk -v n="$n" -v o="$o" -v a="$a" -v b="$b" -v ob="$ob" -v ab="$ab" -v bb="$bb" -v sk="$sk" 'BEGIN {
+			printf "| %s | %s | %.2fM | %.2fM | **%.2f** | %.2f | %s | %s | %.2f |\n", n, (o > 0 ? sprintf("%.2fM", o / 1e6) : "-"),
+				a / 1e6, b / 1e6, b / a, bb / ab, (o > 0 ? sprintf("%.2f", a / o) : "-"),
+				(ob > 0 ? sprintf("%.2f", ab / ob) : "-"), sk }'
 	done
 	echo
 	for n in "${NAMES[@]}"; do echo "- **$n**: ${DESC[$n]} (\`${PROG[$n]}\`)."; done
 	echo
 	echo "Raw runs (workload variant round records processing_ms slowest_sum mean_sum): bench/out/parallel/runs.txt."
+	cat <<'NOTES'
+
+## What each workload exchanges
+
+- **W1** sends, per batch and worker, one `(word, partial count)` per distinct word of its share
+  (map-side combine). With 800k words over a 50k-word vocabulary per batch, a worker's share of
+  400k words still holds about 45k distinct words, so the combine saves little: each worker
+  upserts its 400k words into a partial table about as big as the one-worker table (no longer
+  cache-resident), then sends 45k records and upserts 45k received ones. That is about 490k
+  upserts per worker against 800k for one worker: at most ~1.6x before any memory contention,
+  and the two cores share the L3 that both tables live in. A word count over a small vocabulary
+  (2,000 words, measured by hand in the same session) reaches 1.5x to 1.9x.
+- **W2** (a keyed window with an inverse) combines each batch's records per key before they reach
+  the owner's pane: 100k records over 10k keys become at most 10k partials per worker.
+- **W3b** probes the static ad table (every worker holds all of it) in the fused loop, and keeps
+  its panes where the records are; only the per-window partial counts (1,000 campaigns) cross
+  the exchange. It is the closest to shared-nothing.
+- **W4/W4s** (updateStateByKey running totals) cannot combine: every record goes to its key's
+  owner (24 bytes appended to a buffer, read back after the barrier). Each worker's slice of the
+  state table is half the size, which fits the caches better: hence more than 2x.
+
+## What 16 cores should reach (a model)
+
+Per batch of N records with D distinct keys, on W workers, each worker does
+`N/W * (c_scan + c_agg)` (its share, combined into a table of about `min(D, N/W)` keys), then
+sends about `min(D, N/W)` partials and upserts as many received ones (`c_x` each, about one
+upsert and one 24-byte copy), plus two barriers (a few microseconds). So
+
+    t(W) ~ N/W * (c_scan + c_agg) + 2 * min(D, N/W) * c_x
+
+and the exchange term stops shrinking once `N/W` falls below D. For W3b (D = 1k campaigns per
+10 s window, N = 10M events) the exchange is negligible at any W up to 16: the scan and the
+static probe scale until memory bandwidth does (a plain scan of the mapped file reads 23-25
+GB/s, 44-byte events: about 0.5 G events/s, 6x the one-core rate). For W4 (no combine) every
+record crosses once: `t(W) ~ N/W * (c_scan + c_x + c_agg)`, linear in W while the exchange
+buffers stay in cache. For W1's 50k-word vocabulary, `min(D, N/W)` stays near D up to W = 16
+(50k words per worker), so 16 workers do about 50k + 2 * 20-40k probes each against 800k
+on one: about 6-8x, bounded by the exchange; larger batches (or smaller vocabularies) move it
+towards linear.
+NOTES
 } >bench/parallel/REPORT.md.tmp
 mv bench/parallel/REPORT.md.tmp bench/parallel/REPORT.md
 cat bench/parallel/REPORT.md
