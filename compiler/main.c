@@ -17,6 +17,7 @@
 
 #include "bench.h"
 #include "interp.h"
+#include "kafka.h"
 #include "ir.h"
 #include "../runtime/internal.h" /* ds__replica_serve */
 
@@ -82,6 +83,13 @@ static const char *usage_text =
 	"                      serve as the block replica of programs' receivers: keep the blocks\n"
 	"                      they send under DIR/APP/ until SIGINT or SIGTERM (PORT 0: a free\n"
 	"                      port; the line \"replica listening on HOST:PORT\" on stdout says which)\n"
+	"  kafka [--brokers N] [--topic NAME:PARTITIONS]...\n"
+	"                      run an in-memory Kafka cluster (librdkafka's mock) on 127.0.0.1 until\n"
+	"                      SIGINT or SIGTERM; the line \"kafka: bootstrap ADDR\" on stdout says where\n"
+	"  kafka produce --bootstrap ADDR --topic T [FILE]\n"
+	"                      each line of FILE (default stdin) becomes one message of topic T\n"
+	"  kafka consume --bootstrap ADDR --topic T [--from-beginning] [--max N]\n"
+	"                      print topic T's messages, one a line (see dstreamc kafka --help)\n"
 	"\n"
 	"options:\n"
 	"  -o PATH             output file\n"
@@ -698,6 +706,8 @@ int main(int argc, char **argv)
 		     .bench = {.engines = "interp,c,llvm,jit", .reps = 3, .batches = 10}};
 	if (argc > 1 && !strcmp(argv[1], "replica")) /* its own options */
 		return cmd_replica(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "kafka")) /* its own subcommands and options */
+		return kafka_main(argc, argv);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
