@@ -1019,6 +1019,41 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 	case OP_FOREACH_RDD: case OP_FOREACH_RECORD:
 		check_extern_arg(ck, e, op, args[0], T);
 		return ty_unit();
+	case OP_SAVE_TO_KAFKA: {
+		static const char *const what[] = {"the brokers must be a constant String (\"host:port[,host:port]\")",
+						   "the topic must be a constant String",
+						   "the producer properties must be a constant String (\"k=v,k=v\")"};
+		bool ok = true;
+		for (int i = 0; i < nargs; i++) {
+			check_expr(ck, args[i], sc);
+			ok &= want_const(e, args[i], TY_STRING, what[i]);
+		}
+		for (int i = 0; ok && i < 2; i++)
+			if (const_value(args[i])->slen == 0)
+				error_at(args[i]->loc, "saveToKafka: %s must not be empty", i ? "the topic" : "the brokers");
+		if (ok && nargs == 3) { /* k=v,k=v: each piece has its '=' */
+			const Node *c = const_value(args[2]);
+			for (size_t i = 0, start = 0; i <= c->slen; i++)
+				if (i == c->slen || c->str[i] == ',') {
+					if (!memchr(c->str + start, '=', i - start) && i > start) {
+						error_at(args[2]->loc, "saveToKafka: property '%.*s' is not KEY=VALUE", (int)(i - start),
+							 c->str + start);
+						break;
+					}
+					start = i + 1;
+				}
+		}
+		Type *t = ty_resolve(T);
+		bool str = t->kind == TY_STRING;
+		bool kv = pair && ty_resolve(K)->kind == TY_STRING && ty_resolve(V)->kind == TY_STRING;
+		if (!is_err(T) && !str && !kv)
+			error_at(op_loc(e), "saveToKafka writes a DStream[String] (values) or a DStream[(String, String)] "
+					    "(keys and values), not %s", ty_str(rt));
+#ifndef DS_HAVE_RDKAFKA
+		error_at(op_loc(e), "saveToKafka: this dstreamc was built without librdkafka");
+#endif
+		return ty_unit();
+	}
 	default:
 		break;
 	}

@@ -87,6 +87,13 @@ static void output_desc(ds_output_desc *d, DNode *o)
 		for (int i = 0; i < n; i++)
 			k[i] = desc_field_kinds(t->kind == TY_TUPLE ? t->elems[i] : t);
 		d->fields = k; /* .foreach: the engine's */
+	} else if (o->op->id == OP_SAVE_TO_KAFKA) {
+		d->kind = DS_OUT_KAFKA;
+		d->brokers = const_str(a[1]);
+		d->topic = const_str(a[2]);
+		d->props = nargs == 3 ? const_str(a[3]) : NULL;
+		d->fields = ty_resolve(ty_resolve(o->in[0]->type)->elem)->kind == TY_TUPLE ? "SS" : "S";
+		d->commit = ds_kafka_commit; /* the engines in this process (the JIT, the interpreter) */
 	} else if (o->op->id == OP_PRINT) {
 		d->kind = DS_OUT_PRINT;
 		d->n = nargs ? const_value(a[1])->ival : 10;

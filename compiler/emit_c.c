@@ -1283,6 +1283,17 @@ static void emit_descriptors(Emit *E)
 			c_cstr(f, o->fn);
 			fputs(", .fields = ", f);
 			c_cstr(f, o->fields);
+		} else if (o->kind == DS_OUT_KAFKA) {
+			fputs("\t{.kind = DS_OUT_KAFKA, .commit = ds_kafka_commit, .brokers = ", f);
+			c_cstr(f, o->brokers);
+			fputs(", .topic = ", f);
+			c_cstr(f, o->topic);
+			if (o->props) {
+				fputs(", .props = ", f);
+				c_cstr(f, o->props);
+			}
+			fputs(", .fields = ", f);
+			c_cstr(f, o->fields);
 		} else {
 			fputs("\t{.kind = DS_OUT_SAVE, .prefix = ", f);
 			c_cstr(f, o->prefix);

@@ -76,7 +76,7 @@ typedef struct LEmit {
 	LLVMTypeRef vd, i1, i8, i32, i64, dbl, i8p;
 	/* rt.h's structs */
 	LLVMTypeRef str, list, chunk, arena, rt, task, block, buf, table, split_it, pane, window;
-	LLVMTypeRef site, srcd, outd, stated, prog, abi_str; /* abi_str: {i8*, i64}, how a ds_str returns */
+	LLVMTypeRef site, srcd, outd, commit_fn, stated, prog, abi_str; /* abi_str: {i8*, i64}, how a ds_str returns */
 	LLVMTypeRef receiver, rdd, receiver_fn, foreach_fn; /* receiverStream, foreachRDD: fn types */
 	LLVMTypeRef state;
 	Vec type_keys, type_lts; /* ty_mangle -> LLVMTypeRef of composites */
@@ -197,8 +197,11 @@ static void rt_types(LEmit *E)
 			       (LLVMTypeRef[]){i32, i8p, i32, i8p, i8p, i32, LLVMPointerType(E->receiver_fn, 0), i8p, i64,
 					       i8p, i64},
 			       11);
+	/* saveToKafka's commit: int (ds_rt *, int, int64_t) */
+	E->commit_fn = LLVMFunctionType(i32, (LLVMTypeRef[]){i8p, i32, i64}, 3, false);
 	E->outd = named_struct(E, "struct.ds_output_desc",
-			       (LLVMTypeRef[]){i32, i64, i8p, i8p, i8p, i64, LLVMPointerType(E->foreach_fn, 0), i8p, i8p}, 9);
+			       (LLVMTypeRef[]){i32, i64, i8p, i8p, i8p, i64, LLVMPointerType(E->foreach_fn, 0), i8p, i8p,
+					       i8p, i8p, i8p, LLVMPointerType(E->commit_fn, 0)}, 13);
 	LLVMTypeRef taskp = LLVMPointerType(E->task, 0);
 	LLVMTypeRef stage_fn = LLVMPointerType(LLVMFunctionType(E->vd, (LLVMTypeRef[]){taskp, i8p}, 2, false), 0);
 	LLVMTypeRef close_fn = LLVMPointerType(LLVMFunctionType(E->vd, (LLVMTypeRef[]){i8p}, 1, false), 0);
@@ -253,6 +256,9 @@ static void rt_types(LEmit *E)
 	CHECK_OFF(E->outd, ds_output_desc, 5, slide_ms);
 	CHECK_OFF(E->outd, ds_output_desc, 6, foreach);
 	CHECK_OFF(E->outd, ds_output_desc, 8, fields);
+	CHECK_OFF(E->outd, ds_output_desc, 9, brokers);
+	CHECK_OFF(E->outd, ds_output_desc, 11, props);
+	CHECK_OFF(E->outd, ds_output_desc, 12, commit);
 	CHECK_SIZE(E->prog, ds_program);
 	CHECK_OFF(E->prog, ds_program, 7, plan_hash);
 	CHECK_OFF(E->prog, ds_program, 8, nsources);
@@ -1774,12 +1780,17 @@ static void emit_descriptor(LEmit *E)
 		LLVMValueRef each = LLVMConstNull(LLVMPointerType(E->foreach_fn, 0));
 		if (o->kind == DS_OUT_FOREACH)
 			each = user_fn(E, o->fn, E->foreach_fn);
+		/* saveToKafka: the runtime's sink (kafka_out.c) */
+		LLVMValueRef commit = LLVMConstNull(LLVMPointerType(E->commit_fn, 0));
+		if (o->kind == DS_OUT_KAFKA)
+			commit = user_fn(E, "ds_kafka_commit", E->commit_fn);
 		v[i] = LLVMConstNamedStruct(E->outd,
 					    (LLVMValueRef[]){ci32(E, o->kind), ci64(E, o->n), cstr0(E, o->prefix, "prefix"),
 							     cstr0(E, o->suffix, "suffix"), cstr0(E, o->loc, "loc"),
 							     ci64(E, o->slide_ms), each, cstr0(E, o->fn, "fn"),
-							     cstr0(E, o->fields, "fields")},
-					    9);
+							     cstr0(E, o->fields, "fields"), cstr0(E, o->brokers, "brokers"),
+							     cstr0(E, o->topic, "topic"), cstr0(E, o->props, "props"), commit},
+					    13);
 	}
 	LLVMValueRef outputs = const_array(E, E->outd, v, d->noutputs, "outputs");
 	LLVMValueRef *sv = arena_alloc(sizeof(LLVMValueRef) * (size_t)(d->nsites + 1));

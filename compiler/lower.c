@@ -1234,11 +1234,12 @@ static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 		emit(L, s);
 		break;
 	}
-	case OP_PRINT: case OP_SAVE_AS_TEXT_FILES: case OP_FOREACH_RDD: case OP_FOREACH_RECORD: {
+	case OP_PRINT: case OP_SAVE_AS_TEXT_FILES: case OP_FOREACH_RDD: case OP_FOREACH_RECORD:
+	case OP_SAVE_TO_KAFKA: {
 		IrStmt *s = st(IS_OUTPUT);
 		s->out = c->out_index;
 		s->e = rec;
-		s->typed = c->op->id == OP_FOREACH_RDD || c->op->id == OP_FOREACH_RECORD;
+		s->typed = c->op->id == OP_FOREACH_RDD || c->op->id == OP_FOREACH_RECORD || c->op->id == OP_SAVE_TO_KAFKA;
 		emit(L, s);
 		break;
 	}

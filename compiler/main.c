@@ -504,6 +504,16 @@ static int compile_user_c(const Options *o, const char *cc, const char *inc, Vec
 
 /* The LLVM backend's build: an object file, linked with the runtime by cc
  * as the linker driver. */
+/* saveToKafka's sink (runtime/kafka_out.c) needs librdkafka: linked into
+ * the programs that have one, and only those. */
+static bool uses_kafka(const IrProgram *ir)
+{
+	for (int i = 0; i < ir->plan->outputs.n; i++)
+		if (((const DNode *)ir->plan->outputs.v[i])->op->id == OP_SAVE_TO_KAFKA)
+			return true;
+	return false;
+}
+
 static int build_llvm(const Options *o, IrProgram *ir, const char *inc, const char *lib)
 {
 #ifdef DS_HAVE_LLVM
@@ -538,6 +548,8 @@ static int build_llvm(const Options *o, IrProgram *ir, const char *inc, const ch
 	for (int i = 0; i < objs.n && n < 64 + 56; i++)
 		argv[n++] = objs.v[i];
 	argv[n++] = (char *)lib;
+	if (uses_kafka(ir))
+		argv[n++] = "-lrdkafka";
 	argv[n++] = "-lpthread";
 	argv[n++] = "-lz"; /* the runtime: zlib crc32 for checkpoints, the write-ahead log and the replica */
 	argv[n++] = "-lm";
@@ -641,6 +653,8 @@ static int cmd_build(const Options *o, IrProgram *ir)
 	for (int i = 0; i < objs.n && i < 64; i++)
 		argv[n++] = objs.v[i];
 	argv[n++] = (char *)lib;
+	if (uses_kafka(ir))
+		argv[n++] = "-lrdkafka";
 	argv[n++] = "-lpthread";
 	argv[n++] = "-lz"; /* the runtime: zlib crc32 for checkpoints, the write-ahead log and the replica */
 	argv[n++] = "-lm";

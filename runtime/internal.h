@@ -447,13 +447,16 @@ typedef struct ds__output {
 	const ds_output_desc *desc;
 	ds_buf buf;     /* this batch's records, each followed by '\n' ('\0' for foreach) */
 	int64_t nrecs;  /* records in buf */
-	/* DS_OUT_FOREACH only: the records' offsets and typed fields */
+	/* DS_OUT_FOREACH and DS_OUT_KAFKA: the records' offsets and typed fields */
 	size_t cur;     /* offset of the record being formatted */
 	ds__rec *recs;
 	size_t reccap;
 	ds__field *fields;
 	size_t nfields, fieldcap;
 	ds_buf strs;    /* string fields, each followed by a NUL */
+	/* DS_OUT_KAFKA: the sink's state (kafka_out.c), made at the first commit */
+	void *sink;
+	void (*sink_close)(void *sink);
 } ds__output;
 
 /* What foreach functions see. */

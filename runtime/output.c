@@ -5,7 +5,8 @@
  * outputs in program order: print writes Spark's block to stdout and
  * flushes it; saveAsTextFiles writes prefix-<ms>[.suffix] atomically (a
  * temporary file in the same directory, fsync, rename, fsync of the
- * directory); a foreach output calls its function with a ds_rdd over the
+ * directory); saveToKafka's commit (kafka_out.c) sends them and waits for
+ * their acknowledgements; a foreach output calls its function with a ds_rdd over the
  * batch's records (their text, NUL-terminated, in buf; their typed fields
  * in fields[]).  With several workers, each worker formats into its own
  * ds__output (ds__worker.out) during the batch; after it, the scheduler
@@ -22,6 +23,12 @@
 
 static const char ds__dashes[] = "-------------------------------------------"; /* 43 */
 
+/* An output whose records come with their typed fields. */
+static bool ds__typed(const ds_output_desc *d)
+{
+	return d->kind == DS_OUT_FOREACH || d->kind == DS_OUT_KAFKA;
+}
+
 static bool ds__output_due(const ds_output_desc *d, int64_t t)
 {
 	return d->slide_ms <= 0 || t % d->slide_ms == 0;
@@ -33,7 +40,7 @@ ds_buf *ds_out_begin(ds_task *t, int out)
 	t->records_out++;
 	if (o->desc->kind == DS_OUT_PRINT && o->nrecs > o->desc->n)
 		return NULL; /* n + 1 kept: enough to know "..." is due */
-	if (o->desc->kind == DS_OUT_FOREACH) {
+	if (ds__typed(o->desc)) {
 		o->cur = o->buf.len;
 		if ((size_t)o->nrecs == o->reccap) {
 			o->reccap = o->reccap ? 2 * o->reccap : 64;
@@ -59,7 +66,7 @@ void ds_out_skip(ds_task *t, int64_t n)
 void ds_out_end(ds_task *t, int out)
 {
 	ds__output *o = &t->rt->workers[t->worker].out[out];
-	if (o->desc->kind == DS_OUT_FOREACH) {
+	if (ds__typed(o->desc)) {
 		o->recs[o->nrecs].off = o->cur;
 		o->recs[o->nrecs].len = o->buf.len - o->cur;
 		ds_buf_putc(&o->buf, '\0');
@@ -260,7 +267,7 @@ static int ds__commit_save(ds_rt *rt, ds__output *o, int64_t t)
 static void ds__output_append(ds__output *dst, ds__output *src)
 {
 	const ds_output_desc *d = dst->desc;
-	if (d->kind == DS_OUT_FOREACH) {
+	if (ds__typed(d)) {
 		size_t base = dst->buf.len, fbase = dst->nfields, sbase = dst->strs.len;
 		int nf = d->fields ? (int)strlen(d->fields) : 0;
 		ds_buf_put(&dst->buf, src->buf.p, src->buf.len);
@@ -316,6 +323,8 @@ int ds__outputs_commit(ds_rt *rt, int64_t t)
 				rc = ds__commit_save(rt, o, t);
 			else if (o->desc->kind == DS_OUT_FOREACH)
 				rc = ds__commit_foreach(o, t);
+			else if (o->desc->kind == DS_OUT_KAFKA)
+				rc = o->desc->commit ? o->desc->commit(rt, i, t) : -ENOSYS;
 		}
 		o->buf.len = 0;
 		o->nrecs = 0;

@@ -226,6 +226,8 @@ void ds__workers_close(ds_rt *rt)
 		ds_arena_close(&w->init_arena);
 		ds_arena_close(&w->batch_arena);
 		for (int k = 0; k < p->noutputs; k++) {
+			if (w->out[k].sink_close)
+				w->out[k].sink_close(w->out[k].sink);
 			ds__buf_close(&w->out[k].buf);
 			ds__buf_close(&w->out[k].strs);
 			free(w->out[k].recs);

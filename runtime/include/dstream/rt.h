@@ -668,6 +668,7 @@ typedef enum ds_output_kind {
 	DS_OUT_PRINT = 1, /* print(n) */
 	DS_OUT_SAVE,      /* saveAsTextFiles(prefix[, suffix]) */
 	DS_OUT_FOREACH,   /* foreachRDD(f), foreachRecord(f): calls foreach once per (due) batch */
+	DS_OUT_KAFKA,     /* saveToKafka(brokers, topic[, props]): commit (ds_kafka_commit) */
 } ds_output_kind;
 
 typedef struct ds_output_desc {
@@ -683,7 +684,18 @@ typedef struct ds_output_desc {
 	void (*foreach)(int64_t batch_time_ms, const ds_rdd *rdd);
 	const char *fn;
 	const char *fields;
+	/* kafka: the bootstrap brokers, the topic, librdkafka producer
+	 * properties ("k=v,k=v", or NULL), and the commit: ds_kafka_commit
+	 * (named here, so that only programs with a Kafka output link it and
+	 * librdkafka) */
+	const char *brokers, *topic, *props;
+	int (*commit)(ds_rt *rt, int out, int64_t batch_time_ms);
 } ds_output_desc;
+
+/* saveToKafka's commit (runtime/kafka_out.c; link with -lrdkafka): sends the
+ * batch's records (typed fields "S": values, "SS": keys and values) and
+ * returns once all are acknowledged; 0 or -errno after a message. */
+int ds_kafka_commit(ds_rt *rt, int out, int64_t batch_time_ms);
 
 /* Where bad records are reported from: an operator at a source location. */
 typedef struct ds_site {
