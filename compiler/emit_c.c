@@ -836,7 +836,7 @@ static void stmt(Emit *E, IrStmt *s)
 		var_name(E, s->var);
 		fputs(";\n", f);
 		ind(E);
-		fprintf(f, "while (ds_next_line(&p, end, &");
+		fprintf(f, "while (%s(&p, end, &", s->framed ? "ds_next_framed" : "ds_next_line");
 		var_name(E, s->var);
 		fputs(")) {\n", f);
 		E->indent++;
@@ -1254,6 +1254,16 @@ static void emit_descriptors(Emit *E)
 		case DS_SRC_BINDIR: fputs(".kind = DS_SRC_BINDIR, .path = ", f); break;
 		case DS_SRC_BINQUEUE: fputs(".kind = DS_SRC_BINQUEUE, .path = ", f); break;
 		case DS_SRC_BINFILE: fputs(".kind = DS_SRC_BINFILE, .path = ", f); break;
+		case DS_SRC_KAFKA:
+			fputs(".kind = DS_SRC_KAFKA, .ops = &ds_kafka_source, .brokers = ", f);
+			c_cstr(f, s->brokers);
+			fputs(", .topic = ", f);
+			c_cstr(f, s->topic);
+			if (s->props) {
+				fputs(", .props = ", f);
+				c_cstr(f, s->props);
+			}
+			break;
 		default: unreachable();
 		}
 		if (s->path)

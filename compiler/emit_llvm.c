@@ -195,8 +195,8 @@ static void rt_types(LEmit *E)
 	E->foreach_fn = LLVMFunctionType(E->vd, (LLVMTypeRef[]){i64, LLVMPointerType(E->rdd, 0)}, 2, false);
 	E->srcd = named_struct(E, "struct.ds_source_desc",
 			       (LLVMTypeRef[]){i32, i8p, i32, i8p, i8p, i32, LLVMPointerType(E->receiver_fn, 0), i8p, i64,
-					       i8p, i64},
-			       11);
+					       i8p, i64, i8p, i8p, i8p, i8p},
+			       15);
 	/* saveToKafka's commit: int (ds_rt *, int, int64_t) */
 	E->commit_fn = LLVMFunctionType(i32, (LLVMTypeRef[]){i8p, i32, i64}, 3, false);
 	E->outd = named_struct(E, "struct.ds_output_desc",
@@ -251,6 +251,8 @@ static void rt_types(LEmit *E)
 	CHECK_OFF(E->srcd, ds_source_desc, 6, receiver);
 	CHECK_OFF(E->srcd, ds_source_desc, 8, record_len);
 	CHECK_OFF(E->srcd, ds_source_desc, 10, per_batch);
+	CHECK_OFF(E->srcd, ds_source_desc, 11, brokers);
+	CHECK_OFF(E->srcd, ds_source_desc, 14, ops);
 	CHECK_SIZE(E->outd, ds_output_desc);
 	CHECK_OFF(E->outd, ds_output_desc, 1, n);
 	CHECK_OFF(E->outd, ds_output_desc, 5, slide_ms);
@@ -1332,7 +1334,7 @@ static void stmt(LEmit *E, IrStmt *s)
 				  block_done = bb(E, "lines.block_done");
 		LLVMBuildBr(B, next);
 		at(E, next);
-		LLVMValueRef more = RT("ds_next_line", E->i1, "more", pp, end, var_ptr(E, s->var));
+		LLVMValueRef more = RT(s->framed ? "ds_next_framed" : "ds_next_line", E->i1, "more", pp, end, var_ptr(E, s->var));
 		LLVMBuildCondBr(B, more, body, block_done);
 		at(E, body);
 		stmts(E, &s->body);
@@ -1689,6 +1691,17 @@ static void emit_func(LEmit *E, IrFunc *fn, bool has_task)
 /* ---- the program descriptor ---------------------------------------------------------- */
 
 /* A function of the program by name (the user's C, or foreach_record_N), of type fty. */
+/* kafkaStream's reader, ds_kafka_source (runtime/kafka_in.c), as an i8*; else null. */
+static LLVMValueRef kafka_ops(LEmit *E, const ds_source_desc *s)
+{
+	if (s->kind != DS_SRC_KAFKA)
+		return LLVMConstNull(E->i8p);
+	LLVMValueRef g = LLVMGetNamedGlobal(E->M, "ds_kafka_source");
+	if (!g)
+		g = LLVMAddGlobal(E->M, E->i8, "ds_kafka_source"); /* opaque here: only its address is used */
+	return LLVMConstBitCast(g, E->i8p);
+}
+
 static LLVMValueRef user_fn(LEmit *E, const char *name, LLVMTypeRef fty)
 {
 	LLVMValueRef f = LLVMGetNamedFunction(E->M, name);
@@ -1770,8 +1783,9 @@ static void emit_descriptor(LEmit *E)
 					    (LLVMValueRef[]){ci32(E, s->kind), cstr0(E, s->host, "host"), ci32(E, s->port),
 							     cstr0(E, s->path, "path"), cstr0(E, s->loc, "loc"), ci32(E, s->site), recv,
 							     cstr0(E, s->fn, "fn"), ci64(E, s->record_len), cstr0(E, s->schema, "schema"),
-							     ci64(E, s->per_batch)},
-					    11);
+							     ci64(E, s->per_batch), cstr0(E, s->brokers, "brokers"),
+							     cstr0(E, s->topic, "topic"), cstr0(E, s->props, "props"), kafka_ops(E, s)},
+					    15);
 	}
 	LLVMValueRef sources = const_array(E, E->srcd, v, d->nsources, "sources");
 	for (int i = 0; i < d->noutputs; i++) {

@@ -1746,8 +1746,12 @@ static void run_stage(Interp *I, Stage *s)
 		for (int i = 0; i < nb; i++) {
 			const char *p = blocks[i].data, *end = p + blocks[i].len;
 			ds_str line;
-			while (ds_next_line(&p, end, &line))
-				batch_push(out, vstrs(line));
+			if (n->op->id == OP_KAFKA_STREAM) /* framed messages */
+				while (ds_next_framed(&p, end, &line))
+					batch_push(out, vstrs(line));
+			else
+				while (ds_next_line(&p, end, &line))
+					batch_push(out, vstrs(line));
 		}
 		break;
 	}

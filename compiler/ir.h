@@ -179,6 +179,7 @@ typedef struct IrStmt {
 	int64_t reclen;      /* IS_FOR_RECORDS: bytes per record */
 	const char *fn;      /* IS_CALL_STAGE */
 	bool typed;          /* IS_OUTPUT */
+	bool framed;         /* IS_FOR_LINES: the blocks hold framed records (ds_next_framed: kafkaStream) */
 } IrStmt;
 
 typedef struct IrFunc {

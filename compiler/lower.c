@@ -2426,7 +2426,8 @@ static void lower_stage_body(Lower *L, DNode *n, Vec *body)
 		}
 		IrStmt *loop = st(IS_FOR_LINES);
 		loop->src = n->src_index;
-		loop->var = new_var(L, "line", ty_string());
+		loop->framed = n->op->id == OP_KAFKA_STREAM;
+		loop->var = new_var(L, loop->framed ? "msg" : "line", ty_string());
 		loop->comment = op_comment(n);
 		L->out = &loop->body;
 		push_to_consumers(L, n, ex_var(loop->var));

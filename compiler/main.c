@@ -504,12 +504,16 @@ static int compile_user_c(const Options *o, const char *cc, const char *inc, Vec
 
 /* The LLVM backend's build: an object file, linked with the runtime by cc
  * as the linker driver. */
-/* saveToKafka's sink (runtime/kafka_out.c) needs librdkafka: linked into
+/* saveToKafka's sink (runtime/kafka_out.c) and kafkaStream's reader
+ * (kafka_in.c) need librdkafka: linked into
  * the programs that have one, and only those. */
 static bool uses_kafka(const IrProgram *ir)
 {
 	for (int i = 0; i < ir->plan->outputs.n; i++)
 		if (((const DNode *)ir->plan->outputs.v[i])->op->id == OP_SAVE_TO_KAFKA)
+			return true;
+	for (int i = 0; i < ir->plan->sources.n; i++)
+		if (((const DNode *)ir->plan->sources.v[i])->op->id == OP_KAFKA_STREAM)
 			return true;
 	return false;
 }

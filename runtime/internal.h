@@ -431,7 +431,17 @@ typedef struct ds__source {
 				  that batches after the checkpoint take again */
 	ds_block *view;        /* what ds_input returns */
 	int nview, capview;
+	void *kafka;           /* DS_SRC_KAFKA: the reader's state (kafka_in.c) */
 } ds__source;
+
+/* kafkaStream's reader (kafka_in.c), reached through its descriptor's ops. */
+struct ds_source_ops {
+	int (*open)(ds_rt *rt, int src);  /* at start: 0, or -errno after a message */
+	/* the batch at t's records, as blocks onto out; returns their count */
+	int64_t (*take)(ds_rt *rt, int src, int64_t t, ds__blockq *out);
+	void (*done)(ds_rt *rt, int src); /* the batch's outputs are committed */
+	void (*close)(ds_rt *rt, int src);
+};
 
 /* A foreach output's record: its text in buf, its fields in fields[]. */
 typedef struct ds__rec {

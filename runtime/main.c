@@ -28,6 +28,7 @@ static const char *ds__source_kind_name(ds_source_kind k)
 	case DS_SRC_BINDIR: return "binaryRecordsStream";
 	case DS_SRC_BINQUEUE: return "binaryQueueStream";
 	case DS_SRC_BINFILE: return "binaryRecords";
+	case DS_SRC_KAFKA: return "kafkaStream";
 	}
 	return "?";
 }
@@ -43,6 +44,9 @@ static void ds__usage_sources(FILE *f, const ds_program *prog)
 			fprintf(f, "  %d  %s(\"%s\", %d)", i, ds__source_kind_name(d->kind), d->host ? d->host : "", d->port);
 		else if (d->kind == DS_SRC_RECEIVER)
 			fprintf(f, "  %d  %s(%s)", i, ds__source_kind_name(d->kind), d->fn ? d->fn : "?");
+		else if (d->kind == DS_SRC_KAFKA)
+			fprintf(f, "  %d  %s(\"%s\", \"%s\")", i, ds__source_kind_name(d->kind), d->brokers ? d->brokers : "",
+			        d->topic ? d->topic : "");
 		else
 			fprintf(f, "  %d  %s(\"%s\")", i, ds__source_kind_name(d->kind), d->path ? d->path : "");
 		fprintf(f, "%s%s\n", d->loc ? " at " : "", d->loc ? d->loc : "");

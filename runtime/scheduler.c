@@ -171,6 +171,9 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 			break;
 		case DS_SRC_SOCKET: case DS_SRC_RECEIVER:
 			break;
+		case DS_SRC_KAFKA:
+			rc = d->ops && d->ops->open ? d->ops->open(rt, i) : -ENOSYS;
+			break;
 		case DS_SRC_BINQUEUE:
 			if ((rc = ds__binrec_open(&s->bin, cmd, d)) < 0)
 				ds__msg(cmd, "binaryQueueStream: cannot open '%s': %s", d->path, strerror(-rc));
@@ -255,6 +258,8 @@ void ds__rt_close(ds_rt *rt)
 			ds__receiver_stop(s->recv);
 			free(s->recv);
 		}
+		if (s->desc && s->desc->kind == DS_SRC_KAFKA && s->kafka)
+			s->desc->ops->close(rt, i);
 		ds__queue_close(&s->queue);
 		ds__block_free(s->file);
 		ds__textdir_close(&s->dir);
@@ -345,6 +350,9 @@ static int64_t ds__form_batch(ds_rt *rt, int64_t t)
 		case DS_SRC_RECEIVER:
 			ds__blockq_take_until(&s->recovered, rt->manual ? INT64_MAX : t, &s->owned);
 			ds__receiver_take(s->recv, rt->manual ? INT64_MAX : t, &s->owned);
+			break;
+		case DS_SRC_KAFKA: /* the direct approach: the batch's offset ranges, read now */
+			s->desc->ops->take(rt, i, t, &s->owned);
 			break;
 		default:
 			break; /* textFile, binaryRecords: the one block stays in view for the whole run */
@@ -514,6 +522,9 @@ static int ds__run_batch(ds_rt *rt, int64_t t, int64_t k)
 	}
 	ds__workers_steps(rt, &m);
 	int rc = ds__outputs_commit(rt, t);
+	for (int i = 0; rc == 0 && i < p->nsources; i++) /* kafkaStream: its progress, to the group */
+		if (rt->src[i].desc->kind == DS_SRC_KAFKA && rt->src[i].kafka)
+			rt->src[i].desc->ops->done(rt, i);
 	ds__report_bad(rt, t);
 	ds__release_batch(rt);
 

@@ -304,11 +304,19 @@ static void ds__view_push(ds__worker *w, int src, const char *data, size_t len, 
 }
 
 /* Where a share may end at or after byte off of block b: after a line's
- * '\n', or at a record boundary of a binary source. */
+ * '\n', at a record boundary of a binary source (reclen > 0), or of a
+ * framed one (reclen < 0: walked from the block's start). */
 static size_t ds__cut_at(const ds_block *b, size_t off, int64_t reclen)
 {
 	if (off >= b->len)
 		return b->len;
+	if (reclen < 0) {
+		const char *p = b->data, *end = b->data + b->len;
+		ds_str r;
+		while ((size_t)(p - b->data) < off && ds_next_framed(&p, end, &r))
+			;
+		return p < end ? (size_t)(p - b->data) : b->len;
+	}
 	if (reclen > 0) {
 		size_t r = (size_t)reclen;
 		off = (off + r - 1) / r * r;
@@ -331,6 +339,9 @@ void ds__workers_split(ds_rt *rt)
 		case DS_SRC_BINDIR: case DS_SRC_BINQUEUE: case DS_SRC_BINFILE:
 			reclen = src->desc->record_len;
 			break;
+		case DS_SRC_KAFKA:
+			reclen = -1; /* framed records */
+			break;
 		default:
 			break;
 		}
@@ -352,7 +363,7 @@ void ds__workers_split(ds_rt *rt)
 				if (base + b->len <= target || w + 1 == nw) {
 					/* the rest of this block is w's */
 					size_t len = b->len - pos;
-					ds__view_push(wk, s, b->data + pos, len, reclen ? (int64_t)(len / (size_t)reclen) : 0);
+					ds__view_push(wk, s, b->data + pos, len, reclen > 0 ? (int64_t)(len / (size_t)reclen) : 0);
 					base += b->len;
 					bi++;
 					pos = 0;
@@ -360,7 +371,7 @@ void ds__workers_split(ds_rt *rt)
 				}
 				size_t cut = ds__cut_at(b, target - base > pos ? target - base : pos, reclen);
 				size_t len = cut - pos;
-				ds__view_push(wk, s, b->data + pos, len, reclen ? (int64_t)(len / (size_t)reclen) : 0);
+				ds__view_push(wk, s, b->data + pos, len, reclen > 0 ? (int64_t)(len / (size_t)reclen) : 0);
 				if (cut == b->len) {
 					base += b->len;
 					bi++;

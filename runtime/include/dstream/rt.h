@@ -148,6 +148,25 @@ static inline bool ds_next_line(const char **pp, const char *end, ds_str *line)
 	return true;
 }
 
+/* The blocks of a kafkaStream (DS_SRC_KAFKA) hold framed records, since a
+ * message may hold any byte: each is its length (4 bytes, little-endian)
+ * then its bytes.  while (ds_next_framed(&p, end, &rec)) ... */
+static inline bool ds_next_framed(const char **pp, const char *end, ds_str *rec)
+{
+	const char *p = *pp;
+	if (end - p < 4)
+		return false;
+	uint32_t n;
+	memcpy(&n, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	n = __builtin_bswap32(n);
+#endif
+	rec->p = p + 4;
+	rec->n = (int64_t)n;
+	*pp = p + 4 + n;
+	return true;
+}
+
 /* The fields of a binary record (see ds_source_desc.schema): little-endian,
  * at any alignment; integers widen to Int, floats to Double. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -647,7 +666,14 @@ typedef enum ds_source_kind {
 	DS_SRC_BINDIR,     /* binaryRecordsStream(dir, schema): new files each batch, fixed-length records */
 	DS_SRC_BINQUEUE,   /* binaryQueueStream(path, schema, n): n records a batch, manual clock */
 	DS_SRC_BINFILE,    /* binaryRecords(path, schema): static dataset, read once at start */
+	DS_SRC_KAFKA,      /* kafkaStream(brokers, topic[, props]): the direct approach, framed blocks */
 } ds_source_kind;
+
+/* kafkaStream's reader (runtime/kafka_in.c; link with -lrdkafka), named in
+ * its source descriptor so that only programs with a Kafka source link it
+ * and librdkafka. */
+typedef struct ds_source_ops ds_source_ops;
+extern const ds_source_ops ds_kafka_source;
 
 typedef struct ds_source_desc {
 	ds_source_kind kind;
@@ -662,6 +688,10 @@ typedef struct ds_source_desc {
 	int64_t record_len;  /* bytes per record: the schema's fields and padding */
 	const char *schema;  /* as written, e.g. "i64 i32 _4 f64" (for messages) */
 	int64_t per_batch;   /* binaryQueueStream: records per batch */
+	/* kafka: the bootstrap brokers, the topic, consumer properties ("k=v,k=v",
+	 * maxRatePerPartition=N among them, or NULL), and the reader */
+	const char *brokers, *topic, *props;
+	const ds_source_ops *ops;
 } ds_source_desc;
 
 typedef enum ds_output_kind {

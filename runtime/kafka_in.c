@@ -1,0 +1,268 @@
+/* kafka_in.c: kafkaStream, Spark's direct approach (lang/SPEC.md §8.2).
+ *
+ * No receiver: at each batch time the batch's offset range per partition is
+ * fixed, from where the last batch ended up to the partition's high
+ * watermark (capped by maxRatePerPartition, records/s, when it is set), and
+ * exactly those records are read, in bulk, into one framed block per
+ * partition (ds_next_framed): one copy per record, from librdkafka's buffer
+ * into the block.  After the batch's outputs, the ends are committed to the
+ * consumer group, so that Kafka's own tools see the progress; the group is
+ * not what the program goes by (it starts from the group's committed
+ * offsets, else from auto.offset.reset: latest unless told earliest).
+ *
+ * Owned by the scheduler thread; librdkafka runs threads of its own, which
+ * our code never meets but through its calls.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef DS_HAVE_RDKAFKA
+#include <librdkafka/rdkafka.h>
+
+#define DS__KAFKA_READ_MS 10000 /* the most a batch waits for its range to arrive */
+
+typedef struct ds__kin {
+	rd_kafka_t *rk;
+	int32_t nparts;
+	int64_t *next;        /* per partition: the first offset the next batch reads */
+	int64_t *end;         /* this batch's ends, while it runs */
+	int64_t max_rate;     /* maxRatePerPartition (records/s), 0: no cap */
+	bool warned;          /* a failure was said (once, until it works again) */
+} ds__kin;
+
+static const ds_source_desc *ds__kdesc(ds_rt *rt, int src) { return &rt->src[src].own; }
+
+static int ds__kin_open(ds_rt *rt, int src)
+{
+	const ds_source_desc *d = ds__kdesc(rt, src);
+	ds__kin *k = ds__xcalloc(1, sizeof *k);
+	rt->src[src].kafka = k;
+	char err[512];
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char group[300];
+	snprintf(group, sizeof group, "dstream-%s", rt->prog->name ? rt->prog->name : "program");
+	bool earliest = false;
+	rd_kafka_conf_set(conf, "bootstrap.servers", d->brokers, err, sizeof err);
+	rd_kafka_conf_set(conf, "group.id", group, err, sizeof err);
+	rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
+	rd_kafka_conf_set(conf, "enable.auto.offset.store", "false", err, sizeof err);
+	rd_kafka_conf_set(conf, "reconnect.backoff.max.ms", "1000", err, sizeof err);
+	if (d->props && *d->props) {
+		char *copy = ds__xstrdup(d->props), *save = NULL;
+		for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+			char *eq = strchr(kv, '=');
+			if (!eq)
+				continue; /* the compiler refused it */
+			*eq = 0;
+			if (!strcmp(kv, "maxRatePerPartition")) {
+				char *e;
+				long long v = strtoll(eq + 1, &e, 10);
+				if (*e || v < 1) {
+					ds__msg(rt->cmd, "%s: kafkaStream: maxRatePerPartition must be a positive count of "
+					        "records/s, not '%s'", d->loc, eq + 1);
+					free(copy);
+					rd_kafka_conf_destroy(conf);
+					return -EINVAL;
+				}
+				k->max_rate = v;
+				continue;
+			}
+			if (!strcmp(kv, "auto.offset.reset"))
+				earliest = !strcmp(eq + 1, "earliest") || !strcmp(eq + 1, "smallest") ||
+				           !strcmp(eq + 1, "beginning");
+			if (rd_kafka_conf_set(conf, kv, eq + 1, err, sizeof err) != RD_KAFKA_CONF_OK) {
+				ds__msg(rt->cmd, "%s: kafkaStream: %s", d->loc, err);
+				free(copy);
+				rd_kafka_conf_destroy(conf);
+				return -EINVAL;
+			}
+		}
+		free(copy);
+	}
+	k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+	if (!k->rk) {
+		ds__msg(rt->cmd, "%s: kafkaStream: %s", d->loc, err);
+		return -EINVAL;
+	}
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_resp_err_t e = rd_kafka_metadata(k->rk, 1, NULL, &md, 10000);
+	if (e) {
+		ds__msg(rt->cmd, "%s: kafkaStream: cannot reach the brokers %s: %s", d->loc, d->brokers,
+		        rd_kafka_err2str(e));
+		return -EIO;
+	}
+	for (int i = 0; i < md->topic_cnt; i++)
+		if (!strcmp(md->topics[i].topic, d->topic) && !md->topics[i].err)
+			k->nparts = md->topics[i].partition_cnt;
+	rd_kafka_metadata_destroy(md);
+	if (k->nparts <= 0) {
+		ds__msg(rt->cmd, "%s: kafkaStream: no topic '%s' on %s", d->loc, d->topic, d->brokers);
+		return -ENOENT;
+	}
+	k->next = ds__xcalloc((size_t)k->nparts, sizeof *k->next);
+	k->end = ds__xcalloc((size_t)k->nparts, sizeof *k->end);
+	/* where to start: the group's committed offsets, else the log's start or end */
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(k->nparts);
+	for (int32_t p = 0; p < k->nparts; p++)
+		rd_kafka_topic_partition_list_add(l, d->topic, p);
+	e = rd_kafka_committed(k->rk, l, 10000);
+	for (int32_t p = 0; p < k->nparts; p++) {
+		int64_t lo = 0, hi = 0, c = e ? RD_KAFKA_OFFSET_INVALID : l->elems[p].offset;
+		rd_kafka_resp_err_t we = rd_kafka_query_watermark_offsets(k->rk, d->topic, p, &lo, &hi, 10000);
+		if (we) {
+			ds__msg(rt->cmd, "%s: kafkaStream: cannot read the offsets of '%s' [%d]: %s", d->loc, d->topic, p,
+			        rd_kafka_err2str(we));
+			rd_kafka_topic_partition_list_destroy(l);
+			return -EIO;
+		}
+		k->next[p] = c >= 0 ? (c < lo ? lo : c) : earliest ? lo : hi;
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+	return 0;
+}
+
+/* A framed record (ds_next_framed) onto b. */
+static void ds__frame(ds_buf *b, const void *p, size_t n)
+{
+	unsigned char len[4];
+	ds__put32(len, (uint32_t)n);
+	ds_buf_put(b, len, 4);
+	ds_buf_put(b, p, n);
+}
+
+static int64_t ds__kin_take(ds_rt *rt, int src, int64_t t, ds__blockq *out)
+{
+	const ds_source_desc *d = ds__kdesc(rt, src);
+	ds__kin *k = rt->src[src].kafka;
+	/* the batch's ranges, fixed now */
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(k->nparts);
+	int64_t want = 0;
+	for (int32_t p = 0; p < k->nparts; p++) {
+		int64_t lo = 0, hi = 0;
+		rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(k->rk, d->topic, p, &lo, &hi, 5000);
+		if (e) {
+			if (!k->warned)
+				ds__msg(rt->cmd, "%s: kafkaStream: batch %" PRId64 " ms: cannot read the end of '%s' [%d]: %s "
+				        "(the batch reads nothing from it; retried every batch)",
+				        d->loc, t, d->topic, p, rd_kafka_err2str(e));
+			k->warned = true;
+			hi = k->next[p];
+		}
+		if (k->next[p] < lo)
+			k->next[p] = lo; /* gone from the log (retention) */
+		int64_t end = hi;
+		if (k->max_rate) {
+			int64_t cap = k->max_rate * rt->prog->batch_ms / 1000;
+			if (cap < 1)
+				cap = 1;
+			if (end > k->next[p] + cap)
+				end = k->next[p] + cap;
+		}
+		k->end[p] = end > k->next[p] ? end : k->next[p];
+		want += k->end[p] - k->next[p];
+		if (k->end[p] > k->next[p])
+			rd_kafka_topic_partition_list_add(l, d->topic, p)->offset = k->next[p];
+	}
+	if (!want) {
+		rd_kafka_topic_partition_list_destroy(l);
+		return 0;
+	}
+	rd_kafka_assign(k->rk, l);
+	rd_kafka_topic_partition_list_destroy(l);
+	ds_buf *bufs = ds__xcalloc((size_t)k->nparts, sizeof *bufs);
+	int64_t *nrecs = ds__xcalloc((size_t)k->nparts, sizeof *nrecs);
+	int64_t *pos = ds__xcalloc((size_t)k->nparts, sizeof *pos);
+	for (int32_t p = 0; p < k->nparts; p++)
+		pos[p] = k->next[p];
+	/* in bulk, from the consumer's queue; records past a range's end (fetched
+	 * ahead) are dropped here and read again by the next batch */
+	rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(k->rk);
+	rd_kafka_message_t *ms[1024];
+	int64_t got = 0, deadline = ds__mono_us() + (int64_t)DS__KAFKA_READ_MS * 1000;
+	while (got < want && ds__mono_us() < deadline) {
+		ssize_t n = rd_kafka_consume_batch_queue(q, 100, ms, sizeof ms / sizeof *ms);
+		for (ssize_t i = 0; i < n; i++) {
+			rd_kafka_message_t *m = ms[i];
+			int32_t p = m->partition;
+			if (!m->err && p >= 0 && p < k->nparts && m->offset == pos[p] && m->offset < k->end[p]) {
+				ds__frame(&bufs[p], m->payload ? m->payload : "", m->len);
+				nrecs[p]++;
+				pos[p]++;
+				got++;
+			}
+			rd_kafka_message_destroy(m);
+		}
+	}
+	rd_kafka_queue_destroy(q);
+	rd_kafka_assign(k->rk, NULL);
+	if (got < want) {
+		ds__msg(rt->cmd, "%s: kafkaStream: batch %" PRId64 " ms: read %" PRId64 " of the %" PRId64
+		        " records of its range in %d s; the rest go to the next batch",
+		        d->loc, t, got, want, DS__KAFKA_READ_MS / 1000);
+	} else {
+		k->warned = false;
+	}
+	for (int32_t p = 0; p < k->nparts; p++) {
+		k->next[p] = pos[p];
+		k->end[p] = pos[p];
+		if (!nrecs[p]) {
+			ds__buf_close(&bufs[p]);
+			continue;
+		}
+		ds__block *b = ds__xcalloc(1, sizeof *b);
+		b->b.data = bufs[p].p;
+		b->b.len = bufs[p].len;
+		b->b.nrecs = nrecs[p];
+		b->time_ms = t;
+		ds__blockq_push(out, b);
+	}
+	free(bufs);
+	free(nrecs);
+	free(pos);
+	return got;
+}
+
+/* The batch's outputs are committed: so are its ends, to the group. */
+static void ds__kin_done(ds_rt *rt, int src)
+{
+	const ds_source_desc *d = ds__kdesc(rt, src);
+	ds__kin *k = rt->src[src].kafka;
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(k->nparts);
+	for (int32_t p = 0; p < k->nparts; p++)
+		rd_kafka_topic_partition_list_add(l, d->topic, p)->offset = k->next[p];
+	rd_kafka_commit(k->rk, l, 1); /* asynchronous: the progress lag monitors see */
+	rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void ds__kin_close(ds_rt *rt, int src)
+{
+	ds__kin *k = rt->src[src].kafka;
+	if (!k)
+		return;
+	if (k->rk) {
+		rd_kafka_consumer_close(k->rk);
+		rd_kafka_destroy(k->rk);
+	}
+	free(k->next);
+	free(k->end);
+	free(k);
+	rt->src[src].kafka = NULL;
+}
+
+const ds_source_ops ds_kafka_source = {ds__kin_open, ds__kin_take, ds__kin_done, ds__kin_close};
+
+#else /* !DS_HAVE_RDKAFKA */
+
+static int ds__kin_open(ds_rt *rt, int src)
+{
+	ds__msg(rt->cmd, "%s: kafkaStream: this runtime was built without librdkafka", rt->src[src].own.loc);
+	return -ENOSYS;
+}
+
+const ds_source_ops ds_kafka_source = {ds__kin_open, NULL, NULL, NULL};
+
+#endif
