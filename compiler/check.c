@@ -77,7 +77,6 @@ typedef struct Checker {
 	bool have_batch;
 	Loc batch_loc;
 	Vec named; /* Node*: the calls .named("id") named, in program order */
-	Node *kafka_source; /* the first kafkaStream call, if any */
 } Checker;
 
 static Symbol *lookup(Scope *s, const char *name)
@@ -727,8 +726,7 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 					error_at(args[i]->loc, "kafkaStream: %s must not be empty", i ? "the topic" : "the brokers");
 			if (ok && nargs == 3)
 				check_props(args[2], "kafkaStream");
-			if (!ck->kafka_source)
-				ck->kafka_source = e;
+
 #ifndef DS_HAVE_RDKAFKA
 			error_at(op_loc(e), "kafkaStream: this dstreamc was built without librdkafka");
 #endif
@@ -1552,9 +1550,7 @@ CheckedProgram *check_program(Program *p)
 	if (!out->outputs.n && !diag_error_count())
 		error_at((Loc){1, 1, 0}, "the program has no output operation (print, saveAsTextFiles, ...), "
 					 "so nothing would run");
-	if (ck.kafka_source && out->checkpoint_dir)
-		error_at(op_loc(ck.kafka_source), "kafkaStream: a program with a checkpoint cannot read Kafka yet "
-						  "(its offset ranges are not in the checkpoint in this version of dstreamc)");
+
 	for (int i = 0; i < p->stmts.n; i++) {
 		Stmt *s = p->stmts.v[i];
 		finish_types(s->expr);

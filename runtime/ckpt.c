@@ -327,6 +327,8 @@ static void ds__source_id(char *buf, size_t n, const ds_source_desc *d)
 		snprintf(buf, n, "%s:%d", d->host ? d->host : "", d->port);
 	else if (d->kind == DS_SRC_RECEIVER)
 		snprintf(buf, n, "%s", d->fn ? d->fn : "");
+	else if (d->kind == DS_SRC_KAFKA)
+		snprintf(buf, n, "%s", d->topic ? d->topic : "");
 	else
 		snprintf(buf, n, "%s", d->path ? d->path : "");
 }
@@ -355,6 +357,12 @@ static void ds__put_sources(ds_buf *b, ds_rt *rt)
 				}
 			break;
 		}
+		case DS_SRC_KAFKA: /* u32 partitions, then the next offset of each */
+			if (s->kafka)
+				s->desc->ops->save(rt, i, b);
+			else
+				ds__put_u32(b, 0);
+			break;
 		default:
 			break; /* receivers: their position is the write-ahead log */
 		}
@@ -806,6 +814,18 @@ static void ds__get_sources(ds__rd *r, ds_rt *rt, int **map, int *nmap)
 				if (!r->why && s)
 					ds__strset_add(&s->dir.seen, k);
 			}
+			break;
+		}
+		case DS_SRC_KAFKA: {
+			uint32_t np = ds__get_u32(r);
+			if (!ds__rd_need(r, (uint64_t)np * 8, "a Kafka position runs past the end"))
+				break;
+			int64_t *next = ds__xcalloc(np ? np : 1, sizeof *next);
+			for (uint32_t j = 0; j < np; j++)
+				next[j] = (int64_t)ds__get_u64(r);
+			if (s && s->kafka)
+				s->desc->ops->restore(rt, at, next, (int)np);
+			free(next);
 			break;
 		}
 		case DS_SRC_SOCKET: case DS_SRC_RECEIVER: case DS_SRC_TEXTFILE: case DS_SRC_BINFILE:

@@ -441,6 +441,12 @@ struct ds_source_ops {
 	int64_t (*take)(ds_rt *rt, int src, int64_t t, ds__blockq *out);
 	void (*done)(ds_rt *rt, int src); /* the batch's outputs are committed */
 	void (*close)(ds_rt *rt, int src);
+	/* checkpoints (ckpt.c): the position (the next offset per partition),
+	 * written into a checkpoint and set from one; and, once a checkpoint
+	 * covers every batch up to `upto`, the ranges log may drop them */
+	void (*save)(ds_rt *rt, int src, ds_buf *b);
+	void (*restore)(ds_rt *rt, int src, const int64_t *next, int n);
+	void (*truncate)(ds_rt *rt, int src, int64_t upto);
 };
 
 /* A foreach output's record: its text in buf, its fields in fields[]. */

@@ -10,15 +10,26 @@
  * not what the program goes by (it starts from the group's committed
  * offsets, else from auto.offset.reset: latest unless told earliest).
  *
+ * With a checkpoint (exactly once, Spark's way): the checkpoint holds each
+ * partition's next offset after its batch, and each batch's range ends are
+ * appended to a log in the checkpoint directory (kafka-SRC.ranges, one line
+ * "T end0 end1 ...", fsync'd) before the batch reads them.  A recovered run
+ * restarts from the checkpoint's offsets, and a batch that runs again reads
+ * the ends the log gave it the first time: the same records, whatever has
+ * arrived since.  The log drops what a checkpoint covers.
+ *
  * Owned by the scheduler thread; librdkafka runs threads of its own, which
  * our code never meets but through its calls.
  */
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifdef DS_HAVE_RDKAFKA
 #include <librdkafka/rdkafka.h>
@@ -32,7 +43,81 @@ typedef struct ds__kin {
 	int64_t *end;         /* this batch's ends, while it runs */
 	int64_t max_rate;     /* maxRatePerPartition (records/s), 0: no cap */
 	bool warned;          /* a failure was said (once, until it works again) */
+	/* with a checkpoint: the ranges log */
+	char *log_path;       /* NULL: no checkpoint */
+	bool log_read;        /* read at the first batch (after the checkpoint is chosen) */
+	int64_t *log_t;       /* [nlog]: logged batch times, and their ends [nlog * nparts] */
+	int64_t *log_end;
+	int nlog, caplog;
 } ds__kin;
+
+static void ds__log_add(ds__kin *k, int64_t t, const int64_t *ends)
+{
+	for (int i = 0; i < k->nlog; i++)
+		if (k->log_t[i] == t) { /* a later line wins (a range read short) */
+			memcpy(&k->log_end[(size_t)i * (size_t)k->nparts], ends, (size_t)k->nparts * sizeof *ends);
+			return;
+		}
+	if (k->nlog == k->caplog) {
+		k->caplog = k->caplog ? 2 * k->caplog : 16;
+		k->log_t = ds__xrealloc(k->log_t, (size_t)k->caplog * sizeof *k->log_t);
+		k->log_end = ds__xrealloc(k->log_end, (size_t)k->caplog * (size_t)k->nparts * sizeof *k->log_end);
+	}
+	k->log_t[k->nlog] = t;
+	memcpy(&k->log_end[(size_t)k->nlog * (size_t)k->nparts], ends, (size_t)k->nparts * sizeof *ends);
+	k->nlog++;
+}
+
+/* Reads the log: every whole line of nparts + 1 numbers (a torn last line,
+ * from a crash in the middle of an append, is left out). */
+static void ds__log_load(ds__kin *k)
+{
+	FILE *f = fopen(k->log_path, "r");
+	if (!f)
+		return;
+	char line[8192];
+	int64_t *ends = ds__xcalloc((size_t)k->nparts, sizeof *ends);
+	while (fgets(line, sizeof line, f)) {
+		if (!strchr(line, '\n'))
+			break;
+		char *p = line, *e;
+		long long t = strtoll(p, &e, 10);
+		bool ok = e != p;
+		for (int32_t i = 0; ok && i < k->nparts; i++) {
+			p = e;
+			ends[i] = strtoll(p, &e, 10);
+			ok = e != p;
+		}
+		if (ok && (*e == '\n'))
+			ds__log_add(k, t, ends);
+	}
+	free(ends);
+	fclose(f);
+}
+
+/* Appends (t, ends) and syncs it: the batch may read its range only then. */
+static int ds__log_append(ds__kin *k, int64_t t, const int64_t *ends)
+{
+	ds_buf b = {0};
+	char num[32];
+	int n = snprintf(num, sizeof num, "%" PRId64, t);
+	ds_buf_put(&b, num, (size_t)n);
+	for (int32_t i = 0; i < k->nparts; i++) {
+		n = snprintf(num, sizeof num, " %" PRId64, ends[i]);
+		ds_buf_put(&b, num, (size_t)n);
+	}
+	ds_buf_putc(&b, '\n');
+	int fd = open(k->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	int rc = fd < 0 ? -errno : ds__write_all(fd, b.p, b.len);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	if (fd >= 0)
+		close(fd);
+	ds__buf_close(&b);
+	if (rc == 0)
+		ds__log_add(k, t, ends);
+	return rc;
+}
 
 static const ds_source_desc *ds__kdesc(ds_rt *rt, int src) { return &rt->src[src].own; }
 
@@ -105,6 +190,11 @@ static int ds__kin_open(ds_rt *rt, int src)
 	}
 	k->next = ds__xcalloc((size_t)k->nparts, sizeof *k->next);
 	k->end = ds__xcalloc((size_t)k->nparts, sizeof *k->end);
+	if (rt->prog->checkpoint_dir) {
+		size_t n = strlen(rt->prog->checkpoint_dir) + 64;
+		k->log_path = ds__xmalloc(n);
+		snprintf(k->log_path, n, "%s/kafka-%d.ranges", rt->prog->checkpoint_dir, src);
+	}
 	/* where to start: the group's committed offsets, else the log's start or end */
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(k->nparts);
 	for (int32_t p = 0; p < k->nparts; p++)
@@ -138,10 +228,29 @@ static int64_t ds__kin_take(ds_rt *rt, int src, int64_t t, ds__blockq *out)
 {
 	const ds_source_desc *d = ds__kdesc(rt, src);
 	ds__kin *k = rt->src[src].kafka;
+	if (k->log_path && !k->log_read) {
+		/* now that the checkpoint is chosen: a recovered run's batches read
+		 * the ranges they read before; a fresh one starts a new log */
+		k->log_read = true;
+		if (rt->ck.resume_time != INT64_MIN)
+			ds__log_load(k);
+		else
+			unlink(k->log_path);
+	}
+	const int64_t *logged = NULL;
+	for (int i = 0; i < k->nlog; i++)
+		if (k->log_t[i] == t)
+			logged = &k->log_end[(size_t)i * (size_t)k->nparts];
 	/* the batch's ranges, fixed now */
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(k->nparts);
 	int64_t want = 0;
-	for (int32_t p = 0; p < k->nparts; p++) {
+	for (int32_t p = 0; p < k->nparts && logged; p++) { /* a batch that runs again */
+		k->end[p] = logged[p] > k->next[p] ? logged[p] : k->next[p];
+		want += k->end[p] - k->next[p];
+		if (k->end[p] > k->next[p])
+			rd_kafka_topic_partition_list_add(l, d->topic, p)->offset = k->next[p];
+	}
+	for (int32_t p = 0; p < k->nparts && !logged; p++) {
 		int64_t lo = 0, hi = 0;
 		rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(k->rk, d->topic, p, &lo, &hi, 5000);
 		if (e) {
@@ -166,6 +275,14 @@ static int64_t ds__kin_take(ds_rt *rt, int src, int64_t t, ds__blockq *out)
 		want += k->end[p] - k->next[p];
 		if (k->end[p] > k->next[p])
 			rd_kafka_topic_partition_list_add(l, d->topic, p)->offset = k->next[p];
+	}
+	if (k->log_path && !logged) {
+		int rc = ds__log_append(k, t, k->end);
+		if (rc < 0) { /* the batch cannot say what it read: it reads nothing */
+			ds__msg(rt->cmd, "%s: kafkaStream: batch %" PRId64 " ms: cannot log its offset ranges in '%s': %s; "
+			        "the batch reads nothing (retried next batch)", d->loc, t, k->log_path, strerror(-rc));
+			want = 0;
+		}
 	}
 	if (!want) {
 		rd_kafka_topic_partition_list_destroy(l);
@@ -206,6 +323,8 @@ static int64_t ds__kin_take(ds_rt *rt, int src, int64_t t, ds__blockq *out)
 	} else {
 		k->warned = false;
 	}
+	if (got < want && k->log_path)
+		ds__log_append(k, t, pos); /* what it did read: a re-run reads the same */
 	for (int32_t p = 0; p < k->nparts; p++) {
 		k->next[p] = pos[p];
 		k->end[p] = pos[p];
@@ -249,11 +368,72 @@ static void ds__kin_close(ds_rt *rt, int src)
 	}
 	free(k->next);
 	free(k->end);
+	free(k->log_path);
+	free(k->log_t);
+	free(k->log_end);
 	free(k);
 	rt->src[src].kafka = NULL;
 }
 
-const ds_source_ops ds_kafka_source = {ds__kin_open, ds__kin_take, ds__kin_done, ds__kin_close};
+static void ds__kin_save(ds_rt *rt, int src, ds_buf *b)
+{
+	ds__kin *k = rt->src[src].kafka;
+	unsigned char x[8];
+	ds__put32(x, (uint32_t)k->nparts);
+	ds_buf_put(b, x, 4);
+	for (int32_t p = 0; p < k->nparts; p++) {
+		ds__put64(x, (uint64_t)k->next[p]);
+		ds_buf_put(b, x, 8);
+	}
+}
+
+static void ds__kin_restore(ds_rt *rt, int src, const int64_t *next, int n)
+{
+	ds__kin *k = rt->src[src].kafka;
+	if (n != k->nparts)
+		ds__msg(rt->cmd, "%s: kafkaStream: warning: the checkpoint knew %d partition(s) of '%s', there are %d now: "
+		        "the new ones start as a fresh start would", rt->src[src].own.loc, n, rt->src[src].own.topic,
+		        k->nparts);
+	for (int p = 0; p < n && p < k->nparts; p++)
+		k->next[p] = next[p];
+}
+
+/* Keeps the log's batches after upto (temporary file, fsync, rename). */
+static void ds__kin_truncate(ds_rt *rt, int src, int64_t upto)
+{
+	ds__kin *k = rt->src[src].kafka;
+	if (!k->log_path)
+		return;
+	int keep = 0;
+	for (int i = 0; i < k->nlog; i++)
+		if (k->log_t[i] > upto) {
+			k->log_t[keep] = k->log_t[i];
+			memmove(&k->log_end[(size_t)keep * (size_t)k->nparts], &k->log_end[(size_t)i * (size_t)k->nparts],
+			        (size_t)k->nparts * sizeof *k->log_end);
+			keep++;
+		}
+	if (keep == k->nlog)
+		return;
+	k->nlog = keep;
+	ds_buf b = {0};
+	char num[32];
+	for (int i = 0; i < k->nlog; i++) {
+		int n = snprintf(num, sizeof num, "%" PRId64, k->log_t[i]);
+		ds_buf_put(&b, num, (size_t)n);
+		for (int32_t p = 0; p < k->nparts; p++) {
+			n = snprintf(num, sizeof num, " %" PRId64, k->log_end[(size_t)i * (size_t)k->nparts + (size_t)p]);
+			ds_buf_put(&b, num, (size_t)n);
+		}
+		ds_buf_putc(&b, '\n');
+	}
+	int rc = ds__write_atomic(k->log_path, b.p ? b.p : "", b.len);
+	if (rc < 0)
+		ds__msg(rt->cmd, "kafkaStream: cannot rewrite '%s': %s", k->log_path, strerror(-rc));
+	ds__buf_close(&b);
+}
+
+const ds_source_ops ds_kafka_source = {ds__kin_open,  ds__kin_take,    ds__kin_done,    ds__kin_close,
+                                       ds__kin_save, ds__kin_restore, ds__kin_truncate};
 
 #else /* !DS_HAVE_RDKAFKA */
 
@@ -263,6 +443,6 @@ static int ds__kin_open(ds_rt *rt, int src)
 	return -ENOSYS;
 }
 
-const ds_source_ops ds_kafka_source = {ds__kin_open, NULL, NULL, NULL};
+const ds_source_ops ds_kafka_source = {ds__kin_open, NULL, NULL, NULL, NULL, NULL, NULL};
 
 #endif

@@ -456,6 +456,9 @@ static void ds__truncate_logs(ds_rt *rt)
 	}
 	if (rt->repl)
 		ds__repl_truncate(rt->repl, rt->ck.covered);
+	for (int i = 0; i < rt->prog->nsources; i++) /* kafkaStream: its ranges log */
+		if (rt->src[i].desc->kind == DS_SRC_KAFKA && rt->src[i].kafka)
+			rt->src[i].desc->ops->truncate(rt, i, rt->ck.covered);
 }
 
 /* After the batch at t (number k): collects a checkpoint written in the

@@ -10,8 +10,8 @@
 #     committed offsets end (it reads only what was produced since);
 #   - maxRatePerPartition: no batch reads more than rate x batch per
 #     partition, and every record is read in the end;
-#   - an unknown topic: exit 1 naming the source; a checkpoint with a
-#     kafkaStream: refused at compile time (not supported yet).
+#   - an unknown topic: exit 1 naming the source.
+# (With a checkpoint, exactly once: exactly_once.sh.)
 set -u
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.bash"
 
@@ -75,8 +75,4 @@ timeout 60 ./nt --quiet --duration 2s >nt.out 2>nt.err
 rc=$?
 [ $rc -eq 1 ] || fail "an unknown topic: exit $rc, expected 1"
 grep -q "^nt: nt.dstream:3:14: kafkaStream: no topic 'nosuch' on $B\$" nt.err || fail "an unknown topic: $(cat nt.err)"
-sed 's/^batch 1s;/batch 1s;\ncheckpoint "ck";/' ks.dstream >ck.dstream
-"$DSTREAMC" check ck.dstream >check.out 2>&1 && fail "a checkpoint with kafkaStream was accepted"
-grep -q "^ck.dstream:4:14: error: kafkaStream: a program with a checkpoint cannot read Kafka yet" check.out ||
-	fail "a checkpoint with kafkaStream: $(cat check.out)"
 test_end
