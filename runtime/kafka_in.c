@@ -173,13 +173,27 @@ static int ds__kin_open(ds_rt *rt, int src)
 		ds__msg(rt->cmd, "%s: kafkaStream: %s", d->loc, err);
 		return -EINVAL;
 	}
+	/* brokers away at start: said once, then retried with back-off until
+	 * they answer or the program is stopped */
 	const struct rd_kafka_metadata *md = NULL;
-	rd_kafka_resp_err_t e = rd_kafka_metadata(k->rk, 1, NULL, &md, 10000);
-	if (e) {
-		ds__msg(rt->cmd, "%s: kafkaStream: cannot reach the brokers %s: %s", d->loc, d->brokers,
-		        rd_kafka_err2str(e));
-		return -EIO;
+	rd_kafka_resp_err_t e;
+	int64_t backoff = DS__BACKOFF_MIN;
+	bool said = false;
+	while ((e = rd_kafka_metadata(k->rk, 1, NULL, &md, 5000)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		if (!said)
+			ds__msg(rt->cmd, "%s: kafkaStream: cannot reach the brokers %s: %s; retrying (every %d s at most) "
+			        "until they answer", d->loc, d->brokers, rd_kafka_err2str(e), DS__BACKOFF_MAX / 1000);
+		said = true;
+		for (int64_t end = ds__mono_us() + backoff * 1000; ds__mono_us() < end && !ds__stop_flag;) {
+			struct timespec ts = {0, 50 * 1000000};
+			nanosleep(&ts, NULL);
+		}
+		if (ds__stop_flag)
+			return -EINTR;
+		backoff = ds__backoff_next(backoff);
 	}
+	if (said)
+		ds__msg(rt->cmd, "%s: kafkaStream: the brokers %s answer", d->loc, d->brokers);
 	for (int i = 0; i < md->topic_cnt; i++)
 		if (!strcmp(md->topics[i].topic, d->topic) && !md->topics[i].err)
 			k->nparts = md->topics[i].partition_cnt;

@@ -323,8 +323,9 @@ int ds_main(int argc, char **argv, const ds_program *prog)
 
 	ds_rt rt;
 	int status;
-	if (ds__rt_open(&rt, prog, cmd, &o) < 0) {
-		status = 1;
+	int orc = ds__rt_open(&rt, prog, cmd, &o);
+	if (orc < 0) {
+		status = orc == -EINTR && ds__stop_flag ? 0 : 1; /* stopped while waiting (for brokers): as asked */
 	} else {
 		rt.status_line = !o.quiet && isatty(2);
 		status = ds__rt_run(&rt);

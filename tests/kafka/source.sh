@@ -10,7 +10,9 @@
 #     committed offsets end (it reads only what was produced since);
 #   - maxRatePerPartition: no batch reads more than rate x batch per
 #     partition, and every record is read in the end;
-#   - an unknown topic: exit 1 naming the source.
+#   - an unknown topic: exit 1 naming the source;
+#   - brokers away at start: said once, retried with back-off, and SIGTERM
+#     stops the program (exit 0).
 # (With a checkpoint, exactly once: exactly_once.sh.)
 set -u
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.bash"
@@ -75,4 +77,22 @@ timeout 60 ./nt --quiet --duration 2s >nt.out 2>nt.err
 rc=$?
 [ $rc -eq 1 ] || fail "an unknown topic: exit $rc, expected 1"
 grep -q "^nt: nt.dstream:3:14: kafkaStream: no topic 'nosuch' on $B\$" nt.err || fail "an unknown topic: $(cat nt.err)"
+
+# ---- brokers away at start: said, retried, and a stop is a stop ----
+sed "s/$B/127.0.0.1:1/g; s/KafkaStreaming/NoBrokers/" ks.dstream >nb.dstream
+"$DSTREAMC" build nb.dstream -o nb >build.log 2>&1 || { fail "build nb: $(cat build.log)"; test_end; }
+./nb --quiet >nb.out 2>nb.err &
+pid=$!
+wait_for 20 grep -q "^nb: nb.dstream:3:14: kafkaStream: cannot reach the brokers 127.0.0.1:1: .*; retrying (every 5 s at most) until they answer\$" nb.err ||
+	fail "brokers away at start: $(cat nb.err)"
+kill -TERM $pid
+if wait_for 10 exited $pid; then
+	wait $pid
+	rc=$?
+	[ $rc -eq 0 ] || fail "stopped while waiting for the brokers: exit $rc, expected 0: $(cat nb.err)"
+else
+	kill -KILL $pid
+	fail "SIGTERM did not stop a program waiting for its brokers"
+fi
+[ "$(grep -c 'cannot reach' nb.err)" -eq 1 ] || fail "the retries were said more than once: $(cat nb.err)"
 test_end
