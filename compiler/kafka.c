@@ -57,7 +57,8 @@ static const char *kafka_usage_text =
 	"kafka      run librdkafka's mock cluster on 127.0.0.1: N brokers (default 1, at most 32),\n"
 	"           each --topic created with its partitions; print one line \"kafka: bootstrap\n"
 	"           ADDR\" once it is ready, and serve until SIGINT or SIGTERM.  In memory only:\n"
-	"           each partition keeps its last ~5 MB.\n"
+	"           each partition keeps its last ~5 MB.  For outage tests, SIGUSR1 takes every\n"
+	"           broker down (the mock's own API) and SIGUSR2 brings them back.\n"
 	"produce    each line of FILE (default stdin) is one message, its value the line\n"
 	"           without the newline; --key-sep C: the part before the first C is the key\n"
 	"           (a line without C has none).  One idempotent producer; exit 0 once every\n"
@@ -341,6 +342,8 @@ static int kafka_cluster(int argc, char **argv)
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGUSR1); /* every broker down: an outage, through the mock's own API */
+	sigaddset(&stop, SIGUSR2); /* every broker up again */
 	pthread_sigmask(SIG_BLOCK, &stop, &old);
 
 	char err[512];
@@ -371,8 +374,18 @@ static int kafka_cluster(int argc, char **argv)
 	fflush(stdout);
 
 	int sig;
-	while (sigwait(&stop, &sig) != 0)
-		;
+	for (;;) {
+		if (sigwait(&stop, &sig) != 0)
+			continue;
+		if (sig != SIGUSR1 && sig != SIGUSR2)
+			break;
+		for (int b = 1; b <= brokers; b++) /* the mock numbers its brokers from 1 */
+			if (sig == SIGUSR1)
+				rd_kafka_mock_broker_set_down(mc, b);
+			else
+				rd_kafka_mock_broker_set_up(mc, b);
+		fprintf(stderr, "dstreamc: kafka: every broker %s\n", sig == SIGUSR1 ? "down (SIGUSR1)" : "up (SIGUSR2)");
+	}
 	rc = 0;
 destroy_mc:
 	rd_kafka_mock_cluster_destroy(mc);

@@ -434,6 +434,11 @@ typedef struct ds__source {
 	void *kafka;           /* DS_SRC_KAFKA: the reader's state (kafka_in.c) */
 } ds__source;
 
+/* kafka_in.c: the log callback of every librdkafka client of a program
+ * (declared void * here: internal.h does not include rdkafka.h). */
+struct rd_kafka_s;
+void ds__kafka_quiet(const struct rd_kafka_s *rk, int level, const char *fac, const char *buf);
+
 /* kafkaStream's reader (kafka_in.c), reached through its descriptor's ops. */
 struct ds_source_ops {
 	int (*open)(ds_rt *rt, int src);  /* at start: 0, or -errno after a message */

@@ -121,6 +121,16 @@ static int ds__log_append(ds__kin *k, int64_t t, const int64_t *ends)
 
 static const ds_source_desc *ds__kdesc(ds_rt *rt, int src) { return &rt->src[src].own; }
 
+/* librdkafka's own log lines (a broker's every disconnection, in its
+ * format) are not the program's: what a user must know, this file says. */
+void ds__kafka_quiet(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)rk;
+	(void)level;
+	(void)fac;
+	(void)buf;
+}
+
 static int ds__kin_open(ds_rt *rt, int src)
 {
 	const ds_source_desc *d = ds__kdesc(rt, src);
@@ -136,6 +146,7 @@ static int ds__kin_open(ds_rt *rt, int src)
 	rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
 	rd_kafka_conf_set(conf, "enable.auto.offset.store", "false", err, sizeof err);
 	rd_kafka_conf_set(conf, "reconnect.backoff.max.ms", "1000", err, sizeof err);
+	rd_kafka_conf_set_log_cb(conf, ds__kafka_quiet);
 	if (d->props && *d->props) {
 		char *copy = ds__xstrdup(d->props), *save = NULL;
 		for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {

@@ -105,6 +105,7 @@ static int ds__kafka_scan(ds__kafka *k, const ds_output_desc *d, const char *cmd
 	rd_kafka_conf_set(conf, "group.id", "dstream-saveToKafka-recovery", err, sizeof err);
 	rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err);
 	rd_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof err);
+	rd_kafka_conf_set_log_cb(conf, ds__kafka_quiet);
 	rd_kafka_t *c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
 	if (!c) {
 		ds__msg(cmd, "%s: saveToKafka: cannot read '%s' back: %s", d->loc, d->topic, err);
@@ -172,6 +173,7 @@ static int ds__kafka_open(ds__kafka *k, const ds_output_desc *d, const char *cmd
 		return -EINVAL;
 	}
 	rd_kafka_conf_set_dr_msg_cb(conf, ds__kafka_dr);
+	rd_kafka_conf_set_log_cb(conf, ds__kafka_quiet);
 	rd_kafka_conf_set_opaque(conf, k);
 	k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
 	if (!k->rk) {
