@@ -498,6 +498,7 @@ typedef struct ds__batch_metrics {
 	int nsteps;
 	struct ds__step { double ms, slowest_ms, mean_ms; } *steps; /* owned */
 	double checkpoint_ms;   /* writing the checkpoint after it (0: none due) */
+	int64_t kafka_errors;   /* Kafka failures said in it (a range not read, records not delivered) */
 	bool checkpoint_failed; /* the checkpoint could not be written (yet) */
 } ds__batch_metrics;
 
@@ -505,6 +506,7 @@ typedef struct ds__metrics {
 	ds__batch_metrics *v;
 	size_t len, cap;
 	int workers;         /* --workers */
+	bool kafka;          /* per batch and in total: kafka_errors */
 	/* with a checkpoint directory */
 	double recovery_ms;  /* choosing the checkpoint, replaying the log, restoring the state */
 	int64_t checkpoints; /* written */
@@ -634,6 +636,8 @@ struct ds_rt {
 	int nworkers;
 	ds__worker *workers;  /* [nworkers] */
 	bool inited;          /* init has run: close must too */
+	bool kafka;           /* a Kafka source or sink: the metrics count kafka_errors */
+	int64_t kafka_errors; /* this batch's (kafka_in.c, kafka_out.c) */
 	ds__pool pool;
 	ds__metrics metrics;
 	bool status_line; /* stderr is a terminal and not --quiet */

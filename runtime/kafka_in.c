@@ -279,6 +279,7 @@ static int64_t ds__kin_take(ds_rt *rt, int src, int64_t t, ds__blockq *out)
 		int64_t lo = 0, hi = 0;
 		rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(k->rk, d->topic, p, &lo, &hi, 5000);
 		if (e) {
+			rt->kafka_errors++;
 			if (!k->warned)
 				ds__msg(rt->cmd, "%s: kafkaStream: batch %" PRId64 " ms: cannot read the end of '%s' [%d]: %s "
 				        "(the batch reads nothing from it; retried every batch)",
@@ -304,6 +305,7 @@ static int64_t ds__kin_take(ds_rt *rt, int src, int64_t t, ds__blockq *out)
 	if (k->log_path && !logged) {
 		int rc = ds__log_append(k, t, k->end);
 		if (rc < 0) { /* the batch cannot say what it read: it reads nothing */
+			rt->kafka_errors++;
 			ds__msg(rt->cmd, "%s: kafkaStream: batch %" PRId64 " ms: cannot log its offset ranges in '%s': %s; "
 			        "the batch reads nothing (retried next batch)", d->loc, t, k->log_path, strerror(-rc));
 			want = 0;
@@ -342,6 +344,7 @@ static int64_t ds__kin_take(ds_rt *rt, int src, int64_t t, ds__blockq *out)
 	rd_kafka_queue_destroy(q);
 	rd_kafka_assign(k->rk, NULL);
 	if (got < want) {
+		rt->kafka_errors++;
 		ds__msg(rt->cmd, "%s: kafkaStream: batch %" PRId64 " ms: read %" PRId64 " of the %" PRId64
 		        " records of its range in %d s; the rest go to the next batch",
 		        d->loc, t, got, want, DS__KAFKA_READ_MS / 1000);

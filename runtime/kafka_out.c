@@ -282,10 +282,12 @@ int ds_kafka_commit(ds_rt *rt, int out, int64_t t)
 	while (rd_kafka_outq_len(k->rk) > 0 && ds__mono_us() < deadline)
 		rd_kafka_flush(k->rk, 100);
 	if (rd_kafka_outq_len(k->rk) > 0) {
+		rt->kafka_errors += rd_kafka_outq_len(k->rk);
 		ds__msg(rt->cmd, "%s: saveToKafka: batch %" PRId64 " ms: %d record(s) still not acknowledged", d->loc, t,
 		        rd_kafka_outq_len(k->rk));
 		return -EIO;
 	}
+	rt->kafka_errors += k->failed;
 	if (k->failed) {
 		ds__msg(rt->cmd, "%s: saveToKafka: batch %" PRId64 " ms: %" PRId64 " of %" PRId64
 		        " record(s) not delivered to '%s': %s",

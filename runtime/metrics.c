@@ -57,7 +57,7 @@ int ds__metrics_write_json(const ds__metrics *m, const ds_program *prog, const c
 	ds__json_str(&b, prog->name);
 	n = snprintf(t, sizeof t, ",\n \"batch_ms\": %" PRId64 ",\n \"batches\": [", prog->batch_ms);
 	ds_buf_put(&b, t, (size_t)n);
-	int64_t in = 0, out = 0, bad = 0, maxdelay = 0, ckfail = 0;
+	int64_t in = 0, out = 0, bad = 0, maxdelay = 0, ckfail = 0, kerr = 0;
 	double proc = 0;
 	for (size_t i = 0; i < m->len; i++) {
 		const ds__batch_metrics *x = &m->v[i];
@@ -75,6 +75,10 @@ int ds__metrics_write_json(const ds__metrics *m, const ds_program *prog, const c
 			ds_buf_put(&b, t, (size_t)n);
 		}
 		ds_buf_put(&b, "], ", 3);
+		if (m->kafka) {
+			ds__json_kv(&b, "kafka_errors", x->kafka_errors, true);
+			kerr += x->kafka_errors;
+		}
 		if (prog->checkpoint_dir) {
 			n = snprintf(t, sizeof t, "\"checkpoint_ms\": %.3f, \"checkpoint_failed\": %s, ", x->checkpoint_ms,
 			             x->checkpoint_failed ? "true" : "false");
@@ -97,6 +101,8 @@ int ds__metrics_write_json(const ds__metrics *m, const ds_program *prog, const c
 	ds__json_kv(&b, "records_out", out, true);
 	ds__json_kv(&b, "bad_records", bad, true);
 	ds__json_kv(&b, "max_scheduling_delay_ms", maxdelay, true);
+	if (m->kafka)
+		ds__json_kv(&b, "kafka_errors", kerr, true);
 	if (prog->checkpoint_dir) {
 		ds__json_kv(&b, "batches_checkpoint_failed", ckfail, true);
 		ds__json_kv(&b, "checkpoints", m->checkpoints, true);

@@ -130,6 +130,11 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 	ds_arena_init(&rt->init_arena);
 	int rc = ds__workers_open(rt, o->workers > 0 ? o->workers : 1);
 	rt->metrics.workers = rt->nworkers;
+	for (int i = 0; i < prog->nsources; i++)
+		rt->kafka |= prog->sources[i].kind == DS_SRC_KAFKA;
+	for (int i = 0; i < prog->noutputs; i++)
+		rt->kafka |= prog->outputs[i].kind == DS_OUT_KAFKA;
+	rt->metrics.kafka = rt->kafka;
 	if (rc < 0)
 		return rc;
 	rt->src = ds__xcalloc((size_t)(prog->nsources > 0 ? prog->nsources : 1), sizeof *rt->src);
@@ -525,6 +530,8 @@ static int ds__run_batch(ds_rt *rt, int64_t t, int64_t k)
 	}
 	ds__workers_steps(rt, &m);
 	int rc = ds__outputs_commit(rt, t);
+	m.kafka_errors = rt->kafka_errors;
+	rt->kafka_errors = 0;
 	for (int i = 0; rc == 0 && i < p->nsources; i++) /* kafkaStream: its progress, to the group */
 		if (rt->src[i].desc->kind == DS_SRC_KAFKA && rt->src[i].kafka)
 			rt->src[i].desc->ops->done(rt, i);

@@ -69,6 +69,7 @@ total=$(sed -n 's/.*"totals": {.*"records_in": \([0-9]*\),.*/\1/p' cap.json)
 [ "${max:-0}" -le 400 ] || fail "a batch read $max records, more than 4 partitions x 100/s x 1 s"
 [ "${max:-0}" -ge 100 ] || fail "the largest batch read ${max:-none} records"
 [ "$total" = 1200 ] || fail "read $total of the 1200 records in 6 s (at most 400 a second)"
+grep -q '"totals": {.*"kafka_errors": 0,' cap.json || fail "no kafka_errors in the metrics' totals: $(tail -1 cap.json)"
 
 # ---- errors ----
 sed 's/"in"/"nosuch"/; s/KafkaStreaming/NoTopic/' ks.dstream >nt.dstream
