@@ -9,12 +9,14 @@
 # program reads
 # them with kafkaStream (maxRatePerPartition=100: 400 a 1 s batch), writes
 # ">>>:" + value to a topic with saveToKafka and to files with
-# saveAsTextFiles, and counts them per batch with updateStateByKey, with a
+# saveAsTextFiles (per batch, and per 2 s tumbling window), and counts them
+# with updateStateByKey, with a
 # checkpoint every 2 s.  It is killed with SIGKILL at 4 seeded moments and
 # restarted each time (on 1, 2 or 3 workers), then run to the end.  Then:
 #   - the target topic, read by a plain consumer, holds every output once;
 #   - the files hold every output once (a batch that ran again rewrote its
-#     own file with the same records: its offset range was the logged one);
+#     own file with the same records: its offset range was the logged one),
+#     and so do the windows' files;
 #   - the running total of the last batch is 3000;
 #   - the restarts said they recovered.
 set -u
@@ -36,6 +38,7 @@ val source = kafkaStream("$B", "in", "auto.offset.reset=earliest,maxRatePerParti
 val out = source.map(v => ">>>:" + v);
 out.saveToKafka("$B", "out");
 out.saveAsTextFiles("files/out");
+out.window(2s, 2s).saveAsTextFiles("files/win");
 source.map(v => ("all", 1)).updateStateByKey((vs, st) => Some(sum(vs) + getOrElse(st, 0))).saveAsTextFiles("files/total");
 P
 "$DSTREAMC" build eo.dstream -o eo >build.log 2>&1 || { fail "build: $(cat build.log)"; test_end; }
@@ -65,6 +68,8 @@ timeout 60 "$DSTREAMC" kafka consume --bootstrap "$B" --topic out --from-beginni
 diff topic.txt want.txt >diff.txt || fail "topic out is not every output once: $(head -5 diff.txt)"
 cat files/out-* | sort >files.txt
 diff files.txt want.txt >diff.txt || fail "the files are not every output once: $(head -5 diff.txt)"
+cat files/win-* | sort >win.txt
+diff win.txt want.txt >diff.txt || fail "the 2 s tumbling windows are not every output once: $(head -5 diff.txt)"
 last=$(ls files | grep '^total-' | sort | tail -n 1)
 [ "$(cat "files/$last")" = "(all,3000)" ] || fail "the last running total ($last): $(cat "files/$last")"
 test_end
