@@ -6,12 +6,11 @@
 # `dstreamc kafka produce`: half before the program starts, half while it
 # runs and is killed (so that a batch's range depends on when it ran, and
 # only the ranges log makes a re-run batch read what it read before).  The
-# program reads
-# them with kafkaStream (maxRatePerPartition=100: 400 a 1 s batch), writes
-# ">>>:" + value to a topic with saveToKafka and to files with
-# saveAsTextFiles (per batch, and per 2 s tumbling window), and counts them
-# with updateStateByKey, with a
-# checkpoint every 2 s.  It is killed with SIGKILL at 4 seeded moments and
+# program reads them with kafkaStream (maxRatePerPartition=100: 400 a 1 s
+# batch), writes ">>>:" + value to a topic with saveToKafka and to files
+# with saveAsTextFiles (per batch, and per 2 s tumbling window), and counts
+# them with updateStateByKey, with a checkpoint every 2 s.  It is killed
+# with SIGKILL at 4 seeded moments and
 # restarted each time (on 1, 2 or 3 workers), then run to the end.  Then:
 #   - the target topic, read by a plain consumer, holds every output once;
 #   - the files hold every output once (a batch that ran again rewrote its
