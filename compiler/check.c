@@ -713,7 +713,7 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 		case OP_TEXT_FILE:
 			want_const(e, args[0], TY_STRING, "the path must be a constant String");
 			return ty_dataset(ty_string());
-		case OP_KAFKA_STREAM: {
+		case OP_KAFKA_STREAM: case OP_KAFKA_RECORD_STREAM: {
 			static const char *const what[] = {
 				"the brokers must be a constant String (\"host:port[,host:port]\")",
 				"the topic must be a constant String",
@@ -723,13 +723,17 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 				ok &= want_const(e, args[i], TY_STRING, what[i]);
 			for (int i = 0; ok && i < 2; i++)
 				if (const_value(args[i])->slen == 0)
-					error_at(args[i]->loc, "kafkaStream: %s must not be empty", i ? "the topic" : "the brokers");
+					error_at(args[i]->loc, "%s: %s must not be empty", op->name, i ? "the topic" : "the brokers");
 			if (ok && nargs == 3)
-				check_props(args[2], "kafkaStream");
+				check_props(args[2], op->name);
 
 #ifndef DS_HAVE_RDKAFKA
-			error_at(op_loc(e), "kafkaStream: this dstreamc was built without librdkafka");
+			error_at(op_loc(e), "%s: this dstreamc was built without librdkafka", op->name);
 #endif
+			if (op->id == OP_KAFKA_RECORD_STREAM) { /* (topic, partition, offset, key, value) */
+				Type *f[5] = {ty_string(), ty_int(), ty_int(), ty_string(), ty_string()};
+				return ty_stream(ty_tuple(5, f));
+			}
 			return ty_stream(ty_string());
 		}
 		case OP_BINARY_RECORDS_STREAM: case OP_BINARY_QUEUE_STREAM: case OP_BINARY_RECORDS: {

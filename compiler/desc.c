@@ -33,8 +33,9 @@ static void source_desc(ds_source_desc *d, DNode *s, const ds_site *sites, int n
 		break;
 	case OP_TEXT_FILE_STREAM: d->kind = DS_SRC_TEXTDIR; break;
 	case OP_QUEUE_STREAM: d->kind = DS_SRC_QUEUE; break;
-	case OP_KAFKA_STREAM:
+	case OP_KAFKA_STREAM: case OP_KAFKA_RECORD_STREAM:
 		d->kind = DS_SRC_KAFKA;
+		d->kafka_records = s->op->id == OP_KAFKA_RECORD_STREAM;
 		d->brokers = const_str(a[0]);
 		d->topic = const_str(a[1]);
 		d->props = s->call->items.n == 3 ? const_str(a[2]) : NULL;
@@ -57,7 +58,8 @@ static void source_desc(ds_source_desc *d, DNode *s, const ds_site *sites, int n
 		if (s->op->id == OP_BINARY_QUEUE_STREAM)
 			d->per_batch = const_value(a[2])->ival;
 	}
-	if (s->op->id != OP_SOCKET_TEXT_STREAM && s->op->id != OP_RECEIVER_STREAM && s->op->id != OP_KAFKA_STREAM)
+	if (s->op->id != OP_SOCKET_TEXT_STREAM && s->op->id != OP_RECEIVER_STREAM && s->op->id != OP_KAFKA_STREAM &&
+	    s->op->id != OP_KAFKA_RECORD_STREAM)
 		d->path = const_str(a[0]);
 	d->loc = node_loc(s);
 	d->site = find_site(sites, nsites, d->loc, s->op->name);

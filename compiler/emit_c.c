@@ -1255,7 +1255,8 @@ static void emit_descriptors(Emit *E)
 		case DS_SRC_BINQUEUE: fputs(".kind = DS_SRC_BINQUEUE, .path = ", f); break;
 		case DS_SRC_BINFILE: fputs(".kind = DS_SRC_BINFILE, .path = ", f); break;
 		case DS_SRC_KAFKA:
-			fputs(".kind = DS_SRC_KAFKA, .ops = &ds_kafka_source, .brokers = ", f);
+			fprintf(f, ".kind = DS_SRC_KAFKA, .ops = &ds_kafka_source,%s .brokers = ",
+				s->kafka_records ? " .kafka_records = 1," : "");
 			c_cstr(f, s->brokers);
 			fputs(", .topic = ", f);
 			c_cstr(f, s->topic);

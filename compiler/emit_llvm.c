@@ -195,8 +195,8 @@ static void rt_types(LEmit *E)
 	E->foreach_fn = LLVMFunctionType(E->vd, (LLVMTypeRef[]){i64, LLVMPointerType(E->rdd, 0)}, 2, false);
 	E->srcd = named_struct(E, "struct.ds_source_desc",
 			       (LLVMTypeRef[]){i32, i8p, i32, i8p, i8p, i32, LLVMPointerType(E->receiver_fn, 0), i8p, i64,
-					       i8p, i64, i8p, i8p, i8p, i8p},
-			       15);
+					       i8p, i64, i8p, i8p, i8p, i8p, i32},
+			       16);
 	/* saveToKafka's commit: int (ds_rt *, int, int64_t) */
 	E->commit_fn = LLVMFunctionType(i32, (LLVMTypeRef[]){i8p, i32, i64}, 3, false);
 	E->outd = named_struct(E, "struct.ds_output_desc",
@@ -253,6 +253,7 @@ static void rt_types(LEmit *E)
 	CHECK_OFF(E->srcd, ds_source_desc, 10, per_batch);
 	CHECK_OFF(E->srcd, ds_source_desc, 11, brokers);
 	CHECK_OFF(E->srcd, ds_source_desc, 14, ops);
+	CHECK_OFF(E->srcd, ds_source_desc, 15, kafka_records);
 	CHECK_SIZE(E->outd, ds_output_desc);
 	CHECK_OFF(E->outd, ds_output_desc, 1, n);
 	CHECK_OFF(E->outd, ds_output_desc, 5, slide_ms);
@@ -1784,8 +1785,9 @@ static void emit_descriptor(LEmit *E)
 							     cstr0(E, s->path, "path"), cstr0(E, s->loc, "loc"), ci32(E, s->site), recv,
 							     cstr0(E, s->fn, "fn"), ci64(E, s->record_len), cstr0(E, s->schema, "schema"),
 							     ci64(E, s->per_batch), cstr0(E, s->brokers, "brokers"),
-							     cstr0(E, s->topic, "topic"), cstr0(E, s->props, "props"), kafka_ops(E, s)},
-					    15);
+							     cstr0(E, s->topic, "topic"), cstr0(E, s->props, "props"), kafka_ops(E, s),
+							     ci32(E, s->kafka_records)},
+					    16);
 	}
 	LLVMValueRef sources = const_array(E, E->srcd, v, d->nsources, "sources");
 	for (int i = 0; i < d->noutputs; i++) {

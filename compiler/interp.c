@@ -1749,6 +1749,15 @@ static void run_stage(Interp *I, Stage *s)
 			if (n->op->id == OP_KAFKA_STREAM) /* framed messages */
 				while (ds_next_framed(&p, end, &line))
 					batch_push(out, vstrs(line));
+			else if (n->op->id == OP_KAFKA_RECORD_STREAM) /* (topic, partition, offset, key, value) */
+				while (ds_next_framed(&p, end, &line)) {
+					Value f[5] = {vstrs(ds_kafka_topic(line)), vint(ds_kafka_partition(line)),
+						      vint(ds_kafka_offset(line)), vstrs(ds_kafka_key(line)),
+						      vstrs(ds_kafka_value(line))};
+					Value *v = ds_arena_alloc(I->t->arena, sizeof f);
+					memcpy(v, f, sizeof f);
+					batch_push(out, (Value){.tag = V_TUPLE, .n = 5, .v = v});
+				}
 			else
 				while (ds_next_line(&p, end, &line))
 					batch_push(out, vstrs(line));

@@ -2426,11 +2426,23 @@ static void lower_stage_body(Lower *L, DNode *n, Vec *body)
 		}
 		IrStmt *loop = st(IS_FOR_LINES);
 		loop->src = n->src_index;
-		loop->framed = n->op->id == OP_KAFKA_STREAM;
+		loop->framed = n->op->id == OP_KAFKA_STREAM || n->op->id == OP_KAFKA_RECORD_STREAM;
 		loop->var = new_var(L, loop->framed ? "msg" : "line", ty_string());
 		loop->comment = op_comment(n);
 		L->out = &loop->body;
-		push_to_consumers(L, n, ex_var(loop->var));
+		IrExpr *rec = ex_var(loop->var);
+		if (n->op->id == OP_KAFKA_RECORD_STREAM) { /* (topic, partition, offset, key, value) */
+			static const char *const fields[5] = {"ds_kafka_topic", "ds_kafka_partition", "ds_kafka_offset",
+							      "ds_kafka_key", "ds_kafka_value"};
+			Type *t = ty_resolve(ty_resolve(n->type)->elem);
+			IrExpr **items = arena_alloc(sizeof *items * 5);
+			for (int i = 0; i < 5; i++) {
+				IrExpr *arg = ex_var(loop->var);
+				items[i] = ex_call(fields[i], t->elems[i], 1, &arg);
+			}
+			rec = ex_var(let(L, "rec", ex_tuple(t, 5, items)));
+		}
+		push_to_consumers(L, n, rec);
 		L->out = body;
 		emit(L, loop);
 		break;

@@ -513,7 +513,8 @@ static bool uses_kafka(const IrProgram *ir)
 		if (((const DNode *)ir->plan->outputs.v[i])->op->id == OP_SAVE_TO_KAFKA)
 			return true;
 	for (int i = 0; i < ir->plan->sources.n; i++)
-		if (((const DNode *)ir->plan->sources.v[i])->op->id == OP_KAFKA_STREAM)
+		if (((const DNode *)ir->plan->sources.v[i])->op->id == OP_KAFKA_STREAM ||
+		    ((const DNode *)ir->plan->sources.v[i])->op->id == OP_KAFKA_RECORD_STREAM)
 			return true;
 	return false;
 }

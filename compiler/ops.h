@@ -27,6 +27,7 @@ typedef enum OpClass {
 	X(TEXT_FILE_STREAM, "textFileStream", OPC_SOURCE, 0, 1, 1) \
 	X(QUEUE_STREAM, "queueStream", OPC_SOURCE, 0, 1, 1) \
 	X(KAFKA_STREAM, "kafkaStream", OPC_SOURCE, 0, 2, 3) \
+	X(KAFKA_RECORD_STREAM, "kafkaRecordStream", OPC_SOURCE, 0, 2, 3) \
 	X(TEXT_FILE, "textFile", OPC_SOURCE, 0, 1, 1) \
 	X(RECEIVER_STREAM, "receiverStream", OPC_SOURCE, 0, 1, 1) \
 	X(BINARY_RECORDS_STREAM, "binaryRecordsStream", OPC_SOURCE, 0, 2, 2) \

@@ -249,6 +249,28 @@ static void ds__frame(ds_buf *b, const void *p, size_t n)
 	ds_buf_put(b, p, n);
 }
 
+/* kafkaRecordStream: the whole message, as ds_kafka_topic ... ds_kafka_value
+ * (rt.h) read it. */
+static void ds__frame_record(ds_buf *b, const char *topic, const rd_kafka_message_t *m)
+{
+	size_t tn = strlen(topic), kn = m->key ? m->key_len : 0, n = 2 + tn + 4 + 8 + 4 + kn + m->len;
+	unsigned char h[8];
+	ds__put32(h, (uint32_t)n);
+	ds_buf_put(b, h, 4);
+	h[0] = (unsigned char)tn;
+	h[1] = (unsigned char)(tn >> 8);
+	ds_buf_put(b, h, 2);
+	ds_buf_put(b, topic, tn);
+	ds__put32(h, (uint32_t)m->partition);
+	ds_buf_put(b, h, 4);
+	ds__put64(h, (uint64_t)m->offset);
+	ds_buf_put(b, h, 8);
+	ds__put32(h, (uint32_t)kn);
+	ds_buf_put(b, h, 4);
+	ds_buf_put(b, m->key, kn);
+	ds_buf_put(b, m->payload, m->len);
+}
+
 static int64_t ds__kin_take(ds_rt *rt, int src, int64_t t, ds__blockq *out)
 {
 	const ds_source_desc *d = ds__kdesc(rt, src);
@@ -333,7 +355,10 @@ static int64_t ds__kin_take(ds_rt *rt, int src, int64_t t, ds__blockq *out)
 			rd_kafka_message_t *m = ms[i];
 			int32_t p = m->partition;
 			if (!m->err && p >= 0 && p < k->nparts && m->offset == pos[p] && m->offset < k->end[p]) {
-				ds__frame(&bufs[p], m->payload ? m->payload : "", m->len);
+				if (d->kafka_records)
+					ds__frame_record(&bufs[p], d->topic, m);
+				else
+					ds__frame(&bufs[p], m->payload ? m->payload : "", m->len);
 				nrecs[p]++;
 				pos[p]++;
 				got++;

@@ -39,6 +39,7 @@ static void ds__kafka_close(void *sink);
 
 typedef struct ds__kafka {
 	rd_kafka_t *rk;
+	bool txn;                 /* transactional.id in props: each batch is a transaction */
 	rd_kafka_topic_t *rkt;
 	int32_t nparts;
 	int64_t *last_t, *last_i; /* per partition: the last record's batch and index (recovery) */
@@ -197,6 +198,18 @@ static int ds__kafka_open(ds__kafka *k, const ds_output_desc *d, const char *cmd
 		return -ENOENT;
 	}
 	k->rkt = rd_kafka_topic_new(k->rk, d->topic, NULL);
+	char tid[256];
+	size_t tn = sizeof tid;
+	k->txn = d->props && strstr(d->props, "transactional.id=") &&
+	         rd_kafka_conf_get(rd_kafka_conf(k->rk), "transactional.id", tid, &tn) == RD_KAFKA_CONF_OK && tid[0];
+	if (k->txn) {
+		rd_kafka_error_t *te = rd_kafka_init_transactions(k->rk, 30000);
+		if (te) {
+			ds__msg(cmd, "%s: saveToKafka: cannot start transactions: %s", d->loc, rd_kafka_error_string(te));
+			rd_kafka_error_destroy(te);
+			return -EIO;
+		}
+	}
 	k->last_t = ds__xcalloc((size_t)k->nparts, sizeof *k->last_t);
 	k->last_i = ds__xcalloc((size_t)k->nparts, sizeof *k->last_i);
 	for (int32_t p = 0; p < k->nparts; p++)
@@ -245,6 +258,16 @@ int ds_kafka_commit(ds_rt *rt, int out, int64_t t)
 	qsort(v, (size_t)o->nrecs, sizeof *v, ds__kv_cmp);
 	k->failed = 0;
 	int64_t sent = 0;
+	if (k->txn) { /* the batch in one transaction (real brokers; see lang/SPEC.md §12.1) */
+		rd_kafka_error_t *te = rd_kafka_begin_transaction(k->rk);
+		if (te) {
+			ds__msg(rt->cmd, "%s: saveToKafka: batch %" PRId64 " ms: cannot begin a transaction: %s", d->loc, t,
+			        rd_kafka_error_string(te));
+			rd_kafka_error_destroy(te);
+			free(v);
+			return -EIO;
+		}
+	}
 	char bt[24], ix[24];
 	snprintf(bt, sizeof bt, "%" PRId64, t);
 	for (int64_t i = 0; i < o->nrecs; i++) {
@@ -288,7 +311,22 @@ int ds_kafka_commit(ds_rt *rt, int out, int64_t t)
 		return -EIO;
 	}
 	rt->kafka_errors += k->failed;
+	if (k->txn && !k->failed) {
+		rd_kafka_error_t *te = rd_kafka_commit_transaction(k->rk, DS__KAFKA_TIMEOUT_MS);
+		if (te) {
+			rt->kafka_errors++;
+			ds__msg(rt->cmd, "%s: saveToKafka: batch %" PRId64 " ms: cannot commit its transaction: %s", d->loc, t,
+			        rd_kafka_error_string(te));
+			rd_kafka_error_destroy(te);
+			return -EIO;
+		}
+	}
 	if (k->failed) {
+		if (k->txn) {
+			rd_kafka_error_t *te = rd_kafka_abort_transaction(k->rk, DS__KAFKA_TIMEOUT_MS);
+			if (te)
+				rd_kafka_error_destroy(te);
+		}
 		ds__msg(rt->cmd, "%s: saveToKafka: batch %" PRId64 " ms: %" PRId64 " of %" PRId64
 		        " record(s) not delivered to '%s': %s",
 		        d->loc, t, k->failed, sent, d->topic, k->err);

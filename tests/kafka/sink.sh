@@ -10,11 +10,13 @@
 #     3 s, paced, killed with SIGKILL at 4 seeded moments and restarted (on
 #     1, 2 or 3 workers, C and the JIT): every output exactly once, and the
 #     restarts say they recovered;
+#   - with transactional.id, each batch in a transaction (the mock accepts
+#     them): every record there;
 #   - a topic that does not exist: exit 1, naming it and the output.
 set -u
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.bash"
 
-start_cluster c --brokers 3 --topic out:3 --topic kv:2 --topic eo:3 || { fail "the cluster did not start: $(cat c.err)"; test_end; }
+start_cluster c --brokers 3 --topic out:3 --topic kv:2 --topic eo:3 --topic txn:2 || { fail "the cluster did not start: $(cat c.err)"; test_end; }
 B=$BOOTSTRAP
 seq 1 1500 | awk '{ print } NR % 100 == 0 && NR < 1500 { print "---" }' >in.txt
 consume() { # TOPIC [FLAGS...]: every record of TOPIC, one a line
@@ -74,6 +76,17 @@ consume eo >eo.txt 2>consume.err || fail "consume eo: $(cat consume.err)"
 sort eo.txt | uniq -d | head -3 >dups.txt
 [ -s dups.txt ] && fail "records written twice after $kills kills: $(cat dups.txt)"
 sort -u eo.txt | diff - want.txt >diff.txt || fail "topic eo differs after $kills kills: $(head diff.txt)"
+
+# ---- transactions (for real brokers; the mock accepts them, it does not prove them) ----
+cat >t.dstream <<P
+app "KafkaTxn";
+batch 1s;
+queueStream("in.txt").map(l => "t:" + l).saveToKafka("$B", "txn", "transactional.id=dstream-test-txn");
+P
+"$DSTREAMC" build t.dstream -o t >build.log 2>&1 || { fail "build t: $(cat build.log)"; test_end; }
+timeout 60 ./t --quiet >t.out 2>t.err || fail "the transactional sink exited $?: $(cat t.err)"
+consume txn | sort >txn.txt
+seq 1 1500 | sed 's/^/t:/' | sort | diff txn.txt - >diff.txt || fail "topic txn differs: $(head -5 diff.txt)"
 
 # ---- a topic that is not there ----
 sed 's/"eo")/"nosuch")/; s/KafkaSinkEO/KafkaNoTopic/; /^checkpoint/d' q.dstream >r.dstream

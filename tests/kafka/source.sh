@@ -10,6 +10,8 @@
 #     committed offsets end (it reads only what was produced since);
 #   - maxRatePerPartition: no batch reads more than rate x batch per
 #     partition, and every record is read in the end;
+#   - kafkaRecordStream: (topic, partition, offset, key, value), the same on
+#     C (2 workers), LLVM, the JIT and the interpreter;
 #   - an unknown topic: exit 1 naming the source;
 #   - brokers away at start: said once, retried with back-off, and SIGTERM
 #     stops the program (exit 0).
@@ -17,7 +19,7 @@
 set -u
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.bash"
 
-start_cluster c --brokers 3 --topic in:4 --topic out:1 --topic capped:4 || { fail "no cluster: $(cat c.err)"; test_end; }
+start_cluster c --brokers 3 --topic in:4 --topic out:1 --topic capped:4 --topic rec:3 || { fail "no cluster: $(cat c.err)"; test_end; }
 B=$BOOTSTRAP
 produce() { # TOPIC < lines "key<TAB>value"
 	timeout 60 "$DSTREAMC" kafka produce --bootstrap "$B" --topic "$1" --key-sep "$(printf '\t')" >produce.out 2>&1 ||
@@ -70,6 +72,35 @@ total=$(sed -n 's/.*"totals": {.*"records_in": \([0-9]*\),.*/\1/p' cap.json)
 [ "${max:-0}" -ge 100 ] || fail "the largest batch read ${max:-none} records"
 [ "$total" = 1200 ] || fail "read $total of the 1200 records in 6 s (at most 400 a second)"
 grep -q '"totals": {.*"kafka_errors": 0,' cap.json || fail "no kafka_errors in the metrics' totals: $(tail -1 cap.json)"
+
+# ---- the record form: (topic, partition, offset, key, value), on every engine ----
+seq 1 300 | awk '{ printf "k%d\tv%d\n", $1 % 5, $1 }' | produce rec
+for e in c llvm jit interp; do
+	cat >rec-$e.dstream <<P
+app "Records";
+batch 1s;
+kafkaRecordStream("$B", "rec", "group.id=rec-$e,auto.offset.reset=earliest")
+  .map(r => r._1 + " " + toString(r._2) + " " + toString(r._3) + " " + r._4 + " " + r._5).saveAsTextFiles("rec-$e/r");
+P
+	case $e in
+	c | llvm)
+		"$DSTREAMC" build rec-$e.dstream -o rec-$e.bin --backend=$e >build.log 2>&1 || fail "build rec ($e): $(cat build.log)"
+		timeout 60 ./rec-$e.bin --quiet --workers 2 --duration 2s 2>rec.err || fail "rec ($e) exited $?: $(cat rec.err)" ;;
+	jit) timeout 60 "$DSTREAMC" run rec-$e.dstream --quiet --duration 2s 2>rec.err || fail "rec (jit) exited $?: $(cat rec.err)" ;;
+	interp) timeout 60 "$DSTREAMC" run --interp rec-$e.dstream --quiet --duration 2s 2>rec.err || fail "rec (interp) exited $?: $(cat rec.err)" ;;
+	esac
+	cat rec-$e/r-* 2>/dev/null | sort >rec-$e.txt
+done
+# every message once; the topic's name; offsets 0.. in each partition; a key in one partition
+[ "$(awk '{ print $5 }' rec-c.txt | sort | uniq | wc -l)" -eq 300 ] || fail "the record form read $(wc -l <rec-c.txt) records"
+[ "$(awk '$1 != "rec"' rec-c.txt | wc -l)" -eq 0 ] || fail "a record's topic is not 'rec': $(awk '$1 != "rec"' rec-c.txt | head -1)"
+awk '{ n[$2]++; if ($3 + 1 > m[$2]) m[$2] = $3 + 1 } END { for (p in n) if (n[p] != m[p]) print p, n[p], m[p] }' rec-c.txt >gaps.txt
+[ -s gaps.txt ] && fail "offsets not 0..n-1 in a partition (partition count max+1): $(cat gaps.txt)"
+[ "$(awk '{ print $4, $2 }' rec-c.txt | sort -u | awk '{ print $1 }' | uniq -d | wc -l)" -eq 0 ] ||
+	fail "a key in two partitions"
+for e in llvm jit interp; do
+	cmp -s rec-c.txt rec-$e.txt || fail "the record form on $e differs from C: $(diff rec-c.txt rec-$e.txt | head -3)"
+done
 
 # ---- errors ----
 sed 's/"in"/"nosuch"/; s/KafkaStreaming/NoTopic/' ks.dstream >nt.dstream

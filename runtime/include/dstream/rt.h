@@ -167,6 +167,36 @@ static inline bool ds_next_framed(const char **pp, const char *end, ds_str *rec)
 	return true;
 }
 
+/* A kafkaRecordStream's framed record: topic length (2 bytes), topic,
+ * partition (4), offset (8), key length (4), key, then the value to the end;
+ * little-endian.  Generated code reads the fields of its
+ * (topic, partition, offset, key, value) with these. */
+static inline uint32_t ds__kload(const char *p, int n)
+{
+	uint32_t v = 0;
+	for (int i = n - 1; i >= 0; i--)
+		v = v << 8 | (unsigned char)p[i];
+	return v;
+}
+static inline ds_str ds_kafka_topic(ds_str m) { return (ds_str){m.p + 2, (int64_t)ds__kload(m.p, 2)}; }
+static inline int64_t ds_kafka_partition(ds_str m) { return (int64_t)ds__kload(m.p + 2 + ds__kload(m.p, 2), 4); }
+static inline int64_t ds_kafka_offset(ds_str m)
+{
+	const char *p = m.p + 6 + ds__kload(m.p, 2);
+	return (int64_t)((uint64_t)ds__kload(p, 4) | (uint64_t)ds__kload(p + 4, 4) << 32);
+}
+static inline ds_str ds_kafka_key(ds_str m)
+{
+	const char *p = m.p + 14 + ds__kload(m.p, 2);
+	return (ds_str){p + 4, (int64_t)ds__kload(p, 4)};
+}
+static inline ds_str ds_kafka_value(ds_str m)
+{
+	const char *p = m.p + 14 + ds__kload(m.p, 2);
+	p += 4 + ds__kload(p, 4);
+	return (ds_str){p, m.n - (int64_t)(p - m.p)};
+}
+
 /* The fields of a binary record (see ds_source_desc.schema): little-endian,
  * at any alignment; integers widen to Int, floats to Double. */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -692,6 +722,8 @@ typedef struct ds_source_desc {
 	 * maxRatePerPartition=N among them, or NULL), and the reader */
 	const char *brokers, *topic, *props;
 	const ds_source_ops *ops;
+	int kafka_records; /* kafkaRecordStream: each framed record is a whole message
+			      (ds_kafka_topic ... ds_kafka_value read it), not its value */
 } ds_source_desc;
 
 typedef enum ds_output_kind {
