@@ -4,7 +4,7 @@
 #   bash scripts/dev.sh setup   install the Debian packages that are missing
 #   bash scripts/dev.sh build   setup, configure build/ (once), build
 #   bash scripts/dev.sh test    build, then run every test with ctest
-#   bash scripts/dev.sh demo    build, then run the wordcount demo
+#   bash scripts/dev.sh demo    build, then run the wordcount demo (a socket, then Kafka)
 #   bash scripts/dev.sh bench   build, then run bench/run.sh
 #
 # Environment: BUILD_DIR (default build), JOBS (default 2).
@@ -57,7 +57,8 @@ run_tests() {
 }
 
 # The demo: linefeed serves the sample text on a local port, the compiled
-# wordcount program reads it for 4 one-second batches.
+# wordcount program reads it for 4 one-second batches; then the Kafka word
+# count on the embedded cluster.
 FEEDER_PID=
 stop_feeder() {
 	if [ -n "$FEEDER_PID" ]; then
@@ -120,6 +121,12 @@ demo() {
 	"$dstreamc" explain "$src"
 	echo
 	echo "generated C: $demo/wordcount.c"
+
+	# The same word count between two topics of the embedded Kafka cluster
+	# (`dstreamc kafka`: nothing to install or start by hand).
+	echo
+	echo "== bash examples/kafkawordcount/run.sh: Kafka in, word count, Kafka out, exactly once"
+	timeout 120 bash examples/kafkawordcount/run.sh "$dstreamc"
 }
 
 bench() {
