@@ -190,6 +190,14 @@ static IrExpr *ex_copy(IrExpr *x, struct IrTable *into)
 	return e;
 }
 
+/* The hash a table keys the value of k by (IE_HASH reads a variable). */
+static IrExpr *ex_hash(IrVar *k)
+{
+	IrExpr *h = ex1(IE_HASH, ty_int(), ex_var(k));
+	h->optype = k->type;
+	return h;
+}
+
 static IrVar *new_var(Lower *L, const char *name, Type *t)
 {
 	IrVar *v = arena_alloc(sizeof *v);
@@ -207,6 +215,17 @@ static IrStmt *st(IrStmtKind k)
 }
 
 static void emit(Lower *L, IrStmt *s) { vec_push(L->out, s); }
+
+/* if (this worker owns the key k) { what follows }: L->out moves into it.
+ * For what every worker computes in full (a static Dataset) but only the
+ * key's owner may keep or visit. */
+static void only_if_owned(Lower *L, IrVar *k)
+{
+	IrStmt *mine = st(IS_IF);
+	mine->e = ex1(IE_OWNS, ty_bool(), ex_hash(k));
+	emit(L, mine);
+	L->out = &mine->body;
+}
 
 static IrVar *let(Lower *L, const char *name, IrExpr *init)
 {
@@ -953,6 +972,16 @@ static void lower_send_combined(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 	emit(L, s);
 }
 
+/* Sends rec through exchange x to the worker that owns hash h. */
+static void xchg_put(Lower *L, Xchg *x, IrExpr *h, IrExpr *rec)
+{
+	IrStmt *put = st(IS_XCHG_PUT);
+	put->out = x->id;
+	put->lhs = h;
+	put->e = rec;
+	emit(L, put);
+}
+
 /* At the end of a stage: its partials, each to its key's owner. */
 static void lower_flush(Lower *L, Vec *body)
 {
@@ -966,14 +995,7 @@ static void lower_flush(Lower *L, Vec *body)
 		Vec *o = L->out;
 		L->out = &loop->body;
 		IrVar *r = let(L, "send", ex_pair(ex_key(loop->var), ex_val(loop->var)));
-		IrVar *k = let(L, "key", ex_key(loop->var));
-		IrExpr *h = ex1(IE_HASH, ty_int(), ex_var(k));
-		h->optype = k->type;
-		IrStmt *put = st(IS_XCHG_PUT);
-		put->out = x->id;
-		put->lhs = h;
-		put->e = ex_var(r);
-		emit(L, put);
+		xchg_put(L, x, ex_hash(let(L, "key", ex_key(loop->var))), ex_var(r));
 		L->out = o;
 		/* sent: another stage may send to the same operator through the
 		 * same table (the inputs of a union in different stages) */
@@ -1003,17 +1025,8 @@ static void lower_send(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 	Vec *o = L->out;
 	L->out = &s->body;
 	IrVar *r = let(L, "send", sendable(L, rec));
-	IrExpr *h = ex_int(0);
-	if (kind != 'G') {
-		IrVar *k = let(L, "key", kind == 'R' ? ex_var(r) : ex_field(ex_var(r), 0));
-		h = ex1(IE_HASH, ty_int(), ex_var(k));
-		h->optype = k->type;
-	}
-	IrStmt *put = st(IS_XCHG_PUT);
-	put->out = x->id;
-	put->lhs = h;
-	put->e = ex_var(r);
-	emit(L, put);
+	IrExpr *h = kind == 'G' ? ex_int(0) : ex_hash(let(L, "key", kind == 'R' ? ex_var(r) : ex_field(ex_var(r), 0)));
+	xchg_put(L, x, h, ex_var(r));
 	L->out = &s->els;
 	const DNode *here = L->here;
 	L->here = c;
@@ -1605,13 +1618,7 @@ static void lower_join(Lower *L, DNode *n, Vec *body)
 		L->out = &loop->body;
 		if (tabs[drive]->persistent) {
 			/* a static Dataset: every worker has all of it, and visits its share of the keys */
-			IrVar *k = let(L, "key", ex_key(loop->var));
-			IrExpr *h = ex1(IE_HASH, ty_int(), ex_var(k));
-			h->optype = k->type;
-			IrStmt *mine = st(IS_IF);
-			mine->e = ex1(IE_OWNS, ty_bool(), h);
-			emit(L, mine);
-			L->out = &mine->body;
+			only_if_owned(L, let(L, "key", ex_key(loop->var)));
 		}
 		IrStmt *probe = st_entry(L, IS_LOOKUP, tabs[other], ex_key(loop->var), drive ? "left" : "right");
 		emit(L, probe);
@@ -1703,13 +1710,8 @@ static void lower_initial_state(Lower *L, DNode *n, IrExpr *rec)
 	IrExpr *kv = once(L, "kv", rec);
 	/* every worker computes the Dataset and keeps the keys it owns */
 	IrVar *k = let(L, "key", ex_field(kv, 0));
-	IrExpr *h = ex1(IE_HASH, ty_int(), ex_var(k));
-	h->optype = k->type;
-	IrStmt *mine = st(IS_IF);
-	mine->e = ex1(IE_OWNS, ty_bool(), h);
-	emit(L, mine);
 	Vec *o = L->out;
-	L->out = &mine->body;
+	only_if_owned(L, k);
 	IrStmt *up = st_entry(L, IS_UPSERT, S, ex_var(k), "init");
 	emit(L, up);
 	Type *opt = n->op->id == OP_MAP_WITH_STATE ? ty_resolve(S->val)->elems[0] : S->val;
