@@ -2,6 +2,16 @@
 # BENCH_NAME (for messages), ROOT (the checkout) and W (scratch directory).
 
 log() { printf '[%s] %s\n' "$BENCH_NAME" "$*" >&2; }
+
+# once FILE CMD...: runs CMD (which writes FILE.tmp) unless FILE exists: the
+# inputs are generated once and shared by the scripts that use them.
+once() {
+	local f=$1
+	shift
+	[[ -s $f ]] && return
+	log "generating $f"
+	"$@" && mv "$f.tmp" "$f"
+}
 die() { printf '[%s] error: %s\n' "$BENCH_NAME" "$*" >&2; exit 1; }
 
 # Sets DSTREAMC: the one the caller gave, or an incremental Release build of

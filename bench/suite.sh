@@ -48,13 +48,6 @@ if [[ ! -x $W/binrecgen || tools/binrecgen.c -nt $W/binrecgen ]]; then
 fi
 
 # ---- inputs (generated once; the name says the shape) ---------------------------------
-once() { # FILE CMD...: runs CMD (which writes FILE.tmp) unless FILE exists
-	local f=$1
-	shift
-	[[ -s $f ]] && return
-	log "generating $f"
-	"$@" && mv "$f.tmp" "$f"
-}
 WC=$DATA/suite-words-48M.txt
 WC_SMALL=$DATA/suite-words-64k.txt
 once "$WC" "$W/wordcount-gen" 50331648 "$WC.tmp"

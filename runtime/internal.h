@@ -434,10 +434,13 @@ typedef struct ds__source {
 	void *kafka;           /* DS_SRC_KAFKA: the reader's state (kafka_in.c) */
 } ds__source;
 
-/* kafka_in.c: the log callback of every librdkafka client of a program
- * (declared void * here: internal.h does not include rdkafka.h). */
+/* kafka_in.c, for kafka_out.c too (internal.h does not include rdkafka.h):
+ * the log callback of every librdkafka client of a program. */
 struct rd_kafka_s;
 void ds__kafka_quiet(const struct rd_kafka_s *rk, int level, const char *fac, const char *buf);
+/* The partitions topic has in md (0: none, or an error), md freed. */
+struct rd_kafka_metadata;
+int ds__kafka_partitions(const struct rd_kafka_metadata *md, const char *topic);
 
 /* kafkaStream's reader (kafka_in.c), reached through its descriptor's ops. */
 struct ds_source_ops {
@@ -636,7 +639,6 @@ struct ds_rt {
 	int nworkers;
 	ds__worker *workers;  /* [nworkers] */
 	bool inited;          /* init has run: close must too */
-	bool kafka;           /* a Kafka source or sink: the metrics count kafka_errors */
 	int64_t kafka_errors; /* this batch's (kafka_in.c, kafka_out.c) */
 	ds__pool pool;
 	ds__metrics metrics;

@@ -95,18 +95,24 @@ static void ds__log_load(ds__kin *k)
 	fclose(f);
 }
 
+/* One line of the log: "T end0 end1 ...". */
+static void ds__log_line(ds_buf *b, int64_t t, const int64_t *ends, int32_t nparts)
+{
+	char num[32];
+	int n = snprintf(num, sizeof num, "%" PRId64, t);
+	ds_buf_put(b, num, (size_t)n);
+	for (int32_t i = 0; i < nparts; i++) {
+		n = snprintf(num, sizeof num, " %" PRId64, ends[i]);
+		ds_buf_put(b, num, (size_t)n);
+	}
+	ds_buf_putc(b, '\n');
+}
+
 /* Appends (t, ends) and syncs it: the batch may read its range only then. */
 static int ds__log_append(ds__kin *k, int64_t t, const int64_t *ends)
 {
 	ds_buf b = {0};
-	char num[32];
-	int n = snprintf(num, sizeof num, "%" PRId64, t);
-	ds_buf_put(&b, num, (size_t)n);
-	for (int32_t i = 0; i < k->nparts; i++) {
-		n = snprintf(num, sizeof num, " %" PRId64, ends[i]);
-		ds_buf_put(&b, num, (size_t)n);
-	}
-	ds_buf_putc(&b, '\n');
+	ds__log_line(&b, t, ends, k->nparts);
 	int fd = open(k->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	int rc = fd < 0 ? -errno : ds__write_all(fd, b.p, b.len);
 	if (rc == 0 && fsync(fd) < 0)
@@ -120,6 +126,16 @@ static int ds__log_append(ds__kin *k, int64_t t, const int64_t *ends)
 }
 
 static const ds_source_desc *ds__kdesc(ds_rt *rt, int src) { return &rt->src[src].own; }
+
+int ds__kafka_partitions(const struct rd_kafka_metadata *md, const char *topic)
+{
+	int n = 0;
+	for (int i = 0; i < md->topic_cnt; i++)
+		if (!strcmp(md->topics[i].topic, topic) && !md->topics[i].err)
+			n = md->topics[i].partition_cnt;
+	rd_kafka_metadata_destroy(md);
+	return n;
+}
 
 /* librdkafka's own log lines (a broker's every disconnection, in its
  * format) are not the program's: what a user must know, this file says. */
@@ -205,10 +221,7 @@ static int ds__kin_open(ds_rt *rt, int src)
 	}
 	if (said)
 		ds__msg(rt->cmd, "%s: kafkaStream: the brokers %s answer", d->loc, d->brokers);
-	for (int i = 0; i < md->topic_cnt; i++)
-		if (!strcmp(md->topics[i].topic, d->topic) && !md->topics[i].err)
-			k->nparts = md->topics[i].partition_cnt;
-	rd_kafka_metadata_destroy(md);
+	k->nparts = ds__kafka_partitions(md, d->topic);
 	if (k->nparts <= 0) {
 		ds__msg(rt->cmd, "%s: kafkaStream: no topic '%s' on %s", d->loc, d->topic, d->brokers);
 		return -ENOENT;
@@ -469,16 +482,8 @@ static void ds__kin_truncate(ds_rt *rt, int src, int64_t upto)
 		return;
 	k->nlog = keep;
 	ds_buf b = {0};
-	char num[32];
-	for (int i = 0; i < k->nlog; i++) {
-		int n = snprintf(num, sizeof num, "%" PRId64, k->log_t[i]);
-		ds_buf_put(&b, num, (size_t)n);
-		for (int32_t p = 0; p < k->nparts; p++) {
-			n = snprintf(num, sizeof num, " %" PRId64, k->log_end[(size_t)i * (size_t)k->nparts + (size_t)p]);
-			ds_buf_put(&b, num, (size_t)n);
-		}
-		ds_buf_putc(&b, '\n');
-	}
+	for (int i = 0; i < k->nlog; i++)
+		ds__log_line(&b, k->log_t[i], &k->log_end[(size_t)i * (size_t)k->nparts], k->nparts);
 	int rc = ds__write_atomic(k->log_path, b.p ? b.p : "", b.len);
 	if (rc < 0)
 		ds__msg(rt->cmd, "kafkaStream: cannot rewrite '%s': %s", k->log_path, strerror(-rc));

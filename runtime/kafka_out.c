@@ -188,11 +188,7 @@ static int ds__kafka_open(ds__kafka *k, const ds_output_desc *d, const char *cmd
 		ds__msg(cmd, "%s: saveToKafka: cannot reach the brokers %s: %s", d->loc, d->brokers, rd_kafka_err2str(e));
 		return -EIO;
 	}
-	k->nparts = 0;
-	for (int i = 0; i < md->topic_cnt; i++)
-		if (!strcmp(md->topics[i].topic, d->topic) && !md->topics[i].err)
-			k->nparts = md->topics[i].partition_cnt;
-	rd_kafka_metadata_destroy(md);
+	k->nparts = ds__kafka_partitions(md, d->topic);
 	if (k->nparts <= 0) {
 		ds__msg(cmd, "%s: saveToKafka: no topic '%s' on %s", d->loc, d->topic, d->brokers);
 		return -ENOENT;

@@ -131,10 +131,9 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 	int rc = ds__workers_open(rt, o->workers > 0 ? o->workers : 1);
 	rt->metrics.workers = rt->nworkers;
 	for (int i = 0; i < prog->nsources; i++)
-		rt->kafka |= prog->sources[i].kind == DS_SRC_KAFKA;
+		rt->metrics.kafka |= prog->sources[i].kind == DS_SRC_KAFKA;
 	for (int i = 0; i < prog->noutputs; i++)
-		rt->kafka |= prog->outputs[i].kind == DS_OUT_KAFKA;
-	rt->metrics.kafka = rt->kafka;
+		rt->metrics.kafka |= prog->outputs[i].kind == DS_OUT_KAFKA;
 	if (rc < 0)
 		return rc;
 	rt->src = ds__xcalloc((size_t)(prog->nsources > 0 ? prog->nsources : 1), sizeof *rt->src);

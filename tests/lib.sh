@@ -89,3 +89,16 @@ diff_multisets() {
 	done
 	return $rc
 }
+
+# now_ms: the realtime clock in ms.
+now_ms() { date +%s%3N; }
+
+# wait_for SECONDS COMMAND...: polls COMMAND every 50 ms; false on timeout.
+wait_for() {
+	local limit=$(($(now_ms) + $1 * 1000))
+	shift
+	until "$@"; do
+		[ "$(now_ms)" -lt "$limit" ] || return 1
+		sleep 0.05
+	done
+}

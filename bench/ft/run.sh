@@ -111,13 +111,6 @@ with_ck() {
 widen() { sed -E 's/\.print\(\);/.print(100000000);/' "$1" >"$2"; grep -q 'print(100000000)' "$2" || die "cannot widen print() in $1"; }
 
 # ---- inputs: bench/suite.sh's generators, sizes and file names --------------------------------
-once() { # FILE CMD...: runs CMD (which writes FILE.tmp) unless FILE exists
-	local f=$1
-	shift
-	[[ -s $f ]] && return
-	log "generating $f"
-	"$@" && mv "$f.tmp" "$f"
-}
 WC=$DATA/suite-words-48M.txt
 WC_SMALL=$DATA/suite-words-64k.txt
 WIN=$DATA/suite-window-10k-100000r-60b.txt

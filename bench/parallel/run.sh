@@ -66,13 +66,6 @@ for t in wordcount/gen window/gen state/gen; do
 	[[ -x $out && $out -nt bench/$t.c ]] || $CC -O2 -o "$out" "bench/$t.c" || die "cannot build bench/$t.c"
 done
 [[ -x $W/binrecgen && $W/binrecgen -nt tools/binrecgen.c ]] || $CC -O2 -o "$W/binrecgen" tools/binrecgen.c
-once() { # FILE CMD...: runs CMD (which writes FILE.tmp) unless FILE exists
-	local f=$1
-	shift
-	[[ -s $f ]] && return
-	log "generating $f"
-	"$@" && mv "$f.tmp" "$f"
-}
 WC=$DATA/suite-words-48M.txt
 once "$WC" "$W/wordcount-gen" 50331648 "$WC.tmp"
 WC10=$DATA/parallel-words-48M-10b.txt

@@ -3,7 +3,7 @@
 #
 # After test_begin (tests/lib.sh): exits 77 (skipped) when dstreamc was built
 # without librdkafka, and kills on exit every cluster start_cluster started.
-# Gives: start_cluster, stop_cluster, now_ms, wait_for.
+# Gives: start_cluster, stop_cluster (and tests/lib.sh's now_ms, wait_for).
 source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
 test_begin "$(basename -- "$0" .sh)" "$@"
 set -uo pipefail
@@ -28,18 +28,6 @@ kill_clusters() {
 }
 trap kill_clusters EXIT
 trap 'kill_clusters; exit 1' INT TERM HUP
-
-now_ms() { date +%s%3N; }
-
-# wait_for SECONDS COMMAND...: polls COMMAND every 50 ms; false on timeout.
-wait_for() {
-	local limit=$(($(now_ms) + $1 * 1000))
-	shift
-	until "$@"; do
-		[ "$(now_ms)" -lt "$limit" ] || return 1
-		sleep 0.05
-	done
-}
 
 # start_cluster NAME ARGS...: `dstreamc kafka ARGS` in the background, its
 # stdout in NAME.out and stderr in NAME.err; waits (10 s at most) for its

@@ -8,6 +8,9 @@
 
 set -uo pipefail
 
+# now_ms, wait_for (its fail and finish are this file's own, below)
+source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
+
 HERE=$(cd "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
 TEST_NAME=$(basename -- "$0" .sh)
 
@@ -77,7 +80,6 @@ expect_same() {
 }
 
 # ---- time -----------------------------------------------------------------------
-now_ms() { date +%s%3N; }
 
 # sleep_ms MS
 sleep_ms() {
@@ -89,15 +91,6 @@ sleep_ms() {
 # sleep_until_ms EPOCH_MS
 sleep_until_ms() { sleep_ms $(($1 - $(now_ms))); }
 
-# wait_for SECONDS COMMAND...: polls COMMAND every 50 ms; false on timeout.
-wait_for() {
-	local limit=$(($(now_ms) + $1 * 1000))
-	shift
-	until "$@"; do
-		[ "$(now_ms)" -lt "$limit" ] || return 1
-		sleep 0.05
-	done
-}
 
 # ---- the line server --------------------------------------------------------------
 build_lineserv() {
