@@ -257,8 +257,6 @@ static int ds__record_owner(const ds_state_desc *d, const ds__lay *l, const char
 	case 'P':
 		return ds_owner(ds__lay_hash(l->kind == L_TUPLE ? l->sub[0] : l, l->kind == L_TUPLE ? v + l->off[0] : v),
 		                nworkers);
-	case 'R':
-		return ds_owner(ds__lay_hash(l, v), nworkers);
 	case 'G':
 		return 0;
 	default:

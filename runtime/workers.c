@@ -336,7 +336,9 @@ void ds__workers_split(ds_rt *rt)
 		const ds__source *src = &rt->src[s];
 		int64_t reclen = 0;
 		switch (src->desc->kind) {
-		case DS_SRC_BINDIR: case DS_SRC_BINQUEUE: case DS_SRC_BINFILE:
+		case DS_SRC_TEXTFILE: case DS_SRC_BINFILE:
+			continue; /* static Datasets: read in full by init, never by a batch */
+		case DS_SRC_BINDIR: case DS_SRC_BINQUEUE:
 			reclen = src->desc->record_len;
 			break;
 		case DS_SRC_KAFKA:

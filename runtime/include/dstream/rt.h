@@ -794,7 +794,7 @@ typedef struct ds_state_desc {
 	size_t esize;        /* bytes per entry or record, as the engine laid it out */
 	char dist;           /* how it is split among workers: 'K' by the stored
 			        hash (tables), 'P' by the hash of a record's first
-			        field, 'R' of the record, 'G' all on worker 0,
+			        field (a keyed window's pairs), 'G' all on worker 0,
 			        'A' anywhere (a window of records no key owns) */
 } ds_state_desc;
 
