@@ -1,11 +1,16 @@
 /* desc.c: the ds_program descriptor of a plan (see desc.h). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "desc.h"
 #include "ir.h"
 #include "extern.h"
 #include "schema.h"
+
+#ifndef DS_VERSION
+#define DS_VERSION "0.0.0"
+#endif
 
 static const char *const_str(Node *arg)
 {
@@ -141,6 +146,19 @@ ds_program *desc_build(const Plan *p, const ds_site *sites, int nsites)
 	prog->outputs = out;
 	prog->nsites = nsites;
 	prog->sites = sites;
+	prog->version = DS_VERSION;
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a 64 of the source's bytes */
+	for (size_t i = 0; i < cp->ast->src->len; i++)
+		h = (h ^ (unsigned char)cp->ast->src->text[i]) * 0x100000001b3ULL;
+	prog->source_hash = h;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	ASSERT(f);
+	plan_explain(p, f);
+	ASSERT(fclose(f) == 0);
+	prog->explain = arena_strndup(text, len);
+	free(text);
 	return prog;
 }
 

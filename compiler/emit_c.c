@@ -1395,7 +1395,21 @@ static void emit_descriptors(Emit *E)
 	if (ir->nexchanges)
 		fprintf(f, "\t.nexchanges = %d, /* keyed operators' inputs, sent to the worker that owns the key */\n",
 			ir->nexchanges);
-	fputs("};\n\n", f);
+	fputs("\t.version = ", f);
+	c_cstr(f, d->version);
+	fprintf(f, ",\n\t.source_hash = 0x%016llxULL, /* FNV-1a 64 of the source's bytes */\n",
+		(unsigned long long)d->source_hash);
+	fputs("\t.explain =", f); /* a line of `dstreamc explain` per line */
+	for (const char *l = d->explain; *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t n = nl ? (size_t)(nl - l + 1) : strlen(l);
+		fputs("\n\t\t", f);
+		c_string(f, l, n);
+		l += n;
+	}
+	if (!*d->explain)
+		fputs(" \"\"", f);
+	fputs(",\n};\n\n", f);
 	fprintf(f, "int main(int argc, char **argv)\n{\n\treturn ds_main(argc, argv, &program);\n}\n");
 }
 

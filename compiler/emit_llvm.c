@@ -211,8 +211,8 @@ static void rt_types(LEmit *E)
 			       (LLVMTypeRef[]){i32, i8p, i8p, i64, i64, i8p, i64, i64, i32,
 					       LLVMPointerType(E->srcd, 0), i32, LLVMPointerType(E->outd, 0), i32,
 					       LLVMPointerType(E->site, 0), i64, stage_fn, stage_fn, close_fn, i32,
-					       LLVMPointerType(E->stated, 0), i32},
-			       21);
+					       LLVMPointerType(E->stated, 0), i32, i8p, i64, i8p},
+			       24);
 	E->abi_str = LLVMStructTypeInContext(C, (LLVMTypeRef[]){i8p, i64}, 2, false);
 
 	CHECK_SIZE(E->str, ds_str);
@@ -270,6 +270,8 @@ static void rt_types(LEmit *E)
 	CHECK_OFF(E->prog, ds_program, 17, close);
 	CHECK_OFF(E->prog, ds_program, 19, states);
 	CHECK_OFF(E->prog, ds_program, 20, nexchanges);
+	CHECK_OFF(E->prog, ds_program, 21, version);
+	CHECK_OFF(E->prog, ds_program, 23, explain);
 	CHECK_SIZE(E->stated, ds_state_desc);
 	CHECK_OFF(E->stated, ds_state_desc, 6, offset);
 	CHECK_OFF(E->stated, ds_state_desc, 8, esize);
@@ -1827,7 +1829,7 @@ static void emit_descriptor(LEmit *E)
 	}
 	LLVMValueRef states = E->nstates ? const_array(E, E->stated, stv, E->nstates, "states")
 					 : LLVMConstNull(LLVMPointerType(E->stated, 0));
-	LLVMValueRef fields[21] = {
+	LLVMValueRef fields[24] = {
 		ci32(E, DS_ABI_VERSION),
 		cstr0(E, d->name, "name"),
 		cstr0(E, d->source, "source"),
@@ -1849,8 +1851,11 @@ static void emit_descriptor(LEmit *E)
 		ci32(E, E->nstates),
 		states,
 		ci32(E, ir->nexchanges),
+		cstr0(E, d->version, "version"),
+		LLVMConstInt(E->i64, d->source_hash, false),
+		cstr0(E, d->explain, "explain"),
 	};
-	LLVMValueRef init = LLVMConstNamedStruct(E->prog, fields, 21);
+	LLVMValueRef init = LLVMConstNamedStruct(E->prog, fields, 24);
 	LLVMValueRef prog = LLVMAddGlobal(E->M, E->prog, "program");
 	LLVMSetInitializer(prog, init);
 	LLVMSetGlobalConstant(prog, true);

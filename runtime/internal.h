@@ -414,6 +414,17 @@ typedef struct ds__opts {
 	const char *replicate;     /* --replicate HOST:PORT, or NULL */
 	int64_t pace_ms;           /* --pace D: on the manual clock, wait D before each batch */
 	int workers;               /* --workers N (ds_main sets the default: the cores available) */
+	/* bounded memory and backpressure (lang/SPEC.md §20) */
+	size_t max_queued;         /* --max-queued: bytes a receiver holds before it stops reading */
+	size_t max_memory;         /* --max-memory: the receivers stop reading while the program's
+				      resident set is larger (0: no bound but max_queued's) */
+	bool no_backpressure;      /* --no-backpressure */
+	double max_rate;           /* --max-rate: records/s per receiver (0: no cap) */
+	double initial_rate;       /* --initial-rate: records/s before the first estimate (0: none) */
+	/* what an operator sees */
+	int64_t log_every;         /* --log-every N batches off a terminal (0: never; -1: the
+				      default, about once a minute of batch time) */
+	const char *http;          /* --http HOST:PORT, or NULL */
 } ds__opts;
 
 /* One source and the blocks it gives the batch being run. */
@@ -501,6 +512,8 @@ typedef struct ds__batch_metrics {
 	int nsteps;
 	struct ds__step { double ms, slowest_ms, mean_ms; } *steps; /* owned */
 	double checkpoint_ms;   /* writing the checkpoint after it (0: none due) */
+	int64_t queued_bytes;   /* the receivers' blocks not yet in a batch, when it was formed */
+	double rate_limit;      /* records/s the receivers are held to after it, summed (0: none) */
 	int64_t kafka_errors;   /* Kafka failures said in it (a range not read, records not delivered) */
 	bool checkpoint_failed; /* the checkpoint could not be written (yet) */
 } ds__batch_metrics;
@@ -624,6 +637,32 @@ void ds__workers_steps(ds_rt *rt, ds__batch_metrics *m);
  * worker w's share precedes worker w + 1's in the input's order. */
 void ds__workers_split(ds_rt *rt);
 
+/* ---- http.c: --http HOST:PORT, what an operator sees ----------------------- */
+
+/* A source after a batch, as the scheduler saw it (copied by ds__http_batch). */
+typedef struct ds__src_obs {
+	int64_t records;       /* in the batch */
+	int64_t records_total; /* since start */
+	int64_t errors_total;  /* failures said since start (connections, restarts, Kafka) */
+	int64_t queued_bytes;  /* received and not yet in a batch (receivers) */
+	double rate_limit;     /* records/s it is held to now (0: none) */
+	const char *state;     /* static text: "receiving", "connecting", "retrying",
+				  "throttled", "blocked" (its queue is full), "stopped",
+				  or "-" (a source that is not a receiver) */
+} ds__src_obs;
+
+/* The server: one thread of its own, serving GET /metrics (Prometheus
+ * text), /api/batches (JSON) and / (the status page); it owns copies of
+ * what the scheduler hands it, under one leaf mutex. */
+typedef struct ds__http ds__http;
+/* Binds hostport, says where it serves, starts the thread.  Reads rt's
+ * program and options now, never later.  0, or -errno after a message. */
+int ds__http_start(ds__http **h, const char *hostport, const ds_rt *rt);
+/* After each batch (scheduler thread): its metrics and each source's
+ * state ([prog->nsources]), copied. */
+void ds__http_batch(ds__http *h, const ds__batch_metrics *m, const ds__src_obs *src);
+void ds__http_stop(ds__http *h); /* NULL: nothing */
+
 /* All of it is owned by the scheduler (main) thread. */
 struct ds_rt {
 	const ds_program *prog;
@@ -647,6 +686,8 @@ struct ds_rt {
 	ds__wal *wal;     /* the receivers' write-ahead log, or NULL */
 	ds__repl *repl;   /* --replicate, or NULL */
 	ds__store *stores; /* [nsources]: where each receiver's blocks go */
+	ds__http *http;    /* --http, or NULL */
+	ds__src_obs *obs;  /* [nsources]: each source after the last batch */
 };
 
 /* scheduler.c */

@@ -92,7 +92,8 @@ static void ds__usage(FILE *f, const char *cmd, const ds_program *prog)
 	        "  --batches N           stop after N batches\n"
 	        "  --duration D          stop once the batch time reaches start + D (e.g. 10s, 500ms, 2min)\n"
 	        "  --max-line-bytes N    drop input lines longer than N bytes as bad records (default 1048576)\n"
-	        "  --metrics-json FILE   write per-batch metrics and totals as JSON to FILE at exit\n"
+	        "  --metrics-json FILE   append a JSON line to FILE at start, after every batch and at exit\n"
+	        "                        (the totals)\n"
 	        "  --source-path N=PATH  read source N (listed below) from PATH instead of the path in the program\n"
 	        "  --replay N=PATH       source N, a text stream (socket, directory, receiver or queue), reads\n"
 	        "                        PATH as a queueStream instead: batches cut at \"---\" lines, on the\n"
@@ -114,9 +115,22 @@ static void ds__usage(FILE *f, const char *cmd, const ds_program *prog)
 	        "                        until SIGINT or SIGTERM (PORT 0: a free port; the line \"replica\n"
 	        "                        listening on HOST:PORT\" on stdout says which)\n"
 	        "  --replica-dir DIR     where the replica keeps them (DIR/APP/, a log per program)\n"
+	        "  --max-queued BYTES    what each receiver holds, received and not yet in a batch, before\n"
+	        "                        it stops reading (a socket's sender is slowed by TCP; ds_store\n"
+	        "                        waits); K, M, G suffixes (default 64M)\n"
+	        "  --max-memory BYTES    the receivers also stop reading while the program's resident\n"
+	        "                        memory is above BYTES (default: no bound but --max-queued's)\n"
+	        "  --no-backpressure     do not adapt the receivers' and Kafka's rates to what the\n"
+	        "                        batches sustain (backpressure is on by default)\n"
+	        "  --max-rate N          at most N records/s per receiver (and per Kafka partition)\n"
+	        "  --initial-rate N      with backpressure, the rate before the first estimate\n"
+	        "  --log-every N         off a terminal, a summary line on stderr every N batches (0: none;\n"
+	        "                        default: about once a minute)\n"
+	        "  --http HOST:PORT      serve /metrics (Prometheus), /api/batches (JSON) and a status page\n"
+	        "                        at http://HOST:PORT/ (PORT 0: a free port, said on stderr)\n"
 	        "  --quiet               no status line on stderr\n"
 	        "  --help                show this help and exit\n"
-	        "  --version             show the runtime version and exit\n"
+	        "  --version             show the dstream version and the program's source hash, and exit\n"
 	        "\n"
 	        "SIGINT or SIGTERM finishes the batch in progress, flushes its outputs and exits 0.\n",
 	        cmd, prog->name ? prog->name : "", prog->source ? " from " : "", prog->source ? prog->source : "",
@@ -127,6 +141,29 @@ static void ds__usage(FILE *f, const char *cmd, const ds_program *prog)
 static bool ds__parse_int(const char *s, int64_t *out)
 {
 	return ds_to_int((ds_str){s, (int64_t)strlen(s)}, out) && *out > 0;
+}
+
+/* "65536", "512K", "64M", "1G" (binary multiples); more than 0 */
+static bool ds__parse_bytes(const char *s, size_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (end == s || *s < '0' || *s > '9' || errno)
+		return false;
+	unsigned shift = 0;
+	if (*end == 'K' || *end == 'k')
+		shift = 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30, end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end || v == 0 || v > (SIZE_MAX >> 1 >> shift))
+		return false;
+	*out = (size_t)v << shift;
+	return true;
 }
 
 /* "10s", "500ms", "2min", "1h" */
@@ -168,8 +205,15 @@ static int ds__parse_flags(int argc, char **argv, const char *cmd, const ds_prog
 			return 1;
 		}
 		if (strcmp(a, "--version") == 0) {
-			printf("%s: dstream runtime (ABI %d)\n", cmd, DS_ABI_VERSION);
+			printf("%s: dstream %s (runtime %s, ABI %d)\n", cmd, prog->version ? prog->version : "?",
+			       DS_VERSION, DS_ABI_VERSION);
+			printf("program %s from %s, source hash fnv1a64:%016" PRIx64 "\n", prog->name ? prog->name : "?",
+			       prog->source ? prog->source : "?", prog->source_hash);
 			return 1;
+		}
+		if (strcmp(a, "--no-backpressure") == 0) {
+			o->no_backpressure = true;
+			continue;
 		}
 		if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
 			o->quiet = true;
@@ -186,7 +230,9 @@ static int ds__parse_flags(int argc, char **argv, const char *cmd, const ds_prog
 		static const char *const valued[] = {"--batches", "--duration", "--max-line-bytes",
 		                                     "--metrics-json", "--source-path", "--replay",
 		                                     "--replica-listen", "--replica-dir",
-		                                     "--wal-sync", "--replicate", "--pace", "--workers"};
+		                                     "--wal-sync", "--replicate", "--pace", "--workers",
+		                                     "--max-queued", "--max-memory", "--max-rate", "--initial-rate",
+		                                     "--log-every", "--http"};
 		int which = -1;
 		const char *val = NULL;
 		for (int k = 0; k < (int)(sizeof valued / sizeof *valued); k++) {
@@ -259,6 +305,21 @@ static int ds__parse_flags(int argc, char **argv, const char *cmd, const ds_prog
 			if (ok)
 				o->workers = (int)v;
 			break;
+		case 12: case 13:
+			ok = ds__parse_bytes(val, which == 12 ? &o->max_queued : &o->max_memory);
+			break;
+		case 14: case 15:
+			ok = ds__parse_int(val, &v) && v < ((int64_t)1 << 50);
+			if (ok)
+				*(which == 14 ? &o->max_rate : &o->initial_rate) = (double)v;
+			break;
+		case 16:
+			ok = ds_to_int((ds_str){val, (int64_t)strlen(val)}, &o->log_every) && o->log_every >= 0;
+			break;
+		case 17:
+			o->http = val;
+			ok = strchr(val, ':') != NULL;
+			break;
 		default:
 			o->metrics_json = val;
 			ok = val[0] != 0;
@@ -294,6 +355,8 @@ int ds_main(int argc, char **argv, const ds_program *prog)
 	ds__opts o = {0};
 	o.max_line = 1048576;
 	o.workers = ds__workers_default();
+	o.max_queued = (size_t)64 << 20;
+	o.log_every = -1;
 	o.source_path = ds__xcalloc((size_t)(prog->nsources > 0 ? prog->nsources : 1), sizeof *o.source_path);
 	o.replay = ds__xcalloc((size_t)(prog->nsources > 0 ? prog->nsources : 1), sizeof *o.replay);
 	int rc = ds__parse_flags(argc, argv, cmd, prog, &o);

@@ -244,6 +244,11 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 			return rc;
 		}
 	}
+	rt->obs = ds__xcalloc((size_t)(prog->nsources > 0 ? prog->nsources : 1), sizeof *rt->obs);
+	for (int i = 0; i < prog->nsources; i++)
+		rt->obs[i].state = "-";
+	if (o->http && (rc = ds__http_start(&rt->http, o->http, rt)) < 0)
+		return rc;
 	return 0;
 }
 
@@ -252,6 +257,8 @@ void ds__rt_close(ds_rt *rt)
 	const ds_program *prog = rt->prog;
 	if (!prog)
 		return;
+	ds__http_stop(rt->http); /* first: it reads nothing of ours, but says nothing after we end */
+	free(rt->obs);
 	for (int i = 0; i < prog->nsources && rt->src; i++) {
 		ds__source *s = &rt->src[i];
 		if (s->sock) {
@@ -545,6 +552,8 @@ static int ds__run_batch(ds_rt *rt, int64_t t, int64_t k)
 		m.checkpoint_failed = rt->ck.failing;
 	}
 	ds__metrics_add(&rt->metrics, &m);
+	if (rt->http)
+		ds__http_batch(rt->http, &m, rt->obs);
 	ds__status(rt, &m);
 	return rc;
 }

@@ -28,7 +28,7 @@
 extern "C" {
 #endif
 
-#define DS_ABI_VERSION 3
+#define DS_ABI_VERSION 4
 
 /* A generated helper that must be inlined into the fused loops it is called
  * from (a table's probe), however many call sites it has. */
@@ -825,6 +825,12 @@ typedef struct ds_program {
 	const ds_state_desc *states;
 	/* Exchanges between stages: one per keyed operator's input (ds_xchg_put). */
 	int nexchanges;
+	/* What --version and the status page (--http) show: the dstreamc
+	 * version that built it, the FNV-1a 64 hash of the .dstream source's
+	 * bytes, and `dstreamc explain`'s text (the stages and what each fused). */
+	const char *version;
+	uint64_t source_hash;
+	const char *explain;
 } ds_program;
 
 /* Parses the program's flags (--batches N, --duration D, --help, ...),
