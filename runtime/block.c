@@ -25,16 +25,23 @@ void ds__blockb_long(ds__blockb *bb, const ds__linerd *r)
 	ds__bad_add(&bb->bad, DS__WHY_LONG_LINE, r->sample, r->sample_len);
 }
 
-void ds__blockb_drain(ds__blockb *bb, ds__linerd *r)
+void ds__blockb_drain(ds__blockb *bb, ds__linerd *r) { ds__blockb_drain_max(bb, r, -1); }
+
+int64_t ds__blockb_drain_max(ds__blockb *bb, ds__linerd *r, int64_t max)
 {
 	ds_str line;
-	int k;
-	while ((k = ds__linerd_next(r, &line)) != DS__LINE_NONE) {
+	int64_t n = 0;
+	while (n != max) {
+		int k = ds__linerd_next(r, &line);
+		if (k == DS__LINE_NONE)
+			break;
 		if (k == DS__LINE_OK)
 			ds__blockb_line(bb, line);
 		else
 			ds__blockb_long(bb, r);
+		n++;
 	}
+	return n;
 }
 
 void ds__blockb_finish(ds__blockb *bb, ds__linerd *r)

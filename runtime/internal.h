@@ -118,6 +118,33 @@ ssize_t ds__linerd_fill(ds__linerd *r, int fd);
 /* After end of input: the unterminated last line, if any. */
 int ds__linerd_finish(ds__linerd *r, ds_str *line);
 
+/* ---- rate.c: backpressure's estimator and the receivers' token bucket ---- */
+
+typedef struct ds__pid {
+	double latest_rate, latest_error;
+	int64_t latest_time; /* INT64_MIN: none yet */
+	bool first;
+	int64_t batch_ms;
+} ds__pid;
+void ds__pid_init(ds__pid *p, int64_t batch_ms);
+/* After the batch at time_ms with `elements` of the source's records, the
+ * batch's processing time and its scheduling delay: the new rate
+ * (records/s), or 0 when it has none (an empty batch). */
+double ds__pid_compute(ds__pid *p, int64_t time_ms, int64_t elements, double processing_ms, int64_t sched_delay_ms);
+
+/* Records/s with a burst of burst_ms worth; rate 0: no limit. */
+typedef struct ds__bucket {
+	double rate, burst, tokens;
+	int64_t at_us; /* ds__mono_us of the last refill */
+} ds__bucket;
+void ds__bucket_set(ds__bucket *b, double rate, int64_t burst_ms, int64_t now_us);
+double ds__bucket_avail(ds__bucket *b, int64_t now_us); /* refills, then the tokens there */
+void ds__bucket_take(ds__bucket *b, double n);           /* may go below 0: a debt */
+int64_t ds__bucket_wait_us(const ds__bucket *b, double n); /* until n are there (after avail) */
+
+/* The process's resident set now, bytes (0 when /proc cannot say). */
+size_t ds__rss_bytes(void);
+
 /* ---- block.c: blocks, their builder and queue ------------------------------ */
 
 typedef struct ds__block {
@@ -139,6 +166,9 @@ void ds__blockb_line(ds__blockb *bb, ds_str line);
 void ds__blockb_long(ds__blockb *bb, const ds__linerd *r);
 /* Every whole line r holds (or its over-long sample) into bb. */
 void ds__blockb_drain(ds__blockb *bb, ds__linerd *r);
+/* At most max of them (max < 0: all); returns how many were taken (an
+ * over-long line counts as one).  The rest stay in r. */
+int64_t ds__blockb_drain_max(ds__blockb *bb, ds__linerd *r, int64_t max);
 /* At the end of the input: r's last, unterminated line into bb. */
 void ds__blockb_finish(ds__blockb *bb, ds__linerd *r);
 bool ds__blockb_empty(const ds__blockb *bb);
@@ -226,6 +256,18 @@ int ds__binrec_scan(ds__binrec *r, ds__textdir *dir, ds__blockq *out);
 const ds__block *ds__binrec_next(ds__binrec *r);
 void ds__binrec_close(ds__binrec *r);
 
+/* A source after a batch, as the scheduler saw it (copied by ds__http_batch). */
+typedef struct ds__src_obs {
+	int64_t records;       /* in the batch */
+	int64_t records_total; /* since start */
+	int64_t errors_total;  /* failures said since start (connections, restarts, Kafka) */
+	int64_t queued_bytes;  /* received and not yet in a batch (receivers) */
+	double rate_limit;     /* records/s it is held to now (0: none) */
+	const char *state;     /* static text: "receiving", "connecting", "retrying",
+				  "throttled", "blocked" (its queue is full), "stopped",
+				  or "-" (a source that is not a receiver) */
+} ds__src_obs;
+
 typedef struct ds__store ds__store; /* store.c, below */
 
 /* socket.c: socketTextStream's receiver thread. */
@@ -257,11 +299,25 @@ typedef struct ds__socket {
 	bool wstop;              /* the receiver has ended: store what is pending, then end */
 	int64_t formed;          /* the latest batch time taken (INT64_MIN: none) */
 	int64_t storing_t;       /* the cut time of the block being stored (INT64_MAX: none) */
+	/* bounded memory and backpressure (see socket.c): the bounds are set
+	 * before the thread starts; the rest is guarded by lock */
+	size_t max_queued, max_memory;
+	double rate;             /* records/s it is held to (0: none); the scheduler sets it */
+	int64_t queued;          /* bytes of the blocks in q */
+	int64_t filling;         /* bytes of the block being filled, as the receiver last said */
+	bool blocked;            /* the receiver waits for room: take wakes it */
+	const char *state;       /* what an operator sees (ds__src_obs) */
+	int64_t records_total, errors_total;
 } ds__socket;
 #define DS__SOCKET_PENDING ((size_t)64 << 20)
 /* store: where each block goes before it counts as received; NULL: none. */
 int ds__socket_start(ds__socket *s, const char *cmd, const ds_source_desc *d, int64_t block_ms,
-                     int64_t batch_ms, size_t max_line, const ds__store *store);
+                     int64_t batch_ms, size_t max_line, const ds__store *store, size_t max_queued,
+                     size_t max_memory);
+/* The rate it is held to from now on (records/s, 0: none). */
+void ds__socket_set_rate(ds__socket *s, double rate);
+/* Its state, for the operator. */
+void ds__socket_obs(ds__socket *s, ds__src_obs *o);
 /* Waits until watermark >= t or the realtime deadline passes. */
 void ds__socket_wait(ds__socket *s, int64_t t, int64_t deadline_ms);
 /* Moves the blocks cut at or before t onto out. */
@@ -296,10 +352,23 @@ struct ds_receiver {
 	int storing;         /* ds_store calls between choosing bb_cut and filling bb */
 	bool stop;
 	bool joined;         /* scheduler thread only: the thread has ended */
+	/* bounded memory and backpressure (see receiver.c): the bounds are set
+	 * before the thread starts, bucket is the receiver thread's, the rest
+	 * is guarded by lock */
+	size_t max_queued, max_memory;
+	ds__bucket bucket;
+	size_t unchecked;    /* bytes stored since the resident set was checked */
+	double rate;         /* records/s it is held to (0: none); the scheduler sets it */
+	int64_t queued;      /* bytes of the blocks in q */
+	const char *state;   /* what an operator sees (ds__src_obs) */
+	int64_t records_total, errors_total;
 };
 /* store: where each ds_store call's records go before ds_store returns; NULL: none. */
 int ds__receiver_start(ds_receiver *r, const char *cmd, const ds_source_desc *d, int64_t block_ms,
-                       int64_t batch_ms, size_t max_line, const ds__store *store);
+                       int64_t batch_ms, size_t max_line, const ds__store *store, size_t max_queued,
+                       size_t max_memory);
+void ds__receiver_set_rate(ds_receiver *r, double rate);
+void ds__receiver_obs(ds_receiver *r, ds__src_obs *o);
 /* Moves the records stored before cut time t onto out, as blocks. */
 void ds__receiver_take(ds_receiver *r, int64_t t, ds__blockq *out);
 /* A graceful stop: asks f to return and joins its thread; what it stored
@@ -443,6 +512,12 @@ typedef struct ds__source {
 	ds_block *view;        /* what ds_input returns */
 	int nview, capview;
 	void *kafka;           /* DS_SRC_KAFKA: the reader's state (kafka_in.c) */
+	/* backpressure (scheduler.c): the estimator, and what the source is held to */
+	int64_t batch_records; /* this batch's */
+	ds__pid pid;
+	double estimate;       /* the estimator's last rate, 0: none yet */
+	double rate;           /* records/s the source is held to now (0: none); kafka_in.c
+				  reads it for its ranges */
 } ds__source;
 
 /* kafka_in.c, for kafka_out.c too (internal.h does not include rdkafka.h):
@@ -518,17 +593,30 @@ typedef struct ds__batch_metrics {
 	bool checkpoint_failed; /* the checkpoint could not be written (yet) */
 } ds__batch_metrics;
 
+/* metrics.c: --metrics-json's JSON lines and the run's totals.  Owned by
+ * the scheduler thread. */
 typedef struct ds__metrics {
-	ds__batch_metrics *v;
-	size_t len, cap;
+	const ds_program *prog;
+	const char *path;    /* --metrics-json, or NULL */
+	int fd;              /* open for appending, or -1 */
+	bool failed;         /* a line could not be written (said once) */
 	int workers;         /* --workers */
 	bool kafka;          /* per batch and in total: kafka_errors */
+	/* the totals */
+	int64_t batches, records_in, records_out, bad_records, kafka_errors, checkpoint_failed;
+	int64_t max_sched_delay_ms;
+	double processing_ms;
 	/* with a checkpoint directory */
 	double recovery_ms;  /* choosing the checkpoint, replaying the log, restoring the state */
 	int64_t checkpoints; /* written */
 } ds__metrics;
-void ds__metrics_add(ds__metrics *m, const ds__batch_metrics *b);
-int ds__metrics_write_json(const ds__metrics *m, const ds_program *prog, const char *path);
+/* Opens path for appending (NULL: no file) and writes the start line; 0,
+ * or -errno after a message. */
+int ds__metrics_open(ds__metrics *m, const ds_program *prog, const char *path, const char *cmd);
+/* Counts the batch in the totals and appends its line. */
+void ds__metrics_add(ds__metrics *m, const ds__batch_metrics *b, const char *cmd);
+/* Appends the totals; 0, or -EIO when any line could not be written (said). */
+int ds__metrics_end(ds__metrics *m, const char *cmd);
 void ds__metrics_close(ds__metrics *m);
 
 /* ckpt.c: checkpoints.  Owned by the scheduler thread. */
@@ -639,17 +727,6 @@ void ds__workers_split(ds_rt *rt);
 
 /* ---- http.c: --http HOST:PORT, what an operator sees ----------------------- */
 
-/* A source after a batch, as the scheduler saw it (copied by ds__http_batch). */
-typedef struct ds__src_obs {
-	int64_t records;       /* in the batch */
-	int64_t records_total; /* since start */
-	int64_t errors_total;  /* failures said since start (connections, restarts, Kafka) */
-	int64_t queued_bytes;  /* received and not yet in a batch (receivers) */
-	double rate_limit;     /* records/s it is held to now (0: none) */
-	const char *state;     /* static text: "receiving", "connecting", "retrying",
-				  "throttled", "blocked" (its queue is full), "stopped",
-				  or "-" (a source that is not a receiver) */
-} ds__src_obs;
 
 /* The server: one thread of its own, serving GET /metrics (Prometheus
  * text), /api/batches (JSON) and / (the status page); it owns copies of
@@ -688,6 +765,15 @@ struct ds_rt {
 	ds__store *stores; /* [nsources]: where each receiver's blocks go */
 	ds__http *http;    /* --http, or NULL */
 	ds__src_obs *obs;  /* [nsources]: each source after the last batch */
+	/* what the operator is told (scheduler.c): the summary every
+	 * log_every batches, and whether the job is falling behind */
+	struct ds__since {
+		int64_t batches, first_t, in, out, bad, max_delay;
+		double proc, max_proc;
+	} since;
+	bool behind;       /* the scheduling delay passed the batch interval (said) */
+	int grew;          /* batches in a row it has grown since */
+	int64_t last_delay;
 };
 
 /* scheduler.c */

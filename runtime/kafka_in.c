@@ -310,6 +310,10 @@ static int64_t ds__kin_take(ds_rt *rt, int src, int64_t t, ds__blockq *out)
 		if (k->end[p] > k->next[p])
 			rd_kafka_topic_partition_list_add(l, d->topic, p)->offset = k->next[p];
 	}
+	/* a new batch: up to each partition's end now, held to the rate: backpressure's
+	 * (shared among the partitions by their lag, as Spark does) and
+	 * maxRatePerPartition */
+	int64_t lag = 0;
 	for (int32_t p = 0; p < k->nparts && !logged; p++) {
 		int64_t lo = 0, hi = 0;
 		rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(k->rk, d->topic, p, &lo, &hi, 5000);
@@ -324,15 +328,21 @@ static int64_t ds__kin_take(ds_rt *rt, int src, int64_t t, ds__blockq *out)
 		}
 		if (k->next[p] < lo)
 			k->next[p] = lo; /* gone from the log (retention) */
-		int64_t end = hi;
-		if (k->max_rate) {
-			int64_t cap = k->max_rate * rt->prog->batch_ms / 1000;
-			if (cap < 1)
-				cap = 1;
-			if (end > k->next[p] + cap)
-				end = k->next[p] + cap;
+		k->end[p] = hi > k->next[p] ? hi : k->next[p];
+		lag += k->end[p] - k->next[p];
+	}
+	double rate = rt->src[src].rate, secs = (double)rt->prog->batch_ms / 1000.0;
+	for (int32_t p = 0; p < k->nparts && !logged; p++) {
+		double cap = -1; /* records this batch may take from p; < 0: no cap */
+		if (rate > 0 && lag > 0)
+			cap = rate * secs * (double)(k->end[p] - k->next[p]) / (double)lag;
+		if (k->max_rate && (cap < 0 || cap > (double)k->max_rate * secs))
+			cap = (double)k->max_rate * secs;
+		if (cap >= 0) {
+			int64_t c = cap < 1 ? 1 : (int64_t)cap;
+			if (k->end[p] > k->next[p] + c)
+				k->end[p] = k->next[p] + c;
 		}
-		k->end[p] = end > k->next[p] ? end : k->next[p];
 		want += k->end[p] - k->next[p];
 		if (k->end[p] > k->next[p])
 			rd_kafka_topic_partition_list_add(l, d->topic, p)->offset = k->next[p];

@@ -392,13 +392,8 @@ int ds_main(int argc, char **argv, const ds_program *prog)
 	} else {
 		rt.status_line = !o.quiet && isatty(2);
 		status = ds__rt_run(&rt);
-		if (o.metrics_json) {
-			int mrc = ds__metrics_write_json(&rt.metrics, prog, o.metrics_json);
-			if (mrc < 0) {
-				ds__msg(cmd, "cannot write metrics to '%s': %s", o.metrics_json, strerror(-mrc));
-				status = 1;
-			}
-		}
+		if (ds__metrics_end(&rt.metrics, cmd) < 0)
+			status = 1; /* said */
 	}
 	ds__rt_close(&rt);
 	free(o.source_path);

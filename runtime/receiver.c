@@ -20,6 +20,14 @@
  * them, and they would be in the log under a cut time whose checkpoint
  * did not include them.  Over-long lines are bad records and not stored.
  *
+ * Bounded memory and backpressure: ds_store waits (as Spark's
+ * BlockGenerator does) while the blocks not yet taken by a batch hold
+ * --max-queued bytes or the resident set is over --max-memory, until take
+ * makes room; and, with a rate (records/s, set by the scheduler after each
+ * batch), until the token bucket has the call's records (a call larger
+ * than a burst goes into debt, and the next one waits it out).  A stop
+ * ends every wait: what is stored then is kept.
+ *
  * Threads: the receiver thread runs f and ds_store; the scheduler thread
  * takes blocks.  Locks: r->lock only, a leaf, never held while calling f,
  * storing or writing a message. */
@@ -31,9 +39,64 @@
 /* Under r->lock: moves the block being filled onto the queue. */
 static void ds__recv_cut(ds_receiver *r)
 {
-	if (!ds__blockb_empty(&r->bb))
+	if (!ds__blockb_empty(&r->bb)) {
+		r->queued += (int64_t)r->bb.buf.len;
 		ds__blockq_push(&r->q, ds__blockb_take(&r->bb, r->bb_cut));
+	}
 	r->bb_cut = 0;
+}
+
+/* Waits, as the top says, until the n records of a ds_store call may go in. */
+static void ds__recv_admit(ds_receiver *r, int64_t n, size_t bytes)
+{
+	int64_t mem_at = 0;
+	bool mem_over = false;
+	pthread_mutex_lock(&r->lock);
+	r->unchecked += bytes;
+	for (;;) {
+		if (r->stop)
+			break;
+		int64_t now = ds__now_ms();
+		/* the resident set: every MiB stored, and every block interval while waiting */
+		if (r->max_memory && (r->unchecked >= ((size_t)1 << 20) || (mem_at && now >= mem_at))) {
+			mem_over = ds__rss_bytes() > r->max_memory;
+			mem_at = now + r->block_ms;
+			r->unchecked = 0;
+		}
+		bool full = mem_over || r->queued + (int64_t)r->bb.buf.len >= (int64_t)r->max_queued;
+		int64_t now_us = ds__mono_us();
+		ds__bucket_set(&r->bucket, r->rate, r->block_ms, now_us);
+		int64_t wait_us = 0;
+		if (full) {
+			r->state = "blocked";
+			wait_us = r->block_ms * 1000;
+		} else if (r->bucket.rate > 0 && ds__bucket_avail(&r->bucket, now_us) < 1) {
+			r->state = "throttled";
+			wait_us = ds__bucket_wait_us(&r->bucket, 1);
+		} else {
+			break;
+		}
+		int64_t until = now * 1000 + wait_us; /* realtime, us: r->cond's clock */
+		struct timespec ts = {(time_t)(until / 1000000), (long)(until % 1000000) * 1000};
+		pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+	}
+	ds__bucket_take(&r->bucket, (double)n);
+	r->records_total += n;
+	r->state = "receiving";
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* The records of a ds_store call: its lines, or one empty record. */
+static int64_t ds__recv_count(const char *line, size_t n)
+{
+	if (n == 0)
+		return 1;
+	int64_t k = 0;
+	for (const char *p = line, *end = line + n; p < end; k++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		p = nl ? nl + 1 : end;
+	}
+	return k;
 }
 
 static void ds__recv_record(ds_receiver *r, const char *p, size_t n)
@@ -110,6 +173,7 @@ static void ds__recv_store(ds_receiver *r, const char *line, size_t n)
 
 void ds_store(ds_receiver *r, const char *line, size_t n)
 {
+	ds__recv_admit(r, ds__recv_count(line, n), n);
 	if (r->store) {
 		ds__recv_store(r, line, n);
 	} else {
@@ -150,6 +214,8 @@ static void *ds__receiver_main(void *arg)
 		r->said_rc = rc;
 		int64_t until = ds__now_ms() + r->backoff;
 		pthread_mutex_lock(&r->lock);
+		r->errors_total++;
+		r->state = "retrying";
 		while (!r->stop) {
 			struct timespec ts = {(time_t)(until / 1000), (long)(until % 1000) * 1000000};
 			if (pthread_cond_timedwait(&r->cond, &r->lock, &ts) == ETIMEDOUT)
@@ -158,13 +224,20 @@ static void *ds__receiver_main(void *arg)
 		pthread_mutex_unlock(&r->lock);
 		r->backoff = ds__backoff_next(r->backoff);
 	}
+	pthread_mutex_lock(&r->lock);
+	r->state = "stopped";
+	pthread_mutex_unlock(&r->lock);
 	return NULL;
 }
 
 int ds__receiver_start(ds_receiver *r, const char *cmd, const ds_source_desc *d, int64_t block_ms,
-                       int64_t batch_ms, size_t max_line, const ds__store *store)
+                       int64_t batch_ms, size_t max_line, const ds__store *store, size_t max_queued,
+                       size_t max_memory)
 {
 	memset(r, 0, sizeof *r);
+	r->max_queued = max_queued ? max_queued : SIZE_MAX / 2;
+	r->max_memory = max_memory;
+	r->state = "receiving";
 	r->cmd = cmd;
 	r->fname = d->fn ? d->fn : "?";
 	r->fn = d->receiver;
@@ -201,7 +274,28 @@ void ds__receiver_take(ds_receiver *r, int64_t t, ds__blockq *out)
 		pthread_cond_wait(&r->cond, &r->lock);
 	if (r->bb_cut && r->bb_cut <= t)
 		ds__recv_cut(r);
+	for (const ds__block *b = r->q.head; b && b->time_ms <= t; b = b->next)
+		r->queued -= (int64_t)b->b.len;
 	ds__blockq_take_until(&r->q, t, out);
+	pthread_cond_broadcast(&r->cond); /* room: a ds_store waiting for it goes on */
+	pthread_mutex_unlock(&r->lock);
+}
+
+void ds__receiver_set_rate(ds_receiver *r, double rate)
+{
+	pthread_mutex_lock(&r->lock);
+	r->rate = rate;
+	pthread_mutex_unlock(&r->lock);
+}
+
+void ds__receiver_obs(ds_receiver *r, ds__src_obs *o)
+{
+	pthread_mutex_lock(&r->lock);
+	o->records_total = r->records_total;
+	o->errors_total = r->errors_total;
+	o->queued_bytes = r->queued + (int64_t)r->bb.buf.len;
+	o->rate_limit = r->rate;
+	o->state = r->state;
 	pthread_mutex_unlock(&r->lock);
 }
 

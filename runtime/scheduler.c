@@ -32,6 +32,8 @@ static void ds__src_view_add(ds_rt *rt, ds__source *s, const ds__block *b, int64
 	}
 }
 
+static void ds__limit(ds_rt *rt, ds__source *s);
+
 static bool ds__is_receiver(const ds__source *s)
 {
 	return s->desc->kind == DS_SRC_SOCKET || s->desc->kind == DS_SRC_RECEIVER;
@@ -124,6 +126,7 @@ static int ds__recover_blocks(ds_rt *rt)
 int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__opts *o)
 {
 	memset(rt, 0, sizeof *rt);
+	rt->metrics.fd = -1;
 	rt->prog = prog;
 	rt->cmd = cmd;
 	rt->opts = *o;
@@ -223,7 +226,8 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 		if (s->desc->kind == DS_SRC_RECEIVER) {
 			s->recv = ds__xmalloc(sizeof *s->recv);
 			int rc = ds__receiver_start(s->recv, cmd, s->desc, prog->block_ms, prog->batch_ms,
-			                            o->max_line, rt->stores ? &rt->stores[i] : NULL);
+			                            o->max_line, rt->stores ? &rt->stores[i] : NULL, o->max_queued,
+			                            o->max_memory);
 			if (rc < 0) {
 				free(s->recv);
 				s->recv = NULL;
@@ -236,7 +240,7 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 			continue;
 		s->sock = ds__xmalloc(sizeof *s->sock);
 		int rc = ds__socket_start(s->sock, cmd, s->desc, prog->block_ms, prog->batch_ms, o->max_line,
-		                          rt->stores ? &rt->stores[i] : NULL);
+		                          rt->stores ? &rt->stores[i] : NULL, o->max_queued, o->max_memory);
 		if (rc < 0) {
 			free(s->sock);
 			s->sock = NULL;
@@ -245,8 +249,14 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 		}
 	}
 	rt->obs = ds__xcalloc((size_t)(prog->nsources > 0 ? prog->nsources : 1), sizeof *rt->obs);
-	for (int i = 0; i < prog->nsources; i++)
-		rt->obs[i].state = "-";
+	for (int i = 0; i < prog->nsources; i++) {
+		ds__source *s = &rt->src[i];
+		rt->obs[i].state = s->desc->kind == DS_SRC_KAFKA ? "receiving" : "-";
+		ds__pid_init(&s->pid, prog->batch_ms);
+		ds__limit(rt, s);
+	}
+	if ((rc = ds__metrics_open(&rt->metrics, prog, o->metrics_json, cmd)) < 0)
+		return rc;
 	if (o->http && (rc = ds__http_start(&rt->http, o->http, rt)) < 0)
 		return rc;
 	return 0;
@@ -322,6 +332,7 @@ static int64_t ds__form_batch(ds_rt *rt, int64_t t)
 	int64_t in = 0;
 	for (int i = 0; i < rt->prog->nsources; i++) {
 		ds__source *s = &rt->src[i];
+		int64_t before = in;
 		switch (s->desc->kind) {
 		case DS_SRC_QUEUE: {
 			const ds__block *b = ds__queue_next(&s->queue);
@@ -370,6 +381,7 @@ static int64_t ds__form_batch(ds_rt *rt, int64_t t)
 		}
 		for (ds__block *b = s->owned.head; b; b = b->next)
 			ds__src_view_add(rt, s, b, &in);
+		s->batch_records = in - before;
 	}
 	return in;
 }
@@ -489,6 +501,118 @@ static void ds__maybe_checkpoint(ds_rt *rt, int64_t t, int64_t k, bool force)
 		ds__truncate_logs(rt);
 }
 
+/* The rate source s is held to: backpressure's estimate (--initial-rate
+ * before the first), capped by --max-rate for a receiver; 0: none. */
+static void ds__limit(ds_rt *rt, ds__source *s)
+{
+	const ds__opts *o = &rt->opts;
+	bool rx = s->desc->kind == DS_SRC_SOCKET || s->desc->kind == DS_SRC_RECEIVER;
+	if (!rx && s->desc->kind != DS_SRC_KAFKA)
+		return;
+	double rate = 0;
+	if (!o->no_backpressure)
+		rate = s->estimate > 0 ? s->estimate : o->initial_rate;
+	if (rx && o->max_rate > 0 && (rate == 0 || rate > o->max_rate))
+		rate = o->max_rate;
+	s->rate = rate;
+	if (s->sock)
+		ds__socket_set_rate(s->sock, rate);
+	if (s->recv)
+		ds__receiver_set_rate(s->recv, rate);
+}
+
+/* After the batch: each source's estimate and limit (backpressure), and
+ * what an operator sees of it.  work_ms: the batch's time from its input
+ * being formed to its end (the checkpoint included). */
+static void ds__control(ds_rt *rt, ds__batch_metrics *m, double work_ms)
+{
+	for (int i = 0; i < rt->prog->nsources; i++) {
+		ds__source *s = &rt->src[i];
+		ds__src_obs *o = &rt->obs[i];
+		o->records = s->batch_records;
+		if (!rt->opts.no_backpressure && !rt->manual) {
+			double est = ds__pid_compute(&s->pid, m->time_ms, s->batch_records, work_ms, m->sched_delay_ms);
+			if (est > 0)
+				s->estimate = est;
+		}
+		ds__limit(rt, s);
+		if (s->sock) {
+			ds__socket_obs(s->sock, o);
+		} else if (s->recv) {
+			ds__receiver_obs(s->recv, o);
+		} else {
+			o->records_total += s->batch_records;
+			o->rate_limit = s->rate;
+			if (s->desc->kind == DS_SRC_KAFKA)
+				o->errors_total += m->kafka_errors;
+		}
+		m->rate_limit += o->rate_limit;
+		m->queued_bytes += o->queued_bytes;
+	}
+}
+
+/* Off a terminal, every log_every batches: one line of what they did. */
+static void ds__log_summary(ds_rt *rt, const ds__batch_metrics *m)
+{
+	struct ds__since *x = &rt->since;
+	int64_t every = rt->opts.log_every;
+	if (every < 0) /* the default: on the real clock, about once a minute */
+		every = rt->opts.quiet || rt->manual ? 0 : 60000 / rt->prog->batch_ms > 1 ? 60000 / rt->prog->batch_ms : 1;
+	if (rt->status_line || every == 0)
+		return;
+	if (x->batches++ == 0)
+		x->first_t = m->time_ms;
+	x->in += m->records_in;
+	x->out += m->records_out;
+	x->bad += m->bad_records;
+	x->proc += m->processing_ms;
+	x->max_proc = m->processing_ms > x->max_proc ? m->processing_ms : x->max_proc;
+	x->max_delay = m->sched_delay_ms > x->max_delay ? m->sched_delay_ms : x->max_delay;
+	if (x->batches < every)
+		return;
+	double secs = (double)(m->time_ms - x->first_t + rt->prog->batch_ms) / 1000.0;
+	char limit[64] = "";
+	if (m->rate_limit > 0)
+		snprintf(limit, sizeof limit, ", limit %.0f/s", m->rate_limit);
+	ds__msg(rt->cmd, "batches %" PRId64 "..%" PRId64 " ms (%" PRId64 "): %" PRId64 " in (%.1f/s), %" PRId64
+	        " out, %" PRId64 " bad, processing %.1f ms mean, %.1f max, delay %" PRId64 " ms max, queued %" PRId64
+	        " bytes%s", x->first_t, m->time_ms, x->batches, x->in, secs > 0 ? (double)x->in / secs : 0.0, x->out,
+	        x->bad, x->proc / (double)x->batches, x->max_proc, x->max_delay, m->queued_bytes, limit);
+	memset(x, 0, sizeof *x);
+}
+
+/* On the real clock: a warning when a batch starts later than a batch
+ * interval, again whenever the delay has grown for 10 batches in a row,
+ * and a word when it is back under the interval. */
+static void ds__watch_delay(ds_rt *rt, const ds__batch_metrics *m)
+{
+	if (rt->manual)
+		return;
+	int64_t d = m->sched_delay_ms, bms = rt->prog->batch_ms;
+	if (rt->status_line && (d > bms || rt->behind))
+		fputs("\r\033[K", stderr); /* the status line gives way to what follows */
+	if (d > bms && !rt->behind) {
+		ds__msg(rt->cmd, "warning: batch %" PRId64 " ms started %" PRId64 " ms late, more than the batch "
+		        "interval (%" PRId64 " ms): the batches take longer than the interval (processing %.1f ms)%s",
+		        m->time_ms, d, bms, m->processing_ms,
+		        m->rate_limit > 0 && !rt->opts.no_backpressure ? "; backpressure is slowing the input" : "");
+		rt->behind = true;
+		rt->grew = 0;
+	} else if (d > bms) {
+		rt->grew = d > rt->last_delay ? rt->grew + 1 : 0;
+		if (rt->grew == 10) {
+			ds__msg(rt->cmd, "warning: falling behind: the scheduling delay has grown for 10 batches in a "
+			        "row, to %" PRId64 " ms (batch %" PRId64 " ms: %" PRId64 " records, processing %.1f ms "
+			        "per %" PRId64 " ms interval)", d, m->time_ms, m->records_in, m->processing_ms, bms);
+			rt->grew = 0;
+		}
+	} else if (rt->behind) {
+		ds__msg(rt->cmd, "caught up: batch %" PRId64 " ms started %" PRId64 " ms late", m->time_ms, d);
+		rt->behind = false;
+	}
+	rt->last_delay = d;
+}
+
 /* Runs the batch at time t (number k): forms it, runs the stages, commits
  * the outputs, reports, then checkpoints when due.  Returns the outputs'
  * status (< 0: an output failed, the program must stop). */
@@ -500,6 +624,7 @@ static int ds__run_batch(ds_rt *rt, int64_t t, int64_t k)
 	m.time_ms = t;
 	m.sched_delay_ms = rt->manual ? 0 : ds__now_ms() - t;
 	m.records_in = ds__form_batch(rt, t);
+	int64_t t1 = ds__mono_us();
 	if (rt->wal && rt->opts.wal_sync == DS__WAL_SYNC_BATCH) {
 		int rc = ds__wal_sync(rt->wal);
 		if (rc < 0)
@@ -551,10 +676,14 @@ static int ds__run_batch(ds_rt *rt, int64_t t, int64_t k)
 		m.checkpoint_ms = (double)(ds__mono_us() - c0) / 1000.0;
 		m.checkpoint_failed = rt->ck.failing;
 	}
-	ds__metrics_add(&rt->metrics, &m);
+	ds__control(rt, &m, (double)(ds__mono_us() - t1) / 1000.0);
+	ds__metrics_add(&rt->metrics, &m, rt->cmd);
 	if (rt->http)
 		ds__http_batch(rt->http, &m, rt->obs);
+	ds__watch_delay(rt, &m);
+	ds__log_summary(rt, &m);
 	ds__status(rt, &m);
+	free(m.steps);
 	return rc;
 }
 

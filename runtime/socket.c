@@ -18,6 +18,16 @@
  * DS__SOCKET_PENDING bytes wait for it: past that the receiver waits too,
  * and TCP flow control slows the sender.
  *
+ * Bounded memory: once the blocks not yet taken by a batch (queued, being
+ * stored, being filled) reach --max-queued bytes, or the process's
+ * resident set passes --max-memory (checked at each cut), the receiver
+ * stops reading the socket: the kernel's buffers fill and TCP flow
+ * control slows the sender, and nothing is dropped.  take wakes it.
+ * Backpressure: with a rate (records/s, set by the scheduler after each
+ * batch) the receiver takes lines from what it read only as a token
+ * bucket allows, and reads no more while lines wait: the same flow
+ * control holds the sender to the rate.
+ *
  * Threads: the receiver thread owns the connection, the line reader and
  * the block being filled; the writer thread owns the block it stores; the
  * scheduler thread owns the blocks it takes.  Locks: s->lock only, a leaf:
@@ -46,6 +56,10 @@ typedef struct ds__rx {
 	int said;                  /* errno, or DS__SAID_* */
 	ds__linerd r;
 	ds__blockb bb;
+	ds__bucket bucket;
+	bool held;                 /* whole lines wait in r for tokens */
+	bool mem_over;             /* the resident set was over --max-memory when last checked */
+	size_t unchecked;          /* bytes read since (checked at each cut and every MiB) */
 } ds__rx;
 
 static int64_t ds__floor_to(int64_t t, int64_t m) { return t - t % m; }
@@ -60,8 +74,10 @@ static int64_t ds__last_cut(const ds__socket *s, int64_t now)
  * watermark passes its cut time t. */
 static void ds__socket_received(ds__socket *s, ds__block *b, int64_t t)
 {
-	if (b)
+	if (b) {
 		ds__blockq_push(&s->q, b);
+		s->queued += (int64_t)b->b.len;
+	}
 	if (t > s->watermark)
 		s->watermark = t;
 	pthread_cond_broadcast(&s->cond);
@@ -70,8 +86,15 @@ static void ds__socket_received(ds__socket *s, ds__block *b, int64_t t)
 static void ds__rx_cut(ds__rx *x, int64_t t)
 {
 	ds__socket *s = x->s;
+	int64_t nrecs = x->bb.nrecs;
 	ds__block *b = ds__blockb_empty(&x->bb) ? NULL : ds__blockb_take(&x->bb, t);
+	if (s->max_memory) {
+		x->mem_over = ds__rss_bytes() > s->max_memory;
+		x->unchecked = 0;
+	}
 	pthread_mutex_lock(&s->lock);
+	s->records_total += nrecs;
+	s->filling = 0;
 	if (!s->has_writer) {
 		ds__socket_received(s, b, t);
 		pthread_mutex_unlock(&s->lock);
@@ -135,9 +158,18 @@ static void ds__rx_close(ds__rx *x)
 	x->state = DS__RX_IDLE;
 }
 
+/* Under no lock: one more failure for the operator's count. */
+static void ds__rx_error(ds__socket *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->errors_total++;
+	pthread_mutex_unlock(&s->lock);
+}
+
 static void ds__rx_failed(ds__rx *x, int err, const char *what)
 {
 	ds__rx_close(x);
+	ds__rx_error(x->s);
 	if (x->said != err) {
 		char m[256];
 		snprintf(m, sizeof m, "%s", what);
@@ -210,17 +242,35 @@ static void ds__rx_connect(ds__rx *x)
 	ds__rx_try(x);
 }
 
+/* The whole lines read so far into the block, as many as the bucket
+ * allows (all when there is no rate); held when some are left. */
+static void ds__rx_drain(ds__rx *x, bool all)
+{
+	double avail = ds__bucket_avail(&x->bucket, ds__mono_us());
+	int64_t max = all || x->bucket.rate == 0 ? -1 : avail < 1 ? 0 : (int64_t)avail;
+	int64_t n = max == 0 ? 0 : ds__blockb_drain_max(&x->bb, &x->r, max);
+	ds__bucket_take(&x->bucket, (double)n);
+	x->held = max >= 0 && n == max;
+}
+
 static void ds__rx_read(ds__rx *x)
 {
 	ssize_t n = ds__linerd_fill(&x->r, x->fd);
 	if (n == -EAGAIN || n == -EWOULDBLOCK)
 		return;
-	ds__blockb_drain(&x->bb, &x->r);
+	if (n > 0 && x->s->max_memory && (x->unchecked += (size_t)n) >= ((size_t)1 << 20)) {
+		x->mem_over = ds__rss_bytes() > x->s->max_memory;
+		x->unchecked = 0;
+	}
+	ds__rx_drain(x, n <= 0); /* at the end, what was read is taken whatever the rate */
 	if (n > 0)
 		return;
 	ds__blockb_finish(&x->bb, &x->r); /* the server's last, unterminated line */
 	ds__rx_close(x);
+	x->held = false;
 	int said = n == 0 ? DS__SAID_CLOSED : (int)-n;
+	if (n < 0)
+		ds__rx_error(x->s);
 	if (x->said != said)
 		ds__msg(x->s->cmd, "socketTextStream %s:%d: %s; reconnecting", x->s->host, x->s->port,
 		        n == 0 ? "connection closed by server" : strerror((int)-n));
@@ -241,10 +291,17 @@ static void *ds__socket_main(void *arg)
 		pthread_mutex_lock(&x.s->lock);
 		bool stop = x.s->stop;
 		int64_t halt_t = x.s->halt_t;
+		double rate = x.s->rate;
+		x.s->filling = (int64_t)x.bb.buf.len;
+		bool full = x.s->queued + (int64_t)x.s->pending_bytes + x.s->filling >= (int64_t)x.s->max_queued ||
+		            x.mem_over;
+		x.s->blocked = full;
 		pthread_mutex_unlock(&x.s->lock);
 		if (stop) {
 			/* a graceful stop keeps what the socket holds already
-			 * (not a last line without its '\n': it is not whole) */
+			 * (not a last line without its '\n': it is not whole),
+			 * whatever the bounds */
+			ds__rx_drain(&x, true);
 			while (halt_t && x.state == DS__RX_CONNECTED) {
 				ssize_t n = ds__linerd_fill(&x.r, x.fd);
 				if (n == -EAGAIN || n == -EWOULDBLOCK || n == -EINTR)
@@ -264,16 +321,34 @@ static void *ds__socket_main(void *arg)
 		}
 		if (x.state == DS__RX_IDLE && now >= x.retry_at)
 			ds__rx_connect(&x);
+		/* backpressure: lines waiting for tokens go first; no reading while
+		 * any wait, or while the bounds are reached */
+		int64_t now_us = ds__mono_us();
+		ds__bucket_set(&x.bucket, rate, x.s->block_ms, now_us);
+		if (x.held && !full)
+			ds__rx_drain(&x, false);
+		bool throttled = x.held || (x.bucket.rate > 0 && ds__bucket_avail(&x.bucket, now_us) < 1);
 		struct pollfd p[2] = {{x.s->wake[0], POLLIN, 0}, {x.fd, 0, 0}};
 		int np = 1;
 		if (x.state == DS__RX_CONNECTING)
 			p[1].events = POLLOUT, np = 2;
-		else if (x.state == DS__RX_CONNECTED)
+		else if (x.state == DS__RX_CONNECTED && !full && !throttled)
 			p[1].events = POLLIN, np = 2;
+		const char *state = x.state == DS__RX_CONNECTING ? "connecting"
+		                  : x.state == DS__RX_IDLE ? "retrying"
+		                  : full ? "blocked" : throttled ? "throttled" : "receiving";
+		pthread_mutex_lock(&x.s->lock);
+		x.s->state = state;
+		pthread_mutex_unlock(&x.s->lock);
 		int64_t until = next_cut;
 		if (x.state == DS__RX_IDLE && x.retry_at < until)
 			until = x.retry_at;
 		int64_t wait = until - now;
+		if (throttled && !full) { /* until a token is there */
+			int64_t us = ds__bucket_wait_us(&x.bucket, 1);
+			if (us / 1000 + 1 < wait)
+				wait = us / 1000 + 1;
+		}
 		if (poll(p, (nfds_t)np, wait < 0 ? 0 : (int)wait) < 0)
 			continue; /* EINTR */
 		if (p[0].revents) {
@@ -303,6 +378,10 @@ static void *ds__socket_main(void *arg)
 			ds__rx_read(&x);
 		}
 	}
+	pthread_mutex_lock(&x.s->lock);
+	x.s->state = "stopped";
+	x.s->filling = 0;
+	pthread_mutex_unlock(&x.s->lock);
 	ds__rx_close(&x);
 	ds__linerd_close(&x.r);
 	ds__blockb_close(&x.bb);
@@ -310,9 +389,13 @@ static void *ds__socket_main(void *arg)
 }
 
 int ds__socket_start(ds__socket *s, const char *cmd, const ds_source_desc *d, int64_t block_ms,
-                     int64_t batch_ms, size_t max_line, const ds__store *store)
+                     int64_t batch_ms, size_t max_line, const ds__store *store, size_t max_queued,
+                     size_t max_memory)
 {
 	memset(s, 0, sizeof *s);
+	s->max_queued = max_queued ? max_queued : SIZE_MAX / 2;
+	s->max_memory = max_memory;
+	s->state = "connecting";
 	s->cmd = cmd;
 	s->host = d->host;
 	s->port = d->port;
@@ -376,7 +459,32 @@ void ds__socket_take(ds__socket *s, int64_t t, ds__blockq *out)
 		pthread_cond_wait(&s->cond, &s->lock);
 	if (t != INT64_MAX && t > s->formed) /* (the manual clock takes all: no batch time) */
 		s->formed = t;
+	for (const ds__block *b = s->q.head; b && b->time_ms <= t; b = b->next)
+		s->queued -= (int64_t)b->b.len;
 	ds__blockq_take_until(&s->q, t, out);
+	bool wake = s->blocked;
+	pthread_mutex_unlock(&s->lock);
+	if (wake) { /* room again: the receiver reads on */
+		ssize_t r = write(s->wake[1], "x", 1);
+		(void)r;
+	}
+}
+
+void ds__socket_set_rate(ds__socket *s, double rate)
+{
+	pthread_mutex_lock(&s->lock);
+	s->rate = rate;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void ds__socket_obs(ds__socket *s, ds__src_obs *o)
+{
+	pthread_mutex_lock(&s->lock);
+	o->records_total = s->records_total;
+	o->errors_total = s->errors_total;
+	o->queued_bytes = s->queued + (int64_t)s->pending_bytes + s->filling;
+	o->rate_limit = s->rate;
+	o->state = s->state;
 	pthread_mutex_unlock(&s->lock);
 }
 

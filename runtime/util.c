@@ -3,6 +3,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -166,4 +167,21 @@ uint32_t ds__crc32(uint32_t crc, const void *p, size_t n)
 		n -= k;
 	}
 	return crc;
+}
+
+size_t ds__rss_bytes(void)
+{
+	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	char buf[128];
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	unsigned long long size = 0, rss = 0;
+	if (sscanf(buf, "%llu %llu", &size, &rss) != 2)
+		return 0;
+	return (size_t)rss * (size_t)sysconf(_SC_PAGESIZE);
 }

@@ -175,6 +175,7 @@ for ((r = 1; r <= REPS; r++)); do
 			rm -rf "${CK:?}/$n"
 			sync # the previous run's checkpoints are not written back during this one
 			m=$W/runs/$n-$v-$r.json
+			rm -f "$m" # --metrics-json appends
 			t0=$EPOCHREALTIME
 			"$W/$n-$v" --quiet --source-path "0=${INPUT[$n]}" --metrics-json "$m" >"$W/runs/$n-$v-$r.out" 2>"$W/runs/$n-$v-$r.err" ||
 				die "$n ($v) failed: $(head -c 300 "$W/runs/$n-$v-$r.err")"
@@ -250,6 +251,7 @@ wal_run() {
 	BG_PIDS+=("$bp")
 	wait_file 10 '^port' "$base.blast" || die "blast did not start: $(cat "$base.blast.err")"
 	# shellcheck disable=SC2086
+	rm -f "$base.json"
 	"$W/${WPROG[$v]}" --quiet --duration 150s --metrics-json "$base.json" ${WFLAGS[$v]} >"$base.out" 2>"$base.err" &
 	local pp=$!
 	BG_PIDS+=("$pp")
@@ -322,6 +324,7 @@ for ((r = 1; r <= REPS; r++)); do
 		"$W/rec" --quiet --batches 3 --source-path "0=$in" >/dev/null 2>"$o.setup.err" || die "rec setup failed: $(cat "$o.setup.err")"
 		bytes=$(stat -c %s "$CK/rec/checkpoint-0000000000003000")
 		sync
+		rm -f "$o.restart.json" "$o.fresh.json"
 		first_out "$o.restart" --quiet --batches 1 --metrics-json "$o.restart.json" --source-path "0=$in"
 		grep -q "recovered from '$CK/rec/checkpoint-0000000000003000'" "$o.restart.err" ||
 			die "the restart did not recover from the checkpoint of batch 3: $(cat "$o.restart.err")"

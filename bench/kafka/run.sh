@@ -75,13 +75,14 @@ done
 proc() { # FILE [SKIP]: processing_ms of the batches that had records (after the first SKIP of them)
 	python3 -c '
 import json, sys
-b = [x for x in json.load(open(sys.argv[1]))["batches"] if x["records_in"] > 0][int(sys.argv[2]):]
+b = [x for x in (json.loads(l) for l in open(sys.argv[1]) if l.startswith('{"event": "batch"')) if x["records_in"] > 0][int(sys.argv[2]):]
 print(sum(x["processing_ms"] for x in b), sum(x["records_in"] for x in b))' "$1" "${2:-0}"
 }
 : >"$W/runs.txt"
 for ((r = 1; r <= REPS; r++)); do
 	for v in file read kafka kafka2 steady; do
 		# a fresh consumer group each run, so that every run reads the whole topic
+		rm -f "$W/$v-$r.json" # --metrics-json appends
 		if [[ $v == file ]]; then
 			"$W/$v" --quiet --workers 1 --metrics-json "$W/$v-$r.json" >/dev/null
 		else

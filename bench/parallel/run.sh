@@ -116,8 +116,7 @@ done
 metric() { # FILE: "records processing_ms slowest_sum mean_sum"
 	python3 -c '
 import json, sys
-m = json.load(open(sys.argv[1]))
-b = m["batches"]
+b = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{"event": "batch"')]
 rec = sum(x["records_in"] for x in b)
 proc = sum(x["processing_ms"] for x in b)
 slow = sum(x.get("slowest_worker_ms", 0) for x in b)
@@ -137,6 +136,7 @@ for ((r = 1; r <= REPS; r++)); do
 			w1) cmd=("$W/$n" --workers 1) ;;
 			w2) cmd=("$W/$n" --workers 2) ;;
 			esac
+			rm -f "$W/$n-$v-$r.json" # --metrics-json appends
 			"${cmd[@]}" --quiet --source-path "${SRC[$n]}" --metrics-json "$W/$n-$v-$r.json" >/dev/null ||
 				die "$n $v failed"
 			echo "$n $v $r $(metric "$W/$n-$v-$r.json")" >>"$W/runs.txt"

@@ -66,7 +66,7 @@ kafkaStream("$B", "capped", "auto.offset.reset=earliest,maxRatePerPartition=100"
 P
 "$DSTREAMC" build cap.dstream -o cap >build.log 2>&1 || { fail "build cap: $(cat build.log)"; test_end; }
 timeout 60 ./cap --quiet --duration 6s --metrics-json cap.json >cap.out 2>cap.err || fail "cap exited $?: $(cat cap.err)"
-max=$(sed -n 's/^ *{"time_ms": [0-9]*, "records_in": \([0-9]*\),.*/\1/p' cap.json | sort -n | tail -1)
+max=$(sed -n 's/^{"event": "batch", "time_ms": [0-9]*, "records_in": \([0-9]*\),.*/\1/p' cap.json | sort -n | tail -1)
 total=$(sed -n 's/.*"totals": {.*"records_in": \([0-9]*\),.*/\1/p' cap.json)
 [ "${max:-0}" -le 400 ] || fail "a batch read $max records, more than 4 partitions x 100/s x 1 s"
 [ "${max:-0}" -ge 100 ] || fail "the largest batch read ${max:-none} records"

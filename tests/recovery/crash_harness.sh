@@ -91,7 +91,7 @@ newest=$(ls ck | grep '^checkpoint-' | sort | tail -n 1)
 [ -n "$newest" ] || fail "no checkpoint after $kills kills"
 resume=$((10#${newest#checkpoint-} + 1000))
 ../prog_c --quiet --metrics-json last.json >last.out 2>last.err || fail "the last run exited $?: $(cat last.err)"
-first=$(sed -n 's/.*{"time_ms": \([0-9]*\),.*/\1/p' last.json | head -n 1)
+first=$(sed -n 's/^{"event": "batch", "time_ms": \([0-9]*\),.*/\1/p' last.json | head -n 1)
 [ "$first" = "$resume" ] || fail "the last run started at batch $first ms, expected $resume (after $newest)"
 grep -q "recovered from 'ck/$newest'" last.err || fail "the last run did not say it recovered from $newest: $(cat last.err)"
 cd ..

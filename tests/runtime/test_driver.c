@@ -224,6 +224,21 @@ static void test_save_missing_dir(void)
 	CHECK(f && strcmp(f, "(b,1)\n") == 0);
 }
 
+/* The lines of s, counted; *nth set to the start of line n (0-based), if any. */
+static int h_lines(const char *s, int n, const char **nth)
+{
+	int k = 0;
+	for (const char *p = s; *p; k++) {
+		if (k == n)
+			*nth = p;
+		const char *nl = strchr(p, '\n');
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	return k;
+}
+
+static bool h_prefix(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
+
 static void test_metrics_json(void)
 {
 	char *dir = h_tmpdir();
@@ -236,15 +251,30 @@ static void test_metrics_json(void)
 	snprintf(path, sizeof path, "%s/m.json", dir);
 	char *j = h_slurp(path);
 	CHECK(j);
-	CHECK(strstr(j, "\"program\": \"WordCount\"") != NULL);
-	CHECK(strstr(j, "{\"time_ms\": 1000, \"records_in\": 2, \"records_out\": 3, \"bad_records\": 0, "
-	                "\"scheduling_delay_ms\": 0, \"slowest_worker_ms\": ") != NULL);
+	/* JSON lines: the start, one per batch, the totals */
+	const char *l0 = NULL, *l1 = NULL, *l2 = NULL, *l3 = NULL;
+	CHECK(h_lines(j, 0, &l0) == 4);
+	h_lines(j, 1, &l1);
+	h_lines(j, 2, &l2);
+	h_lines(j, 3, &l3);
+	CHECK(l0 && l1 && l2 && l3);
+	CHECK(h_prefix(l0, "{\"event\": \"start\", \"program\": \"WordCount\", "));
+	CHECK(h_prefix(l1, "{\"event\": \"batch\", \"time_ms\": 1000, \"records_in\": 2, \"records_out\": 3, "
+	              "\"bad_records\": 0, \"scheduling_delay_ms\": 0, \"queued_bytes\": 0, \"rate_limit\": 0.000, "
+	              "\"slowest_worker_ms\": "));
 	/* one worker (harness.h): one step, the whole batch */
-	CHECK(strstr(j, ", \"steps\": [{\"ms\": ") != NULL);
-	CHECK(strstr(j, "}], \"processing_ms\": ") != NULL);
-	CHECK(strstr(j, "{\"time_ms\": 2000, \"records_in\": 1, \"records_out\": 1,") != NULL);
-	CHECK(strstr(j, "\"totals\": {\"workers\": 1, \"batches\": 2, \"records_in\": 3, \"records_out\": 4, \"bad_records\": 0,") !=
-	      NULL);
+	CHECK(strstr(l1, ", \"steps\": [{\"ms\": ") != NULL);
+	CHECK(strstr(l1, "}], \"processing_ms\": ") != NULL);
+	CHECK(h_prefix(l2, "{\"event\": \"batch\", \"time_ms\": 2000, \"records_in\": 1, \"records_out\": 1,"));
+	CHECK(h_prefix(l3, "{\"event\": \"end\", \"program\": \"WordCount\", \"batch_ms\": 1000, \"totals\": {\"workers\": 1, "
+	              "\"batches\": 2, \"records_in\": 3, \"records_out\": 4, \"bad_records\": 0,"));
+	/* a second run appends its own lines */
+	h_run(&r, &wc_prog, dir, args);
+	CHECK(r.status == 0);
+	free(j);
+	j = h_slurp(path);
+	CHECK(j && h_lines(j, 4, &l0) == 8 && h_prefix(l0, "{\"event\": \"start\","));
+	free(j);
 }
 
 static void test_slide(void)

@@ -666,7 +666,7 @@ static void test_receiver_store(void)
 	ds__store st = {.cmd = "t", .src = 0, .wal = w};
 	ds_source_desc d = {.kind = DS_SRC_RECEIVER, .receiver = t_rx, .fn = "t_rx"};
 	ds_receiver r;
-	CHECK(ds__receiver_start(&r, "t", &d, 50, 1000, 10, &st) == 0);
+	CHECK(ds__receiver_start(&r, "t", &d, 50, 1000, 10, &st, 0, 0) == 0);
 	/* ds_store returns once the records are in the log: wait for the last */
 	got g;
 	for (int i = 0; i < 200; i++) {
@@ -715,7 +715,7 @@ static void test_receiver_store_slow(void)
 	ds__store st = {.cmd = "t", .src = 0, .wal = w};
 	ds_source_desc d = {.kind = DS_SRC_RECEIVER, .receiver = t_rx_slow, .fn = "t_rx_slow"};
 	ds_receiver r;
-	CHECK(ds__receiver_start(&r, "t", &d, 50, 1000, 10, &st) == 0);
+	CHECK(ds__receiver_start(&r, "t", &d, 50, 1000, 10, &st, 0, 0) == 0);
 	struct timespec ts = {0, 100 * 1000000}; /* well inside the append */
 	nanosleep(&ts, NULL);
 	ds__blockq q;
@@ -744,7 +744,7 @@ static int t_socket_connected(ds__socket *s, const ds__store *st, int *lfd)
 	socklen_t alen = sizeof a;
 	CHECK(getsockname(*lfd, (struct sockaddr *)&a, &alen) == 0);
 	ds_source_desc d = {.kind = DS_SRC_SOCKET, .host = "127.0.0.1", .port = ntohs(a.sin_port)};
-	CHECK(ds__socket_start(s, "t", &d, 50, 1000, 100, st) == 0);
+	CHECK(ds__socket_start(s, "t", &d, 50, 1000, 100, st, 0, 0) == 0);
 	int c = accept(*lfd, NULL, NULL);
 	CHECK(c >= 0);
 	return c;
