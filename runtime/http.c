@@ -408,6 +408,7 @@ static int64_t ds__mono_ms(void) { return ds__mono_us() / 1000; }
 static void ds__respond(ds__http *h, ds__http_conn *c)
 {
 	const char *status = "200 OK", *type = "text/plain; charset=utf-8", *extra = "";
+	const char *msg = NULL; /* a short text body; else body and len */
 	const void *body = NULL;
 	size_t len = 0;
 	ds_buf *b = &h->body;
@@ -420,11 +421,11 @@ static void ds__respond(ds__http *h, ds__http_conn *c)
 	if (vlen && sp2[vlen] == '\r')
 		vlen--;
 	if (!sp2 || sp1[1] != '/') {
-		status = "400 Bad Request", body = "bad request\n";
+		status = "400 Bad Request", msg = "bad request\n";
 	} else if (!(vlen == 8 && (!memcmp(sp2 + 1, "HTTP/1.0", 8) || !memcmp(sp2 + 1, "HTTP/1.1", 8)))) {
-		status = "505 HTTP Version Not Supported", body = "HTTP/1.0 or HTTP/1.1 only\n";
+		status = "505 HTTP Version Not Supported", msg = "HTTP/1.0 or HTTP/1.1 only\n";
 	} else if (sp1 - line != 3 || memcmp(line, "GET", 3)) {
-		status = "405 Method Not Allowed", body = "GET only\n", extra = "Allow: GET\r\n";
+		status = "405 Method Not Allowed", msg = "GET only\n", extra = "Allow: GET\r\n";
 	} else {
 		char *path = sp1 + 1, *end = memchr(path, '?', (size_t)(sp2 - path));
 		size_t n = (size_t)((end ? end : sp2) - path);
@@ -446,12 +447,12 @@ static void ds__respond(ds__http *h, ds__http_conn *c)
 			pthread_mutex_unlock(&h->lock);
 			body = b->p, len = b->len;
 		} else {
-			status = "404 Not Found", body = "not found\n";
+			status = "404 Not Found", msg = "not found\n";
 		}
 #undef DS__IS
 	}
-	if (body && !len)
-		len = strlen(body);
+	if (msg)
+		body = msg, len = strlen(msg);
 	c->out.len = 0;
 	ds__putf(&c->out, "HTTP/1.1 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n", status, type, len);
 	ds__put(&c->out, extra);
