@@ -46,6 +46,9 @@ int ds__write_all(int fd, const char *p, size_t n);
 uint32_t ds__crc32(uint32_t crc, const void *p, size_t n);
 /* mkdir -p: path and its missing parents; 0 or -errno. */
 int ds__mkdirs(const char *path);
+/* "HOST:PORT" or "[V6]:PORT" into host (malloc'd; empty when none was
+ * given) and a port 0..65535.  -EINVAL when it is neither. */
+int ds__split_hostport(const char *hp, char **host, int *port);
 /* One "CMD: message" line on stderr, written with a single write(2). */
 void ds__msg(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

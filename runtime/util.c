@@ -1,4 +1,4 @@
-/* util.c: allocation that cannot fail quietly, clocks, messages.
+/* util.c: allocation that cannot fail quietly, clocks, messages, addresses.
  * No shared state: safe from any thread. */
 #include "internal.h"
 
@@ -184,4 +184,32 @@ size_t ds__rss_bytes(void)
 	if (sscanf(buf, "%llu %llu", &size, &rss) != 2)
 		return 0;
 	return (size_t)rss * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* "HOST:PORT" or "[V6]:PORT" into host (empty when none was given) and a
+ * port 0..65535.  -EINVAL when it is neither. */
+int ds__split_hostport(const char *hp, char **host, int *port)
+{
+	const char *colon = strrchr(hp, ':');
+	if (!colon || !colon[1])
+		return -EINVAL;
+	const char *h = hp, *he = colon;
+	if (h[0] == '[') {
+		if (he == h + 1 || he[-1] != ']')
+			return -EINVAL;
+		h++, he--;
+	} else if (memchr(h, ':', (size_t)(he - h))) {
+		return -EINVAL; /* a bare IPv6 address: needs its brackets */
+	}
+	int64_t v;
+	const char *p = colon + 1;
+	for (v = 0; *p >= '0' && *p <= '9' && v <= 65535; p++)
+		v = v * 10 + (*p - '0');
+	if (*p || v > 65535 || p - colon > 6)
+		return -EINVAL;
+	*host = ds__xmalloc((size_t)(he - h) + 1);
+	memcpy(*host, h, (size_t)(he - h));
+	(*host)[he - h] = 0;
+	*port = (int)v;
+	return 0;
 }

@@ -16,7 +16,8 @@ BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-2}
 
 # What a fresh Debian 12 machine lacks (it has gcc, clang, llvm-14-dev, cmake).
-PACKAGES=(flex bison libclang-14-dev llvm-14-dev clang-14 librdkafka-dev pkg-config make zlib1g-dev kcat)
+PACKAGES=(flex bison libclang-14-dev llvm-14-dev clang-14 librdkafka-dev pkg-config make zlib1g-dev kcat
+	chromium python3-prometheus-client curl) # the last three: tests/http (--http)
 
 log() { echo "dev.sh: $*" >&2; }
 
