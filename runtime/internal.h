@@ -590,7 +590,8 @@ typedef struct ds__batch_metrics {
 	int nsteps;
 	struct ds__step { double ms, slowest_ms, mean_ms; } *steps; /* owned */
 	double checkpoint_ms;   /* writing the checkpoint after it (0: none due) */
-	int64_t queued_bytes;   /* the receivers' blocks not yet in a batch, when it was formed */
+	int64_t queued_bytes;   /* the receivers' blocks not yet in a batch, after it */
+	int64_t rss_bytes;      /* the resident set after it (with --metrics-json or --http) */
 	double rate_limit;      /* records/s the receivers are held to after it, summed (0: none) */
 	int64_t kafka_errors;   /* Kafka failures said in it (a range not read, records not delivered) */
 	bool checkpoint_failed; /* the checkpoint could not be written (yet) */

@@ -112,6 +112,7 @@ void ds__metrics_add(ds__metrics *m, const ds__batch_metrics *x, const char *cmd
 	ds__json_kv(&b, "bad_records", x->bad_records, true);
 	ds__json_kv(&b, "scheduling_delay_ms", x->sched_delay_ms, true);
 	ds__json_kv(&b, "queued_bytes", x->queued_bytes, true);
+	ds__json_kv(&b, "rss_bytes", x->rss_bytes, true);
 	ds__json_kd(&b, "rate_limit", x->rate_limit, true);
 	n = snprintf(t, sizeof t, "\"slowest_worker_ms\": %.3f, \"steps\": [", x->slowest_worker_ms);
 	ds_buf_put(&b, t, (size_t)n);

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -395,6 +396,11 @@ static void ds__release_batch(ds_rt *rt)
 		ds__blockq_free(&s->owned);
 		s->nview = 0;
 	}
+	/* --max-memory goes by the resident set: give what the batch freed back
+	 * to the system, else the allocator keeps it and the receivers stay
+	 * stopped for memory nothing uses */
+	if (rt->opts.max_memory && ds__rss_bytes() > rt->opts.max_memory / 2)
+		malloc_trim(0);
 }
 
 static void ds__report_bad(ds_rt *rt, int64_t t)
@@ -586,7 +592,7 @@ static void ds__log_summary(ds_rt *rt, const ds__batch_metrics *m)
  * and a word when it is back under the interval. */
 static void ds__watch_delay(ds_rt *rt, const ds__batch_metrics *m)
 {
-	if (rt->manual)
+	if (rt->manual || ds__stop_flag) /* (the final batch after a stop is no news) */
 		return;
 	int64_t d = m->sched_delay_ms, bms = rt->prog->batch_ms;
 	if (rt->status_line && (d > bms || rt->behind))
@@ -623,6 +629,8 @@ static int ds__run_batch(ds_rt *rt, int64_t t, int64_t k)
 	ds__batch_metrics m = {0};
 	m.time_ms = t;
 	m.sched_delay_ms = rt->manual ? 0 : ds__now_ms() - t;
+	if (m.sched_delay_ms < 0) /* the final batch after a stop runs before its time */
+		m.sched_delay_ms = 0;
 	m.records_in = ds__form_batch(rt, t);
 	int64_t t1 = ds__mono_us();
 	if (rt->wal && rt->opts.wal_sync == DS__WAL_SYNC_BATCH) {
@@ -677,6 +685,8 @@ static int ds__run_batch(ds_rt *rt, int64_t t, int64_t k)
 		m.checkpoint_failed = rt->ck.failing;
 	}
 	ds__control(rt, &m, (double)(ds__mono_us() - t1) / 1000.0);
+	if (rt->metrics.fd >= 0 || rt->http)
+		m.rss_bytes = (int64_t)ds__rss_bytes();
 	ds__metrics_add(&rt->metrics, &m, rt->cmd);
 	if (rt->http)
 		ds__http_batch(rt->http, &m, rt->obs);

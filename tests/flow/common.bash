@@ -1,0 +1,92 @@
+# common.bash: shared by the tests in tests/flow/ (sourced, not a test:
+# CTest only runs *.sh).  Every test is `bash SCRIPT DSTREAMC WORKDIR`.
+#
+# After test_begin (tests/lib.sh): PY (a python3), free_port, the slow
+# program (build_slow), start_sender, batches (the --metrics-json lines of
+# the batches as TSV), and the background processes killed on exit (bg).
+HERE=$(cd "$(dirname -- "${BASH_SOURCE[0]}")" && pwd) # before test_begin's cd
+source "$HERE/../lib.sh"
+test_begin "$(basename -- "$0" .sh)" "$@"
+set -uo pipefail
+
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3) || { fail "no python3"; test_end; }
+
+BG_PIDS=()
+kill_bg() {
+	local p
+	for p in "${BG_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	for p in "${BG_PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	BG_PIDS=()
+}
+trap kill_bg EXIT
+trap 'kill_bg; exit 1' INT TERM HUP
+
+# free_port: a TCP port on 127.0.0.1 nobody listens on now.
+free_port() {
+	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# build_slow PORT [NS]: ./slow, a socketTextStream program on PORT whose one
+# stage spins NS ns of CPU per record (work() in slow.c; default 200000): at
+# 200 us one worker sustains about 5000 records/s (each line is 100 bytes:
+# 500 KB/s).  It prints each batch's count.
+build_slow() {
+	cat >slow.h <<'H'
+#include <stddef.h>
+#include <stdint.h>
+int64_t work(const char *s, size_t n);
+H
+	cat >slow.c <<'C'
+#include "slow.h"
+#include <time.h>
+/* SPIN_NS of CPU per record, and its length */
+int64_t work(const char *s, size_t n)
+{
+	struct timespec a, b;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+	do
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+	while ((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec) < SPIN_NS);
+	return (int64_t)n + 0 * (n ? s[0] : 0);
+}
+C
+	cat >slow.dstream <<D
+extern "slow.h";
+app "Slow";
+batch 1s;
+val lines = socketTextStream("127.0.0.1", $1);
+lines.map(l => work(l)).count().print();
+D
+	sed -i "s/SPIN_NS/${2:-200000}/" slow.c
+	"$DSTREAMC" build slow.dstream slow.c -o slow >build.log 2>&1 || { fail "dstreamc build: $(cat build.log)"; test_end; }
+}
+
+# start_sender PORT SECONDS PLAN: tests/flow/sender.py in the background;
+# it writes how many lines it sent to sent.txt when it is done.
+start_sender() {
+	rm -f sent.txt sent.txt.ready
+	"$PY" "$HERE/sender.py" "$1" "$2" "$3" sent.txt 2>sender.err &
+	BG_PIDS+=($!)
+	wait_for 10 test -e sent.txt.ready || { fail "the sender did not listen on $1: $(cat sender.err)"; test_end; }
+}
+
+# batches FILE: the batch lines of a --metrics-json file as TSV: time_ms
+# records_in scheduling_delay_ms processing_ms rate_limit queued_bytes.
+batches() {
+	"$PY" -c '
+import json, sys
+for l in open(sys.argv[1]):
+    x = json.loads(l)
+    if x["event"] == "batch":
+        print(x["time_ms"], x["records_in"], x["scheduling_delay_ms"], round(x["processing_ms"]),
+              round(x["rate_limit"]), x["queued_bytes"], sep="\t")' "$1"
+}
+
+# total KEY FILE: KEY in the totals of a --metrics-json file's last run.
+total() {
+	"$PY" -c '
+import json, sys
+t = [json.loads(l) for l in open(sys.argv[2]) if l.startswith("{\"event\": \"end\"")]
+print(t[-1]["totals"][sys.argv[1]] if t else "none")' "$1" "$2"
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# overload.sh DSTREAMC WORKDIR: a socket program fed at 10x what it can do,
+# for 30 s, keeps its memory bounded, loses nothing, and settles.
+#
+# The program (common.bash's slow: about 5000 records/s on one worker) reads
+# 100-byte lines that a sender offers at 50000/s for 30 s, with
+# --max-queued 1M and backpressure on (the default).  Then the test waits
+# until every line the sender was told was sent is in a batch, and stops
+# the program with SIGTERM.  Checks:
+#   - the counts printed sum to exactly the lines sent, and so do the
+#     metrics' records_in (nothing lost, nothing twice);
+#   - peak RSS (totals.max_rss_bytes) under 16 MiB: the program's own
+#     (about 4 MiB) plus the queue and the batch taken from it (1 MiB each),
+#     with room for the allocator; unbounded, 30 s of this input is 150 MB;
+#   - once backpressure has settled (the last 10 batches of the overload),
+#     every batch started less than 2 batch intervals late, and was held
+#     to a rate (rate_limit) under 2x what the program sustains;
+#   - the warning that the job fell behind was said, and so was "caught up".
+source "$(dirname -- "${BASH_SOURCE[0]}")/common.bash" "$@"
+
+PORT=$(free_port)
+build_slow "$PORT"
+start_sender "$PORT" 30 50000
+t0=$(now_ms)
+./slow --workers 1 --max-queued 1M --metrics-json m.json >out.txt 2>err.txt &
+PID=$!
+BG_PIDS+=($PID)
+wait_for 45 test -s sent.txt || fail "the sender did not finish in 45 s: $(cat sender.err)"
+t1=$(now_ms)
+sent=$(cat sent.txt)
+in_batches() { [ "$(batches m.json | awk '{ s += $2 } END { print s + 0 }')" -ge "$sent" ]; }
+wait_for 60 in_batches || fail "not every line sent ($sent) was in a batch 60 s after the sender ended"
+kill -TERM $PID
+wait $PID
+rc=$?
+[ "$rc" -eq 0 ] || fail "the program exited $rc after SIGTERM: $(cat err.txt)"
+
+counted=$(awk '/^[0-9]+$/ { s += $1 } END { print s + 0 }' out.txt)
+[ "$counted" -eq "$sent" ] || fail "the batches counted $counted lines, the sender sent $sent"
+[ "$(total records_in m.json)" = "$sent" ] || fail "records_in $(total records_in m.json), sent $sent"
+# the sender was held back (it tried 1.5M lines), and still sent a fair amount
+[ "$sent" -lt 750000 ] || fail "$sent lines sent: TCP flow control did not hold the sender"
+[ "$sent" -gt 20000 ] || fail "only $sent lines sent"
+rss=$(total max_rss_bytes m.json)
+[ "$rss" -lt $((16 << 20)) ] || fail "peak RSS $rss bytes, over 16 MiB"
+
+# the last 10 batches of the overload phase: the 10 whole batches before t1
+batches m.json | awk -v t1="$t1" '$1 <= t1' | tail -n 10 >settled.tsv
+[ "$(wc -l <settled.tsv)" -eq 10 ] || fail "fewer than 10 batches during the overload"
+awk '$3 >= 2000 { print "batch " $1 " ms started " $3 " ms late" }
+     $5 <= 0 || $5 >= 10000 { print "batch " $1 " ms: rate limit " $5 "/s" }' settled.tsv >late.txt
+[ ! -s late.txt ] || fail "once settled: $(cat late.txt)"
+grep -q '^slow: warning: batch [0-9]* ms started [0-9]* ms late, more than the batch interval (1000 ms): the batches take longer than the interval (processing [0-9.]* ms); backpressure is slowing the input$' err.txt ||
+	fail "no warning that the batches fell behind: $(cat err.txt)"
+grep -q '^slow: caught up: batch [0-9]* ms started [0-9]* ms late$' err.txt || fail "no 'caught up': $(cat err.txt)"
+echo "overload: $sent lines in $(((t1 - t0) / 1000)) s, peak RSS $((rss >> 10)) KiB; the last batches (time, in, delay, processing, limit, queued):"
+cat settled.tsv
+test_end
