@@ -9,7 +9,9 @@
 # With --max-memory 64M the receiver stops reading whenever the resident
 # set passes 64 MiB (checked every MiB read and at every cut): the peak
 # stays under 64 MiB plus 24 MiB (what a batch allocates while it runs, and
-# the allocator's slack).  Both runs read lines (the bound slows the input,
+# the allocator's slack).  With --max-queued 8M instead, the queue and the
+# batch taken from it hold 16 MiB: the peak stays under 16 + 24 MiB.  All
+# runs read lines (the bound slows the input,
 # it does not stop it), and the bounded one says nothing on stderr.
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.bash" "$@"
 
@@ -31,7 +33,10 @@ run() { # NAME FLAGS...: a 6 s run; prints its peak RSS
 }
 free=$(run free)
 bound=$(run bound --max-memory 64M)
-echo "peak RSS: $((free >> 20)) MiB unbounded (default --max-queued), $((bound >> 20)) MiB with --max-memory 64M"
+queued=$(run queued --max-queued 8M)
+echo "peak RSS: $((free >> 20)) MiB unbounded (default --max-queued), $((bound >> 20)) MiB with --max-memory 64M, $((queued >> 20)) MiB with --max-queued 8M"
+[ "$queued" -lt $(((16 + 24) << 20)) ] || fail "with --max-queued 8M the peak RSS was $queued bytes"
+[ "$(total records_in queued.json)" -gt 100000 ] || fail "the --max-queued 8M run read $(total records_in queued.json) lines"
 [ "$free" -gt $((100 << 20)) ] || fail "unbounded, the peak RSS was only $free bytes: the input did not outrun the program"
 [ "$bound" -lt $(((64 + 24) << 20)) ] || fail "with --max-memory 64M the peak RSS was $bound bytes"
 [ "$(total records_in bound.json)" -gt 100000 ] || fail "the bounded run read $(total records_in bound.json) lines"
