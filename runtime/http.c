@@ -339,25 +339,6 @@ static void ds__render_metrics(ds__http *h, ds_buf *b)
 	ds__buf_close(&t);
 }
 
-static void ds__json_str(ds_buf *b, const char *s)
-{
-	ds_buf_putc(b, '"');
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			ds_buf_putc(b, '\\');
-			ds_buf_putc(b, (char)c);
-		} else if (c == '\n') {
-			ds__put(b, "\\n");
-		} else if (c < 0x20) {
-			ds__putf(b, "\\u%04x", c);
-		} else {
-			ds_buf_putc(b, (char)c);
-		}
-	}
-	ds_buf_putc(b, '"');
-}
-
 static void ds__render_batches(ds__http *h, ds_buf *b)
 {
 	const ds_program *p = h->prog;
@@ -601,22 +582,6 @@ static void *ds__http_main(void *arg)
 
 /* ---- start and stop ------------------------------------------------------ */
 
-static const char *ds__kind_name(const ds_source_desc *d)
-{
-	switch (d->kind) {
-	case DS_SRC_SOCKET: return "socketTextStream";
-	case DS_SRC_TEXTDIR: return "textFileStream";
-	case DS_SRC_QUEUE: return "queueStream";
-	case DS_SRC_TEXTFILE: return "textFile";
-	case DS_SRC_RECEIVER: return "receiverStream";
-	case DS_SRC_BINDIR: return "binaryRecordsStream";
-	case DS_SRC_BINQUEUE: return "binaryQueueStream";
-	case DS_SRC_BINFILE: return "binaryRecords";
-	case DS_SRC_KAFKA: return d->kafka_records ? "kafkaRecordStream" : "kafkaStream";
-	}
-	return "?";
-}
-
 static char *ds__source_what(const ds_source_desc *d)
 {
 	char t[300];
@@ -636,41 +601,20 @@ static char *ds__source_what(const ds_source_desc *d)
 /* Binds and listens on host:port (host empty: 127.0.0.1): the socket or -errno, after a message. */
 static int ds__http_listen(const char *cmd, const char *hostport, char *where, size_t wcap)
 {
-	char *host, ps[8];
+	char *host;
 	int port;
 	if (ds__split_hostport(hostport, &host, &port) < 0) {
 		ds__msg(cmd, "--http %s: not HOST:PORT (PORT 0 to 65535; 0: any free port)", hostport);
 		return -EINVAL;
 	}
-	snprintf(ps, sizeof ps, "%d", port);
-	struct addrinfo hints = {0}, *ais;
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	int g = getaddrinfo(host[0] ? host : "127.0.0.1", ps, &hints, &ais);
+	const char *why;
+	int fd = ds__tcp_listen(host, port, true, &why), err = fd < 0 ? -fd : 0;
 	free(host);
-	if (g != 0) {
-		ds__msg(cmd, "--http %s: cannot resolve: %s", hostport, gai_strerror(g));
-		return -EINVAL;
-	}
-	int err = EADDRNOTAVAIL, fd = -1;
-	for (const struct addrinfo *ai = ais; ai && fd < 0; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
-		if (fd < 0) {
-			err = errno;
-			continue;
-		}
-		int one = 1; /* a restarted program takes its port back at once */
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0) {
-			err = errno;
-			close(fd);
-			fd = -1;
-		}
-	}
-	freeaddrinfo(ais);
 	if (fd < 0) {
-		ds__msg(cmd, "--http %s: cannot listen: %s", hostport, strerror(err));
+		if (why)
+			ds__msg(cmd, "--http %s: cannot resolve: %s", hostport, why);
+		else
+			ds__msg(cmd, "--http %s: cannot listen: %s", hostport, strerror(err));
 		return -err;
 	}
 	struct sockaddr_storage a;
@@ -707,7 +651,7 @@ int ds__http_start(ds__http **hp, const char *hostport, const ds_rt *rt)
 	for (int i = 0; i < h->nsrc; i++) {
 		/* the descriptor in use: --source-path applied */
 		const ds_source_desc *d = rt->src && rt->src[i].desc ? rt->src[i].desc : &p->sources[i];
-		h->src[i].kind = ds__kind_name(d);
+		h->src[i].kind = ds__source_kind_name(d);
 		h->src[i].what = ds__source_what(d);
 		h->src[i].loc = ds__xstrdup(d->loc ? d->loc : "");
 		h->obs[i] = rt->obs ? rt->obs[i] : (ds__src_obs){.state = "-"};

@@ -44,6 +44,14 @@ int ds__write_all(int fd, const char *p, size_t n);
 /* zlib's crc32 of n bytes at p, going on from crc (0 to start), for any n
  * (p may be NULL when n is 0). */
 uint32_t ds__crc32(uint32_t crc, const void *p, size_t n);
+/* Binds and listens on host:port (host empty: 127.0.0.1; port 0: any free
+ * one), the first address that works: the socket, or -errno; *why is the
+ * resolver's reason when the address cannot be resolved (-EINVAL), else NULL. */
+int ds__tcp_listen(const char *host, int port, bool nonblock, const char **why);
+/* The operator that makes a source: "socketTextStream", ... */
+const char *ds__source_kind_name(const ds_source_desc *d);
+/* s as a JSON string (quoted, escaped) onto b; NULL as "". */
+void ds__json_str(ds_buf *b, const char *s);
 /* mkdir -p: path and its missing parents; 0 or -errno. */
 int ds__mkdirs(const char *path);
 /* "HOST:PORT" or "[V6]:PORT" into host (malloc'd; empty when none was

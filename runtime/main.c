@@ -17,22 +17,6 @@ static void ds__on_signal(int sig)
 	ds__stop_flag = 1;
 }
 
-static const char *ds__source_kind_name(ds_source_kind k)
-{
-	switch (k) {
-	case DS_SRC_SOCKET: return "socketTextStream";
-	case DS_SRC_TEXTDIR: return "textFileStream";
-	case DS_SRC_QUEUE: return "queueStream";
-	case DS_SRC_TEXTFILE: return "textFile";
-	case DS_SRC_RECEIVER: return "receiverStream";
-	case DS_SRC_BINDIR: return "binaryRecordsStream";
-	case DS_SRC_BINQUEUE: return "binaryQueueStream";
-	case DS_SRC_BINFILE: return "binaryRecords";
-	case DS_SRC_KAFKA: return "kafkaStream";
-	}
-	return "?";
-}
-
 /* The sources by index, for --source-path. */
 static void ds__usage_sources(FILE *f, const ds_program *prog)
 {
@@ -41,14 +25,14 @@ static void ds__usage_sources(FILE *f, const ds_program *prog)
 	for (int i = 0; i < prog->nsources; i++) {
 		const ds_source_desc *d = &prog->sources[i];
 		if (d->kind == DS_SRC_SOCKET)
-			fprintf(f, "  %d  %s(\"%s\", %d)", i, ds__source_kind_name(d->kind), d->host ? d->host : "", d->port);
+			fprintf(f, "  %d  %s(\"%s\", %d)", i, ds__source_kind_name(d), d->host ? d->host : "", d->port);
 		else if (d->kind == DS_SRC_RECEIVER)
-			fprintf(f, "  %d  %s(%s)", i, ds__source_kind_name(d->kind), d->fn ? d->fn : "?");
+			fprintf(f, "  %d  %s(%s)", i, ds__source_kind_name(d), d->fn ? d->fn : "?");
 		else if (d->kind == DS_SRC_KAFKA)
-			fprintf(f, "  %d  %s(\"%s\", \"%s\")", i, ds__source_kind_name(d->kind), d->brokers ? d->brokers : "",
+			fprintf(f, "  %d  %s(\"%s\", \"%s\")", i, ds__source_kind_name(d), d->brokers ? d->brokers : "",
 			        d->topic ? d->topic : "");
 		else
-			fprintf(f, "  %d  %s(\"%s\")", i, ds__source_kind_name(d->kind), d->path ? d->path : "");
+			fprintf(f, "  %d  %s(\"%s\")", i, ds__source_kind_name(d), d->path ? d->path : "");
 		fprintf(f, "%s%s\n", d->loc ? " at " : "", d->loc ? d->loc : "");
 	}
 }
@@ -66,7 +50,7 @@ static bool ds__parse_source_path(const char *cmd, const char *val, const ds_pro
 		ds_source_kind k = prog->sources[n].kind;
 		if (k != DS_SRC_SOCKET && k != DS_SRC_RECEIVER && k != DS_SRC_TEXTDIR && k != DS_SRC_QUEUE) {
 			ds__msg(cmd, "--replay: source %" PRId64 " is a %s, not a text stream", n,
-			        ds__source_kind_name(k));
+			        ds__source_kind_name(&prog->sources[n]));
 			return false;
 		}
 		o->source_path[n] = eq + 1;
@@ -75,7 +59,7 @@ static bool ds__parse_source_path(const char *cmd, const char *val, const ds_pro
 	}
 	if (prog->sources[n].kind == DS_SRC_SOCKET || prog->sources[n].kind == DS_SRC_RECEIVER) {
 		ds__msg(cmd, "--source-path: source %" PRId64 " is a %s, which reads no path", n,
-		        ds__source_kind_name(prog->sources[n].kind));
+		        ds__source_kind_name(&prog->sources[n]));
 		return false;
 	}
 	o->source_path[n] = eq + 1;

@@ -16,25 +16,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-static void ds__json_str(ds_buf *b, const char *s)
-{
-	ds_buf_putc(b, '"');
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			ds_buf_putc(b, '\\');
-			ds_buf_putc(b, (char)c);
-		} else if (c < 0x20) {
-			char e[8];
-			snprintf(e, sizeof e, "\\u%04x", c);
-			ds_buf_put(b, e, 6);
-		} else {
-			ds_buf_putc(b, (char)c);
-		}
-	}
-	ds_buf_putc(b, '"');
-}
-
 static void ds__json_kv(ds_buf *b, const char *k, int64_t v, bool comma)
 {
 	char t[96];

@@ -865,39 +865,13 @@ static void ds__peer_name(const struct sockaddr_storage *a, socklen_t len, char 
  * -errno (after a message). */
 static int ds__srv_listen(const char *cmd, const char *hostport, const char *host, int port)
 {
-	char ps[8];
-	snprintf(ps, sizeof ps, "%d", port);
-	struct addrinfo hints = {0}, *ais;
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	int g = getaddrinfo(host[0] ? host : "127.0.0.1", ps, &hints, &ais);
-	if (g != 0) {
-		ds__msg(cmd, "replica: cannot listen on %s: %s", hostport, gai_strerror(g));
-		return -EINVAL;
-	}
-	int err = EADDRNOTAVAIL, fd = -1;
-	for (const struct addrinfo *ai = ais; ai && fd < 0; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-		if (fd < 0) {
-			err = errno;
-			continue;
-		}
-		int one = 1; /* a restarted replica takes its port back at once */
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0) {
-			err = errno;
-			close(fd);
-			fd = -1;
-		}
-	}
-	freeaddrinfo(ais);
+	const char *why;
+	int fd = ds__tcp_listen(host, port, false, &why);
 	if (fd < 0) {
 		char m[128];
-		snprintf(m, sizeof m, "%s", strerror(err));
+		snprintf(m, sizeof m, "%s", why ? why : strerror(-fd));
 		ds__lower_first(m);
 		ds__msg(cmd, "replica: cannot listen on %s: %s", hostport, m);
-		return -err;
 	}
 	return fd;
 }

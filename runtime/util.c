@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -212,4 +214,74 @@ int ds__split_hostport(const char *hp, char **host, int *port)
 	(*host)[he - h] = 0;
 	*port = (int)v;
 	return 0;
+}
+
+int ds__tcp_listen(const char *host, int port, bool nonblock, const char **why)
+{
+	char ps[8];
+	snprintf(ps, sizeof ps, "%d", port);
+	struct addrinfo hints = {0}, *ais;
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	*why = NULL;
+	int g = getaddrinfo(host[0] ? host : "127.0.0.1", ps, &hints, &ais);
+	if (g != 0) {
+		*why = gai_strerror(g);
+		return -EINVAL;
+	}
+	int err = EADDRNOTAVAIL, fd = -1;
+	for (const struct addrinfo *ai = ais; ai && fd < 0; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), ai->ai_protocol);
+		if (fd < 0) {
+			err = errno;
+			continue;
+		}
+		int one = 1; /* a restarted server takes its port back at once */
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0) {
+			err = errno;
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(ais);
+	return fd >= 0 ? fd : -err;
+}
+
+const char *ds__source_kind_name(const ds_source_desc *d)
+{
+	switch (d->kind) {
+	case DS_SRC_SOCKET: return "socketTextStream";
+	case DS_SRC_TEXTDIR: return "textFileStream";
+	case DS_SRC_QUEUE: return "queueStream";
+	case DS_SRC_TEXTFILE: return "textFile";
+	case DS_SRC_RECEIVER: return "receiverStream";
+	case DS_SRC_BINDIR: return "binaryRecordsStream";
+	case DS_SRC_BINQUEUE: return "binaryQueueStream";
+	case DS_SRC_BINFILE: return "binaryRecords";
+	case DS_SRC_KAFKA: return d->kafka_records ? "kafkaRecordStream" : "kafkaStream";
+	}
+	return "?";
+}
+
+void ds__json_str(ds_buf *b, const char *s)
+{
+	ds_buf_putc(b, '"');
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			ds_buf_putc(b, '\\');
+			ds_buf_putc(b, (char)c);
+		} else if (c == '\n') {
+			ds_buf_put(b, "\\n", 2);
+		} else if (c < 0x20) {
+			char e[8];
+			snprintf(e, sizeof e, "\\u%04x", c);
+			ds_buf_put(b, e, 6);
+		} else {
+			ds_buf_putc(b, (char)c);
+		}
+	}
+	ds_buf_putc(b, '"');
 }
