@@ -783,6 +783,7 @@ struct ds_rt {
 		int64_t batches, first_t, in, out, bad, max_delay;
 		double proc, max_proc;
 	} since;
+	int64_t loop_ms;   /* realtime when the batches began (after recovery) */
 	bool behind;       /* the scheduling delay passed the batch interval (said) */
 	int grew;          /* batches in a row it has grown since */
 	int64_t last_delay;

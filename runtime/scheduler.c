@@ -595,6 +595,11 @@ static void ds__watch_delay(ds_rt *rt, const ds__batch_metrics *m)
 	if (rt->manual || ds__stop_flag) /* (the final batch after a stop is no news) */
 		return;
 	int64_t d = m->sched_delay_ms, bms = rt->prog->batch_ms;
+	if (m->time_ms <= rt->loop_ms) { /* due before the batches began (missed while the
+					   program was down, or while it recovered): late by design */
+		rt->last_delay = d;
+		return;
+	}
 	if (rt->status_line && (d > bms || rt->behind))
 		fputs("\r\033[K", stderr); /* the status line gives way to what follows */
 	if (d > bms && !rt->behind) {
@@ -777,6 +782,7 @@ int ds__rt_run(ds_rt *rt)
 
 	int status = 0;
 	int64_t last_t = INT64_MIN, k = k0; /* the last batch run, for the final checkpoint */
+	rt->loop_ms = rt->manual ? 0 : ds__now_ms();
 	for (;; k++) {
 		if (ds__stop_flag)
 			break;

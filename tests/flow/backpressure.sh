@@ -17,22 +17,7 @@
 #   - off a terminal, a summary line every 5 batches, in its format.
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.bash" "$@"
 
-PORT=$(free_port)
-build_slow "$PORT"
-start_sender "$PORT" 32 2500,8@25000
-t0=$(now_ms)
-./slow --workers 1 --log-every 5 --metrics-json m.json >out.txt 2>err.txt &
-PID=$!
-BG_PIDS+=($PID)
-wait_for 45 test -s sent.txt || fail "the sender did not finish in 45 s: $(cat sender.err)"
-t1=$(now_ms)
-sent=$(cat sent.txt)
-in_batches() { [ "$(batches m.json | awk '{ s += $2 } END { print s + 0 }')" -ge "$sent" ]; }
-wait_for 40 in_batches || fail "not every line sent ($sent) was in a batch 40 s after the sender ended"
-kill -TERM $PID
-wait $PID || fail "the program exited $? after SIGTERM: $(cat err.txt)"
-counted=$(awk '/^[0-9]+$/ { s += $1 } END { print s + 0 }' out.txt)
-[ "$counted" -eq "$sent" ] || fail "the batches counted $counted lines, the sender sent $sent"
+run_slow 32 2500,8@25000 --workers 1 --log-every 5
 
 step=$((t0 + 8000))
 batches m.json >all.tsv

@@ -90,3 +90,32 @@ import json, sys
 t = [json.loads(l) for l in open(sys.argv[2]) if l.startswith("{\"event\": \"end\"")]
 print(t[-1]["totals"][sys.argv[1]] if t else "none")' "$1" "$2"
 }
+
+# run_slow SECONDS PLAN FLAGS...: a sender on a free port (start_sender
+# SECONDS PLAN) and ./slow with FLAGS and --metrics-json m.json (stdout in
+# out.txt, stderr in err.txt); waits for the sender to end, then until every
+# line it sent is in a batch (60 s at most), then stops the program with
+# SIGTERM.  Sets t0 (the start), t1 (the sender's end) and sent; checks the
+# exit status, and that the printed counts and records_in are what was sent.
+run_slow() {
+	local secs=$1 plan=$2 port
+	shift 2
+	port=$(free_port)
+	build_slow "$port"
+	start_sender "$port" "$secs" "$plan"
+	t0=$(now_ms)
+	./slow --metrics-json m.json "$@" >out.txt 2>err.txt &
+	local pid=$!
+	BG_PIDS+=($pid)
+	wait_for $((secs + 15)) test -s sent.txt || fail "the sender did not finish in $((secs + 15)) s: $(cat sender.err)"
+	t1=$(now_ms)
+	sent=$(cat sent.txt 2>/dev/null || echo 0)
+	in_batches() { [ "$(batches m.json | awk '{ s += $2 } END { print s + 0 }')" -ge "$sent" ]; }
+	wait_for 60 in_batches || fail "not every line sent ($sent) was in a batch 60 s after the sender ended"
+	kill -TERM $pid
+	wait $pid || fail "the program exited $? after SIGTERM: $(cat err.txt)"
+	local counted
+	counted=$(awk '/^[0-9]+$/ { s += $1 } END { print s + 0 }' out.txt)
+	[ "$counted" -eq "$sent" ] || fail "the batches counted $counted lines, the sender sent $sent"
+	[ "$(total records_in m.json)" = "$sent" ] || fail "records_in $(total records_in m.json), sent $sent"
+}

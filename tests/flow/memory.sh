@@ -40,5 +40,5 @@ echo "peak RSS: $((free >> 20)) MiB unbounded (default --max-queued), $((bound >
 [ "$free" -gt $((100 << 20)) ] || fail "unbounded, the peak RSS was only $free bytes: the input did not outrun the program"
 [ "$bound" -lt $(((64 + 24) << 20)) ] || fail "with --max-memory 64M the peak RSS was $bound bytes"
 [ "$(total records_in bound.json)" -gt 100000 ] || fail "the bounded run read $(total records_in bound.json) lines"
-[ ! -s bound.err ] || fail "the bounded run said: $(cat bound.err)"
+[ -z "$(news bound.err)" ] || fail "the bounded run said: $(cat bound.err)"
 test_end

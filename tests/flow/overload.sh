@@ -18,26 +18,7 @@
 #   - the warning that the job fell behind was said, and so was "caught up".
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.bash" "$@"
 
-PORT=$(free_port)
-build_slow "$PORT"
-start_sender "$PORT" 30 50000
-t0=$(now_ms)
-./slow --workers 1 --max-queued 1M --metrics-json m.json >out.txt 2>err.txt &
-PID=$!
-BG_PIDS+=($PID)
-wait_for 45 test -s sent.txt || fail "the sender did not finish in 45 s: $(cat sender.err)"
-t1=$(now_ms)
-sent=$(cat sent.txt)
-in_batches() { [ "$(batches m.json | awk '{ s += $2 } END { print s + 0 }')" -ge "$sent" ]; }
-wait_for 60 in_batches || fail "not every line sent ($sent) was in a batch 60 s after the sender ended"
-kill -TERM $PID
-wait $PID
-rc=$?
-[ "$rc" -eq 0 ] || fail "the program exited $rc after SIGTERM: $(cat err.txt)"
-
-counted=$(awk '/^[0-9]+$/ { s += $1 } END { print s + 0 }' out.txt)
-[ "$counted" -eq "$sent" ] || fail "the batches counted $counted lines, the sender sent $sent"
-[ "$(total records_in m.json)" = "$sent" ] || fail "records_in $(total records_in m.json), sent $sent"
+run_slow 30 50000 --workers 1 --max-queued 1M
 # the sender was held back (it tried 1.5M lines), and still sent a fair amount
 [ "$sent" -lt 750000 ] || fail "$sent lines sent: TCP flow control did not hold the sender"
 [ "$sent" -gt 20000 ] || fail "only $sent lines sent"

@@ -60,7 +60,7 @@ done
 timeout 60 ./eo --quiet --workers 2 --duration 12s 2>>eo.err || fail "the last run exited $?: $(tail -3 eo.err)"
 n=$(grep -c "recovered from 'ck/checkpoint-" eo.err)
 [ "$n" -ge 4 ] || fail "expected 4 recoveries, saw $n: $(cat eo.err)"
-grep -v "recovered from 'ck/checkpoint-" eo.err | grep -q . && fail "the runs said: $(grep -v recovered eo.err | head -3)"
+news eo.err | grep -v "recovered from 'ck/checkpoint-" | grep -q . && fail "the runs said: $(grep -v recovered eo.err | head -3)"
 
 seq 1 3000 | sed 's/^/>>>:m/' | sort >want.txt
 timeout 60 "$DSTREAMC" kafka consume --bootstrap "$B" --topic out --from-beginning --timeout 2s 2>consume.err | sort >topic.txt

@@ -35,7 +35,7 @@ lines.map(l => ("k" + toString(toInt(l) % 7), l)).saveToKafka("$B", "kv", "linge
 P
 "$DSTREAMC" build p.dstream -o p >build.log 2>&1 || { fail "build: $(cat build.log)"; test_end; }
 timeout 60 ./p --quiet --workers 2 >p.out 2>p.err || fail "the program exited $?: $(cat p.err)"
-[ -s p.err ] && fail "the program said: $(cat p.err)"
+[ -n "$(news p.err)" ] && fail "the program said: $(cat p.err)"
 consume out >out.txt 2>consume.err || fail "consume out: $(cat consume.err)"
 seq 1 1500 | sed 's/^/>>>:/' | sort >want.txt
 sort out.txt | diff - want.txt >diff.txt || fail "topic out differs from the program's outputs: $(head diff.txt)"

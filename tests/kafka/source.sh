@@ -40,7 +40,7 @@ source.flatMap(l => split(l, " ")).map(w => (w, 1)).reduceByKey((a, b) => a + b)
 P
 "$DSTREAMC" build ks.dstream -o ks >build.log 2>&1 || { fail "build: $(cat build.log)"; test_end; }
 timeout 60 ./ks --quiet --workers 2 --duration 3s >ks.out 2>ks.err || fail "KafkaStreaming exited $?: $(cat ks.err)"
-[ -s ks.err ] && fail "KafkaStreaming said: $(cat ks.err)"
+[ -n "$(news ks.err)" ] && fail "KafkaStreaming said: $(cat ks.err)"
 consume out | sort >out.txt
 seq 1 2000 | awk '{ printf ">>>:w%d w%d\n", $1, $1 % 10 }' | sort >want.txt
 diff out.txt want.txt >diff.txt || fail "topic out is not every input once: $(head -5 diff.txt)"

@@ -31,7 +31,7 @@ sent=$(sent_time ls.out 1)
 sleep_until_ms $((sent + 400))
 kill -TERM "$pid"
 wait "$pid" || fail "exit status $? after SIGTERM: $(cat run1.err)"
-[ -s run1.err ] && fail "stderr: $(cat run1.err)"
+[ -n "$(news run1.err)" ] && fail "stderr: $(cat run1.err)"
 
 # the batch after the one the lines arrived in is the final one
 final=$(( (sent / 2000 + 1) * 2000 ))

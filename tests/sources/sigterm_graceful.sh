@@ -71,7 +71,7 @@ wait "$PROG"
 rc=$?
 bg_forget "$PROG"
 [ "$rc" -eq 0 ] || fail "exit status $rc after SIGTERM (expected 0)"
-[ ! -s stderr.txt ] || { fail "stderr is not empty:"; head -n 20 stderr.txt; }
+[ -z "$(news stderr.txt)" ] || { fail "stderr is not empty:"; news stderr.txt | head -n 20; }
 
 [ -z "$(tail -c 1 stdout.txt)" ] && [ "$(tail -n 1 stdout.txt)" = "" ] ||
 	fail "stdout does not end with the empty line that closes a print block"

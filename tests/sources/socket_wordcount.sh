@@ -63,7 +63,7 @@ timeout -k 5 30 ./prog --batches 5 >out.txt 2>err.txt
 rc=$?
 end=$(now_ms)
 [ "$rc" -eq 0 ] || fail "./prog --batches 5 exited $rc (expected 0); stderr: $(head -c 2000 err.txt)"
-[ ! -s err.txt ] || { fail "stderr is not empty:"; head -n 20 err.txt; }
+[ -z "$(news err.txt)" ] || { fail "stderr is not empty:"; news err.txt | head -n 20; }
 
 parse_blocks out.txt >blocks.tsv || fatal "stdout is not a sequence of print blocks (see above); it was:
 $(head -n 40 out.txt)"

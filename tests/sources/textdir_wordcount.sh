@@ -117,7 +117,7 @@ wait "$PROG"
 rc=$?
 bg_forget "$PROG"
 [ "$rc" -eq 0 ] || fail "exit status $rc (expected 0)"
-[ ! -s err.txt ] || { fail "stderr is not empty:"; head -n 20 err.txt; }
+[ -z "$(news err.txt)" ] || { fail "stderr is not empty:"; news err.txt | head -n 20; }
 
 parse_blocks out.txt >blocks.tsv || fatal "stdout is not a sequence of print blocks (see above)"
 n=$(block_count blocks.tsv)
