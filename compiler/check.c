@@ -1158,6 +1158,30 @@ static Type *check_call(Checker *ck, Node *e, Scope *sc)
 		e->aux = (void *)op;
 		return check_stream_op(ck, e, op, sc);
 	}
+	if (op && op->id == OP_UNION && !e->is_method && e->items.n >= 2) {
+		/* union(a, b, c, ...): StreamingContext.union of many streams (many
+		 * receivers), as a.union(b).union(c)...: this node becomes the last
+		 * union, the ones before it new nodes at the same place */
+		Node **a = (Node **)e->items.v;
+		int n = e->items.n;
+		Node *acc = a[0], *last = a[n - 1];
+		for (int i = 1; i < n - 1; i++) {
+			Vec one = {0};
+			vec_push(&one, a[i]);
+			acc = ast_method(e->loc, acc, e->loc, "union", one);
+		}
+		e->items.n = 0;
+		vec_push(&e->items, acc);
+		vec_push(&e->items, last);
+		e->is_method = true;
+		e->name_loc = e->loc;
+	}
+	if (op && op->id == OP_UNION && !e->is_method) {
+		error_at(e->loc, "union needs two streams or more, got %d: union(a, b, ...) or a.union(b)", e->items.n);
+		for (int i = 0; i < e->items.n; i++)
+			check_expr(ck, e->items.v[i], sc);
+		return ty_error();
+	}
 	if (e->is_method && op) {
 		Type *rt = check_expr(ck, e->items.v[0], sc);
 		if (is_err(rt))
