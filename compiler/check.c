@@ -330,6 +330,21 @@ static Type *check_builtin(Checker *ck, Node *e, const BuiltinInfo *bi, Scope *s
 		return ty_bool();
 	case BI_BATCH_TIME:
 		return ty_int();
+	case BI_COUNTER: { /* counter("name"[, n]): adds n (1) to a named counter, and is n */
+		Node *c = const_value(a[0]);
+		if (!c || c->kind != N_STRING || !c->slen || memchr(c->str, '\0', c->slen)) {
+			error_at(a[0]->loc, "counter: the name must be a non-empty String literal");
+			return ty_error();
+		}
+		if (n == 2)
+			WANT(1, IS(1, TY_INT), "an Int");
+		bool seen = false;
+		for (int i = 0; i < ck->out->counters.n && !seen; i++)
+			seen = !strcmp(ck->out->counters.v[i], c->str);
+		if (!seen)
+			vec_push(&ck->out->counters, (void *)c->str);
+		return ty_int();
+	}
 	case BI_LIST_MAP: case BI_LIST_FILTER: {
 		Type *el = elem_of(at[0], TY_LIST);
 		WANT(0, el, "a List");
@@ -503,6 +518,14 @@ static Type *check_schema(Checker *ck, Node *call, Node *arg)
 
 /* Where an operator is named: the method's name in `xs.map(...)`. */
 static Loc op_loc(const Node *e) { return e->is_method ? e->name_loc : e->loc; }
+
+int counter_index(const CheckedProgram *cp, const char *name)
+{
+	for (int i = 0; i < cp->counters.n; i++)
+		if (!strcmp(cp->counters.v[i], name))
+			return i;
+	unreachable(); /* the checker registered every name it accepted */
+}
 
 /* ---- extern C functions (extern.h) ------------------------------------------ */
 

@@ -44,6 +44,7 @@ typedef struct CheckedProgram {
 	Vec externs;            /* header paths (const char *), as written */
 	Vec extern_fns;         /* ExternFn*: the functions they declare */
 	Vec outputs;            /* Node* of output calls, in program order */
+	Vec counters;           /* const char*: counter("name") names, in order of first use */
 } CheckedProgram;
 
 CheckedProgram *check_program(Program *p);
@@ -56,6 +57,9 @@ bool call_is_extern(const Node *call);
 /* stream.named("id"): its value is items[0]'s */
 bool call_is_named(const Node *call);
 const ExternFn *call_extern(const Node *call);
+
+/* The index of counter("name") in cp->counters (the checker put it there). */
+int counter_index(const CheckedProgram *cp, const char *name);
 
 /* A compile-time constant (a literal, or a val bound to one), or NULL. */
 Node *const_value(Node *e);

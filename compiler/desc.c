@@ -147,6 +147,8 @@ ds_program *desc_build(const Plan *p, const ds_site *sites, int nsites)
 	prog->nsites = nsites;
 	prog->sites = sites;
 	prog->version = DS_VERSION;
+	prog->ncounters = cp->counters.n;
+	prog->counters = (const char *const *)cp->counters.v;
 	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a 64 of the source's bytes */
 	for (size_t i = 0; i < cp->ast->src->len; i++)
 		h = (h ^ (unsigned char)cp->ast->src->text[i]) * 0x100000001b3ULL;

@@ -425,6 +425,9 @@ static void expr(Emit *E, IrExpr *x)
 	case IE_ARENA:
 		fputs("t->arena", f);
 		return;
+	case IE_TASK:
+		fputs("t", f);
+		return;
 	case IE_BATCH_TIME:
 		fputs("t->batch_time", f);
 		return;
@@ -1373,6 +1376,15 @@ static void emit_descriptors(Emit *E)
 	if (nstates)
 		fputs("};\n\n", f);
 
+	if (d->ncounters) {
+		fputs("/* counter(\"name\", n): ds_counter_add(t, k, n) adds to counters[k] */\n", f);
+		fputs("static const char *const counters[] = {", f);
+		for (int i = 0; i < d->ncounters; i++) {
+			fputs(i ? ", " : "", f);
+			c_cstr(f, d->counters[i]);
+		}
+		fputs("};\n\n", f);
+	}
 	fprintf(f, "static const ds_program program = {\n");
 	fprintf(f, "\t.abi_version = DS_ABI_VERSION,\n\t.name = ");
 	c_cstr(f, d->name);
@@ -1409,7 +1421,10 @@ static void emit_descriptors(Emit *E)
 	}
 	if (!*d->explain)
 		fputs(" \"\"", f);
-	fputs(",\n};\n\n", f);
+	fputs(",\n", f);
+	if (d->ncounters)
+		fprintf(f, "\t.ncounters = %d,\n\t.counters = counters,\n", d->ncounters);
+	fputs("};\n\n", f);
 	fprintf(f, "int main(int argc, char **argv)\n{\n\treturn ds_main(argc, argv, &program);\n}\n");
 }
 

@@ -211,8 +211,9 @@ static void rt_types(LEmit *E)
 			       (LLVMTypeRef[]){i32, i8p, i8p, i64, i64, i8p, i64, i64, i32,
 					       LLVMPointerType(E->srcd, 0), i32, LLVMPointerType(E->outd, 0), i32,
 					       LLVMPointerType(E->site, 0), i64, stage_fn, stage_fn, close_fn, i32,
-					       LLVMPointerType(E->stated, 0), i32, i8p, i64, i8p},
-			       24);
+					       LLVMPointerType(E->stated, 0), i32, i8p, i64, i8p, i32,
+					       LLVMPointerType(i8p, 0)},
+			       26);
 	E->abi_str = LLVMStructTypeInContext(C, (LLVMTypeRef[]){i8p, i64}, 2, false);
 
 	CHECK_SIZE(E->str, ds_str);
@@ -272,6 +273,7 @@ static void rt_types(LEmit *E)
 	CHECK_OFF(E->prog, ds_program, 20, nexchanges);
 	CHECK_OFF(E->prog, ds_program, 21, version);
 	CHECK_OFF(E->prog, ds_program, 23, explain);
+	CHECK_OFF(E->prog, ds_program, 25, counters);
 	CHECK_SIZE(E->stated, ds_state_desc);
 	CHECK_OFF(E->stated, ds_state_desc, 6, offset);
 	CHECK_OFF(E->stated, ds_state_desc, 8, esize);
@@ -1223,6 +1225,7 @@ static LLVMValueRef expr(LEmit *E, IrExpr *x)
 	case IE_ADDR: return var_ptr(E, x->var);
 	case IE_ARENA: return batch_arena(E);
 	case IE_BATCH_TIME: return field(E, E->task, E->f->t, 1, "batch_time");
+	case IE_TASK: return E->f->t;
 	case IE_OUT_FULL:
 		return LLVMBuildICmp(B, LLVMIntNE, RT("ds_out_full", E->i32, "full", E->f->t, ci32(E, (int)x->ival)),
 				     ci32(E, 0), "out_full");
@@ -1829,7 +1832,13 @@ static void emit_descriptor(LEmit *E)
 	}
 	LLVMValueRef states = E->nstates ? const_array(E, E->stated, stv, E->nstates, "states")
 					 : LLVMConstNull(LLVMPointerType(E->stated, 0));
-	LLVMValueRef fields[24] = {
+	LLVMValueRef *cnames = arena_alloc(sizeof *cnames * (size_t)(d->ncounters + 1));
+	LLVMValueRef counters = LLVMConstNull(LLVMPointerType(E->i8p, 0));
+	for (int i = 0; i < d->ncounters; i++)
+		cnames[i] = cstr0(E, d->counters[i], "counter");
+	if (d->ncounters)
+		counters = const_array(E, E->i8p, cnames, d->ncounters, "counters");
+	LLVMValueRef fields[26] = {
 		ci32(E, DS_ABI_VERSION),
 		cstr0(E, d->name, "name"),
 		cstr0(E, d->source, "source"),
@@ -1854,8 +1863,10 @@ static void emit_descriptor(LEmit *E)
 		cstr0(E, d->version, "version"),
 		LLVMConstInt(E->i64, d->source_hash, false),
 		cstr0(E, d->explain, "explain"),
+		ci32(E, d->ncounters),
+		counters,
 	};
-	LLVMValueRef init = LLVMConstNamedStruct(E->prog, fields, 24);
+	LLVMValueRef init = LLVMConstNamedStruct(E->prog, fields, 26);
 	LLVMValueRef prog = LLVMAddGlobal(E->M, E->prog, "program");
 	LLVMSetInitializer(prog, init);
 	LLVMSetGlobalConstant(prog, true);

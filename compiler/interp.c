@@ -984,6 +984,10 @@ static bool eval_builtin(Interp *I, Node *e, Value *out)
 	case BI_IS_EMPTY: *out = vbool(a[0].tag != V_SOME); return true;
 	case BI_IS_DEFINED: *out = vbool(a[0].tag == V_SOME); return true;
 	case BI_BATCH_TIME: *out = vint(I->t->batch_time); return true;
+	case BI_COUNTER:
+		*out = vint(ds_counter_add(I->t, counter_index(I->p->cp, const_value(e->items.v[0])->str),
+					   e->items.n == 2 ? a[1].i : 1));
+		return true;
 	case BI_EXISTS: case BI_GET_OPTION: case BI_UPDATE: case BI_REMOVE: case BI_IS_TIMING_OUT:
 		return eval_state_call(I, e, bi->id, a, out);
 	case BI_GET:

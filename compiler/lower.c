@@ -683,6 +683,11 @@ static IrExpr *lower_builtin(Lower *L, Node *e)
 		return ex1(IE_IS_SOME, ty_bool(), a[0]);
 	case BI_BATCH_TIME:
 		return ex(IE_BATCH_TIME, ty_int());
+	case BI_COUNTER: { /* evaluated where it stands, once, whether its value is used or not */
+		int k = counter_index(L->plan->cp, const_value(an[0])->str);
+		return once(L, "counted", CALL("ds_counter_add", ty_int(), ex(IE_TASK, NULL), ex_int(k),
+					       e->items.n == 2 ? a[1] : ex_int(1)));
+	}
 	case BI_LIST_MAP: case BI_LIST_FILTER: {
 		IrExpr *xs = lower_expr(L, an[0]);
 		ListCtx c = {.lam = an[1], .elem = ty_resolve(t)->elem};

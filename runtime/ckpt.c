@@ -11,7 +11,10 @@
  *     stream has read (and when it started);
  *   - every part of the state that the program descriptor lists
  *     (ds_program.states), as typed entries under its name: a table's
- *     entries (stored hash, key, value), a window's panes (time, records).
+ *     entries (stored hash, key, value), a window's panes (time, records);
+ *   - the counters' totals (counter("name", n)), by name, when the program
+ *     has any (a checkpoint without them, from before counters, reads as
+ *     none).
  * It is written as SQLite and Spark write what must survive a crash: a
  * temporary file (".checkpoint-<t>.tmp", which nothing reads), a checksum
  * of the whole (zlib's crc32), fsync, an atomic rename, fsync of the
@@ -456,6 +459,13 @@ static int ds__ckpt_build_write(ds_rt *rt, int64_t t, int64_t seq)
 	ds__put_u32(b, (uint32_t)p->nstates);
 	for (int i = 0; i < p->nstates; i++)
 		ds__put_state(b, &p->states[i], rt);
+	if (p->ncounters > 0) { /* u32 count, then (name, u64 total) each */
+		ds__put_u32(b, (uint32_t)p->ncounters);
+		for (int k = 0; k < p->ncounters; k++) {
+			ds__put_str(b, p->counters[k]);
+			ds__put_u64(b, (uint64_t)rt->counter_totals[k]);
+		}
+	}
 	size_t plen = b->len - DS__CKPT_HEAD;
 	uint32_t crc = ds__crc32(0, b->p + DS__CKPT_HEAD, plen);
 	ds__put32((unsigned char *)b->p + 12, crc);
@@ -982,10 +992,29 @@ static void ds__ck_states(ds__rd *r, ds__ck_state **out, uint32_t *nout, ds_aren
 		if (!r->why)
 			ds__skip_state(r, v[i].kind, v[i].layout, scratch);
 	}
-	if (!r->why && r->p != r->end)
-		r->why = "bytes follow the last state";
 	*out = v;
 	*nout = n;
+}
+
+/* After the states: the counters' totals, if any, restored by name into
+ * totals (NULL: only checked); a counter this program does not have is
+ * dropped, one it has that the checkpoint lacks starts at 0. */
+static void ds__ck_counters(ds__rd *r, const ds_program *p, int64_t *totals, ds_arena *a)
+{
+	if (r->why || r->p == r->end)
+		return; /* none */
+	uint32_t n = ds__get_u32(r);
+	if (!ds__rd_need(r, (uint64_t)n * 16, "the counter count runs past the end"))
+		return;
+	for (uint32_t i = 0; i < n && !r->why; i++) {
+		const char *name = ds__get_cstr(r, a);
+		uint64_t total = ds__get_u64(r);
+		for (int k = 0; totals && !r->why && k < p->ncounters; k++)
+			if (!strcmp(p->counters[k], name))
+				totals[k] = (int64_t)total;
+	}
+	if (!r->why && r->p != r->end)
+		r->why = "bytes follow the last counter";
 }
 
 /* ---- choosing and restoring at start ---------------------------------------- */
@@ -1156,6 +1185,8 @@ int ds__ckpt_restore(ds_rt *rt)
 	ds_arena_init(&scratch);
 	ds__ck_states(&r, &cs, &n, &rt->init_arena, &scratch);
 	ds_arena_close(&scratch);
+	const char *counters_at = r.p;
+	ds__ck_counters(&r, p, NULL, &rt->init_arena); /* checked with the rest, before anything is restored */
 	if (r.why) {
 		/* the frame's checksum held: this is a bug of ours, or a format
 		 * we do not know; nothing was restored yet */
@@ -1211,6 +1242,11 @@ int ds__ckpt_restore(ds_rt *rt)
 			ds__get_table(&r, d, rt);
 		else
 			ds__get_window(&r, d, rt);
+	}
+	if (!r.why) { /* past the states: the counters */
+		r.p = counters_at;
+		memset(rt->counter_totals, 0, sizeof *rt->counter_totals * (size_t)p->ncounters);
+		ds__ck_counters(&r, p, rt->counter_totals, &rt->init_arena);
 	}
 	if (r.why) { /* checked by the skip pass: cannot happen */
 		fprintf(stderr, "dstream: internal error: checkpoint state unreadable on the second pass: %s\n", r.why);

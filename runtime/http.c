@@ -110,6 +110,7 @@ struct ds__http {
 	ds__http_row ring[DS__HTTP_RING];
 	int64_t nring;      /* rows written in all: the newest is ring[(nring - 1) % DS__HTTP_RING] */
 	ds__src_obs *obs;   /* [nsrc]: each source after the last batch (state: static text) */
+	int64_t *counters;  /* [prog->ncounters]: the counters' totals after the last batch */
 };
 
 /* ---- what the scheduler hands over --------------------------------------- */
@@ -152,6 +153,8 @@ void ds__http_batch(ds__http *h, const ds__batch_metrics *m, const ds__src_obs *
 		m->queued_bytes, m->processing_ms, due ? m->checkpoint_ms : 0, m->rate_limit};
 	if (h->nsrc > 0)
 		memcpy(h->obs, src, (size_t)h->nsrc * sizeof *h->obs);
+	if (m->counter_totals)
+		memcpy(h->counters, m->counter_totals, (size_t)p->ncounters * sizeof *h->counters);
 	pthread_mutex_unlock(&h->lock);
 }
 
@@ -336,6 +339,18 @@ static void ds__render_metrics(ds__http *h, ds_buf *b)
 		ds__prom_sample(b, h, "dstream_source_state", t.p);
 		ds__put(b, "1\n");
 	}
+	if (p->ncounters > 0)
+		ds__prom_family(b, "dstream_counter_total", "counter",
+		                "A counter(\"name\", n) of the program: its total since the job started (a checkpoint keeps it).");
+	for (int k = 0; k < p->ncounters; k++) {
+		t.len = 0;
+		ds__put(&t, "name=\"");
+		ds__prom_str(&t, p->counters[k]);
+		ds_buf_putc(&t, '"');
+		ds_buf_putc(&t, 0);
+		ds__prom_sample(b, h, "dstream_counter_total", t.p);
+		ds__putf(b, "%" PRId64 "\n", h->counters[k]);
+	}
 	ds__buf_close(&t);
 }
 
@@ -352,6 +367,13 @@ static void ds__render_batches(ds__http *h, ds_buf *b)
 	         h->backpressure ? "true" : "false");
 	ds__put(b, ",\n \"explain\": ");
 	ds__json_str(b, p->explain ? p->explain : "");
+	ds__put(b, ",\n \"counters\": {");
+	for (int k = 0; k < p->ncounters; k++) {
+		ds__put(b, k ? ", " : "");
+		ds__json_str(b, p->counters[k]);
+		ds__putf(b, ": %" PRId64, h->counters[k]);
+	}
+	ds__put(b, "}");
 	ds__put(b, ",\n \"sources\": [");
 	for (int i = 0; i < h->nsrc; i++) {
 		const ds__src_obs *o = &h->obs[i];
@@ -648,6 +670,7 @@ int ds__http_start(ds__http **hp, const char *hostport, const ds_rt *rt)
 	h->nsrc = p->nsources;
 	h->src = ds__xcalloc((size_t)(h->nsrc > 0 ? h->nsrc : 1), sizeof *h->src);
 	h->obs = ds__xcalloc((size_t)(h->nsrc > 0 ? h->nsrc : 1), sizeof *h->obs);
+	h->counters = ds__xcalloc((size_t)(rt->prog->ncounters > 0 ? rt->prog->ncounters : 1), sizeof *h->counters);
 	for (int i = 0; i < h->nsrc; i++) {
 		/* the descriptor in use: --source-path applied */
 		const ds_source_desc *d = rt->src && rt->src[i].desc ? rt->src[i].desc : &p->sources[i];
@@ -697,6 +720,7 @@ void ds__http_stop(ds__http *h)
 	}
 	free(h->src);
 	free(h->obs);
+	free(h->counters);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 }

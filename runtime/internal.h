@@ -598,6 +598,10 @@ typedef struct ds__batch_metrics {
 	int nsteps;
 	struct ds__step { double ms, slowest_ms, mean_ms; } *steps; /* owned */
 	double checkpoint_ms;   /* writing the checkpoint after it (0: none due) */
+	/* counter("name", n): [prog->ncounters] sums of this batch, and the
+	 * totals after it (from the start of the job: a checkpoint keeps them);
+	 * owned by the runtime, valid while the batch's metrics are handed on */
+	const int64_t *counters, *counter_totals;
 	int64_t queued_bytes;   /* the receivers' blocks not yet in a batch, after it */
 	int64_t rss_bytes;      /* the resident set after it (with --metrics-json or --http) */
 	double rate_limit;      /* records/s the receivers are held to after it, summed (0: none) */
@@ -618,6 +622,7 @@ typedef struct ds__metrics {
 	int64_t batches, records_in, records_out, bad_records, kafka_errors, checkpoint_failed;
 	int64_t max_sched_delay_ms;
 	double processing_ms;
+	const int64_t *counter_totals; /* [prog->ncounters], the runtime's (NULL: none) */
 	/* with a checkpoint directory */
 	double recovery_ms;  /* choosing the checkpoint, replaying the log, restoring the state */
 	int64_t checkpoints; /* written */
@@ -692,6 +697,7 @@ typedef struct ds__worker {
 	ds__output *out;       /* [noutputs]: its records of the batch (merged into worker 0's at commit) */
 	ds__bad *sites;        /* [nsites]: its bad records of the batch */
 	int64_t bad;           /* all sites, this batch */
+	int64_t *counters;     /* [prog->ncounters]: its counter("name", n) sums, this batch */
 	ds_buf *xout;          /* [nexchanges * nworkers]: what it sends (ds_task.xout) */
 	ds_block *xin;         /* [nexchanges * nworkers]: what ds_xchg_input shows it */
 	ds_block **views;      /* [nsources]: its share of each source's blocks this batch */
@@ -777,6 +783,7 @@ struct ds_rt {
 	ds__store *stores; /* [nsources]: where each receiver's blocks go */
 	ds__http *http;    /* --http, or NULL */
 	ds__src_obs *obs;  /* [nsources]: each source after the last batch */
+	int64_t *counters, *counter_totals; /* [prog->ncounters]: the last batch's sums, and the totals */
 	/* what the operator is told (scheduler.c): the summary every
 	 * log_every batches, and whether the job is falling behind */
 	struct ds__since {

@@ -30,6 +30,21 @@ static void ds__json_kd(ds_buf *b, const char *k, double v, bool comma)
 	ds_buf_put(b, t, (size_t)n);
 }
 
+/* "counters": {"name": v, ...},  */
+static void ds__json_counters(ds_buf *b, const ds_program *p, const int64_t *v)
+{
+	ds_buf_put(b, "\"counters\": {", 13);
+	for (int k = 0; k < p->ncounters; k++) {
+		if (k)
+			ds_buf_put(b, ", ", 2);
+		ds__json_str(b, p->counters[k]);
+		char t[32];
+		int n = snprintf(t, sizeof t, ": %" PRId64, v[k]);
+		ds_buf_put(b, t, (size_t)n);
+	}
+	ds_buf_put(b, "}, ", 3);
+}
+
 /* Appends b's line to the file; a failure is said once, and remembered. */
 static void ds__metrics_put(ds__metrics *m, ds_buf *b, const char *cmd)
 {
@@ -105,6 +120,8 @@ void ds__metrics_add(ds__metrics *m, const ds__batch_metrics *x, const char *cmd
 	ds_buf_put(&b, "], ", 3);
 	if (m->kafka)
 		ds__json_kv(&b, "kafka_errors", x->kafka_errors, true);
+	if (m->prog->ncounters > 0 && x->counters)
+		ds__json_counters(&b, m->prog, x->counters);
 	if (m->prog->checkpoint_dir) {
 		n = snprintf(t, sizeof t, "\"checkpoint_ms\": %.3f, \"checkpoint_failed\": %s, ", x->checkpoint_ms,
 		             x->checkpoint_failed ? "true" : "false");
@@ -144,6 +161,8 @@ int ds__metrics_end(ds__metrics *m, const char *cmd)
 		ds__json_kv(&b, "checkpoints", m->checkpoints, true);
 		ds__json_kd(&b, "recovery_ms", m->recovery_ms, true);
 	}
+	if (prog->ncounters > 0 && m->counter_totals)
+		ds__json_counters(&b, prog, m->counter_totals);
 	ds__json_kd(&b, "processing_ms", m->processing_ms, false);
 	ds_buf_put(&b, "}}\n", 3);
 	ds__metrics_put(m, &b, cmd);

@@ -249,6 +249,9 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 			return rc;
 		}
 	}
+	rt->counters = ds__xcalloc((size_t)(prog->ncounters > 0 ? prog->ncounters : 1), sizeof *rt->counters);
+	rt->counter_totals = ds__xcalloc((size_t)(prog->ncounters > 0 ? prog->ncounters : 1), sizeof *rt->counter_totals);
+	rt->metrics.counter_totals = rt->counter_totals;
 	rt->obs = ds__xcalloc((size_t)(prog->nsources > 0 ? prog->nsources : 1), sizeof *rt->obs);
 	for (int i = 0; i < prog->nsources; i++) {
 		ds__source *s = &rt->src[i];
@@ -270,6 +273,8 @@ void ds__rt_close(ds_rt *rt)
 		return;
 	ds__http_stop(rt->http); /* first: it reads nothing of ours, but says nothing after we end */
 	free(rt->obs);
+	free(rt->counters);
+	free(rt->counter_totals);
 	for (int i = 0; i < prog->nsources && rt->src; i++) {
 		ds__source *s = &rt->src[i];
 		if (s->sock) {
@@ -313,6 +318,31 @@ const ds_block *ds_input(ds_task *t, int src, int *n)
 	ds__source *s = &t->rt->src[src];
 	*n = s->nview;
 	return s->view;
+}
+
+int64_t ds_counter_add(ds_task *t, int counter, int64_t n)
+{
+	ds__worker *w = &t->rt->workers[t->worker];
+	if (t->arena == &w->init_arena && w->id != 0)
+		return n; /* every worker computes the static Datasets: worker 0 counts */
+	w->counters[counter] += n; /* (Int arithmetic wraps, as everywhere) */
+	return n;
+}
+
+/* The workers' counter sums of the batch (or of init) into rt->counters,
+ * added to the totals. */
+static void ds__fold_counters(ds_rt *rt)
+{
+	int nc = rt->prog->ncounters;
+	for (int k = 0; k < nc; k++) {
+		int64_t sum = 0;
+		for (int i = 0; i < rt->nworkers; i++) {
+			sum = (int64_t)((uint64_t)sum + (uint64_t)rt->workers[i].counters[k]);
+			rt->workers[i].counters[k] = 0;
+		}
+		rt->counters[k] = sum;
+		rt->counter_totals[k] = (int64_t)((uint64_t)rt->counter_totals[k] + (uint64_t)sum);
+	}
 }
 
 void ds_bad_record(ds_task *t, int site, const char *why, ds_str sample)
@@ -673,6 +703,9 @@ static int ds__run_batch(ds_rt *rt, int64_t t, int64_t k)
 		m.slowest_worker_ms = w->busy_ms > m.slowest_worker_ms ? w->busy_ms : m.slowest_worker_ms;
 	}
 	ds__workers_steps(rt, &m);
+	ds__fold_counters(rt);
+	m.counters = rt->counters;
+	m.counter_totals = rt->counter_totals;
 	int rc = ds__outputs_commit(rt, t);
 	m.kafka_errors = rt->kafka_errors;
 	rt->kafka_errors = 0;
@@ -752,6 +785,7 @@ int ds__rt_run(ds_rt *rt)
 	int64_t bms = p->batch_ms;
 
 	ds__workers_run(rt, DS__JOB_INIT);
+	ds__fold_counters(rt); /* what the static Datasets counted: in the totals */
 
 	int64_t qmax = 0;
 	for (int i = 0; i < p->nsources; i++)

@@ -147,6 +147,7 @@ int ds__workers_open(ds_rt *rt, int n)
 		for (int k = 0; k < p->noutputs; k++)
 			w->out[k].desc = &p->outputs[k];
 		w->sites = ds__xcalloc((size_t)(p->nsites > 0 ? p->nsites : 1), sizeof *w->sites);
+		w->counters = ds__xcalloc((size_t)(p->ncounters > 0 ? p->ncounters : 1), sizeof *w->counters);
 		w->xout = ds__xcalloc(nxb, sizeof *w->xout);
 		w->xin = ds__xcalloc(nxb, sizeof *w->xin);
 		int ns = p->nsources > 0 ? p->nsources : 1;
@@ -235,6 +236,7 @@ void ds__workers_close(ds_rt *rt)
 		}
 		free(w->out);
 		free(w->sites);
+		free(w->counters);
 		for (int k = 0; k < nx * rt->nworkers; k++)
 			ds__buf_close(&w->xout[k]);
 		free(w->xout);

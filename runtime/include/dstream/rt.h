@@ -28,7 +28,7 @@
 extern "C" {
 #endif
 
-#define DS_ABI_VERSION 4
+#define DS_ABI_VERSION 5
 
 /* A generated helper that must be inlined into the fused loops it is called
  * from (a table's probe), however many call sites it has. */
@@ -108,6 +108,11 @@ typedef struct ds_task {
 	struct ds_buf *xout;  /* [nexchanges * nworkers]: what this worker sends,
 			         exchange x to worker d at x * nworkers + d */
 } ds_task;
+
+/* counter("name", n): adds n to counter k (ds_program.counters[k]) for this
+ * batch, and returns n.  Each worker adds to its own; the batch's sums are
+ * reported (--metrics-json, --http) and their totals kept in checkpoints. */
+int64_t ds_counter_add(ds_task *t, int counter, int64_t n);
 
 /* A record could not be processed (failed conversion, index out of range,
  * division by zero...): it is dropped, counted in the batch's bad_records,
@@ -831,6 +836,10 @@ typedef struct ds_program {
 	const char *version;
 	uint64_t source_hash;
 	const char *explain;
+	/* counter("name", n) (the seeds' accumulators): their names; generated
+	 * code adds to counter k with ds_counter_add */
+	int ncounters;
+	const char *const *counters;
 } ds_program;
 
 /* Parses the program's flags (--batches N, --duration D, --help, ...),
