@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void ds__blockb_init(ds__blockb *bb) { memset(bb, 0, sizeof *bb); }
@@ -116,9 +117,10 @@ void ds__blockq_free(ds__blockq *q)
 
 int ds__read_file_block(const char *path, size_t max_line, ds__block **out)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int fd = ds__open_input(path, &st);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	ds__linerd r;
 	ds__linerd_init(&r, max_line);
 	ds__blockb bb;

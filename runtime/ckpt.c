@@ -1087,18 +1087,8 @@ int ds__ckpt_open(ds_rt *rt)
 		ds__msg(rt->cmd, "checkpoint: cannot create directory '%s': %s", ck->dir, strerror(-rc));
 		return rc;
 	}
+	/* (saveAsTextFiles' leftovers: ds__outputs_open, with or without a checkpoint) */
 	ds__remove_temps(rt->cmd, ck->dir, DS__CKPT_PREFIX);
-	for (int i = 0; i < p->noutputs; i++) { /* saveAsTextFiles' files of a killed batch */
-		const ds_output_desc *o = &p->outputs[i];
-		if (o->kind != DS_OUT_SAVE)
-			continue;
-		const char *slash = strrchr(o->prefix, '/');
-		char *dir = slash ? ds__xstrdup(o->prefix) : ds__xstrdup(".");
-		if (slash)
-			dir[slash - o->prefix ? slash - o->prefix : 1] = 0;
-		ds__remove_temps(rt->cmd, dir, slash ? slash + 1 : o->prefix);
-		free(dir);
-	}
 	if (rt->opts.discard_checkpoint) {
 		ds__ckpt_discard(rt);
 		return 0;

@@ -32,13 +32,25 @@ int64_t ds__next_cut(int64_t now, int64_t block_ms, int64_t batch_ms);
 #define DS__BACKOFF_MIN 100
 #define DS__BACKOFF_MAX 5000
 static inline int64_t ds__backoff_next(int64_t ms) { return ms * 2 > DS__BACKOFF_MAX ? DS__BACKOFF_MAX : ms * 2; }
-/* pthread_create with every signal blocked in the new thread: SIGINT and
- * SIGTERM go to the scheduler.  0 or -errno. */
+/* pthread_create with every signal blocked in the new thread but the
+ * faults' (SIGBUS, SIGSEGV): SIGINT and SIGTERM go to the scheduler.  0 or
+ * -errno. */
 int ds__thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 int64_t ds__mono_us(void); /* CLOCK_MONOTONIC, microseconds */
 /* Reads up to n bytes at off (at the file position when off < 0): the
  * bytes read, short only at the end of the file, or -errno. */
 ssize_t ds__read_full(int fd, char *buf, size_t n, off_t off);
+/* Opens a source's input file for reading: the descriptor (and *st), or
+ * -errno (-EISDIR for a directory).  A FIFO waits for its writer, until
+ * ds__stop_flag (then -EINTR), so a pipe is read as a file is. */
+struct stat;
+int ds__open_input(const char *path, struct stat *st);
+/* "a directory", "a FIFO", ...: what a file that is not a regular one is. */
+const char *ds__file_type(mode_t m);
+/* One "CMD: LOC: SOURCE: message" line about source d: its place in the
+ * program (when it has one) and its operator's name. */
+void ds__src_msg(const char *cmd, const ds_source_desc *d, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* Writes all n bytes (looping on short writes); 0 or -errno. */
 int ds__write_all(int fd, const char *p, size_t n);
 /* zlib's crc32 of n bytes at p, going on from crc (0 to start), for any n
@@ -232,7 +244,8 @@ typedef struct ds__textdir {
 } ds__textdir;
 int ds__textdir_init(ds__textdir *d, const char *dir);
 /* Reads the new files (by name order), one block each, onto out. */
-int ds__textdir_scan(ds__textdir *d, const char *cmd, size_t max_line, ds__blockq *out);
+int ds__textdir_scan(ds__textdir *d, const char *cmd, const ds_source_desc *src, size_t max_line,
+                     ds__blockq *out);
 /* Calls fn with the path of each new file (by name order), then counts it as read. */
 int ds__textdir_each(ds__textdir *d, void (*fn)(void *ctx, const char *path), void *ctx);
 void ds__textdir_close(ds__textdir *d);
@@ -255,16 +268,25 @@ typedef struct ds__binrec {
 	size_t cap;      /* bytes allocated at cur.b.data when map is NULL */
 	const char *map; /* the whole file mapped read-only (nrecs * record_len + tail bytes), or NULL */
 	size_t maplen;
+	int slot;        /* the mapping's slot in binrec.c's SIGBUS guard, -1: none */
+	int64_t size;    /* bytes in the file at start */
 } ds__binrec;
-/* Prepares a binary source of any kind; for binaryQueueStream opens the file. */
+/* Prepares a binary source of any kind; for binaryQueueStream opens the
+ * file (which must be a regular one): -errno after a message. */
 int ds__binrec_open(ds__binrec *r, const char *cmd, const ds_source_desc *d);
 /* Reads a whole file as blocks of at most max_block bytes onto out (at least
  * one block); an incomplete last record is a bad record of the last block. */
 int ds__binrec_read(ds__binrec *r, const char *path, size_t max_block, ds__blockq *out);
 /* binaryRecordsStream: the new files of dir onto out. */
 int ds__binrec_scan(ds__binrec *r, ds__textdir *dir, ds__blockq *out);
-/* binaryQueueStream: the next batch's records; NULL past the last batch. */
-const ds__block *ds__binrec_next(ds__binrec *r);
+/* binaryQueueStream: the next batch's records into *out: 1, 0 past the
+ * last batch, or -EIO after a message (the file became shorter than it was
+ * at start: the program must stop). */
+int ds__binrec_next(ds__binrec *r, const ds__block **out);
+/* After the batch at t: -EIO after a message when the file shrank while
+ * the batch read its mapping (it read zeros: its outputs must not be
+ * committed), else 0. */
+int ds__binrec_faulted(ds__binrec *r, int64_t t);
 void ds__binrec_close(ds__binrec *r);
 
 /* A source after a batch, as the scheduler saw it (copied by ds__http_batch). */
@@ -804,6 +826,10 @@ void ds__rt_close(ds_rt *rt);
 /* output.c */
 /* Writes a file so that a reader sees all of it or nothing (temp, fsync, rename). */
 int ds__write_atomic(const char *path, const char *data, size_t len);
+/* At start: makes each saveAsTextFiles's directory (with its parents) and
+ * removes the temporary files killed runs left there (said in one line);
+ * 0, or -errno after a message (the program must not start). */
+int ds__outputs_open(ds_rt *rt);
 /* Moves every worker's records of the batch into worker 0's outputs. */
 void ds__outputs_merge(ds_rt *rt);
 /* Commits every output's records of the batch at time t, in program order. */

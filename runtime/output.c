@@ -15,10 +15,13 @@
  * between batches. */
 #include "internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 static const char ds__dashes[] = "-------------------------------------------"; /* 43 */
@@ -198,7 +201,11 @@ static int ds__commit_print(ds_rt *rt, ds__output *o, int64_t t)
 }
 
 /* Writes data to path so that a reader sees the old file or the whole new
- * one, never a part: a temporary sibling, fsync, rename, fsync the dir. */
+ * one, never a part: a temporary sibling, fsync, rename, fsync the dir.
+ * The temporary file is ".NAME.tmp-PID" (NAME path's last component, PID
+ * ours) and is locked (flock) while it is written, so that a program
+ * starting in the same directory can tell a killed writer's leftover from
+ * a file being written (ds__outputs_open). */
 int ds__write_atomic(const char *path, const char *data, size_t len)
 {
 	size_t plen = strlen(path);
@@ -214,6 +221,7 @@ int ds__write_atomic(const char *path, const char *data, size_t len)
 		rc = -errno;
 		goto out;
 	}
+	(void)flock(fd, LOCK_EX); /* released when we close it, or die */
 	rc = ds__write_all(fd, data, len);
 	if (rc == 0 && fsync(fd) != 0)
 		rc = -errno;
@@ -241,6 +249,23 @@ out:
 	return rc;
 }
 
+/* A save's directory (malloc'd: "." when prefix has none) and the start
+ * of its files' names in prefix. */
+static char *ds__save_dir(const char *prefix, const char **base)
+{
+	const char *slash = strrchr(prefix, '/');
+	*base = slash ? slash + 1 : prefix;
+	if (!slash)
+		return ds__xstrdup(".");
+	if (slash == prefix)
+		return ds__xstrdup("/");
+	size_t n = (size_t)(slash - prefix);
+	char *dir = ds__xmalloc(n + 1);
+	memcpy(dir, prefix, n);
+	dir[n] = 0;
+	return dir;
+}
+
 static int ds__commit_save(ds_rt *rt, ds__output *o, int64_t t)
 {
 	const ds_output_desc *d = o->desc;
@@ -250,17 +275,110 @@ static int ds__commit_save(ds_rt *rt, ds__output *o, int64_t t)
 	else
 		sprintf(path, "%s-%" PRId64, d->prefix, t);
 	int rc = ds__write_atomic(path, o->buf.p ? o->buf.p : "", o->buf.len);
-	const char *slash = strrchr(path, '/');
-	if (rc == -ENOENT && slash && slash != path) { /* missing parent directories are created */
-		*(char *)slash = 0;
-		int mk = ds__mkdirs(path);
-		*(char *)slash = '/';
-		rc = mk < 0 ? mk : ds__write_atomic(path, o->buf.p ? o->buf.p : "", o->buf.len);
+	if (rc == -ENOENT) { /* its directory went away since the start: made again */
+		const char *base;
+		char *dir = ds__save_dir(path, &base);
+		int mk = ds__mkdirs(dir);
+		if (mk < 0)
+			ds__msg(rt->cmd, "%s: saveAsTextFiles: cannot create directory '%s': %s", d->loc, dir,
+			        strerror(-mk));
+		free(dir);
+		if (mk < 0) {
+			free(path);
+			return mk;
+		}
+		rc = ds__write_atomic(path, o->buf.p ? o->buf.p : "", o->buf.len);
 	}
 	if (rc < 0)
-		ds__msg(rt->cmd, "saveAsTextFiles: cannot write '%s': %s", path, strerror(-rc));
+		ds__msg(rt->cmd, "%s: saveAsTextFiles: cannot write '%s': %s", d->loc, path, strerror(-rc));
 	free(path);
 	return rc;
+}
+
+/* Whether name is the temporary file of one of the save's files: "." base
+ * "-" digits ["." suffix] ".tmp-" digits (ds__write_atomic's name); *pid is
+ * its writer's. */
+static bool ds__save_tmp(const char *name, const char *base, const char *suffix, long *pid)
+{
+	size_t bl = strlen(base);
+	if (name[0] != '.' || strncmp(name + 1, base, bl) != 0 || name[1 + bl] != '-')
+		return false;
+	const char *p = name + 2 + bl, *q = p;
+	while (*q >= '0' && *q <= '9')
+		q++;
+	if (q == p)
+		return false;
+	if (suffix && suffix[0]) {
+		size_t sl = strlen(suffix);
+		if (*q != '.' || strncmp(q + 1, suffix, sl) != 0)
+			return false;
+		q += 1 + sl;
+	}
+	if (strncmp(q, ".tmp-", 5) != 0)
+		return false;
+	p = q += 5;
+	long v = 0;
+	for (; *q >= '0' && *q <= '9' && v < 1L << 40; q++)
+		v = v * 10 + (*q - '0');
+	if (q == p || *q)
+		return false;
+	*pid = v;
+	return true;
+}
+
+/* Removes, in dir, the temporary files of the save's files that killed
+ * runs left: those whose writer is no longer alive (no process has its
+ * PID, or it is ours: we have written nothing yet) and that nobody holds
+ * locked (a writer of another PID namespace sharing the directory).
+ * Returns how many. */
+static int ds__save_leftovers(const char *dir, const char *base, const char *suffix)
+{
+	DIR *dp = opendir(dir);
+	if (!dp)
+		return 0;
+	int dfd = dirfd(dp), n = 0;
+	struct dirent *e;
+	while ((e = readdir(dp))) {
+		long pid;
+		if (!ds__save_tmp(e->d_name, base, suffix, &pid))
+			continue;
+		if (pid != (long)getpid() && pid > 0 && pid <= INT32_MAX && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+			continue; /* its writer may be writing it */
+		int fd = openat(dfd, e->d_name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && unlinkat(dfd, e->d_name, 0) == 0)
+			n++;
+		close(fd);
+	}
+	closedir(dp);
+	return n;
+}
+
+int ds__outputs_open(ds_rt *rt)
+{
+	for (int i = 0; i < rt->prog->noutputs; i++) {
+		const ds_output_desc *d = &rt->prog->outputs[i];
+		if (d->kind != DS_OUT_SAVE)
+			continue;
+		const char *base;
+		char *dir = ds__save_dir(d->prefix, &base);
+		int rc = ds__mkdirs(dir);
+		if (rc == 0 && access(dir, W_OK | X_OK) != 0)
+			rc = -errno;
+		if (rc < 0) {
+			ds__msg(rt->cmd, "%s: saveAsTextFiles: cannot %s directory '%s': %s", d->loc,
+			        rc == -EACCES || rc == -EROFS ? "write in" : "create", dir, strerror(-rc));
+			free(dir);
+			return rc;
+		}
+		int n = ds__save_leftovers(dir, base, d->suffix);
+		if (n > 0)
+			ds__msg(rt->cmd, "%s: saveAsTextFiles: removed %d unfinished file%s that a killed run left in '%s'",
+			        d->loc, n, n == 1 ? "" : "s", dir);
+		free(dir);
+	}
+	return 0;
 }
 
 /* Appends src's records to dst's, then empties src. */

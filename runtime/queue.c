@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void ds__queue_push(ds__queue *q, ds__blockb *bb)
@@ -23,9 +24,10 @@ static void ds__queue_push(ds__queue *q, ds__blockb *bb)
 int ds__queue_load(ds__queue *q, const char *path, size_t max_line)
 {
 	memset(q, 0, sizeof *q);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	int fd = ds__open_input(path, &st);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	ds__linerd r;
 	ds__linerd_init(&r, max_line);
 	ds__blockb bb;

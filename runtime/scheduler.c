@@ -124,6 +124,12 @@ static int ds__recover_blocks(ds_rt *rt)
 	return 0;
 }
 
+/* A FIFO's open gave up waiting for a writer: SIGINT or SIGTERM, no news. */
+static bool ds__stopped(int rc)
+{
+	return rc == -EINTR && ds__stop_flag;
+}
+
 int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__opts *o)
 {
 	memset(rt, 0, sizeof *rt);
@@ -162,20 +168,20 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 		int64_t ignored = 0;
 		switch (d->kind) {
 		case DS_SRC_QUEUE:
-			if ((rc = ds__queue_load(&s->queue, d->path, o->max_line)) < 0)
-				ds__msg(cmd, "queueStream: cannot open '%s': %s", d->path, strerror(-rc));
+			if ((rc = ds__queue_load(&s->queue, d->path, o->max_line)) < 0 && !ds__stopped(rc))
+				ds__src_msg(cmd, d, "cannot open '%s': %s", d->path, strerror(-rc));
 			break;
 		case DS_SRC_TEXTFILE:
 			if ((rc = ds__read_file_block(d->path, o->max_line, &s->file)) < 0) {
-				ds__msg(cmd, "textFile: cannot open '%s': %s", d->path, strerror(-rc));
+				if (!ds__stopped(rc))
+					ds__src_msg(cmd, d, "cannot open '%s': %s", d->path, strerror(-rc));
 				break;
 			}
 			ds__src_view_add(rt, s, s->file, &ignored); /* bad lines: reported with batch 1 */
 			break;
 		case DS_SRC_TEXTDIR:
 			if ((rc = ds__textdir_init(&s->dir, d->path)) < 0)
-				ds__msg(cmd, "textFileStream: cannot open directory '%s': %s", d->path,
-				        strerror(-rc));
+				ds__src_msg(cmd, d, "cannot open directory '%s': %s", d->path, strerror(-rc));
 			break;
 		case DS_SRC_SOCKET: case DS_SRC_RECEIVER:
 			break;
@@ -183,22 +189,21 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 			rc = d->ops && d->ops->open ? d->ops->open(rt, i) : -ENOSYS;
 			break;
 		case DS_SRC_BINQUEUE:
-			if ((rc = ds__binrec_open(&s->bin, cmd, d)) < 0)
-				ds__msg(cmd, "binaryQueueStream: cannot open '%s': %s", d->path, strerror(-rc));
+			rc = ds__binrec_open(&s->bin, cmd, d); /* says why */
 			break;
 		case DS_SRC_BINDIR:
 			if ((rc = ds__binrec_open(&s->bin, cmd, d)) < 0)
 				break;
 			if ((rc = ds__textdir_init(&s->dir, d->path)) < 0)
-				ds__msg(cmd, "binaryRecordsStream: cannot open directory '%s': %s", d->path,
-				        strerror(-rc));
+				ds__src_msg(cmd, d, "cannot open directory '%s': %s", d->path, strerror(-rc));
 			break;
 		case DS_SRC_BINFILE: {
 			ds__blockq q;
 			ds__blockq_init(&q);
 			if ((rc = ds__binrec_open(&s->bin, cmd, d)) < 0 ||
 			    (rc = ds__binrec_read(&s->bin, d->path, SIZE_MAX, &q)) < 0) {
-				ds__msg(cmd, "binaryRecords: cannot open '%s': %s", d->path, strerror(-rc));
+				if (!ds__stopped(rc))
+					ds__src_msg(cmd, d, "cannot open '%s': %s", d->path, strerror(-rc));
 				break;
 			}
 			s->file = ds__blockq_pop(&q); /* the one block of a whole file */
@@ -213,6 +218,8 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 		if (rc < 0)
 			return rc;
 	}
+	if ((rc = ds__outputs_open(rt)) < 0)
+		return rc;
 	if (prog->checkpoint_dir) {
 		int64_t t0 = ds__mono_us();
 		int rc = ds__ckpt_open(rt);
@@ -357,10 +364,12 @@ void ds_bad_record(ds_task *t, int site, const char *why, ds_str sample)
 }
 
 /* Gathers every source's blocks for the batch at time t; returns the
- * number of records in. */
+ * number of records in, or -EIO after a message when a source cannot give
+ * its part (the program must stop). */
 static int64_t ds__form_batch(ds_rt *rt, int64_t t)
 {
 	int64_t in = 0;
+	bool failed = false;
 	for (int i = 0; i < rt->prog->nsources; i++) {
 		ds__source *s = &rt->src[i];
 		int64_t before = in;
@@ -372,23 +381,26 @@ static int64_t ds__form_batch(ds_rt *rt, int64_t t)
 			break;
 		}
 		case DS_SRC_TEXTDIR: {
-			int rc = ds__textdir_scan(&s->dir, rt->cmd, rt->opts.max_line, &s->owned);
+			int rc = ds__textdir_scan(&s->dir, rt->cmd, s->desc, rt->opts.max_line, &s->owned);
 			if (rc < 0)
-				ds__msg(rt->cmd, "textFileStream: cannot read directory '%s': %s", s->desc->path,
-				        strerror(-rc));
+				ds__src_msg(rt->cmd, s->desc, "cannot read directory '%s': %s", s->desc->path,
+				            strerror(-rc));
 			break;
 		}
 		case DS_SRC_BINQUEUE: {
-			const ds__block *b = ds__binrec_next(&s->bin);
-			if (b)
+			const ds__block *b;
+			int rc = ds__binrec_next(&s->bin, &b);
+			if (rc < 0)
+				failed = true; /* said */
+			else if (b)
 				ds__src_view_add(rt, s, b, &in);
 			break;
 		}
 		case DS_SRC_BINDIR: {
 			int rc = ds__binrec_scan(&s->bin, &s->dir, &s->owned);
 			if (rc < 0)
-				ds__msg(rt->cmd, "binaryRecordsStream: cannot read directory '%s': %s",
-				        s->desc->path, strerror(-rc));
+				ds__src_msg(rt->cmd, s->desc, "cannot read directory '%s': %s", s->desc->path,
+				            strerror(-rc));
 			break;
 		}
 		case DS_SRC_SOCKET:
@@ -414,7 +426,7 @@ static int64_t ds__form_batch(ds_rt *rt, int64_t t)
 			ds__src_view_add(rt, s, b, &in);
 		s->batch_records = in - before;
 	}
-	return in;
+	return failed ? -EIO : in;
 }
 
 static void ds__release_batch(ds_rt *rt)
@@ -667,6 +679,10 @@ static int ds__run_batch(ds_rt *rt, int64_t t, int64_t k)
 	if (m.sched_delay_ms < 0) /* the final batch after a stop runs before its time */
 		m.sched_delay_ms = 0;
 	m.records_in = ds__form_batch(rt, t);
+	if (m.records_in < 0) {
+		ds__release_batch(rt);
+		return -EIO;
+	}
 	int64_t t1 = ds__mono_us();
 	if (rt->wal && rt->opts.wal_sync == DS__WAL_SYNC_BATCH) {
 		int rc = ds__wal_sync(rt->wal);
@@ -706,7 +722,12 @@ static int ds__run_batch(ds_rt *rt, int64_t t, int64_t k)
 	ds__fold_counters(rt);
 	m.counters = rt->counters;
 	m.counter_totals = rt->counter_totals;
-	int rc = ds__outputs_commit(rt, t);
+	int rc = 0;
+	for (int i = 0; i < p->nsources; i++) /* a mapped file that shrank under the batch */
+		if (rt->src[i].desc->kind == DS_SRC_BINQUEUE && ds__binrec_faulted(&rt->src[i].bin, t) < 0)
+			rc = -EIO;
+	if (rc == 0) /* (else nothing of the batch is written: the program stops) */
+		rc = ds__outputs_commit(rt, t);
 	m.kafka_errors = rt->kafka_errors;
 	rt->kafka_errors = 0;
 	for (int i = 0; rc == 0 && i < p->nsources; i++) /* kafkaStream: its progress, to the group */

@@ -112,6 +112,7 @@ int ds__textdir_each(ds__textdir *d, void (*fn)(void *ctx, const char *path), vo
 
 struct ds__text_ctx {
 	const char *cmd;
+	const ds_source_desc *src;
 	size_t max_line;
 	ds__blockq *out;
 };
@@ -122,13 +123,14 @@ static void ds__read_text(void *ctx, const char *path)
 	ds__block *b;
 	int rc = ds__read_file_block(path, c->max_line, &b);
 	if (rc < 0)
-		ds__msg(c->cmd, "textFileStream: cannot read '%s': %s", path, strerror(-rc));
+		ds__src_msg(c->cmd, c->src, "cannot read '%s': %s", path, strerror(-rc));
 	else
 		ds__blockq_push(c->out, b);
 }
 
-int ds__textdir_scan(ds__textdir *d, const char *cmd, size_t max_line, ds__blockq *out)
+int ds__textdir_scan(ds__textdir *d, const char *cmd, const ds_source_desc *src, size_t max_line,
+                     ds__blockq *out)
 {
-	struct ds__text_ctx c = {cmd, max_line, out};
+	struct ds__text_ctx c = {cmd, src, max_line, out};
 	return ds__textdir_each(d, ds__read_text, &c);
 }

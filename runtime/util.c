@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -93,10 +94,72 @@ int ds__thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
 {
 	sigset_t all, old;
 	sigfillset(&all);
+	/* a fault's signal cannot wait: blocked, it kills the process instead of
+	 * reaching binrec.c's SIGBUS handler (a worker reading a mapped file
+	 * that shrank) */
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGSEGV);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	int rc = pthread_create(t, NULL, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return -rc;
+}
+
+int ds__open_input(const char *path, struct stat *st)
+{
+	/* O_NONBLOCK: opening a FIFO must not wait for its writer where a
+	 * signal cannot stop the wait (our handlers restart system calls) */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st) != 0) {
+		int rc = -errno;
+		close(fd);
+		return rc;
+	}
+	if (S_ISDIR(st->st_mode)) {
+		close(fd);
+		return -EISDIR;
+	}
+	if (S_ISFIFO(st->st_mode)) {
+		/* Linux reports neither POLLIN nor POLLHUP before a writer has
+		 * opened the FIFO: wait for one, a tenth of a second at a time */
+		struct pollfd pf = {fd, POLLIN, 0};
+		for (;;) {
+			if (ds__stop_flag) {
+				close(fd);
+				return -EINTR;
+			}
+			int k = poll(&pf, 1, 100);
+			if (k > 0)
+				break;
+			if (k < 0 && errno != EINTR) {
+				int rc = -errno;
+				close(fd);
+				return rc;
+			}
+		}
+	}
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return fd;
+}
+
+const char *ds__file_type(mode_t m)
+{
+	return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device"
+	     : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
+void ds__src_msg(const char *cmd, const ds_source_desc *d, const char *fmt, ...)
+{
+	char m[900];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(m, sizeof m, fmt, ap);
+	va_end(ap);
+	ds__msg(cmd, "%s%s%s: %s", d->loc ? d->loc : "", d->loc ? ": " : "", ds__source_kind_name(d), m);
 }
 
 /* Reads up to n bytes at off (or at the file position when off < 0);

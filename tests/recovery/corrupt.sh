@@ -53,8 +53,8 @@ touch ck/.checkpoint-0000000000004000.tmp out/.totals-4000.tmp-99999
 rc=$?
 [ $rc -eq 1 ] || fail "with both checkpoints damaged: exit $rc, expected 1"
 cat >expected.err <<E
+prog: p.dstream:4:8: saveAsTextFiles: removed 1 unfinished file that a killed run left in 'out'
 prog: removed 'ck/.checkpoint-0000000000004000.tmp', a temporary file that a crash left behind
-prog: removed 'out/.totals-4000.tmp-99999', a temporary file that a crash left behind
 prog: warning: checkpoint '$ck3' is corrupt (checksum mismatch): using the one before it
 prog: warning: checkpoint '$ck2' is not a dstream checkpoint (bad magic): no older one is left
 prog: checkpoint: no usable checkpoint in 'ck' (2 damaged): refusing to start afresh and lose the state they held (--discard-checkpoint starts afresh)

@@ -105,7 +105,7 @@ static void test_missing_queue(void)
 	h_run(&r, &wc_prog, dir, no_args);
 	CHECK(r.status == 1);
 	CHECK_STREQ(r.out, "");
-	CHECK_STREQ(r.err, "wc: queueStream: cannot open 'in.txt': No such file or directory\n");
+	CHECK_STREQ(r.err, "wc: wc.dstream:3:13: queueStream: cannot open 'in.txt': No such file or directory\n");
 }
 
 static void test_flags(void)
