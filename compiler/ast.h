@@ -183,6 +183,16 @@ Node *ast_block(Loc loc, Vec items);
 Node *ast_let(Loc loc, const char *name, Node *e);
 Node *ast_lambda(Loc loc, Vec params, Node *body);
 
+/* How deeply expressions may nest (1 + 1 + ... + 1 with N terms, or a chain
+ * of N calls, is N levels): deeper is a diagnostic after parsing, so that
+ * the recursive passes (check, plan, lower, the emitters and the
+ * interpreter) never run out of stack (lang/SPEC.md §14.1). */
+#define DS_MAX_DEPTH 1000
+/* The depth of e, where node n counts as levels(n) levels when that is
+ * positive; past DS_MAX_DEPTH, -1 after a diagnostic, and -1 without one
+ * when levels(n) < 0 for a node of e (ast.c). */
+int ast_depth(Node *e, int (*levels)(const Node *n));
+
 /* Parse a whole file.  Returns NULL after reporting syntax errors (all of
  * them: the parser recovers at ';' and reports every error it can). */
 Program *parse_program(const SourceFile *src);

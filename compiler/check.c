@@ -65,9 +65,15 @@ char *fmt_duration(int64_t ms)
 
 /* ---- scopes -------------------------------------------------------------- */
 
+/* A scope's symbols in declaration order, and past a few of them a hash
+ * table by name as well (the globals of a generated program can number tens
+ * of thousands: a linear lookup per name made checking quadratic).  The
+ * table holds the latest symbol of each name, as the linear search finds. */
 typedef struct Scope {
 	struct Scope *parent;
 	Vec syms;
+	Symbol **tab; /* open addressing, tcap slots (a power of two), or NULL */
+	int tcap;
 } Scope;
 
 typedef struct Checker {
@@ -79,14 +85,60 @@ typedef struct Checker {
 	Vec named; /* Node*: the calls .named("id") named, in program order */
 } Checker;
 
+enum { SCOPE_HASH_MIN = 16 }; /* symbols before a scope gets its table */
+
+static unsigned name_hash(const char *s)
+{
+	unsigned h = 2166136261u; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* The slot of name in s->tab: its symbol's, or the empty one it would take. */
+static Symbol **scope_slot(Scope *s, const char *name)
+{
+	unsigned mask = (unsigned)s->tcap - 1;
+	for (unsigned i = name_hash(name) & mask;; i = (i + 1) & mask)
+		if (!s->tab[i] || !strcmp(s->tab[i]->name, name))
+			return &s->tab[i];
+}
+
+/* Adds sym to s->tab, first growing it to at most half full. */
+static void scope_index(Scope *s, Symbol *sym)
+{
+	if (s->syms.n * 2 > s->tcap) {
+		Symbol **old = s->tab;
+		int ocap = s->tcap;
+		s->tcap = s->tcap ? s->tcap * 2 : 4 * SCOPE_HASH_MIN;
+		s->tab = arena_alloc((size_t)s->tcap * sizeof *s->tab);
+		if (old) {
+			for (int i = 0; i < ocap; i++)
+				if (old[i])
+					*scope_slot(s, old[i]->name) = old[i];
+		} else { /* the first table: everything so far, in order */
+			for (int i = 0; i < s->syms.n - 1; i++)
+				*scope_slot(s, ((Symbol *)s->syms.v[i])->name) = s->syms.v[i];
+		}
+	}
+	*scope_slot(s, sym->name) = sym;
+}
+
 static Symbol *lookup(Scope *s, const char *name)
 {
-	for (; s; s = s->parent)
+	for (; s; s = s->parent) {
+		if (s->tab) {
+			Symbol *sym = *scope_slot(s, name);
+			if (sym)
+				return sym;
+			continue;
+		}
 		for (int i = s->syms.n - 1; i >= 0; i--) {
 			Symbol *sym = s->syms.v[i];
 			if (!strcmp(sym->name, name))
 				return sym;
 		}
+	}
 	return NULL;
 }
 
@@ -99,6 +151,8 @@ static Symbol *declare(Checker *ck, Scope *s, SymKind kind, const char *name, Lo
 	sym->type = t;
 	sym->id = ++ck->next_sym;
 	vec_push(&s->syms, sym);
+	if (s->tab || s->syms.n >= SCOPE_HASH_MIN)
+		scope_index(s, sym);
 	return sym;
 }
 
@@ -1439,6 +1493,24 @@ static const char *base_name(const char *path)
 	return dot ? arena_strndup(s, (size_t)(dot - s)) : s;
 }
 
+/* A name of a stream val counts its definition's depth (ast_depth). */
+static int stream_levels(const Node *n)
+{
+	return n->kind == N_NAME && n->sym && n->sym->kind == SYM_VAL ? n->sym->depth : 0;
+}
+
+/* The depth of a statement's stream expression, counting the streams it
+ * uses: the planner, the emitters and the interpreter follow a stream
+ * through its vals.  -1 when too deep (reported once: a val defined from
+ * one too deep is too deep too, silently). */
+static int stream_depth(Node *e, Type *t)
+{
+	TypeKind k = ty_resolve(t)->kind;
+	if (k != TY_STREAM && k != TY_DATASET && k != TY_UNIT)
+		return 0;
+	return ast_depth(e, stream_levels);
+}
+
 static bool is_output_call(Node *e)
 {
 	return e->kind == N_CALL && call_is_op(e) && call_op(e)->cls == OPC_OUTPUT;
@@ -1532,6 +1604,7 @@ CheckedProgram *check_program(Program *p)
 				error_at(s->expr->loc, "an output has no value to name");
 			Symbol *sym = declare(&ck, &ck.globals, SYM_VAL, s->name, s->arg_loc, t);
 			sym->def = s->expr;
+			sym->depth = stream_depth(s->expr, t);
 			break;
 		}
 		case ST_EXPR: {
@@ -1539,6 +1612,7 @@ CheckedProgram *check_program(Program *p)
 			Type *t = check_expr(&ck, s->expr, &ck.globals);
 			if (is_err(t))
 				break;
+			stream_depth(s->expr, t);
 			if (is_output_call(s->expr))
 				vec_push(&out->outputs, s->expr);
 			else

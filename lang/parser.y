@@ -237,7 +237,10 @@ static void yyerror(Loc *loc, yyscan_t scanner, Program *prog, const char *msg)
 {
 	(void)scanner;
 	(void)prog;
-	error_at(*loc, "%s", msg);
+	if (!strcmp(msg, "memory exhausted")) /* bison's stack: YYMAXDEPTH */
+		error_at(*loc, "expression nested deeper than %d levels", DS_MAX_DEPTH);
+	else
+		error_at(*loc, "%s", msg);
 }
 
 static bool is_char_token(yysymbol_kind_t k, const char *chars)
