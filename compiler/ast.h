@@ -28,6 +28,10 @@ void remove_tmpdir(const char *dir);
 /* NAME under $TMPDIR, else /tmp (for mkdtemp and mkstemps patterns). */
 char *tmp_path(const char *name);
 
+/* s made safe inside a comment of generated code (C or LLVM IR): no
+ * comment terminator, no line end (util.c). */
+char *comment_text(const char *s);
+
 /* A growable array of pointers in the arena. */
 typedef struct Vec {
 	void **v;

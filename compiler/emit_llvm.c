@@ -1989,7 +1989,7 @@ static LLVMModuleRef build_module(const IrProgram *ir, LLVMContextRef C, LLVMTar
 {
 	LEmit EE = {.C = C, .ir = ir}, *E = &EE;
 	const CheckedProgram *cp = ir->plan->cp;
-	E->M = LLVMModuleCreateWithNameInContext(cp->ast->src->path, C);
+	E->M = LLVMModuleCreateWithNameInContext(comment_text(cp->ast->src->path), C); /* printed raw, as "; ModuleID = '...'" */
 	char *triple = LLVMGetTargetMachineTriple(TM);
 	LLVMSetTarget(E->M, triple);
 	LLVMDisposeMessage(triple);

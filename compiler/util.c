@@ -153,3 +153,30 @@ char *tmp_path(const char *name)
 	const char *tmp = getenv("TMPDIR");
 	return arena_printf("%s/%s", tmp && *tmp ? tmp : "/tmp", name);
 }
+
+/* s as text inside a generated comment (C's slash-star, LLVM's ';'): a
+ * user's path, app name or string can hold star-slash, slash-star or a line
+ * end, which would end the comment (and compile what follows, or break the
+ * build).  They become star-backslash-slash, slash-backslash-star and
+ * "\n"; other control bytes are written \xHH. */
+char *comment_text(const char *s)
+{
+	size_t n = strlen(s);
+	char *out = arena_alloc(4 * n + 1), *o = out;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c == '*' && s[i + 1] == '/') || (c == '/' && s[i + 1] == '*')) {
+			*o++ = (char)c;
+			*o++ = '\\';
+		} else if (c == '\n') {
+			*o++ = '\\';
+			*o++ = 'n';
+		} else if (c < 0x20 || c == 0x7f) {
+			o += sprintf(o, "\\x%02X", c);
+		} else {
+			*o++ = (char)c;
+		}
+	}
+	*o = 0;
+	return out;
+}
