@@ -23,10 +23,20 @@ void arena_free_all(void);
  * its exit status, 128 + the signal that ended it, or -1 (and a message)
  * when it could not be started. */
 int run_command(char **argv);
+/* The same, with the command's stderr written to errpath (when not NULL). */
+int run_command_to(char **argv, const char *errpath);
 /* Removes a private temporary directory (from mkdtemp) and the files in it. */
 void remove_tmpdir(const char *dir);
-/* NAME under $TMPDIR, else /tmp (for mkdtemp and mkstemps patterns). */
+/* NAME under $TMPDIR, else /tmp (for mkdtemp and mkstemps patterns).  The
+ * path is removed when dstreamc exits or is killed by a signal (with
+ * tmp_cleanup_install), unless tmp_remove or remove_tmpdir removed it
+ * first or tmp_keep kept it. */
 char *tmp_path(const char *name);
+void tmp_remove(const char *path);
+void tmp_keep(const char *path);
+/* Removes the temporary paths at exit and on SIGINT, SIGTERM, SIGHUP,
+ * SIGQUIT and SIGABRT (then dies of the signal). */
+void tmp_cleanup_install(void);
 
 /* s made safe inside a comment of generated code (C or LLVM IR): no
  * comment terminator, no line end (util.c). */

@@ -572,8 +572,12 @@ static ExternFn *lookup_extern(Checker *ck, const char *name)
 
 /* A function whose C signature does not map: said at the header, with a
  * note at the use. */
-static bool extern_usable(const ExternFn *fn, Loc use)
+static bool extern_usable(ExternFn *fn, Loc use)
 {
+	if (!fn->used) {
+		fn->used = true;
+		fn->use_loc = use;
+	}
 	if (!fn->bad)
 		return true;
 	error_in(fn->header, fn->bad_line, fn->bad_col, "extern function '%s' cannot be used from dstream: %s",
