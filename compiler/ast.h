@@ -73,7 +73,11 @@ void note_at(Loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 /* Diagnostics at a location in another file (an extern header). */
 void error_in(const char *path, int line, int col, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The number of errors so far; the end of a phase: the diagnostics
+ * reported so far are written, sorted by file, line and column. */
 int diag_error_count(void);
+/* Writes the pending diagnostics (at exit too). */
+void diag_flush(void);
 /* "path:line:col" of loc, for messages embedded in generated code. */
 char *loc_str(Loc loc);
 

@@ -83,6 +83,7 @@ typedef struct Checker {
 	bool have_batch;
 	Loc batch_loc;
 	Vec named; /* Node*: the calls .named("id") named, in program order */
+	int in_lambda; /* how many lambdas the expression being checked is in */
 } Checker;
 
 enum { SCOPE_HASH_MIN = 16 }; /* symbols before a scope gets its table */
@@ -214,6 +215,86 @@ static Node *expand_placeholders(Node *n)
 	return n;
 }
 
+/* ---- "did you mean" ----------------------------------------------------------- */
+
+/* The edit distance of a and b (optimal string alignment: inserting,
+ * deleting or replacing a character, or swapping two adjacent ones, is one
+ * edit), or max + 1 when it is more than max. */
+static int edit_distance(const char *a, const char *b, int max)
+{
+	int n = (int)strlen(a), m = (int)strlen(b);
+	if (n > 64 || m > 64 || abs(n - m) > max)
+		return max + 1;
+	int d[65][65];
+	for (int i = 0; i <= n; i++)
+		d[i][0] = i;
+	for (int j = 0; j <= m; j++)
+		d[0][j] = j;
+	for (int i = 1; i <= n; i++)
+		for (int j = 1; j <= m; j++) {
+			int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < c)
+				c = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < c)
+				c = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < c)
+				c = d[i - 2][j - 2] + 1;
+			d[i][j] = c;
+		}
+	return d[n][m];
+}
+
+/* The closest known name to a misspelled one: within one edit for names of
+ * up to 4 characters, two edits for longer ones (lang/SPEC.md §14.1). */
+typedef struct Suggest {
+	const char *word;
+	const char *best;
+	int dist;
+} Suggest;
+
+static void suggest_add(Suggest *sg, const char *cand)
+{
+	int len = (int)strlen(sg->word);
+	int max = len <= 2 ? 0 : len <= 4 ? 1 : 2;
+	if (!max || !strcmp(cand, sg->word))
+		return;
+	int d = edit_distance(sg->word, cand, max);
+	if (d <= max && (!sg->best || d < sg->dist)) {
+		sg->best = cand;
+		sg->dist = d;
+	}
+}
+
+/* " (did you mean 'X'?)" or "". */
+static const char *did_you_mean(const Suggest *sg)
+{
+	return sg->best ? arena_printf(" (did you mean '%s'?)", sg->best) : "";
+}
+
+/* Operators, sources, builtins and extern functions. */
+static const char *suggest_callable(Checker *ck, const char *name)
+{
+	Suggest sg = {.word = name};
+	for (int i = 0; i < OP__COUNT; i++)
+		suggest_add(&sg, op_table[i].name);
+	for (int i = 0; i < BI__COUNT; i++)
+		suggest_add(&sg, builtin_table[i].name);
+	for (int i = 0; i < ck->out->extern_fns.n; i++)
+		suggest_add(&sg, ((ExternFn *)ck->out->extern_fns.v[i])->name);
+	return did_you_mean(&sg);
+}
+
+/* The names in scope (vals, parameters, block vals), and None. */
+static const char *suggest_name(Scope *sc, const char *name)
+{
+	Suggest sg = {.word = name};
+	for (; sc; sc = sc->parent)
+		for (int i = 0; i < sc->syms.n; i++)
+			suggest_add(&sg, ((Symbol *)sc->syms.v[i])->name);
+	suggest_add(&sg, "None");
+	return did_you_mean(&sg);
+}
+
 /* ---- expressions ----------------------------------------------------------- */
 
 
@@ -273,7 +354,9 @@ static Type *check_lambda(Checker *ck, Node *lam, int want_n, Type **ptypes, Sco
 		Param *p = lam->params.v[i];
 		p->sym = declare(ck, &inner, SYM_PARAM, p->name, p->loc, ptypes[i]);
 	}
+	ck->in_lambda++;
 	Type *t = check_expr(ck, lam->lhs, &inner);
+	ck->in_lambda--;
 	lam->type = t;
 	return t;
 }
@@ -1234,9 +1317,9 @@ static Type *check_call(Checker *ck, Node *e, Scope *sc)
 		if (op)
 			error_at(op_loc(e), "%s is a DStream operator: write stream.%s(...)", op->name, op->name);
 		else
-			error_at(op_loc(e), "unknown operator or function '%s'", e->name);
-		for (int i = 0; i < e->items.n; i++)
-			if (!((Node *)e->items.v[i])->type)
+			error_at(op_loc(e), "unknown operator or function '%s'%s", e->name, suggest_callable(ck, e->name));
+		for (int i = 0; i < e->items.n; i++) /* a lambda: unknown what it would be given */
+			if (!((Node *)e->items.v[i])->type && ((Node *)e->items.v[i])->kind != N_LAMBDA)
 				check_expr(ck, e->items.v[i], sc);
 		return ty_error();
 	}
@@ -1327,10 +1410,18 @@ static Type *check_expr_inner(Checker *ck, Node *e, Scope *sc)
 				call->kind = N_CALL;
 				return check_call(ck, call, sc);
 			}
-			error_at(e->loc, "unknown name '%s'", e->name);
+			error_at(e->loc, "unknown name '%s'%s", e->name, suggest_name(sc, e->name));
 			return ty_error();
 		}
 		e->sym = s;
+		TypeKind k = ty_resolve(s->type)->kind;
+		if (ck->in_lambda && s->kind == SYM_VAL && (k == TY_STREAM || k == TY_DATASET)) {
+			/* Spark: "RDD transformations and actions can only be invoked by the driver" */
+			error_at(e->loc, "'%s' is a %s: a function given to an operator runs on each record and "
+					 "cannot use a stream or a dataset (combine them with join or union)",
+				 e->name, k == TY_STREAM ? "DStream" : "Dataset");
+			return ty_error();
+		}
 		return s->type;
 	}
 	case N_TUPLE: {

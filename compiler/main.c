@@ -302,6 +302,7 @@ static IrProgram *front_to_ir(const Options *o, int *status)
 		return NULL;
 	}
 	*status = 0;
+	diag_flush(); /* lowering's warnings, before anything runs */
 	return ir;
 }
 
