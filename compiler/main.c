@@ -437,6 +437,8 @@ static void *load_c(const Options *o, const Plan *plan)
 			if (user)
 				fprintf(stderr, "dstreamc: cannot compile '%s': the C compiler exited with status %d\n", src,
 					st);
+			else if (st == 127) /* "cannot run 'cc'" said */
+				;
 			else
 				fprintf(stderr, "dstreamc: internal error: the C compiler failed on the interpreter's shims "
 						"(status %d): please report it\n", st);
@@ -730,6 +732,11 @@ static int cmd_build(const Options *o, IrProgram *ir)
 	argv[n++] = opath;
 	argv[n] = NULL;
 	st = run_command(argv);
+	if (st == 127) { /* "cannot run 'cc'" said: not our bug */
+		rc = 1;
+		st = 0;
+		goto out;
+	}
 	if (st != 0) {
 		if (!o->keep_c)
 			tmp_keep(cpath);

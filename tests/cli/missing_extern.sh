@@ -12,6 +12,7 @@
 # - two C files defining one function: exit 1, what the linker said and
 #   "dstreamc: cannot link 'prog'".
 # - build -o /proc/x (both backends): exit 1, "cannot write '/proc/x': ...".
+# - DSTREAM_CC naming no program: exit 1, "cannot run 'no-such-cc'", only.
 # - SIGINT or SIGTERM while cc runs: dstreamc dies of it (130, 143) and its
 #   temporaries (the generated C, objects) are gone, also after cc would have
 #   written its output.
@@ -122,6 +123,10 @@ for backend in c llvm; do
 	expect "build --backend=$backend -o /proc/x" 1 "dstreamc: cannot write '/proc/x': No such file or directory" \
 		"$DSTREAMC" build --backend=$backend p.dstream dup.c -o /proc/x
 done
+
+# no C compiler at all: said, not an internal error
+expect "DSTREAM_CC=no-such-cc" 1 "dstreamc: cannot run 'no-such-cc': No such file or directory" \
+	env DSTREAM_CC=no-such-cc "$DSTREAMC" build p.dstream -o prog
 
 # A C compiler that takes its time and then writes its -o file: dstreamc is
 # stopped meanwhile.  SIGINT is ignored in a background job of a script:
