@@ -180,6 +180,56 @@ Node *ast_lambda(Loc loc, Vec params, Node *body)
 
 /* ---- parsing --------------------------------------------------------------- */
 
+/* The depth of e (e itself is level 1): with levels(n) > 0, node n counts
+ * as that many levels (a name counts its val's definition, for the
+ * checker); with levels(n) < 0, e is too deep and that was reported.  Iterative, with its own stack: it runs before any recursive
+ * pass.  Past DS_MAX_DEPTH it reports the first node too deep, in source
+ * order, and returns -1. */
+int ast_depth(Node *e, int (*levels)(const Node *n))
+{
+	if (!e)
+		return 0;
+	typedef struct { Node *n; int depth; } Frame;
+	size_t cap = 64, top = 0;
+	Frame *stack = arena_alloc(cap * sizeof *stack);
+	int max = 0;
+	stack[top++] = (Frame){e, 1};
+	while (top) {
+		Frame f = stack[--top];
+		int k = levels ? levels(f.n) : 0;
+		if (k < 0)
+			return -1; /* too deep already, and reported */
+		int d = f.depth + (k > 0 ? k - 1 : 0);
+		if (d > DS_MAX_DEPTH) {
+			if (k > 1)
+				error_at(f.n->loc, "expression nested deeper than %d levels, counting the "
+						   "definition of '%s'", DS_MAX_DEPTH, f.n->name);
+			else
+				error_at(f.n->loc, "expression nested deeper than %d levels", DS_MAX_DEPTH);
+			return -1;
+		}
+		if (d > max)
+			max = d;
+		size_t need = top + 3 + (size_t)f.n->items.n;
+		if (need > cap) { /* the arena has no realloc: the old stack stays until the end */
+			while (cap < need)
+				cap *= 2;
+			Frame *ns = arena_alloc(cap * sizeof *stack);
+			memcpy(ns, stack, top * sizeof *stack);
+			stack = ns;
+		}
+		/* pushed last to first: the first node found too deep is the
+		 * first in the source */
+		for (int i = f.n->items.n - 1; i >= 0; i--)
+			stack[top++] = (Frame){f.n->items.v[i], d + 1};
+		Node *kids[3] = {f.n->rhs, f.n->lhs, f.n->cond};
+		for (int i = 0; i < 3; i++)
+			if (kids[i])
+				stack[top++] = (Frame){kids[i], d + 1};
+	}
+	return max;
+}
+
 Program *parse_program(const SourceFile *src)
 {
 	int errors = diag_error_count();
@@ -197,6 +247,10 @@ Program *parse_program(const SourceFile *src)
 	yylex_destroy(scanner);
 
 	if (rc != 0 || diag_error_count() > errors)
+		return NULL;
+	for (int i = 0; i < prog->stmts.n; i++)
+		ast_depth(((Stmt *)prog->stmts.v[i])->expr, NULL);
+	if (diag_error_count() > errors)
 		return NULL;
 	return prog;
 }

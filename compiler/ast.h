@@ -23,10 +23,24 @@ void arena_free_all(void);
  * its exit status, 128 + the signal that ended it, or -1 (and a message)
  * when it could not be started. */
 int run_command(char **argv);
+/* The same, with the command's stderr written to errpath (when not NULL). */
+int run_command_to(char **argv, const char *errpath);
 /* Removes a private temporary directory (from mkdtemp) and the files in it. */
 void remove_tmpdir(const char *dir);
-/* NAME under $TMPDIR, else /tmp (for mkdtemp and mkstemps patterns). */
+/* NAME under $TMPDIR, else /tmp (for mkdtemp and mkstemps patterns).  The
+ * path is removed when dstreamc exits or is killed by a signal (with
+ * tmp_cleanup_install), unless tmp_remove or remove_tmpdir removed it
+ * first or tmp_keep kept it. */
 char *tmp_path(const char *name);
+void tmp_remove(const char *path);
+void tmp_keep(const char *path);
+/* Removes the temporary paths at exit and on SIGINT, SIGTERM, SIGHUP,
+ * SIGQUIT and SIGABRT (then dies of the signal). */
+void tmp_cleanup_install(void);
+
+/* s made safe inside a comment of generated code (C or LLVM IR): no
+ * comment terminator, no line end (util.c). */
+char *comment_text(const char *s);
 
 /* A growable array of pointers in the arena. */
 typedef struct Vec {
@@ -59,7 +73,11 @@ void note_at(Loc loc, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 /* Diagnostics at a location in another file (an extern header). */
 void error_in(const char *path, int line, int col, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The number of errors so far; the end of a phase: the diagnostics
+ * reported so far are written, sorted by file, line and column. */
 int diag_error_count(void);
+/* Writes the pending diagnostics (at exit too). */
+void diag_flush(void);
 /* "path:line:col" of loc, for messages embedded in generated code. */
 char *loc_str(Loc loc);
 
@@ -182,6 +200,16 @@ Node *ast_cond(Loc loc, Node *c, Node *a, Node *b);
 Node *ast_block(Loc loc, Vec items);
 Node *ast_let(Loc loc, const char *name, Node *e);
 Node *ast_lambda(Loc loc, Vec params, Node *body);
+
+/* How deeply expressions may nest (1 + 1 + ... + 1 with N terms, or a chain
+ * of N calls, is N levels): deeper is a diagnostic after parsing, so that
+ * the recursive passes (check, plan, lower, the emitters and the
+ * interpreter) never run out of stack (lang/SPEC.md §14.1). */
+#define DS_MAX_DEPTH 1000
+/* The depth of e, where node n counts as levels(n) levels when that is
+ * positive; past DS_MAX_DEPTH, -1 after a diagnostic, and -1 without one
+ * when levels(n) < 0 for a node of e (ast.c). */
+int ast_depth(Node *e, int (*levels)(const Node *n));
 
 /* Parse a whole file.  Returns NULL after reporting syntax errors (all of
  * them: the parser recovers at ';' and reports every error it can). */

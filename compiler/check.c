@@ -65,9 +65,15 @@ char *fmt_duration(int64_t ms)
 
 /* ---- scopes -------------------------------------------------------------- */
 
+/* A scope's symbols in declaration order, and past a few of them a hash
+ * table by name as well (the globals of a generated program can number tens
+ * of thousands: a linear lookup per name made checking quadratic).  The
+ * table holds the latest symbol of each name, as the linear search finds. */
 typedef struct Scope {
 	struct Scope *parent;
 	Vec syms;
+	Symbol **tab; /* open addressing, tcap slots (a power of two), or NULL */
+	int tcap;
 } Scope;
 
 typedef struct Checker {
@@ -77,16 +83,63 @@ typedef struct Checker {
 	bool have_batch;
 	Loc batch_loc;
 	Vec named; /* Node*: the calls .named("id") named, in program order */
+	int in_lambda; /* how many lambdas the expression being checked is in */
 } Checker;
+
+enum { SCOPE_HASH_MIN = 16 }; /* symbols before a scope gets its table */
+
+static unsigned name_hash(const char *s)
+{
+	unsigned h = 2166136261u; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* The slot of name in s->tab: its symbol's, or the empty one it would take. */
+static Symbol **scope_slot(Scope *s, const char *name)
+{
+	unsigned mask = (unsigned)s->tcap - 1;
+	for (unsigned i = name_hash(name) & mask;; i = (i + 1) & mask)
+		if (!s->tab[i] || !strcmp(s->tab[i]->name, name))
+			return &s->tab[i];
+}
+
+/* Adds sym to s->tab, first growing it to at most half full. */
+static void scope_index(Scope *s, Symbol *sym)
+{
+	if (s->syms.n * 2 > s->tcap) {
+		Symbol **old = s->tab;
+		int ocap = s->tcap;
+		s->tcap = s->tcap ? s->tcap * 2 : 4 * SCOPE_HASH_MIN;
+		s->tab = arena_alloc((size_t)s->tcap * sizeof *s->tab);
+		if (old) {
+			for (int i = 0; i < ocap; i++)
+				if (old[i])
+					*scope_slot(s, old[i]->name) = old[i];
+		} else { /* the first table: everything so far, in order */
+			for (int i = 0; i < s->syms.n - 1; i++)
+				*scope_slot(s, ((Symbol *)s->syms.v[i])->name) = s->syms.v[i];
+		}
+	}
+	*scope_slot(s, sym->name) = sym;
+}
 
 static Symbol *lookup(Scope *s, const char *name)
 {
-	for (; s; s = s->parent)
+	for (; s; s = s->parent) {
+		if (s->tab) {
+			Symbol *sym = *scope_slot(s, name);
+			if (sym)
+				return sym;
+			continue;
+		}
 		for (int i = s->syms.n - 1; i >= 0; i--) {
 			Symbol *sym = s->syms.v[i];
 			if (!strcmp(sym->name, name))
 				return sym;
 		}
+	}
 	return NULL;
 }
 
@@ -99,6 +152,8 @@ static Symbol *declare(Checker *ck, Scope *s, SymKind kind, const char *name, Lo
 	sym->type = t;
 	sym->id = ++ck->next_sym;
 	vec_push(&s->syms, sym);
+	if (s->tab || s->syms.n >= SCOPE_HASH_MIN)
+		scope_index(s, sym);
 	return sym;
 }
 
@@ -160,6 +215,86 @@ static Node *expand_placeholders(Node *n)
 	return n;
 }
 
+/* ---- "did you mean" ----------------------------------------------------------- */
+
+/* The edit distance of a and b (optimal string alignment: inserting,
+ * deleting or replacing a character, or swapping two adjacent ones, is one
+ * edit), or max + 1 when it is more than max. */
+static int edit_distance(const char *a, const char *b, int max)
+{
+	int n = (int)strlen(a), m = (int)strlen(b);
+	if (n > 64 || m > 64 || abs(n - m) > max)
+		return max + 1;
+	int d[65][65];
+	for (int i = 0; i <= n; i++)
+		d[i][0] = i;
+	for (int j = 0; j <= m; j++)
+		d[0][j] = j;
+	for (int i = 1; i <= n; i++)
+		for (int j = 1; j <= m; j++) {
+			int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < c)
+				c = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < c)
+				c = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < c)
+				c = d[i - 2][j - 2] + 1;
+			d[i][j] = c;
+		}
+	return d[n][m];
+}
+
+/* The closest known name to a misspelled one: within one edit for names of
+ * up to 4 characters, two edits for longer ones (lang/SPEC.md §14.1). */
+typedef struct Suggest {
+	const char *word;
+	const char *best;
+	int dist;
+} Suggest;
+
+static void suggest_add(Suggest *sg, const char *cand)
+{
+	int len = (int)strlen(sg->word);
+	int max = len <= 2 ? 0 : len <= 4 ? 1 : 2;
+	if (!max || !strcmp(cand, sg->word))
+		return;
+	int d = edit_distance(sg->word, cand, max);
+	if (d <= max && (!sg->best || d < sg->dist)) {
+		sg->best = cand;
+		sg->dist = d;
+	}
+}
+
+/* " (did you mean 'X'?)" or "". */
+static const char *did_you_mean(const Suggest *sg)
+{
+	return sg->best ? arena_printf(" (did you mean '%s'?)", sg->best) : "";
+}
+
+/* Operators, sources, builtins and extern functions. */
+static const char *suggest_callable(Checker *ck, const char *name)
+{
+	Suggest sg = {.word = name};
+	for (int i = 0; i < OP__COUNT; i++)
+		suggest_add(&sg, op_table[i].name);
+	for (int i = 0; i < BI__COUNT; i++)
+		suggest_add(&sg, builtin_table[i].name);
+	for (int i = 0; i < ck->out->extern_fns.n; i++)
+		suggest_add(&sg, ((ExternFn *)ck->out->extern_fns.v[i])->name);
+	return did_you_mean(&sg);
+}
+
+/* The names in scope (vals, parameters, block vals), and None. */
+static const char *suggest_name(Scope *sc, const char *name)
+{
+	Suggest sg = {.word = name};
+	for (; sc; sc = sc->parent)
+		for (int i = 0; i < sc->syms.n; i++)
+			suggest_add(&sg, ((Symbol *)sc->syms.v[i])->name);
+	suggest_add(&sg, "None");
+	return did_you_mean(&sg);
+}
+
 /* ---- expressions ----------------------------------------------------------- */
 
 
@@ -219,7 +354,9 @@ static Type *check_lambda(Checker *ck, Node *lam, int want_n, Type **ptypes, Sco
 		Param *p = lam->params.v[i];
 		p->sym = declare(ck, &inner, SYM_PARAM, p->name, p->loc, ptypes[i]);
 	}
+	ck->in_lambda++;
 	Type *t = check_expr(ck, lam->lhs, &inner);
+	ck->in_lambda--;
 	lam->type = t;
 	return t;
 }
@@ -541,8 +678,12 @@ static ExternFn *lookup_extern(Checker *ck, const char *name)
 
 /* A function whose C signature does not map: said at the header, with a
  * note at the use. */
-static bool extern_usable(const ExternFn *fn, Loc use)
+static bool extern_usable(ExternFn *fn, Loc use)
 {
+	if (!fn->used) {
+		fn->used = true;
+		fn->use_loc = use;
+	}
 	if (!fn->bad)
 		return true;
 	error_in(fn->header, fn->bad_line, fn->bad_col, "extern function '%s' cannot be used from dstream: %s",
@@ -1223,9 +1364,9 @@ static Type *check_call(Checker *ck, Node *e, Scope *sc)
 		if (op)
 			error_at(op_loc(e), "%s is a DStream operator: write stream.%s(...)", op->name, op->name);
 		else
-			error_at(op_loc(e), "unknown operator or function '%s'", e->name);
-		for (int i = 0; i < e->items.n; i++)
-			if (!((Node *)e->items.v[i])->type)
+			error_at(op_loc(e), "unknown operator or function '%s'%s", e->name, suggest_callable(ck, e->name));
+		for (int i = 0; i < e->items.n; i++) /* a lambda: unknown what it would be given */
+			if (!((Node *)e->items.v[i])->type && ((Node *)e->items.v[i])->kind != N_LAMBDA)
 				check_expr(ck, e->items.v[i], sc);
 		return ty_error();
 	}
@@ -1316,10 +1457,18 @@ static Type *check_expr_inner(Checker *ck, Node *e, Scope *sc)
 				call->kind = N_CALL;
 				return check_call(ck, call, sc);
 			}
-			error_at(e->loc, "unknown name '%s'", e->name);
+			error_at(e->loc, "unknown name '%s'%s", e->name, suggest_name(sc, e->name));
 			return ty_error();
 		}
 		e->sym = s;
+		TypeKind k = ty_resolve(s->type)->kind;
+		if (ck->in_lambda && s->kind == SYM_VAL && (k == TY_STREAM || k == TY_DATASET)) {
+			/* Spark: "RDD transformations and actions can only be invoked by the driver" */
+			error_at(e->loc, "'%s' is a %s: a function given to an operator runs on each record and "
+					 "cannot use a stream or a dataset (combine them with join or union)",
+				 e->name, k == TY_STREAM ? "DStream" : "Dataset");
+			return ty_error();
+		}
 		return s->type;
 	}
 	case N_TUPLE: {
@@ -1486,6 +1635,24 @@ static const char *base_name(const char *path)
 	return dot ? arena_strndup(s, (size_t)(dot - s)) : s;
 }
 
+/* A name of a stream val counts its definition's depth (ast_depth). */
+static int stream_levels(const Node *n)
+{
+	return n->kind == N_NAME && n->sym && n->sym->kind == SYM_VAL ? n->sym->depth : 0;
+}
+
+/* The depth of a statement's stream expression, counting the streams it
+ * uses: the planner, the emitters and the interpreter follow a stream
+ * through its vals.  -1 when too deep (reported once: a val defined from
+ * one too deep is too deep too, silently). */
+static int stream_depth(Node *e, Type *t)
+{
+	TypeKind k = ty_resolve(t)->kind;
+	if (k != TY_STREAM && k != TY_DATASET && k != TY_UNIT)
+		return 0;
+	return ast_depth(e, stream_levels);
+}
+
 static bool is_output_call(Node *e)
 {
 	return e->kind == N_CALL && call_is_op(e) && call_op(e)->cls == OPC_OUTPUT;
@@ -1579,6 +1746,7 @@ CheckedProgram *check_program(Program *p)
 				error_at(s->expr->loc, "an output has no value to name");
 			Symbol *sym = declare(&ck, &ck.globals, SYM_VAL, s->name, s->arg_loc, t);
 			sym->def = s->expr;
+			sym->depth = stream_depth(s->expr, t);
 			break;
 		}
 		case ST_EXPR: {
@@ -1586,6 +1754,7 @@ CheckedProgram *check_program(Program *p)
 			Type *t = check_expr(&ck, s->expr, &ck.globals);
 			if (is_err(t))
 				break;
+			stream_depth(s->expr, t);
 			if (is_output_call(s->expr))
 				vec_push(&out->outputs, s->expr);
 			else

@@ -31,6 +31,8 @@ struct Symbol {
 	Type *type;
 	Node *def; /* SYM_VAL, SYM_LET: the defining expression */
 	int id;    /* unique per compilation, for generated names */
+	int depth; /* SYM_VAL of a DStream or Dataset: the depth of def, counting
+		      the vals it uses (the planner follows them: DS_MAX_DEPTH) */
 };
 
 /* What the checker learned about the program as a whole. */

@@ -170,7 +170,7 @@ void desc_foreach_record_c(void *out, const DNode *o, const char *linkage, const
 	const ExternFn *fn = ((Node *)o->call->items.v[1])->aux;
 	Type *t = ty_resolve(ty_resolve(o->in[0]->type)->elem);
 	int nf = t->kind == TY_TUPLE ? t->n : 1;
-	fprintf(f, "/* %s  foreachRecord(%s): %s once per record */\n", node_loc(o), fn->name, fn->name);
+	fprintf(f, "/* %s  foreachRecord(%s): %s once per record */\n", comment_text(node_loc(o)), fn->name, fn->name);
 	fprintf(f, "%svoid %s(int64_t batch_time_ms, const ds_rdd *rdd)\n{\n", linkage, name);
 	fputs("\t(void)batch_time_ms;\n", f);
 	fputs("\tfor (int64_t i = 0; i < ds_rdd_count(rdd); i++) {\n", f);

@@ -24,6 +24,7 @@
  * The emitter makes no decisions of its own: what runs is what lowering
  * wrote, as in emit_c.c, whose structure this file follows.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -2000,7 +2001,7 @@ static LLVMModuleRef build_module(const IrProgram *ir, LLVMContextRef C, LLVMTar
 {
 	LEmit EE = {.C = C, .ir = ir}, *E = &EE;
 	const CheckedProgram *cp = ir->plan->cp;
-	E->M = LLVMModuleCreateWithNameInContext(cp->ast->src->path, C);
+	E->M = LLVMModuleCreateWithNameInContext(comment_text(cp->ast->src->path), C); /* printed raw, as "; ModuleID = '...'" */
 	char *triple = LLVMGetTargetMachineTriple(TM);
 	LLVMSetTarget(E->M, triple);
 	LLVMDisposeMessage(triple);
@@ -2169,6 +2170,14 @@ static char **compile_c_files(char **cfiles, int n, const char *dir, const char 
  * file calls it, so the JIT gets this one. */
 static int jit_atexit(void (*fn)(void)) { return atexit(fn); }
 
+/* Does the JIT find name: in the module (ctx) with the user's C linked in,
+ * or in this process (libc and the libraries dstreamc has)? */
+static bool defined_for_jit(const char *name, void *ctx)
+{
+	LLVMValueRef f = LLVMGetNamedFunction(ctx, name);
+	return !f || !LLVMIsDeclaration(f) || !strcmp(name, "atexit") || dlsym(RTLD_DEFAULT, name);
+}
+
 LLVMOrcLLJITRef jit_kept; /* see llvm_run (external: never optimised away) */
 
 typedef void (*jit_stage_fn)(ds_task *, void *);
@@ -2197,7 +2206,9 @@ static int llvm_run(const IrProgram *ir, const BackendOptions *o, char **cfiles,
 	LLVMDisposeTargetMachine(TM);
 	if (dir)
 		remove_tmpdir(dir);
-	if (!M) {
+	if (!M || extern_report_undefined(&ir->plan->cp->extern_fns, defined_for_jit, M)) {
+		if (M)
+			LLVMDisposeModule(M);
 		LLVMOrcDisposeThreadSafeContext(tsc);
 		return 1;
 	}

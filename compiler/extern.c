@@ -10,6 +10,7 @@
  * Every CXString is disposed; the index and the translation unit are
  * disposed before returning, in reverse order of creation.
  */
+#include <elf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,67 @@ const char *extern_dir_of(const char *path)
 	if (slash == path)
 		return "/";
 	return arena_strndup(path, (size_t)(slash - path));
+}
+
+int extern_report_undefined(const Vec *fns, bool (*defined)(const char *name, void *ctx), void *ctx)
+{
+	int n = 0;
+	for (int i = 0; i < fns->n; i++) {
+		const ExternFn *fn = fns->v[i];
+		if (!fn->used || defined(fn->name, ctx))
+			continue;
+		error_in(fn->header, fn->line, fn->col, "extern function '%s' is declared here, but no C file defines it",
+			 fn->name);
+		note_at(fn->use_loc, "'%s' is used here: give dstreamc the C file that defines it, after the "
+				     ".dstream file", fn->name);
+		n++;
+	}
+	return n;
+}
+
+/* The object's bytes [off, off + n), or NULL when the file is shorter. */
+static const void *at(const unsigned char *buf, size_t len, uint64_t off, uint64_t n)
+{
+	return off <= len && n <= len - off ? buf + off : NULL;
+}
+
+bool extern_obj_defines(const char *obj, const char *name)
+{
+	FILE *f = fopen(obj, "rb");
+	if (!f)
+		return false;
+	size_t cap = 1 << 16, len = 0, got;
+	unsigned char *buf = malloc(cap);
+	while (buf && (got = fread(buf + len, 1, cap - len, f)) > 0)
+		if ((len += got) == cap) {
+			unsigned char *nb = realloc(buf, cap *= 2);
+			if (!nb)
+				free(buf);
+			buf = nb;
+		}
+	fclose(f);
+	bool found = false;
+	const Elf64_Ehdr *eh = buf ? at(buf, len, 0, sizeof *eh) : NULL;
+	if (!eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh->e_shentsize != sizeof(Elf64_Shdr))
+		goto done;
+	const Elf64_Shdr *sh = at(buf, len, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof *sh);
+	for (int i = 0; sh && i < eh->e_shnum && !found; i++) {
+		if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh->e_shnum)
+			continue;
+		const Elf64_Sym *sym = at(buf, len, sh[i].sh_offset, sh[i].sh_size);
+		const char *str = at(buf, len, sh[sh[i].sh_link].sh_offset, sh[sh[i].sh_link].sh_size);
+		uint64_t nsyms = sh[i].sh_size / sizeof *sym, strn = sh[sh[i].sh_link].sh_size;
+		for (uint64_t k = 0; sym && str && k < nsyms && !found; k++) {
+			int bind = ELF64_ST_BIND(sym[k].st_info);
+			found = sym[k].st_shndx != SHN_UNDEF && (bind == STB_GLOBAL || bind == STB_WEAK) &&
+				sym[k].st_name < strn && !strncmp(str + sym[k].st_name, name, strn - sym[k].st_name) &&
+				strlen(name) < strn - sym[k].st_name;
+		}
+	}
+done:
+	free(buf);
+	return found;
 }
 
 #ifndef DS_HAVE_CLANG

@@ -51,7 +51,16 @@ typedef struct ExternFn {
 	/* unsupported: why, and where in the header */
 	const char *bad;     /* NULL when every parameter and the result map */
 	int bad_line, bad_col;
+	bool used;           /* the program calls it or passes it (checker) */
+	Loc use_loc;         /* the first such place */
 } ExternFn;
+
+/* Reports each function of fns the program uses that defined(name, ctx)
+ * says nothing defines: at its declaration in the header, with a note at
+ * its first use.  Returns how many. */
+int extern_report_undefined(const Vec *fns, bool (*defined)(const char *name, void *ctx), void *ctx);
+/* Whether the ELF object file obj defines the global or weak symbol name. */
+bool extern_obj_defines(const char *obj, const char *name);
 
 /* Reads header `include` (written at loc in the .dstream file at
  * dstream_path) with libclang; -I: the .dstream's directory and the

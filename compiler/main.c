@@ -302,6 +302,7 @@ static IrProgram *front_to_ir(const Options *o, int *status)
 		return NULL;
 	}
 	*status = 0;
+	diag_flush(); /* lowering's warnings, before anything runs */
 	return ir;
 }
 
@@ -385,7 +386,13 @@ static int cc_compile(const Options *o, const char *cc, bool pic, const char *sr
 	return run_command(argv);
 }
 
-/* Removes dir and what load_c put in it (plain files, no subdirectories). */
+/* Does the shared object (ctx, a dlopen handle) or a library it needs
+ * (libc, ...) define name? */
+static bool defined_in_so(const char *name, void *ctx)
+{
+	return dlsym(ctx, name) != NULL;
+}
+
 
 /* run --interp of a program that calls C: the user's C files (each on its
  * own, with build's flags, so that an error in one is reported as theirs)
@@ -430,6 +437,8 @@ static void *load_c(const Options *o, const Plan *plan)
 			if (user)
 				fprintf(stderr, "dstreamc: cannot compile '%s': the C compiler exited with status %d\n", src,
 					st);
+			else if (st == 127) /* "cannot run 'cc'" said */
+				;
 			else
 				fprintf(stderr, "dstreamc: internal error: the C compiler failed on the interpreter's shims "
 						"(status %d): please report it\n", st);
@@ -456,6 +465,17 @@ static void *load_c(const Options *o, const Plan *plan)
 		fprintf(stderr, "dstreamc: cannot link the C files: the C compiler exited with status %d\n", rc);
 		remove_tmpdir(dir);
 		return NULL;
+	}
+	/* every function the program uses, defined (else said at its header),
+	 * before the binding of all of them at once names only the first */
+	void *lazy = dlopen(so, RTLD_LAZY | RTLD_LOCAL);
+	if (lazy) {
+		int missing = extern_report_undefined(&plan->cp->extern_fns, defined_in_so, lazy);
+		dlclose(lazy);
+		if (missing) {
+			remove_tmpdir(dir);
+			return NULL;
+		}
 	}
 	void *dl = dlopen(so, RTLD_NOW | RTLD_LOCAL);
 	if (!dl) { /* "DIR/c.so: undefined symbol: f": the directory is ours, not news */
@@ -519,6 +539,64 @@ static bool uses_kafka(const IrProgram *ir)
 	return false;
 }
 
+/* Does the program's link find name: in the user's objects (ctx, a Vec of
+ * paths), or in this process's libraries (libc, libm, libz, pthreads: those
+ * the program is linked with too)? */
+static bool defined_for_link(const char *name, void *ctx)
+{
+	const Vec *objs = ctx;
+	for (int i = 0; i < objs->n; i++)
+		if (extern_obj_defines(objs->v[i], name))
+			return true;
+	return dlsym(RTLD_DEFAULT, name) != NULL;
+}
+
+/* cc as the linker driver: cc [DS_CC_FLAGS...] -o BIN OBJ OBJS... LIB -l...,
+ * its messages kept aside.  A failure is the user's: an extern function
+ * that no C file defines (said at its declaration in the header), or else
+ * what the linker said (two C files defining one function, ...).  0, or 1
+ * after the messages. */
+static int link_program(const Options *o, const IrProgram *ir, const char *obj, Vec *objs, const char *lib)
+{
+	const char *cc = cc_command();
+	char *argv[64 + 64];
+	int n = 0;
+	argv[n++] = (char *)cc;
+	n = push_cc_flags(argv, n);
+	argv[n++] = "-o";
+	argv[n++] = (char *)o->output;
+	argv[n++] = (char *)obj;
+	for (int i = 0; i < objs->n && n < 64 + 56; i++)
+		argv[n++] = objs->v[i];
+	argv[n++] = (char *)lib;
+	if (uses_kafka(ir))
+		argv[n++] = "-lrdkafka";
+	argv[n++] = "-lpthread";
+	argv[n++] = "-lz"; /* the runtime: zlib crc32 for checkpoints, the write-ahead log and the replica */
+	argv[n++] = "-lm";
+	argv[n] = NULL;
+	char *errpath = tmp_path("dstreamc-XXXXXX.txt");
+	int fd = mkstemps(errpath, 4);
+	if (fd < 0) {
+		fprintf(stderr, "dstreamc: cannot create a temporary file: %s\n", strerror(errno));
+		return 1;
+	}
+	close(fd);
+	int rc = run_command_to(argv, errpath);
+	if (rc != 0 && !extern_report_undefined(&ir->plan->cp->extern_fns, defined_for_link, objs)) {
+		FILE *f = fopen(errpath, "r");
+		char buf[4096];
+		size_t got;
+		while (f && (got = fread(buf, 1, sizeof buf, f)) > 0)
+			fwrite(buf, 1, got, stderr);
+		if (f)
+			fclose(f);
+		fprintf(stderr, "dstreamc: cannot link '%s': the linker exited with status %d\n", o->output, rc);
+	}
+	tmp_remove(errpath);
+	return rc != 0;
+}
+
 static int build_llvm(const Options *o, IrProgram *ir, const char *inc, const char *lib)
 {
 #ifdef DS_HAVE_LLVM
@@ -531,43 +609,18 @@ static int build_llvm(const Options *o, IrProgram *ir, const char *inc, const ch
 	close(fd);
 	BackendOptions bo = backend_options(o);
 	if (backend_llvm.emit_object(ir, &bo, opath)) {
-		unlink(opath);
+		tmp_remove(opath);
 		return 1;
 	}
 	const char *cc = cc_command();
 	Vec objs = {0};
-	if (compile_user_c(o, cc, inc, &objs)) {
-		for (int i = 0; i < objs.n; i++)
-			unlink(objs.v[i]);
-		unlink(opath);
-		return 1;
-	}
-	/* cc [DS_CC_FLAGS...] -o BIN FILE.o OBJS... LIB -lpthread -lz -lm */
-	char *argv[64 + 64];
-	int n = 0;
-	argv[n++] = (char *)cc;
-	n = push_cc_flags(argv, n);
-	argv[n++] = "-o";
-	argv[n++] = (char *)o->output;
-	argv[n++] = opath;
-	for (int i = 0; i < objs.n && n < 64 + 56; i++)
-		argv[n++] = objs.v[i];
-	argv[n++] = (char *)lib;
-	if (uses_kafka(ir))
-		argv[n++] = "-lrdkafka";
-	argv[n++] = "-lpthread";
-	argv[n++] = "-lz"; /* the runtime: zlib crc32 for checkpoints, the write-ahead log and the replica */
-	argv[n++] = "-lm";
-	argv[n] = NULL;
-	int rc = run_command(argv);
-	unlink(opath);
+	int rc = compile_user_c(o, cc, inc, &objs);
+	if (rc == 0)
+		rc = link_program(o, ir, opath, &objs, lib);
+	tmp_remove(opath);
 	for (int i = 0; i < objs.n; i++)
-		unlink(objs.v[i]);
-	if (rc != 0) {
-		fprintf(stderr, "dstreamc: internal error: linking the LLVM backend's object failed (status %d)\n", rc);
-		return 1;
-	}
-	return 0;
+		tmp_remove(objs.v[i]);
+	return rc;
 #else
 	(void)ir;
 	(void)inc;
@@ -591,24 +644,44 @@ static int cmd_run(const Options *o, IrProgram *ir)
 #endif
 }
 
+/* Can path be written as build's output?  Said as the user's mistake
+ * before cc would fail on it: a directory, a directory that cannot be
+ * written, or a place where no file can be created (/proc/x).  An
+ * existing file is replaced, as cc does, through its directory. */
+static bool output_writable(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "dstreamc: cannot write '%s': %s\n", path, strerror(EISDIR));
+			return false;
+		}
+		char *dir = arena_strdup(path);
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*(slash == dir ? slash + 1 : slash) = 0;
+		if (access(slash ? dir : ".", W_OK) != 0) {
+			fprintf(stderr, "dstreamc: cannot write '%s': %s\n", path, strerror(errno));
+			return false;
+		}
+		return true;
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "dstreamc: cannot write '%s': %s\n", path, strerror(errno));
+		return false;
+	}
+	close(fd);
+	unlink(path);
+	return true;
+}
+
 static int cmd_build(const Options *o, IrProgram *ir)
 {
 	if (!o->output)
 		usage_error("build needs -o BIN%s", "");
-	/* A bad -o is the user's mistake: say so before cc would fail on it. */
-	struct stat ost;
-	char *dir = arena_strdup(o->output);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = 0;
-	if (stat(o->output, &ost) == 0 && S_ISDIR(ost.st_mode)) {
-		fprintf(stderr, "dstreamc: cannot write '%s': %s\n", o->output, strerror(EISDIR));
+	if (!output_writable(o->output))
 		return 1;
-	}
-	if (access(slash ? dir : ".", W_OK) != 0) {
-		fprintf(stderr, "dstreamc: cannot write '%s': %s\n", o->output, strerror(errno));
-		return 1;
-	}
 	const char *inc, *lib;
 	if (!find_runtime(&inc, &lib))
 		return 1;
@@ -626,57 +699,65 @@ static int cmd_build(const Options *o, IrProgram *ir)
 		}
 		close(fd);
 	}
-	if (backend_c.emit(ir, cpath)) {
-		unlink(cpath);
+	char *opath = tmp_path("dstreamc-XXXXXX.o");
+	int fd = mkstemps(opath, 2);
+	if (fd < 0) {
+		fprintf(stderr, "dstreamc: cannot create a temporary file: %s\n", strerror(errno));
+		if (!o->keep_c)
+			tmp_remove(cpath);
 		return 1;
 	}
-	const char *cc = cc_command();
-	const char *srcdir = extern_dir_of(o->input);
-	Vec objs = {0};
-	int rc = compile_user_c(o, cc, inc, &objs);
-	if (rc) {
-		for (int i = 0; i < objs.n; i++)
-			unlink(objs.v[i]);
-		if (!o->keep_c)
-			unlink(cpath);
-		return rc;
+	close(fd);
+	int rc = 0, st = 0;
+	if (backend_c.emit(ir, cpath)) {
+		rc = 1;
+		goto out;
 	}
-	/* cc -std=c11 -O2 [DS_CC_FLAGS...] -I SRCDIR -I INC -o BIN FILE.c OBJS... LIB -lpthread -lz -lm */
-	char *argv[64 + 64];
+	/* cc -std=c11 -O2 [DS_CC_FLAGS...] -I SRCDIR -I INC -c FILE.c -o FILE.o: the
+	 * generated C, on its own, so that a failure there is ours */
+	const char *cc = cc_command();
+	char *argv[64];
 	int n = 0;
 	argv[n++] = (char *)cc;
 	argv[n++] = "-std=c11";
 	argv[n++] = (char *)o->opt;
 	n = push_cc_flags(argv, n);
 	argv[n++] = "-I";
-	argv[n++] = (char *)srcdir;
+	argv[n++] = (char *)extern_dir_of(o->input);
 	argv[n++] = "-I";
 	argv[n++] = (char *)inc;
-	argv[n++] = "-o";
-	argv[n++] = (char *)o->output;
+	argv[n++] = "-c";
 	argv[n++] = cpath;
-	for (int i = 0; i < objs.n && i < 64; i++)
-		argv[n++] = objs.v[i];
-	argv[n++] = (char *)lib;
-	if (uses_kafka(ir))
-		argv[n++] = "-lrdkafka";
-	argv[n++] = "-lpthread";
-	argv[n++] = "-lz"; /* the runtime: zlib crc32 for checkpoints, the write-ahead log and the replica */
-	argv[n++] = "-lm";
+	argv[n++] = "-o";
+	argv[n++] = opath;
 	argv[n] = NULL;
-	rc = run_command(argv);
-	for (int i = 0; i < objs.n; i++)
-		unlink(objs.v[i]);
-	if (rc != 0) {
+	st = run_command(argv);
+	if (st == 127) { /* "cannot run 'cc'" said: not our bug */
+		rc = 1;
+		st = 0;
+		goto out;
+	}
+	if (st != 0) {
+		if (!o->keep_c)
+			tmp_keep(cpath);
 		fprintf(stderr,
 			"dstreamc: internal error: the C compiler failed on the generated code (status %d);\n"
 			"the generated C is kept at %s: please report it\n",
-			rc, cpath);
-		return 1;
+			st, cpath);
+		rc = 1;
+		goto out;
 	}
-	if (!o->keep_c)
-		unlink(cpath);
-	return 0;
+	Vec objs = {0};
+	rc = compile_user_c(o, cc, inc, &objs);
+	if (rc == 0)
+		rc = link_program(o, ir, opath, &objs, lib);
+	for (int i = 0; i < objs.n; i++)
+		tmp_remove(objs.v[i]);
+out:
+	tmp_remove(opath);
+	if (!o->keep_c && !(rc && st != 0))
+		tmp_remove(cpath);
+	return rc;
 }
 
 static bool is_c_file(const char *a) { return strlen(a) > 2 && !strcmp(a + strlen(a) - 2, ".c"); }
@@ -727,6 +808,7 @@ int main(int argc, char **argv)
 		return cmd_replica(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "kafka")) /* its own subcommands and options */
 		return kafka_main(argc, argv);
+	tmp_cleanup_install(); /* no temporary file outlives dstreamc */
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {

@@ -15,9 +15,49 @@
 
 typedef struct Planner {
 	Plan *p;
-	/* memo: AST call node -> DNode, so a val used twice is one node */
-	Vec memo_keys, memo_vals;
+	/* memo: AST call node -> DNode, so a val used twice is one node; a
+	 * hash table (open addressing, cap slots, a power of two, at most half
+	 * full), as a program may have tens of thousands of streams */
+	Node **memo_keys;
+	DNode **memo_vals;
+	int memo_n, memo_cap;
 } Planner;
+
+/* The memo's slot for e: its own, or the empty one it would take. */
+static int memo_slot(const Planner *pl, const Node *e)
+{
+	unsigned mask = (unsigned)pl->memo_cap - 1;
+	unsigned i = (unsigned)(((uintptr_t)e >> 4) * 2654435761u) & mask;
+	while (pl->memo_keys[i] && pl->memo_keys[i] != e)
+		i = (i + 1) & mask;
+	return (int)i;
+}
+
+static DNode *memo_get(const Planner *pl, const Node *e)
+{
+	return pl->memo_cap ? pl->memo_vals[memo_slot(pl, e)] : NULL;
+}
+
+static void memo_put(Planner *pl, Node *e, DNode *d)
+{
+	if (2 * (pl->memo_n + 1) > pl->memo_cap) {
+		Planner old = *pl;
+		pl->memo_cap = pl->memo_cap ? 2 * pl->memo_cap : 64;
+		pl->memo_keys = arena_alloc((size_t)pl->memo_cap * sizeof *pl->memo_keys);
+		pl->memo_vals = arena_alloc((size_t)pl->memo_cap * sizeof *pl->memo_vals);
+		for (int i = 0; i < old.memo_cap; i++)
+			if (old.memo_keys[i]) {
+				int j = memo_slot(pl, old.memo_keys[i]);
+				pl->memo_keys[j] = old.memo_keys[i];
+				pl->memo_vals[j] = old.memo_vals[i];
+			}
+	}
+	int j = memo_slot(pl, e);
+	if (!pl->memo_keys[j])
+		pl->memo_n++;
+	pl->memo_keys[j] = e;
+	pl->memo_vals[j] = d;
+}
 
 bool node_is_boundary(const DNode *n)
 {
@@ -198,14 +238,13 @@ static DNode *build(Planner *pl, Node *e)
 {
 	e = stream_def(e);
 	ASSERT(e->kind == N_CALL && call_is_op(e));
-	for (int i = 0; i < pl->memo_keys.n; i++)
-		if (pl->memo_keys.v[i] == e)
-			return pl->memo_vals.v[i];
+	DNode *memo = memo_get(pl, e);
+	if (memo)
+		return memo;
 	const OpInfo *op = call_op(e);
 	if (op->cls == OPC_WINDOW && op->id != OP_WINDOW) {
 		DNode *d = build_window_op(pl, e, build(pl, e->items.v[0]));
-		vec_push(&pl->memo_keys, e);
-		vec_push(&pl->memo_vals, d);
+		memo_put(pl, e, d);
 		return d;
 	}
 	DNode *d = new_node(pl, op, e);
@@ -234,8 +273,7 @@ static DNode *build(Planner *pl, Node *e)
 				connect(init, d);
 			}
 		}
-	vec_push(&pl->memo_keys, e);
-	vec_push(&pl->memo_vals, d);
+	memo_put(pl, e, d);
 	return d;
 }
 

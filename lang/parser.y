@@ -42,6 +42,7 @@ void parse_flush_bigints(LexState *ls);
 }
 
 %code {
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -237,7 +238,10 @@ static void yyerror(Loc *loc, yyscan_t scanner, Program *prog, const char *msg)
 {
 	(void)scanner;
 	(void)prog;
-	error_at(*loc, "%s", msg);
+	if (!strcmp(msg, "memory exhausted")) /* bison's stack: YYMAXDEPTH */
+		error_at(*loc, "expression nested deeper than %d levels", DS_MAX_DEPTH);
+	else
+		error_at(*loc, "%s", msg);
 }
 
 static bool is_char_token(yysymbol_kind_t k, const char *chars)
@@ -297,6 +301,36 @@ static bool is_keyword(yysymbol_kind_t k)
 	       k == YYSYMBOL_CHECKPOINT || k == YYSYMBOL_EXTERN || k == YYSYMBOL_VAL;
 }
 
+/* What a Scala (or C) habit that ends in this syntax error should be
+ * instead, as " (...)", or "": `=` where `==` fits, and Scala's
+ * `{ case ... }` lambdas (a '{' followed by `case` earlier on the line). */
+static const char *syntax_hint(const yypcontext_t *ctx, yyscan_t scanner, yysymbol_kind_t tok,
+			       const yysymbol_kind_t *exp, int n)
+{
+	if (is_char_token(tok, "=")) {
+		for (int i = 0; i < n; i++)
+			if (exp[i] == YYSYMBOL_EQ)
+				return " (to compare, write '==')";
+	}
+	const LexState *ls = yyget_extra(scanner);
+	Loc loc = *yypcontext_location(ctx);
+	const char *text = ls->src->text, *p = text + (loc.off <= ls->src->len ? loc.off : ls->src->len);
+	const char *bol = p;
+	while (bol > text && bol[-1] != '\n')
+		bol--;
+	for (const char *q = bol; q < p + 1 && *q && *q != '\n'; q++) {
+		if (*q != '{')
+			continue;
+		const char *w = q + 1;
+		while (*w == ' ' || *w == '\t')
+			w++;
+		if (!strncmp(w, "case", 4) && !(isalnum((unsigned char)w[4]) || w[4] == '_'))
+			return " (Scala's '{ case ... }' functions are not supported: write '(a, b) => ...' "
+			       "or 'p => ...' with p._1, p._2)";
+	}
+	return "";
+}
+
 /* "syntax error: unexpected ')', expected expression or ']'" at the
  * offending token.  Expression-starting tokens are folded into
  * "expression"; when one is expected, statement keywords and end of file
@@ -341,8 +375,9 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner,
 		list[m++] = token_desc(k);
 		other = true;
 	}
+	const char *hint = syntax_hint(ctx, scanner, tok, exp, n);
 	if (!expr && !other) { /* only operators fit: name none */
-		error_at(loc, "syntax error: unexpected %s", unexpected);
+		error_at(loc, "syntax error: unexpected %s%s", unexpected, hint);
 		return 0;
 	}
 	/* A missing ';' at the end of a line: point at the end of the line,
@@ -350,7 +385,7 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner,
 	LexState *ls = yyget_extra(scanner);
 	if (m == 1 && !strcmp(list[0], ";") && tok != YYSYMBOL_YYEOF &&
 	    loc.line > ls->prev_end.line) {
-		error_at(ls->prev_end, "syntax error: expected ';' at the end of the statement");
+		error_at(ls->prev_end, "syntax error: expected ';' at the end of the statement%s", hint);
 		return 0;
 	}
 	char buf[512];
@@ -364,7 +399,7 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, yyscan_t scanner,
 		len += snprintf(buf + len, sizeof buf - (size_t)len, quote ? "%s'%s'" : "%s%s",
 				sep, list[i]);
 	}
-	error_at(loc, "syntax error: unexpected %s, expected %s", unexpected, buf);
+	error_at(loc, "syntax error: unexpected %s, expected %s%s", unexpected, buf, hint);
 	return 0;
 }
 

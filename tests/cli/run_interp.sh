@@ -21,8 +21,9 @@
 #   run --interp U.dstream bad.c       the C file's errors, "cannot compile
 #                                      'bad.c'", exit 1, nothing run, no
 #                                      temporaries left
-#   run --interp U.dstream             (no C file) "undefined symbol: twice",
-#                                      exit 1
+#   run --interp U.dstream             (no C file) "extern function 'twice'
+#                                      is declared here, but no C file
+#                                      defines it" at the header, exit 1
 set -uo pipefail
 
 source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
@@ -112,7 +113,7 @@ grep -q "^bad.c:1:.*error" cbad.err && grep -q "^dstreamc: cannot compile 'bad.c
 
 timeout 60 "$DSTREAMC" run --interp u.dstream >noc.out 2>noc.err
 status=$?
-[ "$status" -eq 1 ] && grep -q "^dstreamc: cannot load the C files: undefined symbol: twice" noc.err ||
+[ "$status" -eq 1 ] && grep -q "error: extern function 'twice' is declared here, but no C file defines it$" noc.err ||
 	fail "no C file: exit $status: $(cat noc.err)"
 
 test_end

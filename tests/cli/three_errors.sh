@@ -26,7 +26,7 @@ lens.print();
 EOF
 
 cat >expected.txt <<'EOF'
-three.dstream:5:32: error: unknown operator or function 'splitt'
+three.dstream:5:32: error: unknown operator or function 'splitt' (did you mean 'split'?)
 val words = lines.flatMap(l => splitt(l, " "));
                                ^
 three.dstream:6:27: error: operator '*' cannot be applied to Int and String
