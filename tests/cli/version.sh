@@ -3,14 +3,16 @@
 # version that built it and the program's source hash.
 #
 # Checks, on the C and LLVM backends: exactly two lines, "prog: dstream V
-# (runtime V, ABI 4)" with V dstreamc's own version, and "program Versioned
+# (runtime V, ABI N)" with V dstreamc's own version and N rt.h's, and "program Versioned
 # from PATH, source hash fnv1a64:H" with H the FNV-1a 64 of the file's bytes
 # (computed here); exit 0.  A changed source (one comment more) changes H,
 # and the generated C carries the same hash.
-source "$(dirname -- "${BASH_SOURCE[0]}")/../lib.sh"
+HERE=$(cd "$(dirname -- "${BASH_SOURCE[0]}")" && pwd) # before test_begin's cd
+source "$HERE/../lib.sh"
 test_begin version "$@"
 
 V=$("$DSTREAMC" --version | sed -n 's/^dstreamc //p')
+ABI=$(sed -n 's/^#define DS_ABI_VERSION \([0-9]*\)$/\1/p' "$HERE/../../runtime/include/dstream/rt.h")
 [ -n "$V" ] || fail "dstreamc --version: $("$DSTREAMC" --version)"
 cat >v.dstream <<'D'
 app "Versioned";
@@ -28,7 +30,7 @@ print("%016x" % h)' "$1"
 for backend in c llvm; do
 	"$DSTREAMC" build v.dstream -o "prog" --backend=$backend >build.log 2>&1 || { fail "$backend: build: $(cat build.log)"; continue; }
 	./prog --version >out.txt 2>err.txt || fail "$backend: --version exited $?"
-	printf 'prog: dstream %s (runtime %s, ABI 4)\nprogram Versioned from v.dstream, source hash fnv1a64:%s\n' "$V" "$V" "$(fnv v.dstream)" >want.txt
+	printf 'prog: dstream %s (runtime %s, ABI %s)\nprogram Versioned from v.dstream, source hash fnv1a64:%s\n' "$V" "$V" "$ABI" "$(fnv v.dstream)" >want.txt
 	diff want.txt out.txt >diff.txt || fail "$backend: --version: $(cat diff.txt)"
 	[ ! -s err.txt ] || fail "$backend: stderr: $(cat err.txt)"
 done
