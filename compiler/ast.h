@@ -28,6 +28,14 @@ void remove_tmpdir(const char *dir);
 /* NAME under $TMPDIR, else /tmp (for mkdtemp and mkstemps patterns). */
 char *tmp_path(const char *name);
 
+/* ---- where the runtime is (paths.c) ------------------------------------- */
+/* rt.h's include directory, libdstream_rt.a, the helpers' LLVM bitcode:
+ * from the environment, the build tree, or beside the executable; NULL when
+ * none is there. */
+const char *paths_rt_include(void);
+const char *paths_rt_lib(void);
+const char *paths_rt_bc(void);
+
 /* A growable array of pointers in the arena. */
 typedef struct Vec {
 	void **v;

@@ -27,12 +27,6 @@
 #ifndef DS_CC
 #define DS_CC "cc"
 #endif
-#ifndef DS_RT_INCLUDE_DIR
-#define DS_RT_INCLUDE_DIR ""
-#endif
-#ifndef DS_RT_LIB
-#define DS_RT_LIB ""
-#endif
 #ifndef DS_CC_FLAGS
 #define DS_CC_FLAGS "" /* e.g. the sanitizers the runtime was built with */
 #endif
@@ -311,33 +305,15 @@ static bool file_exists(const char *p)
 	return p && *p && stat(p, &st) == 0;
 }
 
-/* The runtime's include dir and static library: the environment, then the
- * build tree dstreamc was built in, then an installed layout beside it. */
+/* The runtime's include dir and static library (paths.c): the environment,
+ * then the build tree dstreamc was built in, then an installed layout
+ * beside it. */
 static bool find_runtime(const char **inc, const char **lib)
 {
-	*inc = getenv("DSTREAM_RUNTIME_INCLUDE");
-	*lib = getenv("DSTREAM_RUNTIME_LIB");
-	if (!*inc || !**inc)
-		*inc = DS_RT_INCLUDE_DIR;
-	if (!*lib || !**lib)
-		*lib = DS_RT_LIB;
+	*inc = paths_rt_include();
+	*lib = paths_rt_lib();
 	if (file_exists(*inc) && file_exists(*lib))
 		return true;
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = 0;
-		char *slash = strrchr(exe, '/');
-		if (slash)
-			*slash = 0;
-		const char *i2 = arena_printf("%s/../include", exe);
-		const char *l2 = arena_printf("%s/../lib/libdstream_rt.a", exe);
-		if (file_exists(i2) && file_exists(l2)) {
-			*inc = i2;
-			*lib = l2;
-			return true;
-		}
-	}
 	fprintf(stderr, "dstreamc: cannot find the dstream runtime (rt.h and libdstream_rt.a); "
 			"set DSTREAM_RUNTIME_INCLUDE and DSTREAM_RUNTIME_LIB\n");
 	return false;
