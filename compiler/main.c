@@ -213,32 +213,38 @@ static FILE *text_out(const Options *o)
 	return f;
 }
 
+/* 0, or 2 (a file that cannot be written, SPEC §17.1) after a message. */
 static int close_text_out(FILE *f, const Options *o)
 {
 	if (f == stdout)
-		return fflush(f) ? 1 : 0;
+		return fflush(f) ? 2 : 0;
 	if (ferror(f) | fclose(f)) {
 		fprintf(stderr, "dstreamc: error writing '%s'\n", o->output);
-		return 1;
+		return 2;
 	}
 	return 0;
 }
 
-/* parse, check, plan, lower; NULL after diagnostics (or a --stop-after dump). */
+/* parse, check, plan, lower; NULL after diagnostics (or a --stop-after dump).
+ * *status: 1 for errors in the program, 2 for a file that cannot be read or
+ * written (SPEC §17.1). */
 static IrProgram *front_to_ir(const Options *o, int *status)
 {
-	*status = 1;
+	*status = 2;
 	SourceFile *src = read_source(o->input);
 	if (!src)
 		return NULL;
+	*status = 1;
 	diag_set_source(src);
 	Program *ast = parse_program(src);
 	if (!ast)
 		return NULL;
 	if (o->stop == STOP_PARSE) {
 		FILE *f = text_out(o);
-		if (!f)
+		if (!f) {
+			*status = 2;
 			return NULL;
+		}
 		ast_dump(ast, f);
 		*status = close_text_out(f, o);
 		return NULL;
@@ -262,8 +268,10 @@ static IrProgram *front_to_ir(const Options *o, int *status)
 	}
 	if (o->stop == STOP_PLAN || !strcmp(o->cmd, "explain")) {
 		FILE *f = text_out(o);
-		if (!f)
+		if (!f) {
+			*status = 2;
 			return NULL;
+		}
 		plan_explain(plan, f);
 		*status = close_text_out(f, o);
 		return NULL;
@@ -289,8 +297,10 @@ static IrProgram *front_to_ir(const Options *o, int *status)
 	IrProgram *ir = lower_program(plan);
 	if (o->stop == STOP_LOWER) {
 		FILE *f = text_out(o);
-		if (!f)
+		if (!f) {
+			*status = 2;
 			return NULL;
+		}
 		ir_dump(ir, f);
 		*status = close_text_out(f, o);
 		return NULL;
@@ -579,11 +589,11 @@ static int cmd_build(const Options *o, IrProgram *ir)
 		*(slash == dir ? slash + 1 : slash) = 0;
 	if (stat(o->output, &ost) == 0 && S_ISDIR(ost.st_mode)) {
 		fprintf(stderr, "dstreamc: cannot write '%s': %s\n", o->output, strerror(EISDIR));
-		return 1;
+		return 2;
 	}
 	if (access(slash ? dir : ".", W_OK) != 0) {
 		fprintf(stderr, "dstreamc: cannot write '%s': %s\n", o->output, strerror(errno));
-		return 1;
+		return 2;
 	}
 	const char *inc, *lib;
 	if (!find_runtime(&inc, &lib))
@@ -804,13 +814,13 @@ int main(int argc, char **argv)
 	if (!ir)
 		return status;
 	if (!strcmp(o.cmd, "emit-c"))
-		return backend_c.emit(ir, o.output) ? 1 : 0;
+		return backend_c.emit(ir, o.output) ? 2 : 0; /* fails only to write */
 	if (!strcmp(o.cmd, "run"))
 		return cmd_run(&o, ir);
 	if (!strcmp(o.cmd, "emit-llvm")) {
 #ifdef DS_HAVE_LLVM
 		BackendOptions bo = backend_options(&o);
-		return backend_llvm.emit_text(ir, &bo, o.output) ? 1 : 0;
+		return backend_llvm.emit_text(ir, &bo, o.output) ? 2 : 0; /* fails only to read or write */
 #else
 		fprintf(stderr, "dstreamc: emit-llvm: this dstreamc was built without LLVM\n");
 		return 1;
