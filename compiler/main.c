@@ -597,7 +597,7 @@ static int cmd_build(const Options *o, IrProgram *ir)
 	}
 	const char *inc, *lib;
 	if (!find_runtime(&inc, &lib))
-		return 1;
+		return 2; /* a failure outside the program (SPEC §17.1) */
 	if (!strcmp(o->backend, "llvm"))
 		return build_llvm(o, ir, inc, lib);
 	char *cpath;
