@@ -42,6 +42,14 @@ void tmp_cleanup_install(void);
  * comment terminator, no line end (util.c). */
 char *comment_text(const char *s);
 
+/* ---- where the runtime is (paths.c) ------------------------------------- */
+/* rt.h's include directory, libdstream_rt.a, the helpers' LLVM bitcode:
+ * from the environment, the build tree, or beside the executable; NULL when
+ * none is there. */
+const char *paths_rt_include(void);
+const char *paths_rt_lib(void);
+const char *paths_rt_bc(void);
+
 /* A growable array of pointers in the arena. */
 typedef struct Vec {
 	void **v;

@@ -13,7 +13,7 @@
  *
  * The runtime's static inline helpers (ds_next_line, ds_split_next,
  * ds_hash_str, ds_str_eq, ...) are called by name.  Their bodies come from
- * runtime/inline.c compiled to bitcode (DS_RT_BC), linked into the module
+ * runtime/inline.c compiled to bitcode (paths_rt_bc(), paths.c), linked into the module
  * with internal linkage before optimisation, so that they inline into the
  * fused loops; with BackendOptions.no_rt_inline the calls go to
  * libdstream_rt's external copies instead (for measuring what inlining
@@ -51,12 +51,6 @@
 #include "ir.h"
 #include "schema.h"
 
-#ifndef DS_RT_BC
-#define DS_RT_BC ""
-#endif
-#ifndef DS_RT_INCLUDE_DIR
-#define DS_RT_INCLUDE_DIR ""
-#endif
 
 /* Code generation inside one function: its builders and where allocas go. */
 typedef struct FnCtx {
@@ -2064,11 +2058,9 @@ static LLVMModuleRef build_module(const IrProgram *ir, LLVMContextRef C, LLVMTar
 		if (!link_bitcode(E->M, bitcode[i], false))
 			goto fail;
 	/* the runtime's hot helpers, to inline: the environment's bitcode, else
-	 * the build tree's if it is there (without it they are calls into
-	 * libdstream_rt, which has them too) */
-	const char *bc = getenv("DSTREAM_RUNTIME_BC");
-	if (!bc || !*bc)
-		bc = access(DS_RT_BC, R_OK) == 0 ? DS_RT_BC : NULL;
+	 * the build tree's or the installed one if it is there (paths.c; without
+	 * it they are calls into libdstream_rt, which has them too) */
+	const char *bc = paths_rt_bc();
 	if (!o->no_rt_inline && bc && !link_bitcode(E->M, bc, true))
 		goto fail;
 	verify(E->M);
@@ -2154,8 +2146,9 @@ static char **compile_c_files(char **cfiles, int n, const char *dir, const char 
 		clang = "clang-14";
 	for (int i = 0; i < n; i++) {
 		bc[i] = arena_printf("%s/%d.bc", dir, i);
-		char *argv[] = {(char *)clang, "-c", "-emit-llvm", "-O2", "-I", (char *)srcdir, "-I", DS_RT_INCLUDE_DIR,
-				"-o", bc[i], cfiles[i], NULL};
+		const char *rt_inc = paths_rt_include();
+		char *argv[] = {(char *)clang, "-c", "-emit-llvm", "-O2", "-I", (char *)srcdir, "-I",
+				(char *)(rt_inc ? rt_inc : "."), "-o", bc[i], cfiles[i], NULL};
 		if (run_command(argv) != 0) {
 			fprintf(stderr, "dstreamc: cannot compile '%s'\n", cfiles[i]);
 			return NULL;

@@ -19,9 +19,6 @@
 
 #include "extern.h"
 
-#ifndef DS_RT_INCLUDE_DIR
-#define DS_RT_INCLUDE_DIR ""
-#endif
 
 const char *extern_dir_of(const char *path)
 {
@@ -285,9 +282,9 @@ bool extern_load(const char *dstream_path, const char *include, Loc loc, Vec *ou
 		error_at(loc, "cannot read extern header '%s': %s", header, strerror(errno));
 		return false;
 	}
-	const char *rt_inc = getenv("DSTREAM_RUNTIME_INCLUDE");
-	if (!rt_inc || !*rt_inc)
-		rt_inc = DS_RT_INCLUDE_DIR;
+	const char *rt_inc = paths_rt_include();
+	if (!rt_inc)
+		rt_inc = "";
 	const char *args[] = {"-x", "c", "-std=c11", "-resource-dir", DS_CLANG_RESOURCE_DIR, "-I", dir,
 			      "-I", rt_inc};
 	int nargs = (int)(sizeof args / sizeof *args) - (*rt_inc ? 0 : 2);

@@ -27,12 +27,6 @@
 #ifndef DS_CC
 #define DS_CC "cc"
 #endif
-#ifndef DS_RT_INCLUDE_DIR
-#define DS_RT_INCLUDE_DIR ""
-#endif
-#ifndef DS_RT_LIB
-#define DS_RT_LIB ""
-#endif
 #ifndef DS_CC_FLAGS
 #define DS_CC_FLAGS "" /* e.g. the sanitizers the runtime was built with */
 #endif
@@ -219,32 +213,38 @@ static FILE *text_out(const Options *o)
 	return f;
 }
 
+/* 0, or 2 (a file that cannot be written, SPEC §17.1) after a message. */
 static int close_text_out(FILE *f, const Options *o)
 {
 	if (f == stdout)
-		return fflush(f) ? 1 : 0;
+		return fflush(f) ? 2 : 0;
 	if (ferror(f) | fclose(f)) {
 		fprintf(stderr, "dstreamc: error writing '%s'\n", o->output);
-		return 1;
+		return 2;
 	}
 	return 0;
 }
 
-/* parse, check, plan, lower; NULL after diagnostics (or a --stop-after dump). */
+/* parse, check, plan, lower; NULL after diagnostics (or a --stop-after dump).
+ * *status: 1 for errors in the program, 2 for a file that cannot be read or
+ * written (SPEC §17.1). */
 static IrProgram *front_to_ir(const Options *o, int *status)
 {
-	*status = 1;
+	*status = 2;
 	SourceFile *src = read_source(o->input);
 	if (!src)
 		return NULL;
+	*status = 1;
 	diag_set_source(src);
 	Program *ast = parse_program(src);
 	if (!ast)
 		return NULL;
 	if (o->stop == STOP_PARSE) {
 		FILE *f = text_out(o);
-		if (!f)
+		if (!f) {
+			*status = 2;
 			return NULL;
+		}
 		ast_dump(ast, f);
 		*status = close_text_out(f, o);
 		return NULL;
@@ -268,8 +268,10 @@ static IrProgram *front_to_ir(const Options *o, int *status)
 	}
 	if (o->stop == STOP_PLAN || !strcmp(o->cmd, "explain")) {
 		FILE *f = text_out(o);
-		if (!f)
+		if (!f) {
+			*status = 2;
 			return NULL;
+		}
 		plan_explain(plan, f);
 		*status = close_text_out(f, o);
 		return NULL;
@@ -295,8 +297,10 @@ static IrProgram *front_to_ir(const Options *o, int *status)
 	IrProgram *ir = lower_program(plan);
 	if (o->stop == STOP_LOWER) {
 		FILE *f = text_out(o);
-		if (!f)
+		if (!f) {
+			*status = 2;
 			return NULL;
+		}
 		ir_dump(ir, f);
 		*status = close_text_out(f, o);
 		return NULL;
@@ -312,33 +316,15 @@ static bool file_exists(const char *p)
 	return p && *p && stat(p, &st) == 0;
 }
 
-/* The runtime's include dir and static library: the environment, then the
- * build tree dstreamc was built in, then an installed layout beside it. */
+/* The runtime's include dir and static library (paths.c): the environment,
+ * then the build tree dstreamc was built in, then an installed layout
+ * beside it. */
 static bool find_runtime(const char **inc, const char **lib)
 {
-	*inc = getenv("DSTREAM_RUNTIME_INCLUDE");
-	*lib = getenv("DSTREAM_RUNTIME_LIB");
-	if (!*inc || !**inc)
-		*inc = DS_RT_INCLUDE_DIR;
-	if (!*lib || !**lib)
-		*lib = DS_RT_LIB;
+	*inc = paths_rt_include();
+	*lib = paths_rt_lib();
 	if (file_exists(*inc) && file_exists(*lib))
 		return true;
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = 0;
-		char *slash = strrchr(exe, '/');
-		if (slash)
-			*slash = 0;
-		const char *i2 = arena_printf("%s/../include", exe);
-		const char *l2 = arena_printf("%s/../lib/libdstream_rt.a", exe);
-		if (file_exists(i2) && file_exists(l2)) {
-			*inc = i2;
-			*lib = l2;
-			return true;
-		}
-	}
 	fprintf(stderr, "dstreamc: cannot find the dstream runtime (rt.h and libdstream_rt.a); "
 			"set DSTREAM_RUNTIME_INCLUDE and DSTREAM_RUNTIME_LIB\n");
 	return false;
@@ -681,10 +667,10 @@ static int cmd_build(const Options *o, IrProgram *ir)
 	if (!o->output)
 		usage_error("build needs -o BIN%s", "");
 	if (!output_writable(o->output))
-		return 1;
+		return 2; /* a file that cannot be written (SPEC §17.1) */
 	const char *inc, *lib;
 	if (!find_runtime(&inc, &lib))
-		return 1;
+		return 2; /* a failure outside the program (SPEC §17.1) */
 	if (!strcmp(o->backend, "llvm"))
 		return build_llvm(o, ir, inc, lib);
 	char *cpath;
@@ -910,13 +896,13 @@ int main(int argc, char **argv)
 	if (!ir)
 		return status;
 	if (!strcmp(o.cmd, "emit-c"))
-		return backend_c.emit(ir, o.output) ? 1 : 0;
+		return backend_c.emit(ir, o.output) ? 2 : 0; /* fails only to write */
 	if (!strcmp(o.cmd, "run"))
 		return cmd_run(&o, ir);
 	if (!strcmp(o.cmd, "emit-llvm")) {
 #ifdef DS_HAVE_LLVM
 		BackendOptions bo = backend_options(&o);
-		return backend_llvm.emit_text(ir, &bo, o.output) ? 1 : 0;
+		return backend_llvm.emit_text(ir, &bo, o.output) ? 2 : 0; /* fails only to read or write */
 #else
 		fprintf(stderr, "dstreamc: emit-llvm: this dstreamc was built without LLVM\n");
 		return 1;

@@ -6,7 +6,7 @@
 #                            C file left in TMPDIR
 #   build -o prog --keep-c   also prog.c, the same C as `emit-c` prints
 #   build -o missing/prog    (a directory that does not exist) and
-#   build -o adir            (an existing directory): exit 1, a message that
+#   build -o adir            (an existing directory): exit 2, a message that
 #                            names the output path, NOT "internal error ...
 #                            please report it" (the user's path is at fault,
 #                            not the generated code), no temporary C left
@@ -56,7 +56,7 @@ no_temporaries "build --keep-c"
 for out in missing/prog adir; do
 	timeout 60 "$DSTREAMC" build wc.dstream -o "$out" >bad.out 2>bad.err
 	rc=$?
-	[ "$rc" -eq 1 ] || fail "build -o $out exited $rc (expected 1)"
+	[ "$rc" -eq 2 ] || fail "build -o $out exited $rc (expected 2: a file that cannot be written)"
 	grep -qF "$out" bad.err || fail "build -o $out: the message does not name '$out': $(head -c 500 bad.err)"
 	if grep -q 'internal error' bad.err; then
 		fail "build -o $out reports an internal error (a bad output path is not one); stderr was:"

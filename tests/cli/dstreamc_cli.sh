@@ -7,8 +7,10 @@
 #   no arguments           exit 2, usage on stderr, nothing on stdout
 #   unknown command/option exit 2, a message naming it on stderr
 #   bad --stop-after, -o without a path, a second file: exit 2
-#   a missing file         exit 1, exactly
+#   a missing file         exit 2 (a file that cannot be read), exactly
 #                          "dstreamc: cannot open 'nope.dstream': No such file or directory"
+#                          (a directory: the same with "Is a directory")
+#   -o in a missing dir    exit 2 (explain, emit-c): "dstreamc: cannot write ..."
 #   check, good program    exit 0, no output at all
 #   build without -o       exit 2, a message on stderr, no file written
 set -uo pipefail
@@ -111,14 +113,19 @@ expect_rc "dstreamc check (no file)" 2
 # ---- a missing file: every command ------------------------------------------------------
 for c in check explain emit-c; do
 	run "missing-$c" "$c" nope.dstream
-	expect_rc "dstreamc $c nope.dstream" 1
+	expect_rc "dstreamc $c nope.dstream" 2
 	expect_exact "dstreamc $c nope.dstream, stderr" "$ERR" "dstreamc: cannot open 'nope.dstream': No such file or directory"
 	expect_empty "dstreamc $c nope.dstream, stdout" "$OUT"
 done
 run missing-build build nope.dstream -o prog
-expect_rc "dstreamc build nope.dstream -o prog" 1
+expect_rc "dstreamc build nope.dstream -o prog" 2
 expect_exact "dstreamc build nope.dstream -o prog, stderr" "$ERR" "dstreamc: cannot open 'nope.dstream': No such file or directory"
 [ ! -e "$WORK/missing-build/prog" ] || fail "dstreamc build nope.dstream -o prog: wrote prog"
+# a directory cannot be read either (lang/SPEC.md §17.1: exit 2)
+mkdir -p "$WORK/adir.dstream"
+run dir-check check "$WORK/adir.dstream"
+expect_rc "dstreamc check DIR" 2
+expect_exact "dstreamc check DIR, stderr" "$ERR" "dstreamc: cannot open '$WORK/adir.dstream': Is a directory"
 
 # ---- check on a good program: silent success -----------------------------------------------
 run check-good check "$WORK/good.dstream"
@@ -159,8 +166,12 @@ expect_rc "dstreamc emit-c --stop-after=lower -o ir.txt" 0
 grep -q '^func program_run_batch' "$WORK/lower-o/ir.txt" ||
 	fail "--stop-after=lower -o ir.txt: no IR dump in ir.txt"
 run explain-bad-o explain "$WORK/good.dstream" -o nodir/ex.txt
-expect_rc "dstreamc explain -o nodir/ex.txt" 1
+expect_rc "dstreamc explain -o nodir/ex.txt" 2
 expect_exact "dstreamc explain -o nodir/ex.txt, stderr" "$ERR" \
 	"dstreamc: cannot write 'nodir/ex.txt': No such file or directory"
+run emit-c-bad-o emit-c "$WORK/good.dstream" -o nodir/p.c
+expect_rc "dstreamc emit-c -o nodir/p.c" 2
+expect_exact "dstreamc emit-c -o nodir/p.c, stderr" "$ERR" \
+	"dstreamc: cannot write 'nodir/p.c': No such file or directory"
 
 test_end

@@ -11,7 +11,7 @@
 #   reported; one libc defines (abs) is not either.
 # - two C files defining one function: exit 1, what the linker said and
 #   "dstreamc: cannot link 'prog'".
-# - build -o /proc/x (both backends): exit 1, "cannot write '/proc/x': ...".
+# - build -o /proc/x (both backends): exit 2 (SPEC §17.1), "cannot write '/proc/x': ...".
 # - DSTREAM_CC naming no program: exit 1, "cannot run 'no-such-cc'", only.
 # - SIGINT or SIGTERM while cc runs: dstreamc dies of it (130, 143) and its
 #   temporaries (the generated C, objects) are gone, also after cc would have
@@ -120,7 +120,7 @@ no_temporaries "complete"
 
 for backend in c llvm; do
 	[ "$backend" = c ] || [ "$have_llvm" -eq 1 ] || continue
-	expect "build --backend=$backend -o /proc/x" 1 "dstreamc: cannot write '/proc/x': No such file or directory" \
+	expect "build --backend=$backend -o /proc/x" 2 "dstreamc: cannot write '/proc/x': No such file or directory" \
 		"$DSTREAMC" build --backend=$backend p.dstream dup.c -o /proc/x
 done
 
