@@ -54,7 +54,8 @@ static int by_place(const void *a, const void *b)
 
 void diag_flush(void)
 {
-	qsort(pending, (size_t)npending, sizeof *pending, by_place);
+	if (npending)
+		qsort(pending, (size_t)npending, sizeof *pending, by_place);
 	for (int i = 0; i < npending; i++) {
 		fwrite(pending[i].text, 1, pending[i].len, stderr);
 		free(pending[i].text);
