@@ -259,7 +259,7 @@ static void set(Lower *L, IrExpr *lhs, IrExpr *e)
 static IrExpr *once(Lower *L, const char *name, IrExpr *e)
 {
 	switch (e->kind) {
-	case IE_VAR: case IE_INT: case IE_DOUBLE: case IE_BOOL: case IE_STR: case IE_BATCH_TIME:
+	case IE_VAR: case IE_INT: case IE_DOUBLE: case IE_BOOL: case IE_STR: case IE_BATCH_TIME: case IE_PARAM:
 		return e;
 	default:
 		return ex_var(let(L, name, e));
@@ -683,6 +683,11 @@ static IrExpr *lower_builtin(Lower *L, Node *e)
 		return ex1(IE_IS_SOME, ty_bool(), a[0]);
 	case BI_BATCH_TIME:
 		return ex(IE_BATCH_TIME, ty_int());
+	case BI_PARAM: { /* the run's value, from the runtime */
+		IrExpr *x = ex(IE_PARAM, t);
+		x->ival = e->ival;
+		return x;
+	}
 	case BI_LIST_MAP: case BI_LIST_FILTER: {
 		IrExpr *xs = lower_expr(L, an[0]);
 		ListCtx c = {.lam = an[1], .elem = ty_resolve(t)->elem};

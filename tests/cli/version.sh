@@ -3,7 +3,7 @@
 # version that built it and the program's source hash.
 #
 # Checks, on the C and LLVM backends: exactly two lines, "prog: dstream V
-# (runtime V, ABI 4)" with V dstreamc's own version, and "program Versioned
+# (runtime V, ABI 5)" with V dstreamc's own version, and "program Versioned
 # from PATH, source hash fnv1a64:H" with H the FNV-1a 64 of the file's bytes
 # (computed here); exit 0.  A changed source (one comment more) changes H,
 # and the generated C carries the same hash.
@@ -28,7 +28,7 @@ print("%016x" % h)' "$1"
 for backend in c llvm; do
 	"$DSTREAMC" build v.dstream -o "prog" --backend=$backend >build.log 2>&1 || { fail "$backend: build: $(cat build.log)"; continue; }
 	./prog --version >out.txt 2>err.txt || fail "$backend: --version exited $?"
-	printf 'prog: dstream %s (runtime %s, ABI 4)\nprogram Versioned from v.dstream, source hash fnv1a64:%s\n' "$V" "$V" "$(fnv v.dstream)" >want.txt
+	printf 'prog: dstream %s (runtime %s, ABI 5)\nprogram Versioned from v.dstream, source hash fnv1a64:%s\n' "$V" "$V" "$(fnv v.dstream)" >want.txt
 	diff want.txt out.txt >diff.txt || fail "$backend: --version: $(cat diff.txt)"
 	[ ! -s err.txt ] || fail "$backend: stderr: $(cat err.txt)"
 done
