@@ -603,7 +603,7 @@ Node *const_value(Node *e)
 		if (e->kind == N_NAME && e->sym && e->sym->kind == SYM_VAL)
 			e = e->sym->def;
 		else if (e->kind == N_CALL && e->sym && e->sym->kind == SYM_PROGRAM_PARAM)
-			e = e->sym->def; /* its default: lang/SPEC.md §7.6 */
+			e = e->sym->def; /* its default: lang/SPEC.md §7.1 */
 		else
 			return NULL;
 	}

@@ -50,7 +50,7 @@ typedef struct CheckedProgram {
 	Vec params;             /* ParamDecl*: the program parameters, in order of first use */
 } CheckedProgram;
 
-/* A program parameter, param("name"[, default]) (lang/SPEC.md §7.6): a
+/* A program parameter, param("name"[, default]) (lang/SPEC.md §7.1): a
  * value given at run time with --param name=VALUE.  The N_CALL of each use
  * has ival = the parameter's index in CheckedProgram.params. */
 typedef struct ParamDecl {

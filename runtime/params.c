@@ -1,4 +1,4 @@
-/* params.c: program parameters (lang/SPEC.md §7.6).  A program declares
+/* params.c: program parameters (lang/SPEC.md §7.1).  A program declares
  * them with param("name"[, default]); a run gives their values with
  * --param NAME=VALUE.  Before any source opens, ds_main checks every value
  * against its parameter's type and makes its own copy of the program's

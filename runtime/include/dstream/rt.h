@@ -765,7 +765,7 @@ typedef struct ds_site {
 	const char *op;  /* "map", "toInt", ... */
 } ds_site;
 
-/* A program parameter, param("name"[, default]) (lang/SPEC.md §7.6): its
+/* A program parameter, param("name"[, default]) (lang/SPEC.md §7.1): its
  * value is given at start with --param NAME=VALUE, or is its default. */
 typedef struct ds_param_desc {
 	const char *name;
@@ -872,7 +872,7 @@ typedef struct ds_program {
 	const char *version;
 	uint64_t source_hash;
 	const char *explain;
-	/* The program's parameters (lang/SPEC.md §7.6), and where the source and
+	/* The program's parameters (lang/SPEC.md §7.1), and where the source and
 	 * output descriptors hold their values (nparams == 0: none). */
 	int nparams;
 	const ds_param_desc *params;
