@@ -12,6 +12,7 @@
 #   is declared): a required parameter missing, an unknown --param name, a
 #   value that is not an Int, one that is not a Boolean
 #   --help lists the parameters: name, type, default or "required", where
+#   `dstreamc explain` shows each operator's as `uses param("port", 9)`
 set -uo pipefail
 
 TESTS=$(cd "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
@@ -33,6 +34,18 @@ lines.filter(l => param("all", true) || l != "skip")
 EOF
 printf 'alpha\nskip\nbeta\n' >lines.txt
 timeout 60 "$DSTREAMC" build params.dstream -o params || { echo "FAIL params: build failed"; exit 1; }
+
+cat >want <<'EOF'
+program params: batch 500ms, 1 source, 1 output, 1 stage
+
+stage 1: loop over source socketTextStream  (params.dstream:3:13)  -> DStream[String]  uses param("host", "127.0.0.1"), param("port", 9)
+  fused: filter + map
+  filter  (params.dstream:4:7)  -> DStream[String]  uses param("all", true)
+    map  (params.dstream:5:7)  -> DStream[String]  uses param("tag")
+      => print  (params.dstream:6:7)  [output]
+EOF
+timeout 60 "$DSTREAMC" explain params.dstream >got 2>explain.err || fail "dstreamc explain failed: $(head -c 300 explain.err)"
+cmp -s want got || { fail "dstreamc explain: the parameters each operator uses"; diff -u want got; }
 
 # each engine: how to run the program, and the name it gives itself
 ENGINES=(built jit interp)
