@@ -9,7 +9,9 @@
  * function argument of foreachRDD, foreachRecord and receiverStream is an
  * N_NAME whose aux is its ExternFn, with a signature checked for that use;
  * placeholders are rewritten into lambdas; durations are validated against
- * the batch interval; source and output arguments are constants.
+ * the batch interval; source and output arguments are constants (or
+ * program parameters, whose defaults const_value gives); a param(...)
+ * call has ival, the parameter's index, and sym, its SYM_PROGRAM_PARAM.
  */
 #ifndef DS_CHECK_H
 #define DS_CHECK_H
