@@ -134,7 +134,8 @@ typedef enum NodeKind {
 	N_LIST,        /* items (n >= 0) */
 	N_INDEX,       /* lhs[rhs] */
 	N_FIELD,       /* lhs._N: ival = N (1-based) */
-	N_CALL,        /* name(items...); is_method: written lhs.name(...) and items[0] is lhs */
+	N_CALL,        /* name(items...); is_method: written lhs.name(...) and items[0] is lhs;
+			  param(...): ival and sym (check.h) */
 	N_UNARY,       /* op lhs:  op is '-' or '!' */
 	N_BINARY,      /* lhs op rhs: op is one of the Op values below */
 	N_COND,        /* cond ? lhs : rhs */

@@ -378,6 +378,223 @@ static bool pair_parts(Type *t, Type **k, Type **v)
 	return true;
 }
 
+/* ---- program parameters: param("name"[, default]) -------------------------- */
+
+static Loc op_loc(const Node *e);
+
+static bool same_literal(const Node *a, const Node *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	switch (a->kind) {
+	case N_INT: case N_BOOL: return a->ival == b->ival;
+	case N_DOUBLE: return memcmp(&a->dval, &b->dval, sizeof a->dval) == 0;
+	case N_STRING: return a->slen == b->slen && memcmp(a->str, b->str, a->slen) == 0;
+	default: return false;
+	}
+}
+
+/* A double as the shortest text that reads back to it, with a '.' or an
+ * exponent, as a literal is written. */
+static const char *double_text(double v)
+{
+	char buf[40];
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, sizeof buf, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	if (!strpbrk(buf, ".eEn"))
+		strcat(buf, ".0");
+	return arena_strdup(buf);
+}
+
+const char *param_default_text(const ParamDecl *d)
+{
+	const Node *v = d->def;
+	if (d->required)
+		return NULL;
+	switch (v->kind) {
+	case N_INT: return arena_printf("%lld", (long long)v->ival);
+	case N_BOOL: return v->ival ? "true" : "false";
+	case N_DOUBLE: return double_text(v->dval);
+	case N_STRING: return arena_strndup(v->str, v->slen);
+	default: unreachable();
+	}
+}
+
+/* A String as a literal: quoted, with C escapes. */
+static const char *quoted(const char *s, size_t n)
+{
+	char *out = arena_alloc(n * 4 + 3), *o = out;
+	*o++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			o += sprintf(o, "\\%c", c);
+		else if (c == '\n')
+			o += sprintf(o, "\\n");
+		else if (c == '\t')
+			o += sprintf(o, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			o += sprintf(o, "\\x%02x", c);
+		else
+			*o++ = (char)c;
+	}
+	*o++ = '"';
+	*o = 0;
+	return out;
+}
+
+const char *param_text(const ParamDecl *d)
+{
+	if (d->required)
+		return arena_printf("param(%s)", quoted(d->name, strlen(d->name)));
+	const char *v = d->def->kind == N_STRING ? quoted(d->def->str, d->def->slen) : param_default_text(d);
+	return arena_printf("param(%s, %s)", quoted(d->name, strlen(d->name)), v);
+}
+
+Node *param_of(Node *e)
+{
+	for (int guard = 0; e && guard < 64; guard++) {
+		if (e->kind == N_CALL && e->sym && e->sym->kind == SYM_PROGRAM_PARAM)
+			return e;
+		if (e->kind != N_NAME || !e->sym || e->sym->kind != SYM_VAL)
+			return NULL;
+		e = e->sym->def;
+	}
+	return NULL;
+}
+
+const ParamDecl *param_decl(const CheckedProgram *cp, const Node *call)
+{
+	ASSERT(call->sym && call->sym->kind == SYM_PROGRAM_PARAM && call->ival < cp->params.n);
+	return cp->params.v[call->ival];
+}
+
+/* What --param NAME=VALUE can name: no '=', no spaces, nothing to quote. */
+static bool param_name_ok(const Node *name)
+{
+	if (!name->slen || strlen(name->str) != name->slen)
+		return false;
+	for (size_t i = 0; i < name->slen; i++) {
+		char c = name->str[i];
+		if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') && c != '_' &&
+		    c != '.' && c != '-')
+			return false;
+	}
+	return true;
+}
+
+/* param("name"[, default]): the value of a program parameter, set at run
+ * time with --param name=VALUE.  The name is a String literal, the default
+ * a literal whose type is the parameter's; without one the parameter is a
+ * required String.  Every use of a name must agree with its first. */
+static Type *check_param(Checker *ck, Node *e)
+{
+	Node *name = e->items.v[0], *def = e->items.n > 1 ? e->items.v[1] : NULL;
+	if (name->kind != N_STRING) {
+		error_at(name->loc, "param: the name must be a String literal, e.g. param(\"port\", 9999)");
+		return ty_error();
+	}
+	if (!param_name_ok(name)) {
+		error_at(name->loc, "param: a parameter's name is letters, digits, '_', '.' and '-' "
+				    "(it is given as --param NAME=VALUE)");
+		return ty_error();
+	}
+	if (def && def->kind != N_INT && def->kind != N_DOUBLE && def->kind != N_STRING && def->kind != N_BOOL) {
+		error_at(def->loc, "param: the default must be a literal Int, Double, String or Boolean, "
+				   "e.g. param(\"port\", 9999)");
+		return ty_error();
+	}
+	ParamDecl *d = arena_alloc(sizeof *d);
+	d->name = name->str;
+	d->required = !def;
+	d->def = def ? def : ast_string(name->loc, "", 0);
+	d->type = def ? def->type : ty_string();
+	d->loc = op_loc(e);
+	Vec *ps = &ck->out->params;
+	for (int i = 0; i < ps->n; i++) {
+		ParamDecl *p = ps->v[i];
+		if (strcmp(p->name, d->name))
+			continue;
+		if (p->required != d->required || !same_literal(p->def, d->def)) {
+			error_at(op_loc(e), "%s disagrees with the first declaration of \"%s\", %s: every use of a "
+					    "parameter has the same type and default", param_text(d), d->name, param_text(p));
+			note_at(p->loc, "\"%s\" is first declared here", p->name);
+			return ty_error();
+		}
+		e->ival = p->index;
+		e->sym = p->sym;
+		return p->type;
+	}
+	d->index = ps->n;
+	vec_push(ps, d);
+	d->sym = arena_alloc(sizeof *d->sym);
+	d->sym->kind = SYM_PROGRAM_PARAM;
+	d->sym->name = d->name;
+	d->sym->loc = d->loc;
+	d->sym->type = d->type;
+	d->sym->def = d->def;
+	d->sym->id = ++ck->next_sym;
+	e->ival = d->index;
+	e->sym = d->sym;
+	return d->type;
+}
+
+/* Where a value must be known when the program is compiled, a program
+ * parameter is an error that says why.  True when arg is one (said). */
+static bool reject_param(Checker *ck, Node *call, Node *arg, const char *what, const char *why)
+{
+	Node *p = param_of(arg);
+	if (!p)
+		return false;
+	error_at(arg->loc, "%s: %s cannot be a program parameter (%s): %s", call->name, what,
+		 param_text(param_decl(ck->out, p)), why);
+	return true;
+}
+
+/* A required parameter (its descriptor value is a placeholder: the run's
+ * --param gives the value, which the runtime checks). */
+static bool is_required_param(Checker *ck, Node *arg)
+{
+	Node *p = param_of(arg);
+	return p && param_decl(ck->out, p)->required;
+}
+
+static void used_walk(const CheckedProgram *cp, Node *e, Vec *out, int depth)
+{
+	if (!e || depth > 64)
+		return;
+	if (e->kind == N_CALL && e->sym && e->sym->kind == SYM_PROGRAM_PARAM) {
+		const ParamDecl *d = param_decl(cp, e);
+		for (int i = 0; i < out->n; i++)
+			if (out->v[i] == d)
+				return;
+		vec_push(out, (void *)d);
+		return;
+	}
+	if (e->kind == N_CALL && e->aux && call_is_op(e))
+		return; /* another operator: its own */
+	if (e->kind == N_NAME && e->sym && e->sym->kind == SYM_VAL) {
+		used_walk(cp, e->sym->def, out, depth + 1);
+		return;
+	}
+	used_walk(cp, e->lhs, out, depth + 1);
+	used_walk(cp, e->rhs, out, depth + 1);
+	used_walk(cp, e->cond, out, depth + 1);
+	for (int i = 0; i < e->items.n; i++)
+		used_walk(cp, e->items.v[i], out, depth + 1);
+}
+
+void params_used(const CheckedProgram *cp, Node *e, Vec *out)
+{
+	if (e->kind != N_CALL)
+		return;
+	for (int i = e->is_method ? 1 : 0; i < e->items.n; i++)
+		used_walk(cp, e->items.v[i], out, 0);
+}
+
 static Type *check_builtin(Checker *ck, Node *e, const BuiltinInfo *bi, Scope *sc)
 {
 	int n = e->items.n;
@@ -482,6 +699,8 @@ static Type *check_builtin(Checker *ck, Node *e, const BuiltinInfo *bi, Scope *s
 			vec_push(&ck->out->counters, (void *)c->str);
 		return ty_int();
 	}
+	case BI_PARAM:
+		return check_param(ck, e);
 	case BI_LIST_MAP: case BI_LIST_FILTER: {
 		Type *el = elem_of(at[0], TY_LIST);
 		WANT(0, el, "a List");
@@ -535,6 +754,8 @@ Node *const_value(Node *e)
 			return e;
 		if (e->kind == N_NAME && e->sym && e->sym->kind == SYM_VAL)
 			e = e->sym->def;
+		else if (e->kind == N_CALL && e->sym && e->sym->kind == SYM_PROGRAM_PARAM)
+			e = e->sym->def; /* its default: lang/SPEC.md §7.1 */
 		else
 			return NULL;
 	}
@@ -549,6 +770,8 @@ static bool want_const(Node *call, Node *arg, TypeKind k, const char *what);
 static void want_partitions(Checker *ck, Node *call, Node *arg, Scope *sc)
 {
 	check_expr(ck, arg, sc);
+	if (reject_param(ck, call, arg, "the partition count", "it is fixed when the program is compiled"))
+		return;
 	if (want_const(call, arg, TY_INT, "the partition count must be a constant Int") &&
 	    const_value(arg)->ival < 1)
 		error_at(arg->loc, "%s: the partition count must be at least 1", call->name);
@@ -573,6 +796,10 @@ static int64_t const_int(Node *arg) { return const_value(arg)->ival; }
 static int64_t want_duration(Checker *ck, Node *call, Node *arg, const char *role)
 {
 	if (is_err(check_expr(ck, arg, &ck->globals)))
+		return 0;
+	if (reject_param(ck, call, arg, arena_printf("the %s duration", role),
+			 strcmp(role, "timeout") ? "it shapes the generated code (the panes a window keeps)"
+						 : "it shapes the generated code (when a key's state times out)"))
 		return 0;
 	Node *c = const_value(arg);
 	if (!c || c->kind != N_DURATION) {
@@ -629,6 +856,8 @@ static Loc string_byte_loc(Checker *ck, Node *lit, size_t i)
  * offending field, inside the string. */
 static Type *check_schema(Checker *ck, Node *call, Node *arg)
 {
+	if (reject_param(ck, call, arg, "the schema", "it shapes the generated code (the record's layout)"))
+		return NULL;
 	Node *len = const_value(arg);
 	if (len && len->kind == N_INT) { /* Spark's binaryRecordsStream(directory, recordLength) */
 		error_at(arg->loc, "%s: the schema must be a constant String such as \"i64 i32 f64\" "
@@ -886,7 +1115,7 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 			for (int i = 0; i < nargs; i++)
 				ok &= want_const(e, args[i], TY_STRING, what[i]);
 			for (int i = 0; ok && i < 2; i++)
-				if (const_value(args[i])->slen == 0)
+				if (const_value(args[i])->slen == 0 && !is_required_param(ck, args[i]))
 					error_at(args[i]->loc, "%s: %s must not be empty", op->name, i ? "the topic" : "the brokers");
 			if (ok && nargs == 3)
 				check_props(args[2], op->name);
@@ -1170,7 +1399,8 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 			return ty_error();
 		for (int i = 1; i < nargs; i++) {
 			Type *at = check_expr(ck, args[i], sc);
-			if (is_err(at))
+			if (is_err(at) || reject_param(ck, e, args[i], "the timeout",
+						       "it shapes the generated code (when a key's state times out)"))
 				continue;
 			if (ty_resolve(at)->kind == TY_DURATION)
 				want_duration(ck, e, args[i], "timeout");
@@ -1214,7 +1444,8 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 			want_const(e, args[i], TY_STRING, i ? "the suffix must be a constant String"
 							    : "the prefix must be a constant String");
 		}
-		if (!is_err(args[0]->type) && const_value(args[0]) && const_value(args[0])->slen == 0)
+		if (!is_err(args[0]->type) && const_value(args[0]) && const_value(args[0])->slen == 0 &&
+		    !is_required_param(ck, args[0]))
 			error_at(args[0]->loc, "saveAsTextFiles: the prefix must not be empty");
 		return ty_unit();
 	case OP_FOREACH_RDD: case OP_FOREACH_RECORD:
@@ -1230,7 +1461,7 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 			ok &= want_const(e, args[i], TY_STRING, what[i]);
 		}
 		for (int i = 0; ok && i < 2; i++)
-			if (const_value(args[i])->slen == 0)
+			if (const_value(args[i])->slen == 0 && !is_required_param(ck, args[i]))
 				error_at(args[i]->loc, "saveToKafka: %s must not be empty", i ? "the topic" : "the brokers");
 		if (ok && nargs == 3)
 			check_props(args[2], "saveToKafka");
@@ -1273,6 +1504,8 @@ static Type *check_named(Checker *ck, Node *e, Scope *sc)
 	Node *arg = e->items.v[1];
 	check_expr(ck, arg, sc);
 	if (is_err(rt))
+		return ty_error();
+	if (reject_param(ck, e, arg, "a state's name", "it identifies the state in checkpoints"))
 		return ty_error();
 	if (!want_const(e, arg, TY_STRING, "the name must be a constant String"))
 		return ty_error();

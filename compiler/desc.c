@@ -19,6 +19,25 @@ static const char *const_str(Node *arg)
 	return c->str;
 }
 
+/* The descriptor fields a parameter fills: appended to uses. */
+typedef struct Uses {
+	const CheckedProgram *cp;
+	Vec v; /* ds_param_use* */
+} Uses;
+
+static void note_param(Uses *u, Node *arg, int source, int output, ds_param_field field)
+{
+	Node *p = param_of(arg);
+	if (!p)
+		return;
+	ds_param_use *x = arena_alloc(sizeof *x);
+	x->param = param_decl(u->cp, p)->index;
+	x->source = source;
+	x->output = output;
+	x->field = field;
+	vec_push(&u->v, x);
+}
+
 static int find_site(const ds_site *sites, int nsites, const char *loc, const char *op)
 {
 	for (int j = 0; j < nsites; j++)
@@ -27,7 +46,7 @@ static int find_site(const ds_site *sites, int nsites, const char *loc, const ch
 	return -1;
 }
 
-static void source_desc(ds_source_desc *d, DNode *s, const ds_site *sites, int nsites)
+static void source_desc(ds_source_desc *d, DNode *s, int i, Uses *u, const ds_site *sites, int nsites)
 {
 	Node **a = (Node **)s->call->items.v;
 	switch (s->op->id) {
@@ -35,6 +54,8 @@ static void source_desc(ds_source_desc *d, DNode *s, const ds_site *sites, int n
 		d->kind = DS_SRC_SOCKET;
 		d->host = const_str(a[0]);
 		d->port = (int)const_value(a[1])->ival;
+		note_param(u, a[0], i, -1, DS_PARAM_HOST);
+		note_param(u, a[1], i, -1, DS_PARAM_PORT);
 		break;
 	case OP_TEXT_FILE_STREAM: d->kind = DS_SRC_TEXTDIR; break;
 	case OP_QUEUE_STREAM: d->kind = DS_SRC_QUEUE; break;
@@ -44,6 +65,10 @@ static void source_desc(ds_source_desc *d, DNode *s, const ds_site *sites, int n
 		d->brokers = const_str(a[0]);
 		d->topic = const_str(a[1]);
 		d->props = s->call->items.n == 3 ? const_str(a[2]) : NULL;
+		note_param(u, a[0], i, -1, DS_PARAM_BROKERS);
+		note_param(u, a[1], i, -1, DS_PARAM_TOPIC);
+		if (d->props)
+			note_param(u, a[2], i, -1, DS_PARAM_PROPS);
 		d->ops = &ds_kafka_source; /* the engines in this process (the JIT, the interpreter) */
 		break;
 	case OP_TEXT_FILE: d->kind = DS_SRC_TEXTFILE; break;
@@ -60,14 +85,35 @@ static void source_desc(ds_source_desc *d, DNode *s, const ds_site *sites, int n
 		Schema sc = schema_of(s->call);
 		d->record_len = sc.reclen;
 		d->schema = const_str(a[1]);
-		if (s->op->id == OP_BINARY_QUEUE_STREAM)
+		if (s->op->id == OP_BINARY_QUEUE_STREAM) {
 			d->per_batch = const_value(a[2])->ival;
+			note_param(u, a[2], i, -1, DS_PARAM_PER_BATCH);
+		}
 	}
 	if (s->op->id != OP_SOCKET_TEXT_STREAM && s->op->id != OP_RECEIVER_STREAM && s->op->id != OP_KAFKA_STREAM &&
-	    s->op->id != OP_KAFKA_RECORD_STREAM)
+	    s->op->id != OP_KAFKA_RECORD_STREAM) {
 		d->path = const_str(a[0]);
+		note_param(u, a[0], i, -1, DS_PARAM_PATH);
+	}
 	d->loc = node_loc(s);
 	d->site = find_site(sites, nsites, d->loc, s->op->name);
+}
+
+const char *desc_param_field_name(ds_param_field f)
+{
+	switch (f) {
+	case DS_PARAM_HOST: return "DS_PARAM_HOST";
+	case DS_PARAM_PORT: return "DS_PARAM_PORT";
+	case DS_PARAM_PATH: return "DS_PARAM_PATH";
+	case DS_PARAM_PER_BATCH: return "DS_PARAM_PER_BATCH";
+	case DS_PARAM_BROKERS: return "DS_PARAM_BROKERS";
+	case DS_PARAM_TOPIC: return "DS_PARAM_TOPIC";
+	case DS_PARAM_PROPS: return "DS_PARAM_PROPS";
+	case DS_PARAM_N: return "DS_PARAM_N";
+	case DS_PARAM_PREFIX: return "DS_PARAM_PREFIX";
+	case DS_PARAM_SUFFIX: return "DS_PARAM_SUFFIX";
+	}
+	unreachable();
 }
 
 char desc_field_kinds(Type *rec)
@@ -88,7 +134,7 @@ const char *desc_foreach_fn(const DNode *o)
 	return ((const ExternFn *)((Node *)o->call->items.v[1])->aux)->name;
 }
 
-static void output_desc(ds_output_desc *d, DNode *o)
+static void output_desc(ds_output_desc *d, DNode *o, int i, Uses *u)
 {
 	Node **a = (Node **)o->call->items.v;
 	int nargs = o->call->items.n - 1;
@@ -106,16 +152,25 @@ static void output_desc(ds_output_desc *d, DNode *o)
 		d->brokers = const_str(a[1]);
 		d->topic = const_str(a[2]);
 		d->props = nargs == 3 ? const_str(a[3]) : NULL;
+		note_param(u, a[1], -1, i, DS_PARAM_BROKERS);
+		note_param(u, a[2], -1, i, DS_PARAM_TOPIC);
+		if (d->props)
+			note_param(u, a[3], -1, i, DS_PARAM_PROPS);
 		d->fields = ty_resolve(ty_resolve(o->in[0]->type)->elem)->kind == TY_TUPLE ? "SS" : "S";
 		d->commit = ds_kafka_commit; /* the engines in this process (the JIT, the interpreter) */
 	} else if (o->op->id == OP_PRINT) {
 		d->kind = DS_OUT_PRINT;
 		d->n = nargs ? const_value(a[1])->ival : 10;
+		if (nargs)
+			note_param(u, a[1], -1, i, DS_PARAM_N);
 	} else {
 		d->kind = DS_OUT_SAVE;
 		d->prefix = const_str(a[1]);
-		if (nargs == 2)
+		note_param(u, a[1], -1, i, DS_PARAM_PREFIX);
+		if (nargs == 2) {
 			d->suffix = const_str(a[2]);
+			note_param(u, a[2], -1, i, DS_PARAM_SUFFIX);
+		}
 	}
 	d->loc = node_loc(o);
 	d->slide_ms = o->in[0]->slide_ms;
@@ -134,12 +189,13 @@ ds_program *desc_build(const Plan *p, const ds_site *sites, int nsites)
 	prog->checkpoint_ms = p->checkpoint_ms;
 	prog->plan_hash = p->hash;
 
+	Uses u = {.cp = cp};
 	ds_source_desc *src = arena_alloc(sizeof *src * (size_t)(p->sources.n + 1));
 	for (int i = 0; i < p->sources.n; i++)
-		source_desc(&src[i], p->sources.v[i], sites, nsites);
+		source_desc(&src[i], p->sources.v[i], i, &u, sites, nsites);
 	ds_output_desc *out = arena_alloc(sizeof *out * (size_t)(p->outputs.n + 1));
 	for (int i = 0; i < p->outputs.n; i++)
-		output_desc(&out[i], p->outputs.v[i]);
+		output_desc(&out[i], p->outputs.v[i], i, &u);
 	prog->nsources = p->sources.n;
 	prog->sources = src;
 	prog->noutputs = p->outputs.n;
@@ -161,6 +217,22 @@ ds_program *desc_build(const Plan *p, const ds_site *sites, int nsites)
 	ASSERT(fclose(f) == 0);
 	prog->explain = arena_strndup(text, len);
 	free(text);
+
+	ds_param_desc *par = arena_alloc(sizeof *par * (size_t)(cp->params.n + 1));
+	for (int i = 0; i < cp->params.n; i++) {
+		const ParamDecl *x = cp->params.v[i];
+		par[i].name = x->name;
+		par[i].type = desc_field_kinds(x->type);
+		par[i].def = param_default_text(x);
+		par[i].loc = loc_str(x->loc);
+	}
+	ds_param_use *uses = arena_alloc(sizeof *uses * (size_t)(u.v.n + 1));
+	for (int i = 0; i < u.v.n; i++)
+		uses[i] = *(ds_param_use *)u.v.v[i];
+	prog->nparams = cp->params.n;
+	prog->params = par;
+	prog->nparam_uses = u.v.n;
+	prog->param_uses = uses;
 	return prog;
 }
 

@@ -36,6 +36,8 @@ void desc_foreach_record_c(void *FILE_out, const DNode *out, const char *linkage
  * layout of the state (see emit_c.c and emit_llvm.c). */
 struct IrProgram;
 ds_state_desc *desc_states(const struct IrProgram *ir, int *n);
+/* "DS_PARAM_PORT", ...: the enumerator's name, for the generated C. */
+const char *desc_param_field_name(ds_param_field f);
 /* The ds_field_kind of a field of type t (composites: their text). */
 char desc_field_kinds(Type *t);
 

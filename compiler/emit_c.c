@@ -11,6 +11,7 @@
  * (a tuple's equality, hash and printing, a table's probe): what runs is
  * what lowering wrote.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -431,6 +432,18 @@ static void expr(Emit *E, IrExpr *x)
 	case IE_BATCH_TIME:
 		fputs("t->batch_time", f);
 		return;
+	case IE_PARAM: {
+		const char *fn;
+		switch (ty_resolve(x->type)->kind) {
+		case TY_INT: fn = "ds_param_int"; break;
+		case TY_DOUBLE: fn = "ds_param_double"; break;
+		case TY_BOOL: fn = "ds_param_bool"; break;
+		case TY_STRING: fn = "ds_param_str"; break;
+		default: unreachable();
+		}
+		fprintf(f, "%s(t, %lld)", fn, (long long)x->ival);
+		return;
+	}
 	case IE_OUT_FULL:
 		fprintf(f, "ds_out_full(t, %lld)", (long long)x->ival);
 		return;
@@ -1337,6 +1350,42 @@ static void emit_descriptors(Emit *E)
 		fputs("\t{0},\n", f);
 	fputs("};\n\n", f);
 
+	if (d->nparams) {
+		fputs("/* the program's parameters, param(\"name\"[, default]): --param NAME=VALUE sets\n"
+		      " * one at start; .def is the default as --param spells it (NULL: required) */\n", f);
+		fputs("static const ds_param_desc params[] = {\n", f);
+		for (int i = 0; i < d->nparams; i++) {
+			const ds_param_desc *x = &d->params[i];
+			fputs("\t{.name = ", f);
+			c_cstr(f, x->name);
+			fprintf(f, ", .type = '%c', .def = ", x->type);
+			if (x->def)
+				c_cstr(f, x->def);
+			else
+				fputs("NULL", f);
+			fputs(", .loc = ", f);
+			c_cstr(f, x->loc);
+			fprintf(f, "}, /* %d */\n", i);
+		}
+		fputs("};\n\n", f);
+	}
+	if (d->nparam_uses) {
+		fputs("/* the source and output fields that hold a parameter's value: the\n"
+		      " * descriptors above carry the default, the runtime's copies the value */\n", f);
+		fputs("static const ds_param_use param_uses[] = {\n", f);
+		for (int i = 0; i < d->nparam_uses; i++) {
+			const ds_param_use *x = &d->param_uses[i];
+			const DNode *n = x->source >= 0 ? ir->plan->sources.v[x->source] : ir->plan->outputs.v[x->output];
+			const char *fld = desc_param_field_name(x->field) + strlen("DS_PARAM_");
+			fprintf(f, "\t{.param = %d, .source = %d, .output = %d, .field = %s}, /* .", x->param, x->source,
+				x->output, desc_param_field_name(x->field));
+			for (; *fld; fld++) /* the descriptor's field: DS_PARAM_PER_BATCH is .per_batch */
+				fputc(tolower((unsigned char)*fld), f);
+			fprintf(f, " of the %s at %s: \"%s\" */\n", n->op->name, node_loc(n), d->params[x->param].name);
+		}
+		fputs("};\n\n", f);
+	}
+
 	fprintf(f, "static void init_fn(ds_task *t, void *state) { program_init(t, state); }\n");
 	fprintf(f, "static void run_batch_fn(ds_task *t, void *state) { program_run_batch(t, state); }\n");
 	fprintf(f, "static void close_fn(void *state) { program_close(state); }\n\n");
@@ -1424,6 +1473,10 @@ static void emit_descriptors(Emit *E)
 	fputs(",\n", f);
 	if (d->ncounters)
 		fprintf(f, "\t.ncounters = %d,\n\t.counters = counters,\n", d->ncounters);
+	if (d->nparams)
+		fprintf(f, "\t.nparams = %d,\n\t.params = params,\n", d->nparams);
+	if (d->nparam_uses)
+		fprintf(f, "\t.nparam_uses = %d,\n\t.param_uses = param_uses,\n", d->nparam_uses);
 	fputs("};\n\n", f);
 	fprintf(f, "int main(int argc, char **argv)\n{\n\treturn ds_main(argc, argv, &program);\n}\n");
 }

@@ -71,7 +71,7 @@ typedef struct LEmit {
 	LLVMTypeRef vd, i1, i8, i32, i64, dbl, i8p;
 	/* rt.h's structs */
 	LLVMTypeRef str, list, chunk, arena, rt, task, block, buf, table, split_it, pane, window;
-	LLVMTypeRef site, srcd, outd, commit_fn, stated, prog, abi_str; /* abi_str: {i8*, i64}, how a ds_str returns */
+	LLVMTypeRef site, srcd, outd, commit_fn, stated, paramd, param_use, prog, abi_str; /* abi_str: {i8*, i64}, how a ds_str returns */
 	LLVMTypeRef receiver, rdd, receiver_fn, foreach_fn; /* receiverStream, foreachRDD: fn types */
 	LLVMTypeRef state;
 	Vec type_keys, type_lts; /* ty_mangle -> LLVMTypeRef of composites */
@@ -202,13 +202,16 @@ static void rt_types(LEmit *E)
 	LLVMTypeRef close_fn = LLVMPointerType(LLVMFunctionType(E->vd, (LLVMTypeRef[]){i8p}, 1, false), 0);
 	E->stated = named_struct(E, "struct.ds_state_desc",
 				 (LLVMTypeRef[]){i32, i8p, i8p, i8p, i8p, i8p, i64, i64, i64, E->i8}, 10);
+	E->paramd = named_struct(E, "struct.ds_param_desc", (LLVMTypeRef[]){i8p, E->i8, i8p, i8p}, 4);
+	E->param_use = named_struct(E, "struct.ds_param_use", (LLVMTypeRef[]){i32, i32, i32, i32}, 4);
 	E->prog = named_struct(E, "struct.ds_program",
 			       (LLVMTypeRef[]){i32, i8p, i8p, i64, i64, i8p, i64, i64, i32,
 					       LLVMPointerType(E->srcd, 0), i32, LLVMPointerType(E->outd, 0), i32,
 					       LLVMPointerType(E->site, 0), i64, stage_fn, stage_fn, close_fn, i32,
 					       LLVMPointerType(E->stated, 0), i32, i8p, i64, i8p, i32,
-					       LLVMPointerType(i8p, 0)},
-			       26);
+					       LLVMPointerType(i8p, 0), i32, LLVMPointerType(E->paramd, 0), i32,
+					       LLVMPointerType(E->param_use, 0)},
+			       30);
 	E->abi_str = LLVMStructTypeInContext(C, (LLVMTypeRef[]){i8p, i64}, 2, false);
 
 	CHECK_SIZE(E->str, ds_str);
@@ -269,6 +272,14 @@ static void rt_types(LEmit *E)
 	CHECK_OFF(E->prog, ds_program, 21, version);
 	CHECK_OFF(E->prog, ds_program, 23, explain);
 	CHECK_OFF(E->prog, ds_program, 25, counters);
+	CHECK_OFF(E->prog, ds_program, 26, nparams);
+	CHECK_OFF(E->prog, ds_program, 27, params);
+	CHECK_OFF(E->prog, ds_program, 29, param_uses);
+	CHECK_SIZE(E->paramd, ds_param_desc);
+	CHECK_OFF(E->paramd, ds_param_desc, 1, type);
+	CHECK_OFF(E->paramd, ds_param_desc, 3, loc);
+	CHECK_SIZE(E->param_use, ds_param_use);
+	CHECK_OFF(E->param_use, ds_param_use, 3, field);
 	CHECK_SIZE(E->stated, ds_state_desc);
 	CHECK_OFF(E->stated, ds_state_desc, 6, offset);
 	CHECK_OFF(E->stated, ds_state_desc, 8, esize);
@@ -1221,6 +1232,16 @@ static LLVMValueRef expr(LEmit *E, IrExpr *x)
 	case IE_ARENA: return batch_arena(E);
 	case IE_BATCH_TIME: return field(E, E->task, E->f->t, 1, "batch_time");
 	case IE_TASK: return E->f->t;
+	case IE_PARAM: {
+		LLVMValueRef k = ci32(E, (int)x->ival);
+		switch (ty_resolve(x->type)->kind) {
+		case TY_INT: return RT("ds_param_int", E->i64, "param", E->f->t, k);
+		case TY_DOUBLE: return RT("ds_param_double", E->dbl, "param", E->f->t, k);
+		case TY_BOOL: return RT("ds_param_bool", E->i1, "param", E->f->t, k);
+		case TY_STRING: return RT_STR("ds_param_str", "param", E->f->t, k);
+		default: unreachable();
+		}
+	}
 	case IE_OUT_FULL:
 		return LLVMBuildICmp(B, LLVMIntNE, RT("ds_out_full", E->i32, "full", E->f->t, ci32(E, (int)x->ival)),
 				     ci32(E, 0), "out_full");
@@ -1833,7 +1854,28 @@ static void emit_descriptor(LEmit *E)
 		cnames[i] = cstr0(E, d->counters[i], "counter");
 	if (d->ncounters)
 		counters = const_array(E, E->i8p, cnames, d->ncounters, "counters");
-	LLVMValueRef fields[26] = {
+	/* the parameters, and the descriptor fields that hold their values */
+	LLVMValueRef *pv = arena_alloc(sizeof(LLVMValueRef) * (size_t)(d->nparams + d->nparam_uses + 1));
+	for (int i = 0; i < d->nparams; i++) {
+		const ds_param_desc *x = &d->params[i];
+		pv[i] = LLVMConstNamedStruct(E->paramd,
+					     (LLVMValueRef[]){cstr0(E, x->name, "param_name"),
+							      LLVMConstInt(E->i8, (unsigned char)x->type, false),
+							      cstr0(E, x->def, "param_def"), cstr0(E, x->loc, "param_loc")},
+					     4);
+	}
+	LLVMValueRef params = d->nparams ? const_array(E, E->paramd, pv, d->nparams, "params")
+					 : LLVMConstNull(LLVMPointerType(E->paramd, 0));
+	for (int i = 0; i < d->nparam_uses; i++) {
+		const ds_param_use *x = &d->param_uses[i];
+		pv[i] = LLVMConstNamedStruct(E->param_use,
+					     (LLVMValueRef[]){ci32(E, x->param), ci32(E, x->source), ci32(E, x->output),
+							      ci32(E, (int)x->field)},
+					     4);
+	}
+	LLVMValueRef uses = d->nparam_uses ? const_array(E, E->param_use, pv, d->nparam_uses, "param_uses")
+					   : LLVMConstNull(LLVMPointerType(E->param_use, 0));
+	LLVMValueRef fields[30] = {
 		ci32(E, DS_ABI_VERSION),
 		cstr0(E, d->name, "name"),
 		cstr0(E, d->source, "source"),
@@ -1860,8 +1902,12 @@ static void emit_descriptor(LEmit *E)
 		cstr0(E, d->explain, "explain"),
 		ci32(E, d->ncounters),
 		counters,
+		ci32(E, d->nparams),
+		params,
+		ci32(E, d->nparam_uses),
+		uses,
 	};
-	LLVMValueRef init = LLVMConstNamedStruct(E->prog, fields, 26);
+	LLVMValueRef init = LLVMConstNamedStruct(E->prog, fields, 30);
 	LLVMValueRef prog = LLVMAddGlobal(E->M, E->prog, "program");
 	LLVMSetInitializer(prog, init);
 	LLVMSetGlobalConstant(prog, true);

@@ -988,6 +988,14 @@ static bool eval_builtin(Interp *I, Node *e, Value *out)
 		*out = vint(ds_counter_add(I->t, counter_index(I->p->cp, const_value(e->items.v[0])->str),
 					   e->items.n == 2 ? a[1].i : 1));
 		return true;
+	case BI_PARAM: /* the run's value, as the compiled engines read it */
+		switch (ty_resolve(t)->kind) {
+		case TY_INT: *out = vint(ds_param_int(I->t, (int)e->ival)); return true;
+		case TY_DOUBLE: *out = vdbl(ds_param_double(I->t, (int)e->ival)); return true;
+		case TY_BOOL: *out = vbool(ds_param_bool(I->t, (int)e->ival)); return true;
+		case TY_STRING: *out = vstrs(ds_param_str(I->t, (int)e->ival)); return true;
+		default: unreachable();
+		}
 	case BI_EXISTS: case BI_GET_OPTION: case BI_UPDATE: case BI_REMOVE: case BI_IS_TIMING_OUT:
 		return eval_state_call(I, e, bi->id, a, out);
 	case BI_GET:

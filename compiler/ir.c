@@ -22,6 +22,7 @@ static const char *kind_name[] = {
 	[IE_LIST_AT] = "list-at", [IE_STR_LEN] = "str-len", [IE_NEG] = "neg", [IE_NOT] = "not",
 	[IE_BIN] = "bin", [IE_EQ] = "eq", [IE_COND] = "cond", [IE_I2D] = "i2d", [IE_D2I] = "d2i",
 	[IE_CALL] = "call", [IE_ADDR] = "addr", [IE_ARENA] = "arena", [IE_BATCH_TIME] = "batch-time", [IE_TASK] = "task",
+	[IE_PARAM] = "param",
 	[IE_TO_STR] = "to-str", [IE_SIZEOF] = "sizeof", [IE_FOUND] = "found",
 	[IE_COPY] = "copy", [IE_TABLE_COUNT] = "table-count", [IE_EXTERN] = "extern",
 	[IE_LOAD] = "load", [IE_OUT_FULL] = "out-full", [IE_HASH] = "hash", [IE_OWNS] = "owns",
@@ -54,6 +55,7 @@ static void dexpr(FILE *f, const IrExpr *x)
 	case IE_ARENA: fputs("arena", f); return;
 	case IE_BATCH_TIME: fputs("batch-time", f); return;
 	case IE_TASK: fputs("task", f); return;
+	case IE_PARAM: fprintf(f, "(param %lld)", (long long)x->ival); return;
 	case IE_OUT_FULL: fprintf(f, "(out-full %lld)", (long long)x->ival); return;
 	case IE_EXCHANGING: fputs("exchanging", f); return;
 	case IE_ADDR: fputc('&', f); dvar(f, x->var); return;

@@ -85,6 +85,8 @@ typedef enum IrExprKind {
 	IE_ARENA,      /* the batch arena (ds_arena *) */
 	IE_BATCH_TIME, /* the batch time in ms */
 	IE_TASK,       /* the ds_task * the code runs in (for runtime calls that need it) */
+	IE_PARAM,      /* the value of program parameter ival (ds_param_int/_double/_bool/_str
+			  by type): param("name", ...) in a function */
 	IE_TO_STR,     /* a[0] formatted as a String (as print shows it) */
 	IE_SIZEOF,     /* sizeof a value of optype, as an Int */
 	IE_FOUND,      /* var (an entry pointer from IS_LOOKUP) is not NULL */

@@ -259,7 +259,7 @@ static void set(Lower *L, IrExpr *lhs, IrExpr *e)
 static IrExpr *once(Lower *L, const char *name, IrExpr *e)
 {
 	switch (e->kind) {
-	case IE_VAR: case IE_INT: case IE_DOUBLE: case IE_BOOL: case IE_STR: case IE_BATCH_TIME:
+	case IE_VAR: case IE_INT: case IE_DOUBLE: case IE_BOOL: case IE_STR: case IE_BATCH_TIME: case IE_PARAM:
 		return e;
 	default:
 		return ex_var(let(L, name, e));
@@ -687,6 +687,11 @@ static IrExpr *lower_builtin(Lower *L, Node *e)
 		int k = counter_index(L->plan->cp, const_value(an[0])->str);
 		return once(L, "counted", CALL("ds_counter_add", ty_int(), ex(IE_TASK, NULL), ex_int(k),
 					       e->items.n == 2 ? a[1] : ex_int(1)));
+	}
+	case BI_PARAM: { /* the run's value, from the runtime */
+		IrExpr *x = ex(IE_PARAM, t);
+		x->ival = e->ival;
+		return x;
 	}
 	case BI_LIST_MAP: case BI_LIST_FILTER: {
 		IrExpr *xs = lower_expr(L, an[0]);

@@ -109,6 +109,7 @@ const OpInfo *op_lookup(const char *name);
 	X(IS_DEFINED, "isDefined", 1, 1, 0) \
 	X(BATCH_TIME, "batchTime", 0, 0, 0) \
 	X(COUNTER, "counter", 1, 2, 0) \
+	X(PARAM, "param", 1, 2, 0) \
 	X(LIST_MAP, "map", 2, 2, 0) \
 	X(LIST_FILTER, "filter", 2, 2, 0) \
 	X(EXISTS, "exists", 1, 1, 0) \

@@ -583,22 +583,34 @@ static const char *sink_kind(const DNode *n)
 	}
 }
 
-static void explain_tree(FILE *f, const DNode *n, int indent)
+/* "  uses param("port", 9999), ...": the program parameters n's arguments
+ * and functions read (nothing when none). */
+static const char *explain_params(const Plan *p, const DNode *n)
+{
+	Vec v = {0};
+	params_used(p->cp, n->call, &v);
+	const char *s = "";
+	for (int i = 0; i < v.n; i++)
+		s = arena_printf("%s%s%s", s, i ? ", " : "  uses ", param_text(v.v[i]));
+	return s;
+}
+
+static void explain_tree(FILE *f, const Plan *p, const DNode *n, int indent)
 {
 	for (int i = 0; i < n->consumers.n; i++) {
 		const DNode *c = n->consumers.v[i];
 		fprintf(f, "%*s", indent, "");
 		if (node_is_fused(c, n)) {
-			fprintf(f, "%s  (%s)  -> %s%s\n", c->op->name, node_loc(c), ty_str(c->type),
-				c->op->cls == OPC_JOIN ? "  [probes the static dataset]" : "");
-			explain_tree(f, c, indent + 2);
+			fprintf(f, "%s  (%s)  -> %s%s%s\n", c->op->name, node_loc(c), ty_str(c->type),
+				c->op->cls == OPC_JOIN ? "  [probes the static dataset]" : "", explain_params(p, c));
+			explain_tree(f, p, c, indent + 2);
 		} else {
 			char x = node_exchange(c, n);
-			fprintf(f, "=> %s  (%s)  [%s]%s%s%s\n", c->op->name, node_loc(c), sink_kind(c),
+			fprintf(f, "=> %s  (%s)  [%s]%s%s%s%s\n", c->op->name, node_loc(c), sink_kind(c),
 				c->role ? ": " : "", c->role ? c->role : "",
 				!x ? "" : x == 'G' ? "  {workers: all to worker 0}"
 				: node_combines(c, n) ? "  {workers: by key, combined on each worker first}"
-				: "  {workers: by key}");
+				: "  {workers: by key}", explain_params(p, c));
 		}
 	}
 }
@@ -612,9 +624,9 @@ void plan_explain(const Plan *p, void *out)
 	for (int i = 0; i < p->stages.n; i++) {
 		const Stage *s = p->stages.v[i];
 		const DNode *n = s->producer;
-		fprintf(f, "\nstage %d: loop over %s %s  (%s)  -> %s\n", s->id,
+		fprintf(f, "\nstage %d: loop over %s %s  (%s)  -> %s%s\n", s->id,
 			n->op->cls == OPC_SOURCE ? "source" : "the result of", n->op->name, node_loc(n),
-			ty_str(n->type));
+			ty_str(n->type), n->op->cls == OPC_SOURCE ? explain_params(p, n) : "");
 		if (n->is_static)
 			fprintf(f, "  (static dataset: runs once at start)\n");
 		fprintf(f, "  fused: ");
@@ -623,6 +635,6 @@ void plan_explain(const Plan *p, void *out)
 		for (int j = 0; j < s->fused.n; j++)
 			fprintf(f, "%s%s", j ? " + " : "", ((DNode *)s->fused.v[j])->op->name);
 		fprintf(f, "\n");
-		explain_tree(f, n, 2);
+		explain_tree(f, p, n, 2);
 	}
 }

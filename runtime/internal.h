@@ -494,6 +494,15 @@ void ds__store_block(const ds__store *s, int64_t time_ms, const char *data, size
 
 /* ---- the runtime ------------------------------------------------------------- */
 
+/* A program parameter's value at run time (params.c): its text (the
+ * --param value or the default), and that text read as its type. */
+typedef struct ds__param_value {
+	ds_str s; /* NUL-terminated: argv's or the program's */
+	int64_t i;
+	double d;
+	bool b;
+} ds__param_value;
+
 typedef struct ds__opts {
 	int64_t batches;     /* 0: no limit */
 	int64_t duration_ms; /* 0: no limit */
@@ -527,7 +536,21 @@ typedef struct ds__opts {
 	int64_t log_every;         /* --log-every N batches off a terminal (0: never; -1: the
 				      default, about once a minute of batch time) */
 	const char *http;          /* --http HOST:PORT, or NULL */
+	/* --param NAME=VALUE: [nparams] the texts given (NULL: none), and every
+	 * parameter's value once checked (ds__params_open); owned by ds_main */
+	const char **param_text;
+	ds__param_value *params;
 } ds__opts;
+
+/* params.c: program parameters.  ds__params_flag takes one --param's value
+ * (false after a message); ds__params_open, after the flags, checks every
+ * parameter's value and makes *eff a copy of prog whose sources and
+ * outputs hold them (0, or 2 after a message: a usage error);
+ * ds__params_close frees what it made. */
+void ds__usage_params(FILE *f, const ds_program *prog);
+bool ds__params_flag(const char *cmd, const ds_program *prog, ds__opts *o, const char *val);
+int ds__params_open(const char *cmd, const ds_program *prog, ds__opts *o, ds_program *eff);
+void ds__params_close(ds__opts *o, const ds_program *prog, ds_program *eff);
 
 /* One source and the blocks it gives the batch being run. */
 typedef struct ds__source {

@@ -78,6 +78,7 @@ static void ds__usage(FILE *f, const char *cmd, const ds_program *prog)
 	        "  --max-line-bytes N    drop input lines longer than N bytes as bad records (default 1048576)\n"
 	        "  --metrics-json FILE   append a JSON line to FILE at start, after every batch and at exit\n"
 	        "                        (the totals)\n"
+	        "  --param NAME=VALUE    set the program parameter NAME (listed below) to VALUE\n"
 	        "  --source-path N=PATH  read source N (listed below) from PATH instead of the path in the program\n"
 	        "  --replay N=PATH       source N, a text stream (socket, directory, receiver or queue), reads\n"
 	        "                        PATH as a queueStream instead: batches cut at \"---\" lines, on the\n"
@@ -120,6 +121,7 @@ static void ds__usage(FILE *f, const char *cmd, const ds_program *prog)
 	        cmd, prog->name ? prog->name : "", prog->source ? " from " : "", prog->source ? prog->source : "",
 	        prog->batch_ms, ds__workers_default());
 	ds__usage_sources(f, prog);
+	ds__usage_params(f, prog);
 }
 
 static bool ds__parse_int(const char *s, int64_t *out)
@@ -216,7 +218,7 @@ static int ds__parse_flags(int argc, char **argv, const char *cmd, const ds_prog
 		                                     "--replica-listen", "--replica-dir",
 		                                     "--wal-sync", "--replicate", "--pace", "--workers",
 		                                     "--max-queued", "--max-memory", "--max-rate", "--initial-rate",
-		                                     "--log-every", "--http"};
+		                                     "--log-every", "--http", "--param"};
 		int which = -1;
 		const char *val = NULL;
 		for (int k = 0; k < (int)(sizeof valued / sizeof *valued); k++) {
@@ -304,6 +306,10 @@ static int ds__parse_flags(int argc, char **argv, const char *cmd, const ds_prog
 			o->http = val;
 			ok = strchr(val, ':') != NULL;
 			break;
+		case 18:
+			if (!ds__params_flag(cmd, prog, o, val))
+				return 2; /* said */
+			break;
 		default:
 			o->metrics_json = val;
 			ok = val[0] != 0;
@@ -343,10 +349,12 @@ int ds_main(int argc, char **argv, const ds_program *prog)
 	o.log_every = -1;
 	o.source_path = ds__xcalloc((size_t)(prog->nsources > 0 ? prog->nsources : 1), sizeof *o.source_path);
 	o.replay = ds__xcalloc((size_t)(prog->nsources > 0 ? prog->nsources : 1), sizeof *o.replay);
+	o.param_text = ds__xcalloc((size_t)(prog->nparams > 0 ? prog->nparams : 1), sizeof *o.param_text);
 	int rc = ds__parse_flags(argc, argv, cmd, prog, &o);
 	if (rc != 0) {
 		free(o.source_path);
 		free(o.replay);
+		free(o.param_text);
 	}
 	if (rc == 1)
 		return fflush(stdout) == 0 ? 0 : 1;
@@ -355,8 +363,21 @@ int ds_main(int argc, char **argv, const ds_program *prog)
 	if (o.replica_listen) { /* a replica server, not the program */
 		free(o.source_path);
 		free(o.replay);
+		free(o.param_text);
 		return ds__replica_serve(o.replica_listen, o.replica_dir, cmd);
 	}
+	/* the parameters' values, before any source opens: from here on the
+	 * program is its copy with them */
+	const ds_program *declared = prog;
+	ds_program eff;
+	if (ds__params_open(cmd, declared, &o, &eff) != 0) {
+		ds__params_close(&o, declared, &eff);
+		free(o.source_path);
+		free(o.replay);
+		free(o.param_text);
+		return 2;
+	}
+	prog = &eff;
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -380,7 +401,9 @@ int ds_main(int argc, char **argv, const ds_program *prog)
 			status = 1; /* said */
 	}
 	ds__rt_close(&rt);
+	ds__params_close(&o, declared, &eff);
 	free(o.source_path);
 	free(o.replay);
+	free(o.param_text);
 	return status;
 }

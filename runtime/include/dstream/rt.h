@@ -770,6 +770,47 @@ typedef struct ds_site {
 	const char *op;  /* "map", "toInt", ... */
 } ds_site;
 
+/* A program parameter, param("name"[, default]) (lang/SPEC.md §7.1): its
+ * value is given at start with --param NAME=VALUE, or is its default. */
+typedef struct ds_param_desc {
+	const char *name;
+	char type;       /* a ds_field_kind: 'I' Int, 'D' Double, 'B' Boolean, 'S' String */
+	const char *def; /* the default as --param spells it: "9999", "0.5", "true",
+			    "localhost"; NULL: required (a String) */
+	const char *loc; /* its first use, "prog.dstream:4:30" */
+} ds_param_desc;
+
+/* A field of a source or output descriptor that holds a parameter's value:
+ * the descriptor carries the default (for a required one, a placeholder),
+ * and the runtime puts the value in its own copy at start. */
+typedef enum ds_param_field {
+	DS_PARAM_HOST = 1,  /* source .host */
+	DS_PARAM_PORT,      /* source .port */
+	DS_PARAM_PATH,      /* source .path */
+	DS_PARAM_PER_BATCH, /* source .per_batch */
+	DS_PARAM_BROKERS,   /* source or output .brokers */
+	DS_PARAM_TOPIC,     /* source or output .topic */
+	DS_PARAM_PROPS,     /* source or output .props */
+	DS_PARAM_N,         /* output .n (print) */
+	DS_PARAM_PREFIX,    /* output .prefix */
+	DS_PARAM_SUFFIX,    /* output .suffix */
+} ds_param_field;
+
+typedef struct ds_param_use {
+	int param;  /* index into ds_program.params */
+	int source; /* index into ds_program.sources, or -1 */
+	int output; /* index into ds_program.outputs, or -1 */
+	ds_param_field field;
+} ds_param_use;
+
+/* The value of parameter k (index into ds_program.params), for generated
+ * code: param("name", ...) in a function.  Strings are the runtime's and
+ * live for the whole run. */
+int64_t ds_param_int(ds_task *t, int k);
+double ds_param_double(ds_task *t, int k);
+bool ds_param_bool(ds_task *t, int k);
+ds_str ds_param_str(ds_task *t, int k);
+
 /* A part of the program state that a checkpoint keeps (lang/SPEC.md,
  * "Checkpoints and recovery").  It is stored as typed entries, not as a
  * memory image, under its name, so that a changed program, or another
@@ -840,6 +881,12 @@ typedef struct ds_program {
 	 * code adds to counter k with ds_counter_add */
 	int ncounters;
 	const char *const *counters;
+	/* The program's parameters (lang/SPEC.md §7.1), and where the source and
+	 * output descriptors hold their values (nparams == 0: none). */
+	int nparams;
+	const ds_param_desc *params;
+	int nparam_uses;
+	const ds_param_use *param_uses;
 } ds_program;
 
 /* Parses the program's flags (--batches N, --duration D, --help, ...),
