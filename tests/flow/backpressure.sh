@@ -8,8 +8,8 @@
 # Checks, from --metrics-json's lines and stderr (--log-every 5):
 #   - before the step, the rate limit the estimator sets is above the
 #     input (nothing is held back) and below 2x what the program sustains;
-#   - from the 20th batch after the step to the end of the overload, every
-#     batch started less than 2000 ms late, its limit was under 10000/s
+#   - from the 20th batch after the step to the end of the overload, 9 in
+#     10 batches started less than 2000 ms late (and none 5 s late), its limit was under 10000/s
 #     (it would be 25000/s and more if the input set it), and it was not
 #     empty;
 #   - every line sent is counted once, after the sender stops and the
@@ -29,9 +29,12 @@ awk '$5 <= 2500 || $5 >= 10000 { print "batch " $1 " ms: limit " $5 "/s before t
 # 20 batches after the step, to the end of the overload
 awk -v s="$step" -v t1="$t1" '$1 > s && $1 <= t1' all.tsv | tail -n +21 >after.tsv
 [ "$(wc -l <after.tsv)" -ge 3 ] || fail "fewer than 3 batches from the 20th after the step on"
-awk '$3 >= 2000 { print "batch " $1 " ms started " $3 " ms late" }
+# (one batch in ten may be late by more, when the busy machine takes the CPU
+# for a moment; none by 5 s: unthrottled, it grows by 4 s a batch)
+awk '$3 >= 2000 { late++ } $3 >= 5000 { print "batch " $1 " ms started " $3 " ms late" }
      $5 <= 0 || $5 >= 10000 { print "batch " $1 " ms: limit " $5 "/s" }
-     $2 == 0 { print "batch " $1 " ms: empty" }' after.tsv >bad-after.txt
+     $2 == 0 { print "batch " $1 " ms: empty" }
+     END { if (late * 10 > NR) print late " of " NR " batches started 2 intervals late or more" }' after.tsv >bad-after.txt
 [ ! -s bad-after.txt ] || fail "after the step: $(cat bad-after.txt)"
 
 # the summary every 5 batches

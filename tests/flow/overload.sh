@@ -13,7 +13,7 @@
 #     (about 4 MiB) plus the queue and the batch taken from it (1 MiB each),
 #     with room for the allocator; unbounded, 30 s of this input is 150 MB;
 #   - once backpressure has settled (the last 10 batches of the overload),
-#     every batch started less than 2 batch intervals late, and was held
+#     9 of 10 batches started less than 2 batch intervals late, none 5 s late, and each was held
 #     to a rate (rate_limit) under 2x what the program sustains;
 #   - the warning that the job fell behind was said, and so was "caught up".
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.bash" "$@"
@@ -28,8 +28,12 @@ rss=$(total max_rss_bytes m.json)
 # the last 10 batches of the overload phase: the 10 whole batches before t1
 batches m.json | awk -v t1="$t1" '$1 <= t1' | tail -n 10 >settled.tsv
 [ "$(wc -l <settled.tsv)" -eq 10 ] || fail "fewer than 10 batches during the overload"
-awk '$3 >= 2000 { print "batch " $1 " ms started " $3 " ms late" }
-     $5 <= 0 || $5 >= 10000 { print "batch " $1 " ms: rate limit " $5 "/s" }' settled.tsv >late.txt
+# (one batch of the ten may be late by more: a busy machine takes the CPU the
+# capacity is, for a moment; none by more than 5 s: unthrottled, the delay
+# grows by 9 s a batch)
+awk '$3 >= 2000 { late++ } $3 >= 5000 { print "batch " $1 " ms started " $3 " ms late" }
+     $5 <= 0 || $5 >= 10000 { print "batch " $1 " ms: rate limit " $5 "/s" }
+     END { if (late > 1) print late " of the last 10 batches started 2 intervals late or more" }' settled.tsv >late.txt
 [ ! -s late.txt ] || fail "once settled: $(cat late.txt)"
 grep -q '^slow: warning: batch [0-9]* ms started [0-9]* ms late, more than the batch interval (1000 ms): the batches take longer than the interval (processing [0-9.]* ms); backpressure is slowing the input$' err.txt ||
 	fail "no warning that the batches fell behind: $(cat err.txt)"
