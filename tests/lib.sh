@@ -111,3 +111,44 @@ news() {
 	grep -v -e ': warning: batch [0-9]* ms started [0-9]* ms late, ' -e ': warning: falling behind: ' \
 		-e ': caught up: batch [0-9]* ms started ' "$1"
 }
+
+# no_temporaries WHAT: the test's TMPDIR (its own, exported) is empty, else a
+# failure naming what left files there; empties it for the next check.
+no_temporaries() {
+	local left
+	left=$(ls -A "$TMPDIR")
+	[ -z "$left" ] || fail "$1: left in TMPDIR: $left"
+	rm -rf -- "${TMPDIR:?}"/* "$TMPDIR"/.[!.]* 2>/dev/null
+}
+
+# write_spin_udf NS: slow.h and slow.c in the current directory, an extern
+# function for programs with a known capacity: work(s, n) spins NS ns of the
+# thread's CPU time, then returns the number the record starts with (atoll).
+# At 200000 ns one worker sustains about 5000 records/s.
+write_spin_udf() {
+	cat >slow.h <<'H'
+#include <stddef.h>
+#include <stdint.h>
+int64_t work(const char *s, size_t n);
+H
+	cat >slow.c <<C
+#include "slow.h"
+#include <stdlib.h>
+#include <time.h>
+/* $1 ns of CPU, then the record's leading number */
+int64_t work(const char *s, size_t n)
+{
+	struct timespec a, b;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+	do
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+	while ((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec) < $1);
+	char buf[32];
+	size_t k = n < sizeof buf - 1 ? n : sizeof buf - 1;
+	for (size_t i = 0; i < k; i++)
+		buf[i] = s[i];
+	buf[k] = 0;
+	return atoll(buf);
+}
+C
+}

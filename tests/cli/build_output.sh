@@ -17,13 +17,6 @@ test_begin build_output "$@"
 mkdir -p tmp adir || exit 2
 export TMPDIR=$WORK/tmp
 
-no_temporaries() { # WHAT
-	local left
-	left=$(ls -A "$TMPDIR")
-	[ -z "$left" ] || fail "$1: left in TMPDIR: $left"
-	rm -rf -- "${TMPDIR:?}"/* "$TMPDIR"/.[!.]* 2>/dev/null
-}
-
 cat >wc.dstream <<'EOF'
 app "BuildOutput";
 batch 1s;

@@ -23,13 +23,6 @@ test_begin missing_extern "$@"
 mkdir -p tmp || exit 2
 export TMPDIR=$WORK/tmp
 
-no_temporaries() { # WHAT
-	local left
-	left=$(ls -A "$TMPDIR")
-	[ -z "$left" ] || fail "$1: left in TMPDIR: $left"
-	rm -rf -- "${TMPDIR:?}"/* "$TMPDIR"/.[!.]* 2>/dev/null
-}
-
 cat >u.h <<'EOF'
 #include <stdint.h>
 int64_t twice(int64_t x);

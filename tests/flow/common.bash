@@ -32,25 +32,7 @@ free_port() {
 # 200 us one worker sustains about 5000 records/s (each line is 100 bytes:
 # 500 KB/s).  It prints each batch's count.
 build_slow() {
-	cat >slow.h <<'H'
-#include <stddef.h>
-#include <stdint.h>
-int64_t work(const char *s, size_t n);
-H
-	cat >slow.c <<'C'
-#include "slow.h"
-#include <time.h>
-/* SPIN_NS of CPU per record, and its length */
-int64_t work(const char *s, size_t n)
-{
-	struct timespec a, b;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
-	do
-		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
-	while ((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec) < SPIN_NS);
-	return (int64_t)n + 0 * (n ? s[0] : 0);
-}
-C
+	write_spin_udf "${2:-200000}"
 	cat >slow.dstream <<D
 extern "slow.h";
 app "Slow";
@@ -58,7 +40,6 @@ batch 1s;
 val lines = socketTextStream("127.0.0.1", $1);
 lines.map(l => work(l)).count().print();
 D
-	sed -i "s/SPIN_NS/${2:-200000}/" slow.c
 	"$DSTREAMC" build slow.dstream slow.c -o slow >build.log 2>&1 || { fail "dstreamc build: $(cat build.log)"; test_end; }
 }
 

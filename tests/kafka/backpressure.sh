@@ -19,31 +19,7 @@ start_cluster c --brokers 1 --topic t:4 || { fail "no cluster: $(cat c.err)"; te
 seq 1 20000 | awk '{ printf "k%d\t%d\n", $1 % 8, $1 }' |
 	timeout 60 "$DSTREAMC" kafka produce --bootstrap "$BOOTSTRAP" --topic t --key-sep "$(printf '\t')" >produce.out 2>&1 ||
 	fail "produce: $(cat produce.out)"
-cat >slow.h <<'H'
-#include <stddef.h>
-#include <stdint.h>
-int64_t work(const char *s, size_t n);
-H
-cat >slow.c <<'C'
-#include "slow.h"
-#include <stdlib.h>
-#include <time.h>
-/* 200 us of CPU, then the record's number */
-int64_t work(const char *s, size_t n)
-{
-	struct timespec a, b;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
-	do
-		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
-	while ((b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec) < 200000);
-	char buf[32];
-	size_t k = n < sizeof buf - 1 ? n : sizeof buf - 1;
-	for (size_t i = 0; i < k; i++)
-		buf[i] = s[i];
-	buf[k] = 0;
-	return atoll(buf);
-}
-C
+write_spin_udf 200000
 cat >bp.dstream <<P
 extern "slow.h";
 app "KafkaBackpressure";
