@@ -1555,6 +1555,36 @@ static Type *check_call(Checker *ck, Node *e, Scope *sc)
 		e->aux = (void *)op;
 		return check_stream_op(ck, e, op, sc);
 	}
+	if (e->is_method && !op && !bi && !strcmp(e->name, "distinct") && e->items.n == 1) {
+		/* s.distinct(): each record of the batch once, as Spark's distinct():
+		 * s.map(x => (x, 0)).reduceByKey((a, b) => a).map(p => p._1), written
+		 * here, so that every engine and the workers' exchange do it as they
+		 * do those (names a program cannot write: no capture) */
+		Loc l = e->name_loc;
+		Vec px = {0}, pab = {0}, pp = {0}, one = {0}, two = {0};
+		Param *x = arena_alloc(sizeof *x), *a = arena_alloc(sizeof *a), *b = arena_alloc(sizeof *b),
+		      *p = arena_alloc(sizeof *p);
+		*x = (Param){"distinct$x", l, NULL};
+		*a = (Param){"distinct$a", l, NULL};
+		*b = (Param){"distinct$b", l, NULL};
+		*p = (Param){"distinct$p", l, NULL};
+		vec_push(&px, x);
+		vec_push(&pab, a);
+		vec_push(&pab, b);
+		vec_push(&pp, p);
+		Vec pair = {0};
+		vec_push(&pair, ast_name(l, "distinct$x"));
+		vec_push(&pair, ast_int(l, 0));
+		vec_push(&one, ast_lambda(l, px, ast_tuple(l, pair)));
+		Node *keyed = ast_method(l, e->items.v[0], l, "map", one);
+		vec_push(&two, ast_lambda(l, pab, ast_name(l, "distinct$a")));
+		Node *once_each = ast_method(l, keyed, l, "reduceByKey", two);
+		e->name = "map";
+		e->items.n = 0;
+		vec_push(&e->items, once_each);
+		vec_push(&e->items, ast_lambda(l, pp, ast_field(l, ast_name(l, "distinct$p"), 1)));
+		return check_call(ck, e, sc);
+	}
 	if (op && op->id == OP_UNION && !e->is_method && e->items.n >= 2) {
 		/* union(a, b, c, ...): StreamingContext.union of many streams (many
 		 * receivers), as a.union(b).union(c)...: this node becomes the last
