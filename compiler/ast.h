@@ -56,6 +56,7 @@ typedef struct Vec {
 	int n, cap;
 } Vec;
 void vec_push(Vec *vec, void *p);
+bool vec_has(const Vec *vec, const void *p); /* whether p is one of vec's */
 
 /* ---- locations and diagnostics (diag.c) -------------------------------- */
 typedef struct Loc {

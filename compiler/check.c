@@ -84,6 +84,8 @@ typedef struct Checker {
 	Loc batch_loc;
 	Vec named; /* Node*: the calls .named("id") named, in program order */
 	int in_lambda; /* how many lambdas the expression being checked is in */
+	Vec batch_params; /* Symbol*: the parameters of the transform functions being
+			     checked, each a stream seen one batch at a time */
 } Checker;
 
 enum { SCOPE_HASH_MIN = 16 }; /* symbols before a scope gets its table */
@@ -1159,6 +1161,13 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 		return ty_error();
 	}
 	bool dataset = rr->kind == TY_DATASET;
+	if (ck->batch_params.n && !dataset &&
+	    (op->cls == OPC_WINDOW || op->cls == OPC_STATE || op->cls == OPC_OUTPUT)) {
+		error_at(op_loc(e), "%s %s, but transform's function sees one batch: apply it to the stream, "
+				    "before or after transform",
+			 op->name, op->cls == OPC_OUTPUT ? "is an output" : "keeps records across batches");
+		return ty_error();
+	}
 	if (dataset && op->cls != OPC_NARROW && op->cls != OPC_JOIN) {
 		error_at(op_loc(e), "%s is not available on a static Dataset (only map, filter, flatMap, "
 				 "mapValues, flatMapValues and joins are)", op->name);
@@ -1245,6 +1254,43 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 		if (nargs == 1)
 			want_partitions(ck, e, args[0], sc);
 		return ty_stream(ty_pair(T, ty_int()));
+	case OP_SORT_BY: case OP_SORT_BY_KEY: case OP_TOP: case OP_TAKE_ORDERED: {
+		/* sortBy(f[, ascending[, n]]), sortByKey([ascending[, n]]),
+		 * top(n[, f]), takeOrdered(n[, f]): the batch in order (records
+		 * of any type compare: lang/SPEC.md §9.3); the ascending flag and
+		 * the count are values of the batch, not of a record */
+		bool by_key = op->id == OP_SORT_BY_KEY, sort = by_key || op->id == OP_SORT_BY;
+		if (by_key)
+			NEED_PAIRS();
+		int fn = op->id == OP_SORT_BY ? 0 : sort ? -1 : 1; /* the key function's argument */
+		if (fn >= 0 && fn < nargs) {
+			Type *k = check_lambda(ck, args[fn], 1, &T, sc, op->name);
+			if (is_err(k))
+				return ty_error();
+			if (ty_resolve(k)->kind == TY_UNIT) {
+				error_at(args[fn]->lhs->loc, "%s: the key function returns Unit, which has no order",
+					 op->name);
+				return ty_error();
+			}
+		}
+		int flag = op->id == OP_SORT_BY ? 1 : sort ? 0 : -1, count = sort ? -1 : 0;
+		if (flag >= 0 && flag < nargs) {
+			Type *b = check_expr(ck, args[flag], sc);
+			if (!is_err(b) && (ty_resolve(b)->kind != TY_BOOL || (!const_value(args[flag]) && !param_of(args[flag]))))
+				error_at(args[flag]->loc, "%s: ascending must be a constant Boolean or a param(...), got %s",
+					 op->name, ty_resolve(b)->kind == TY_BOOL ? "an expression" : ty_str(b));
+		}
+		if (sort && flag + 1 < nargs)
+			want_partitions(ck, e, args[flag + 1], sc);
+		if (count >= 0) {
+			Type *n = check_expr(ck, args[count], sc);
+			if (!is_err(n) && (ty_resolve(n)->kind != TY_INT || (!const_value(args[count]) && !param_of(args[count]))))
+				error_at(args[count]->loc, "%s: the number of records must be a constant Int or a "
+							   "param(...), got %s",
+					 op->name, ty_resolve(n)->kind == TY_INT ? "an expression" : ty_str(n));
+		}
+		return rt;
+	}
 	case OP_REDUCE_BY_KEY: {
 		NEED_PAIRS();
 		Type *pt[2] = {V, V};
@@ -1542,6 +1588,79 @@ static Type *check_named(Checker *ck, Node *e, Scope *sc)
 	return rt;
 }
 
+/* s.transform(rdd => body), s.transformWith(other, (a, b) => body): Spark's
+ * function over each batch, written with the per-batch operators.  A batch
+ * seen as a Dataset and the stream it comes from are the same records, so
+ * the parameters name the streams themselves (vals of them) and the call
+ * becomes its body: the body's operators are planned and fused as if they
+ * had been written on the stream, and every engine runs them as it does
+ * those.  What the body may not do is what a batch cannot: keep records
+ * across batches (windows, state), write outputs, or reach another stream. */
+static int stream_levels(const Node *n);
+
+static Type *check_transform(Checker *ck, Node *e, Scope *sc)
+{
+	bool with = !strcmp(e->name, "transformWith");
+	int want = with ? 2 : 1;
+	if (e->items.n - 1 != want) {
+		error_at(op_loc(e), "%s expects %d argument%s, got %d: %s", e->name, want, want == 1 ? "" : "s",
+			 e->items.n - 1, with ? "a.transformWith(b, (x, y) => ...)" : "s.transform(rdd => ...)");
+		return ty_error();
+	}
+	Node *streams[2] = {e->items.v[0], with ? e->items.v[1] : NULL};
+	Node *lam = e->items.v[want];
+	Type *elems[2];
+	for (int i = 0; i < want; i++) {
+		Type *t = check_expr(ck, streams[i], sc);
+		if (is_err(t))
+			return ty_error();
+		if (ty_resolve(t)->kind != TY_STREAM) {
+			bool ds = ty_resolve(t)->kind == TY_DATASET;
+			if (i)
+				error_at(streams[i]->loc, "transformWith combines two DStreams, got %s%s", ty_str(t),
+					 ds ? ": name a static Dataset inside transform's function, e.g. "
+					      "s.transform(rdd => rdd.join(dataset))" : "");
+			else
+				error_at(op_loc(e), "%s works on a DStream, got %s%s", e->name, ty_str(t),
+					 ds ? ": apply the operators to the static Dataset itself" : "");
+			return ty_error();
+		}
+		elems[i] = ty_resolve(t)->elem;
+	}
+	if (lam->kind != N_LAMBDA || lam->params.n != want) {
+		error_at(lam->loc, "%s expects a function of %s, e.g. %s", e->name,
+			 with ? "two batches" : "the batch", with ? "(a, b) => a.join(b)" : "rdd => rdd.sortByKey(false)");
+		if (lam->kind != N_LAMBDA)
+			check_expr(ck, lam, sc);
+		return ty_error();
+	}
+	Scope inner = {.parent = sc};
+	int mark = ck->batch_params.n;
+	for (int i = 0; i < want; i++) {
+		Param *p = lam->params.v[i];
+		p->sym = declare(ck, &inner, SYM_VAL, p->name, p->loc, ty_stream(elems[i]));
+		p->sym->def = streams[i];
+		p->sym->depth = ast_depth(streams[i], stream_levels);
+		vec_push(&ck->batch_params, p->sym);
+	}
+	int lambdas = ck->in_lambda;
+	ck->in_lambda = 0; /* the function runs on the driver, per batch, as in Spark */
+	Type *t = check_expr(ck, lam->lhs, &inner);
+	ck->in_lambda = lambdas;
+	ck->batch_params.n = mark;
+	if (is_err(t))
+		return ty_error();
+	if (ty_resolve(t)->kind != TY_STREAM) {
+		error_at(lam->lhs->loc, "%s's function must return the batch transformed (a Dataset made from "
+					"%s), got %s",
+			 e->name, with ? "its arguments" : "its argument",
+			 ty_resolve(t)->kind == TY_DATASET ? "a static Dataset" : ty_str(t));
+		return ty_error();
+	}
+	*e = *lam->lhs; /* the call is its body, checked */
+	return t;
+}
+
 static Type *check_call(Checker *ck, Node *e, Scope *sc)
 {
 	/* Resolution: a method on a stream or dataset is a stream operator; a
@@ -1553,7 +1672,14 @@ static Type *check_call(Checker *ck, Node *e, Scope *sc)
 	if (op && op->cls == OPC_SOURCE && !e->is_method) {
 		e->op = CALL_OP;
 		e->aux = (void *)op;
-		return check_stream_op(ck, e, op, sc);
+		Type *t = check_stream_op(ck, e, op, sc);
+		if (ck->batch_params.n && ty_resolve(t)->kind == TY_STREAM) {
+			error_at(op_loc(e), "%s: a source cannot be opened inside transform's function, which "
+					    "runs once per batch: open it outside and combine the two with "
+					    "transformWith, join or union", op->name);
+			return ty_error();
+		}
+		return t;
 	}
 	if (e->is_method && !op && !bi && !strcmp(e->name, "distinct") && e->items.n == 1) {
 		/* s.distinct(): each record of the batch once, as Spark's distinct():
@@ -1609,6 +1735,8 @@ static Type *check_call(Checker *ck, Node *e, Scope *sc)
 			check_expr(ck, e->items.v[i], sc);
 		return ty_error();
 	}
+	if (e->is_method && !op && !bi && (!strcmp(e->name, "transform") || !strcmp(e->name, "transformWith")))
+		return check_transform(ck, e, sc);
 	if (e->is_method && op) {
 		Type *rt = check_expr(ck, e->items.v[0], sc);
 		if (is_err(rt))
@@ -1624,8 +1752,13 @@ static Type *check_call(Checker *ck, Node *e, Scope *sc)
 	if (xf)
 		return check_extern_call(ck, e, xf, sc);
 	if (!bi) {
+		Symbol *var = !e->is_method ? lookup(sc, e->name) : NULL;
+		TypeKind vk = var && var->type ? ty_resolve(var->type)->kind : TY_ERROR;
 		if (op)
 			error_at(op_loc(e), "%s is a DStream operator: write stream.%s(...)", op->name, op->name);
+		else if (vk == TY_LIST && e->items.n == 1)
+			error_at(op_loc(e), "'%s' is a %s, not a function: index it with %s[i] (Scala's %s(i))", e->name,
+				 ty_str(var->type), e->name, e->name);
 		else
 			error_at(op_loc(e), "unknown operator or function '%s'%s", e->name, suggest_callable(ck, e->name));
 		for (int i = 0; i < e->items.n; i++) /* a lambda: unknown what it would be given */
@@ -1725,6 +1858,14 @@ static Type *check_expr_inner(Checker *ck, Node *e, Scope *sc)
 		}
 		e->sym = s;
 		TypeKind k = ty_resolve(s->type)->kind;
+		if (!ck->in_lambda && ck->batch_params.n && s->kind == SYM_VAL && k == TY_STREAM &&
+		    !vec_has(&ck->batch_params, s)) {
+			error_at(e->loc, "'%s' is a DStream, and transform's function sees one batch of its "
+					 "own stream: combine two streams with a.transformWith(b, (x, y) => ...), "
+					 "join or union",
+				 e->name);
+			return ty_error();
+		}
 		if (ck->in_lambda && s->kind == SYM_VAL && (k == TY_STREAM || k == TY_DATASET)) {
 			/* Spark: "RDD transformations and actions can only be invoked by the driver" */
 			error_at(e->loc, "'%s' is a %s: a function given to an operator runs on each record and "

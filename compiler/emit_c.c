@@ -52,7 +52,9 @@ static const char *c_type(Type *t)
 
 /* Which helpers a composite type needs: only those are emitted (an unused
  * static function is a warning under clang). */
-enum { NEED_EQ = 1, NEED_HASH = 2, NEED_FMT = 4, NEED_TOSTR = 8, NEED_COPY = 16 };
+enum { NEED_EQ = 1, NEED_HASH = 2, NEED_FMT = 4, NEED_TOSTR = 8, NEED_COPY = 16,
+       NEED_CMP = 32, /* cmp_: the order of a sort (lang/SPEC.md §9.3) */
+       NEED_CMPP = 64 /* cmpp_: the same on pointers, for ds_sort (a sorted list's elements) */ };
 
 static int type_index(Emit *E, Type *t)
 {
@@ -78,10 +80,12 @@ static void need(Emit *E, int what, Type *t)
 	intptr_t have = (intptr_t)E->type_needs.v[i];
 	if (what & NEED_TOSTR)
 		what |= NEED_FMT;
+	if (what & NEED_CMPP)
+		what |= NEED_CMP;
 	if ((have & what) == what)
 		return;
 	E->type_needs.v[i] = (void *)(have | what);
-	int inner = what & ~NEED_TOSTR;
+	int inner = what & ~(NEED_TOSTR | NEED_CMPP);
 	if (t->kind == TY_TUPLE)
 		for (int j = 0; j < t->n; j++)
 			need(E, inner, t->elems[j]);
@@ -160,6 +164,8 @@ static void collect_stmts(Emit *E, const Vec *v)
 			vec_push(s->hash_of ? &E->findhs : &E->finds, s->table);
 		if (s->kind == IS_UPSERT)
 			vec_push(&E->upserts, s->table);
+		if (s->kind == IS_SORT)
+			need(E, NEED_CMPP, ty_resolve(s->lhs->type)->elem);
 		collect_stmts(E, &s->body);
 		collect_stmts(E, &s->els);
 	}
@@ -524,6 +530,31 @@ static void hash_of(FILE *f, Type *t, const char *v)
 	}
 }
 
+static void cmp_of(FILE *f, Type *t, const char *a, const char *b)
+{
+	t = ty_resolve(t);
+	switch (t->kind) {
+	case TY_STRING: fprintf(f, "ds_str_cmp(%s, %s)", a, b); break;
+	case TY_INT: fprintf(f, "ds_cmp_i64(%s, %s)", a, b); break;
+	case TY_BOOL: fprintf(f, "ds_cmp_bool(%s, %s)", a, b); break;
+	case TY_DOUBLE: fprintf(f, "ds_cmp_f64(%s, %s)", a, b); break;
+	default: fprintf(f, "cmp_%s(%s, %s)", ty_mangle(t), a, b); break;
+	}
+}
+
+/* The comparator ds_sort takes for a list of t. */
+static const char *cmpp_fn(Type *t)
+{
+	t = ty_resolve(t);
+	switch (t->kind) {
+	case TY_STRING: return "ds_cmpp_str";
+	case TY_INT: return "ds_cmpp_i64";
+	case TY_BOOL: return "ds_cmpp_bool";
+	case TY_DOUBLE: return "ds_cmpp_f64";
+	default: return arena_printf("cmpp_%s", ty_mangle(t));
+	}
+}
+
 static void fmt_of(FILE *f, Type *t, const char *buf, const char *v)
 {
 	t = ty_resolve(t);
@@ -652,6 +683,38 @@ static void emit_type_helpers(Emit *E, Type *t, int needs)
 		fputs("\tfree(b.p);\n\treturn s;\n}\n", f);
 	}
 
+	if (needs & NEED_CMP) {
+		/* tuples field by field, None before Some, lists element by
+		 * element, then the shorter first (Scala's orderings) */
+		fprintf(f, "static inline int cmp_%s(%s a, %s b)\n{\n", m, ct, ct);
+		if (t->kind == TY_TUPLE) {
+			fputs("\tint c;\n", f);
+			for (int i = 0; i < t->n; i++) {
+				snprintf(a, sizeof a, "a._%d", i + 1);
+				snprintf(b, sizeof b, "b._%d", i + 1);
+				fputs(i < t->n - 1 ? "\tif ((c = " : "\treturn ", f);
+				cmp_of(f, t->elems[i], a, b);
+				fputs(i < t->n - 1 ? ") != 0)\n\t\treturn c;\n" : ";\n", f);
+			}
+		} else if (t->kind == TY_OPTION) {
+			fputs("\tif (a.some != b.some || !a.some)\n\t\treturn (int)a.some - (int)b.some;\n\treturn ", f);
+			cmp_of(f, t->elem, "a.v", "b.v");
+			fputs(";\n", f);
+		} else {
+			fputs("\tfor (int64_t i = 0; i < a.len && i < b.len; i++) {\n\t\tint c = ", f);
+			snprintf(a, sizeof a, "((%s *)a.data)[i]", et);
+			snprintf(b, sizeof b, "((%s *)b.data)[i]", et);
+			cmp_of(f, t->elem, a, b);
+			fputs(";\n\t\tif (c)\n\t\t\treturn c;\n\t}\n\treturn ds_cmp_i64(a.len, b.len);\n", f);
+		}
+		fputs("}\n", f);
+	}
+
+	if (needs & NEED_CMPP)
+		fprintf(f, "static int cmpp_%s(const void *a, const void *b)\n{\n\treturn cmp_%s(*(const %s *)a, "
+			   "*(const %s *)b);\n}\n",
+			m, m, ct, ct);
+
 	if ((needs & NEED_COPY) && ty_has_refs(t)) {
 		fprintf(f, "static inline %s copy_%s(ds_arena *a, %s v)\n{\n", ct, m, ct);
 		if (t->kind == TY_TUPLE) {
@@ -681,13 +744,6 @@ static void emit_type_helpers(Emit *E, Type *t, int needs)
 	fputs("\n", f);
 }
 
-static bool vec_has(const Vec *v, const void *p)
-{
-	for (int i = 0; i < v->n; i++)
-		if (v->v[i] == p)
-			return true;
-	return false;
-}
 
 /* A table's entry type, and the probes the program calls: upsert_ (find or
  * insert a copy of the key) and find_ (or NULL).  Entries are addressed as
@@ -878,6 +934,7 @@ static void stmt(Emit *E, IrStmt *s)
 		close_brace(E);
 		return;
 	case IS_FOR_RANGE:
+		comment(E, s->comment);
 		ind(E);
 		fputs("for (int64_t ", f);
 		var_name(E, s->var);
@@ -1123,6 +1180,20 @@ static void stmt(Emit *E, IrStmt *s)
 		stmts(E, &s->body);
 		close_brace(E);
 		close_brace(E);
+		return;
+	}
+	case IS_SORT: {
+		Type *et = ty_resolve(s->lhs->type)->elem;
+		comment(E, s->comment);
+		ind(E);
+		fputs(s->e ? "ds_sort_ends(&" : "ds_sort(&", f);
+		expr(E, s->lhs);
+		fprintf(f, ", sizeof(%s), ", c_type(et));
+		if (s->e) {
+			expr(E, s->e);
+			fprintf(f, ", %s, ", s->largest ? "true" : "false");
+		}
+		fprintf(f, "%s);\n", cmpp_fn(et));
 		return;
 	}
 	case IS_BARRIER:

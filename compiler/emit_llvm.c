@@ -650,6 +650,99 @@ static LLVMValueRef eq_val(LEmit *E, Type *t, LLVMValueRef a, LLVMValueRef b)
 	}
 }
 
+static LLVMValueRef cmp_val(LEmit *E, Type *t, LLVMValueRef a, LLVMValueRef b);
+
+/* cmp_T(a, b): the order of a sort (lang/SPEC.md §9.3), as the C backend's
+ * cmp_: tuples field by field, None before Some, lists element by element
+ * and then the shorter first. */
+static LLVMValueRef cmp_fn(LEmit *E, Type *t)
+{
+	LLVMTypeRef vt = lt(E, t);
+	FnCtx f, *prev;
+	LLVMValueRef fn;
+	if (helper(E, arena_printf("cmp_%s", ty_mangle(t)), E->i32, (LLVMTypeRef[]){vt, vt}, 2, &f, &prev, &fn))
+		return fn;
+	LLVMValueRef a = LLVMGetParam(fn, 0), b = LLVMGetParam(fn, 1);
+	LLVMSetValueName2(a, "a", 1);
+	LLVMSetValueName2(b, "b", 1);
+	if (t->kind == TY_TUPLE) {
+		for (int i = 0; i < t->n - 1; i++) {
+			LLVMValueRef c = cmp_val(E, t->elems[i], ext(E, a, (unsigned)i, ""), ext(E, b, (unsigned)i, ""));
+			LLVMBasicBlockRef differ = bb(E, "differ"), next = bb(E, "next");
+			LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntNE, c, ci32(E, 0), ""), differ, next);
+			at(E, differ);
+			LLVMBuildRet(B, c);
+			at(E, next);
+		}
+		unsigned last = (unsigned)t->n - 1;
+		LLVMBuildRet(B, cmp_val(E, t->elems[last], ext(E, a, last, ""), ext(E, b, last, "")));
+	} else if (t->kind == TY_OPTION) {
+		LLVMValueRef as = ext(E, a, 0, "a.some"), bs = ext(E, b, 0, "b.some");
+		LLVMBasicBlockRef by_some = bb(E, "by_some"), both = bb(E, "both");
+		LLVMBuildCondBr(B, LLVMBuildOr(B, LLVMBuildICmp(B, LLVMIntNE, as, bs, ""), LLVMBuildNot(B, as, ""), ""),
+				by_some, both);
+		at(E, by_some);
+		LLVMBuildRet(B, LLVMBuildSub(B, LLVMBuildZExt(B, as, E->i32, ""), LLVMBuildZExt(B, bs, E->i32, ""), "c"));
+		at(E, both);
+		LLVMBuildRet(B, cmp_val(E, t->elem, ext(E, a, 1, "a.v"), ext(E, b, 1, "b.v")));
+	} else {
+		LLVMTypeRef et = lt(E, t->elem);
+		LLVMValueRef al = ext(E, a, 1, "a.len"), bl = ext(E, b, 1, "b.len");
+		LLVMValueRef n = LLVMBuildSelect(B, LLVMBuildICmp(B, LLVMIntSLT, al, bl, ""), al, bl, "n");
+		Loop L;
+		LLVMValueRef i = loop_begin(E, &L, n, "i");
+		LLVMValueRef c = cmp_val(E, t->elem, load(E, et, list_elem_ptr(E, et, a, i), "x"),
+					 load(E, et, list_elem_ptr(E, et, b, i), "y"));
+		LLVMBasicBlockRef differ = bb(E, "differ"), next = bb(E, "next");
+		LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntNE, c, ci32(E, 0), ""), differ, next);
+		at(E, differ);
+		LLVMBuildRet(B, c);
+		at(E, next);
+		loop_end(E, &L);
+		LLVMBuildRet(B, RT("ds_cmp_i64", E->i32, "c", al, bl));
+	}
+	fn_end(E, &f, prev);
+	return fn;
+}
+
+static LLVMValueRef cmp_val(LEmit *E, Type *t, LLVMValueRef a, LLVMValueRef b)
+{
+	t = ty_resolve(t);
+	switch (t->kind) {
+	case TY_STRING: return RT("ds_str_cmp", E->i32, "c", str_p(E, a), str_n(E, a), str_p(E, b), str_n(E, b));
+	case TY_INT: return RT("ds_cmp_i64", E->i32, "c", a, b);
+	case TY_BOOL: return RT("ds_cmp_bool", E->i32, "c", a, b);
+	case TY_DOUBLE: return RT("ds_cmp_f64", E->i32, "c", a, b);
+	default: return call_fn(E, cmp_fn(E, t), (LLVMValueRef[]){a, b}, 2, "c");
+	}
+}
+
+/* The comparator ds_sort takes for a list of t: i32 (i8*, i8*) on pointers
+ * to two elements, the runtime's for a value of one word. */
+static LLVMValueRef cmpp_fn(LEmit *E, Type *t)
+{
+	t = ty_resolve(t);
+	LLVMTypeRef fty = LLVMFunctionType(E->i32, (LLVMTypeRef[]){E->i8p, E->i8p}, 2, false);
+	const char *rt = t->kind == TY_STRING ? "ds_cmpp_str" : t->kind == TY_INT ? "ds_cmpp_i64"
+			 : t->kind == TY_BOOL ? "ds_cmpp_bool" : t->kind == TY_DOUBLE ? "ds_cmpp_f64" : NULL;
+	if (rt) {
+		LLVMValueRef fn = LLVMGetNamedFunction(E->M, rt);
+		return fn ? fn : LLVMAddFunction(E->M, rt, fty);
+	}
+	LLVMTypeRef vt = lt(E, t);
+	FnCtx f, *prev;
+	LLVMValueRef fn;
+	if (helper(E, arena_printf("cmpp_%s", ty_mangle(t)), E->i32, (LLVMTypeRef[]){E->i8p, E->i8p}, 2, &f, &prev,
+		   &fn))
+		return fn;
+	LLVMTypeRef pt = LLVMPointerType(vt, 0);
+	LLVMValueRef a = load(E, vt, LLVMBuildBitCast(B, LLVMGetParam(fn, 0), pt, ""), "a");
+	LLVMValueRef b = load(E, vt, LLVMBuildBitCast(B, LLVMGetParam(fn, 1), pt, ""), "b");
+	LLVMBuildRet(B, call_fn(E, cmp_fn(E, t), (LLVMValueRef[]){a, b}, 2, "c"));
+	fn_end(E, &f, prev);
+	return fn;
+}
+
 static LLVMValueRef combine(LEmit *E, LLVMValueRef h, LLVMValueRef x)
 {
 	return RT("ds_hash_combine", E->i64, "h", h, x);
@@ -1510,6 +1603,16 @@ static void stmt(LEmit *E, IrStmt *s)
 		LLVMValueRef slot = RT("ds_list_push", E->i8p, "slot", arena, lval(E, s->lhs), ci64(E, (int64_t)size_of(E, et)));
 		LLVMValueRef v = expr(E, s->e);
 		LLVMBuildStore(B, v, LLVMBuildBitCast(B, slot, LLVMPointerType(et, 0), ""));
+		return;
+	}
+	case IS_SORT: {
+		Type *et = ty_resolve(s->lhs->type)->elem;
+		LLVMValueRef cmp = cmpp_fn(E, et);
+		LLVMValueRef size = ci64(E, (int64_t)size_of(E, lt(E, et)));
+		if (s->e)
+			RT("ds_sort_ends", E->vd, "", lval(E, s->lhs), size, expr(E, s->e), ci1(E, s->largest), cmp);
+		else
+			RT("ds_sort", E->vd, "", lval(E, s->lhs), size, cmp);
 		return;
 	}
 	case IS_BREAK:

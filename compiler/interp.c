@@ -406,6 +406,8 @@ typedef struct NodeRt {
 	Type *state_t;    /* mapWithState, updateStateByKey: S */
 	Type *val_t;      /* incremental windows: V */
 	Schema sc;        /* binary sources: the record layout (sc.n == 0: a text source) */
+	Batch sorted;     /* sortBy, sortByKey, top, takeOrdered: this batch's records,
+			     each as (key, record) when the operator has a key function */
 } NodeRt;
 
 /* The interpreter's side of an extern call: every shim has this one
@@ -573,6 +575,10 @@ static void sites_consumer(Interp *I, DNode *c, DNode *from)
 		return;
 	case OP_REDUCE: case OP_REDUCE_BY_KEY:
 		sites_expr(I, lambda_of(c), false);
+		return;
+	case OP_SORT_BY: case OP_TOP: case OP_TAKE_ORDERED:
+		if (node_sort_key(c))
+			sites_expr(I, node_sort_key(c), false);
 		return;
 	case OP_MAP_WITH_STATE:
 		if (!(c->nin == 2 && from == c->in[1]))
@@ -744,6 +750,37 @@ static int cmp_values(Value l, Value r)
 	default: unreachable();
 	}
 }
+
+/* The order of a sort (lang/SPEC.md §9.3), as the generated cmp_ helpers. */
+static int vorder(Value a, Value b)
+{
+	switch (a.tag) {
+	case V_INT: case V_BOOL: return ds_cmp_i64(a.i, b.i);
+	case V_DOUBLE: return ds_cmp_f64(a.d, b.d);
+	case V_STR: return ds_str_cmp(dstr(a), dstr(b));
+	case V_NONE: case V_SOME:
+		if (a.tag != b.tag)
+			return a.tag == V_NONE ? -1 : 1;
+		return a.tag == V_NONE ? 0 : vorder(a.v[0], b.v[0]);
+	case V_TUPLE:
+		for (uint32_t i = 0; i < a.n; i++) {
+			int c = vorder(a.v[i], b.v[i]);
+			if (c)
+				return c;
+		}
+		return 0;
+	case V_LIST:
+		for (int64_t i = 0; i < a.len && i < b.len; i++) {
+			int c = vorder(a.v[i], b.v[i]);
+			if (c)
+				return c;
+		}
+		return ds_cmp_i64(a.len, b.len);
+	default: unreachable();
+	}
+}
+
+static int vorder_p(const void *a, const void *b) { return vorder(*(const Value *)a, *(const Value *)b); }
 
 static bool compare(int op, double c)
 {
@@ -1341,6 +1378,15 @@ static void consume(Interp *I, DNode *c, DNode *from, const Batch *b)
 			}
 		}
 		return;
+	case OP_SORT_BY: case OP_SORT_BY_KEY: case OP_TOP: case OP_TAKE_ORDERED: {
+		Node *key = node_sort_key(c);
+		for (size_t i = 0; i < b->n; i++)
+			if (!key)
+				batch_push(&r->sorted, b->v[i]);
+			else if (apply1(I, key, b->v[i], &x))
+				batch_push(&r->sorted, vpair(A(I), coerce(I, x, key->type), b->v[i]));
+		return;
+	}
 	case OP_UPDATE_STATE_BY_KEY: case OP_MAP_WITH_STATE:
 		if (c->nin == 2 && from == c->in[1]) {
 			initial_state(I, c, b);
@@ -1442,6 +1488,30 @@ static bool at_slide(Interp *I, int64_t slide) { return I->t->batch_time % slide
  * join and leftOuterJoin drive from the left, rightOuterJoin from the
  * right, fullOuterJoin and cogroup then visit the keys only the right
  * side has.  Records are (k, (v, w)) with Options and Lists as Spark's. */
+/* A sort's stage: the batch by (key, record), in order or reversed, all of
+ * it or the first n (lowering's lower_sorted). */
+static void stage_sorted(Interp *I, DNode *n, Batch *out)
+{
+	NodeRt *r = &I->nr[n->id];
+	Node **args = (Node **)n->call->items.v + 1;
+	int nargs = n->call->items.n - 1;
+	qsort(r->sorted.v, r->sorted.n, sizeof(Value), vorder_p);
+	bool asc = n->op->id != OP_TOP;
+	Node *flag = n->op->id == OP_SORT_BY && nargs >= 2 ? args[1] : n->op->id == OP_SORT_BY_KEY && nargs >= 1 ? args[0]
+														      : NULL;
+	Value v;
+	if (flag && eval(I, flag, &v))
+		asc = v.i != 0;
+	int64_t len = (int64_t)r->sorted.n, k = len;
+	if ((n->op->id == OP_TOP || n->op->id == OP_TAKE_ORDERED) && eval(I, args[0], &v))
+		k = v.i < 0 ? 0 : v.i > len ? len : v.i;
+	bool keyed = node_sort_key(n) != NULL;
+	for (int64_t i = 0; i < k; i++) {
+		Value x = r->sorted.v[asc ? i : len - 1 - i];
+		batch_push(out, keyed ? x.v[1] : x);
+	}
+}
+
 static void stage_join(Interp *I, DNode *n, Batch *out)
 {
 	NodeRt *r = &I->nr[n->id];
@@ -1783,6 +1853,8 @@ static void run_stage(Interp *I, Stage *s)
 		} else if (n->op->id == OP_REDUCE) {
 			if (r->has)
 				batch_push(out, r->acc);
+		} else if (node_sorts(n)) {
+			stage_sorted(I, n, out);
 		} else {
 			Table *T = r->tab[0];
 			TAB_FOR(T, i) {
@@ -1931,6 +2003,7 @@ static void interp_run_batch(ds_task *t, void *state)
 		r->count = 0;
 		r->has = false;
 		r->mws_out.n = 0;
+		r->sorted.n = 0;
 	}
 	for (int i = 0; i < I->p->stages.n; i++) {
 		Stage *s = I->p->stages.v[i];
@@ -1952,6 +2025,7 @@ static void interp_close(void *state)
 			ds_window_close(&r->win);
 		free(r->out.v);
 		free(r->mws_out.v);
+		free(r->sorted.v);
 	}
 	free(I->nr);
 	free(I->env);

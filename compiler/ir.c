@@ -260,6 +260,16 @@ static void dstmt(FILE *f, const IrStmt *s, int depth)
 	case IS_BARRIER:
 		fputs("barrier\n", f);
 		return;
+	case IS_SORT:
+		fputs("sort ", f);
+		dexpr(f, s->lhs);
+		fprintf(f, " by :%s", ty_str(ty_resolve(s->lhs->type)->elem));
+		if (s->e) {
+			fprintf(f, " only the %s ", s->largest ? "largest" : "smallest");
+			dexpr(f, s->e);
+		}
+		fputc('\n', f);
+		return;
 	case IS_TABLE_INIT:
 		fprintf(f, "table-init %s :%s -> %s%s\n", s->table->name, ty_str(s->table->key), ty_str(s->table->val),
 			s->table->persistent ? " persistent" : "");

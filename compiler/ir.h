@@ -161,6 +161,10 @@ typedef enum IrStmtKind {
 	IS_XCHG_PUT,    /* send e (of e->type) through exchange out to the owner of hash lhs (an Int) */
 	IS_FOR_XCHG,    /* for each record (var) sent to this worker through exchange out, in order */
 	IS_BARRIER,     /* ds_barrier(t): wait for every worker to get here */
+	IS_SORT,        /* sort the list lvalue lhs in place, ascending by its elements'
+			   order (lang/SPEC.md §9.3: the backend's cmp_ of the element type);
+			   with e (an Int), only its e smallest elements, at its start, or
+			   with largest its e largest, at its end (ds_sort_ends) */
 } IrStmtKind;
 
 typedef struct IrStmt {
@@ -182,6 +186,7 @@ typedef struct IrStmt {
 	int64_t reclen;      /* IS_FOR_RECORDS: bytes per record */
 	const char *fn;      /* IS_CALL_STAGE */
 	bool typed;          /* IS_OUTPUT */
+	bool largest;        /* IS_SORT */
 	bool framed;         /* IS_FOR_LINES: the blocks hold framed records (ds_next_framed: kafkaStream) */
 } IrStmt;
 

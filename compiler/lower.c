@@ -895,7 +895,7 @@ static void drop_scope_close(Lower *L, DropScope d)
 /* Whether c's state lives on worker 0 only (the value of the whole stream). */
 static bool node_is_global(const DNode *c)
 {
-	return c->op->id == OP_COUNT || c->op->id == OP_REDUCE || (is_inc(c) && c->keyless);
+	return c->op->id == OP_COUNT || c->op->id == OP_REDUCE || node_sorts(c) || (is_inc(c) && c->keyless);
 }
 
 static Xchg *xchg_of(Lower *L, DNode *c, DNode *from, Type *t)
@@ -1185,6 +1185,21 @@ static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 		emit(L, s);
 		break;
 	}
+	case OP_SORT_BY: case OP_SORT_BY_KEY: case OP_TOP: case OP_TAKE_ORDERED: {
+		IrScalar *batch = L->scalar[c->id];
+		Node *f = node_sort_key(c);
+		IrStmt *push = st(IS_PUSH);
+		push->lhs = ex_scalar(batch);
+		if (f) {
+			IrExpr *rv = once(L, "x", rec);
+			IrExpr *k = coerce(L, apply1(L, f, rv), ty_resolve(f->type));
+			push->e = ex_pair(k, rv);
+		} else {
+			push->e = rec;
+		}
+		emit(L, push);
+		break;
+	}
 	case OP_UPDATE_STATE_BY_KEY: case OP_MAP_WITH_STATE:
 		if (c->nin == 2 && from == c->in[1]) { /* the initial state, at start */
 			lower_initial_state(L, c, rec);
@@ -1354,6 +1369,17 @@ static void add_state(Lower *L, DNode *n)
 		vec_push(&L->ir->scalars, acc);
 		L->scalar[n->id] = has;
 		L->scalar2[n->id] = acc;
+		break;
+	}
+	case OP_SORT_BY: case OP_SORT_BY_KEY: case OP_TOP: case OP_TAKE_ORDERED: {
+		Node *f = node_sort_key(n);
+		IrScalar *s = arena_alloc(sizeof *s);
+		s->name = arena_printf("%s_batch", base);
+		s->type = ty_list(f ? ty_pair(ty_resolve(f->type), t) : t);
+		s->comment = arena_printf("%s: this batch's records%s, to sort", op_comment(n),
+					  f ? ", each after its key" : "");
+		vec_push(&L->ir->scalars, s);
+		L->scalar[n->id] = s;
 		break;
 	}
 	case OP_COUNT_BY_VALUE: case OP_REDUCE_BY_KEY: case OP_GROUP_BY_KEY: {
@@ -2426,6 +2452,84 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 	return f;
 }
 
+/* The stage of a sort (worker 0, after every worker sent it its records):
+ * the batch's records sorted by (key, record), each record's whole value
+ * breaking ties, so the order never depends on how the batch was split
+ * among workers; then handed on in that order, or the reverse, the first
+ * n of them for top and takeOrdered. */
+static void lower_sorted(Lower *L, DNode *n, Vec *body)
+{
+	IrScalar *batch = L->scalar[n->id];
+	Node *f = node_sort_key(n);
+	Node **args = (Node **)n->call->items.v + 1;
+	int nargs = n->call->items.n - 1;
+	IrVar *len = let(L, "n", ex1(IE_LIST_LEN, ty_int(), ex_scalar(batch)));
+	/* ascending: a constant, or a value of the batch (a parameter) */
+	Node *flag = NULL;
+	bool asc = n->op->id != OP_TOP;
+	if (n->op->id == OP_SORT_BY && nargs >= 2)
+		flag = args[1];
+	else if (n->op->id == OP_SORT_BY_KEY && nargs >= 1)
+		flag = args[0];
+	if (flag && const_value(flag) && const_value(flag)->kind == N_BOOL) {
+		asc = const_value(flag)->ival;
+		flag = NULL;
+	}
+	IrExpr *upto = ex_var(len);
+	if (n->op->id == OP_TOP || n->op->id == OP_TAKE_ORDERED) {
+		IrVar *k = let(L, "k", lower_expr(L, args[0]));
+		IrStmt *neg = st(IS_IF), *over = st(IS_IF);
+		neg->comment = "a count below 0 takes nothing, one above the batch all of it";
+		neg->e = ex_bin('<', ty_bool(), ty_int(), ex_var(k), ex_int(0));
+		vec_push(&neg->body, st(IS_SET));
+		((IrStmt *)neg->body.v[0])->lhs = ex_var(k);
+		((IrStmt *)neg->body.v[0])->e = ex_int(0);
+		emit(L, neg);
+		over->e = ex_bin('>', ty_bool(), ty_int(), ex_var(k), ex_var(len));
+		vec_push(&over->body, st(IS_SET));
+		((IrStmt *)over->body.v[0])->lhs = ex_var(k);
+		((IrStmt *)over->body.v[0])->e = ex_var(len);
+		emit(L, over);
+		upto = ex_var(k);
+	}
+	IrStmt *sort = st(IS_SORT);
+	sort->comment = op_comment(n);
+	sort->lhs = ex_scalar(batch);
+	if (n->op->id == OP_TOP || n->op->id == OP_TAKE_ORDERED) {
+		sort->e = upto; /* only the k it hands on */
+		sort->largest = n->op->id == OP_TOP;
+	}
+	emit(L, sort);
+	IrVar *up = flag ? let(L, "ascending", lower_expr(L, flag)) : NULL;
+	IrStmt *loop = st(IS_FOR_RANGE);
+	loop->var = new_var(L, "i", ty_int());
+	loop->lhs = ex_int(0);
+	loop->e = upto;
+	loop->comment = arena_printf("%s: in %s order", op_comment(n), flag ? "the asked" : asc ? "ascending" : "descending");
+	L->out = &loop->body;
+	IrExpr *from_end = ex_bin('-', ty_int(), ty_int(), ex_bin('-', ty_int(), ty_int(), ex_var(len), ex_int(1)),
+				  ex_var(loop->var));
+	IrExpr *at;
+	if (flag) {
+		IrVar *j = let(L, "j", ex_var(loop->var));
+		IrStmt *rev = st(IS_IF);
+		rev->e = ex1(IE_NOT, ty_bool(), ex_var(up));
+		L->out = &rev->body;
+		set(L, ex_var(j), from_end);
+		L->out = &loop->body;
+		emit(L, rev);
+		at = ex_var(j);
+	} else {
+		at = asc ? ex_var(loop->var) : ex_var(let(L, "j", from_end));
+	}
+	Type *et = ty_resolve(batch->type)->elem;
+	IrExpr *el = ex2(IE_LIST_AT, et, ex_scalar(batch), at);
+	IrVar *rec = let(L, "rec", f ? ex_field(el, 1) : el);
+	push_to_consumers(L, n, ex_var(rec));
+	L->out = body;
+	emit(L, loop);
+}
+
 /* The loop of stage n (after what lower_stage put first), into body. */
 static void lower_stage_body(Lower *L, DNode *n, Vec *body)
 {
@@ -2476,6 +2580,8 @@ static void lower_stage_body(Lower *L, DNode *n, Vec *body)
 			push_to_consumers(L, n, ex_scalar(L->scalar2[n->id]));
 			L->out = body;
 			emit(L, s2);
+		} else if (node_sorts(n)) {
+			lower_sorted(L, n, body);
 		} else {
 			IrTable *tab = L->table[n->id];
 			IrStmt *loop = for_entries(L, tab, "ent");

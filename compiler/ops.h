@@ -45,6 +45,10 @@ typedef enum OpClass {
 	X(COUNT_BY_VALUE, "countByValue", OPC_AGG, 1, 0, 1) \
 	X(REDUCE_BY_KEY, "reduceByKey", OPC_AGG, 1, 1, 2) \
 	X(GROUP_BY_KEY, "groupByKey", OPC_AGG, 1, 0, 1) \
+	X(SORT_BY, "sortBy", OPC_AGG, 1, 1, 3) \
+	X(SORT_BY_KEY, "sortByKey", OPC_AGG, 1, 0, 2) \
+	X(TOP, "top", OPC_AGG, 1, 1, 2) \
+	X(TAKE_ORDERED, "takeOrdered", OPC_AGG, 1, 1, 2) \
 	X(JOIN, "join", OPC_JOIN, 2, 1, 2) \
 	X(LEFT_OUTER_JOIN, "leftOuterJoin", OPC_JOIN, 2, 1, 2) \
 	X(RIGHT_OUTER_JOIN, "rightOuterJoin", OPC_JOIN, 2, 1, 2) \

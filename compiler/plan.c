@@ -555,10 +555,26 @@ char node_exchange(const DNode *c, const DNode *from)
 	case OP_REDUCE_BY_KEY_AND_WINDOW: case OP_REDUCE_BY_WINDOW: case OP_COUNT_BY_WINDOW:
 	case OP_COUNT_BY_VALUE_AND_WINDOW:
 		return c->keyless ? 'G' : 'K';
-	case OP_COUNT: case OP_REDUCE:
+	case OP_COUNT: case OP_REDUCE: case OP_SORT_BY: case OP_SORT_BY_KEY: case OP_TOP: case OP_TAKE_ORDERED:
 		return 'G';
 	default:
 		return 0;
+	}
+}
+
+bool node_sorts(const DNode *n)
+{
+	OpId id = n->op->id;
+	return id == OP_SORT_BY || id == OP_SORT_BY_KEY || id == OP_TOP || id == OP_TAKE_ORDERED;
+}
+
+Node *node_sort_key(const DNode *n)
+{
+	int nargs = n->call->items.n - 1;
+	switch (n->op->id) {
+	case OP_SORT_BY: return n->call->items.v[1];
+	case OP_TOP: case OP_TAKE_ORDERED: return nargs == 2 ? n->call->items.v[2] : NULL;
+	default: return NULL;
 	}
 }
 
@@ -574,7 +590,8 @@ static const char *sink_kind(const DNode *n)
 {
 	switch (n->op->cls) {
 	case OPC_AGG:
-		return n->op->id == OP_COUNT ? "counter" : n->op->id == OP_REDUCE ? "accumulator" : "hash aggregate";
+		return n->op->id == OP_COUNT ? "counter" : n->op->id == OP_REDUCE ? "accumulator"
+		       : node_sorts(n) ? "sort" : "hash aggregate";
 	case OPC_WINDOW: return "window panes";
 	case OPC_STATE: return "state table";
 	case OPC_JOIN: return "join build/probe";

@@ -77,6 +77,11 @@ bool node_feeds(const DNode *n, int i);
  * (narrow operators, windows of records, outputs, a static join's probe,
  * and everything a static Dataset computes, once in every worker). */
 char node_exchange(const DNode *c, const DNode *from);
+/* sortBy, sortByKey, top, takeOrdered: the batch in order, on worker 0. */
+bool node_sorts(const DNode *n);
+/* A sort's key function (sortBy's f, top's and takeOrdered's optional one),
+ * or NULL: the record is its own key (sortByKey: the pair, key first). */
+Node *node_sort_key(const DNode *n);
 /* Whether each worker first reduces what it sends to c (map-side combine). */
 bool node_combines(const DNode *c, const DNode *from);
 /* "wordcount.dstream:7:21" */

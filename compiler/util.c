@@ -103,6 +103,14 @@ void arena_free_all(void)
 	}
 }
 
+bool vec_has(const Vec *vec, const void *p)
+{
+	for (int i = 0; i < vec->n; i++)
+		if (vec->v[i] == p)
+			return true;
+	return false;
+}
+
 void vec_push(Vec *vec, void *p)
 {
 	if (vec->n == vec->cap) {

@@ -261,6 +261,80 @@ ds_str ds_concat(ds_arena *a, ds_str x, ds_str y)
 	return (ds_str){p, x.n + y.n};
 }
 
+int ds_cmpp_i64(const void *a, const void *b) { return ds_cmp_i64(*(const int64_t *)a, *(const int64_t *)b); }
+int ds_cmpp_f64(const void *a, const void *b) { return ds_cmp_f64(*(const double *)a, *(const double *)b); }
+int ds_cmpp_bool(const void *a, const void *b) { return ds_cmp_bool(*(const bool *)a, *(const bool *)b); }
+int ds_cmpp_str(const void *a, const void *b) { return ds_str_cmp(*(const ds_str *)a, *(const ds_str *)b); }
+
+void ds_sort(ds_list *l, size_t esize, int (*cmp)(const void *, const void *))
+{
+	if (l->len > 1)
+		qsort(l->data, (size_t)l->len, esize, cmp);
+}
+
+/* ds_sort_ends: a heap of k elements at one end of the list, ordered so
+ * that its root is the element a better one would replace (the largest of
+ * the k smallest, or with sign -1 the smallest of the k largest). */
+typedef struct Ends {
+	char *base;  /* the heap's first element */
+	size_t esize;
+	int64_t k;
+	int sign;
+	int (*cmp)(const void *, const void *);
+	char *tmp;   /* esize bytes */
+} Ends;
+
+static char *ends_at(const Ends *h, int64_t i) { return h->base + (size_t)i * h->esize; }
+
+static void ends_swap(const Ends *h, char *a, char *b)
+{
+	memcpy(h->tmp, a, h->esize);
+	memcpy(a, b, h->esize);
+	memcpy(b, h->tmp, h->esize);
+}
+
+static void ends_sift_down(const Ends *h, int64_t i)
+{
+	for (;;) {
+		int64_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < h->k && h->sign * h->cmp(ends_at(h, l), ends_at(h, m)) > 0)
+			m = l;
+		if (r < h->k && h->sign * h->cmp(ends_at(h, r), ends_at(h, m)) > 0)
+			m = r;
+		if (m == i)
+			return;
+		ends_swap(h, ends_at(h, i), ends_at(h, m));
+		i = m;
+	}
+}
+
+void ds_sort_ends(ds_list *l, size_t esize, int64_t k, bool largest, int (*cmp)(const void *, const void *))
+{
+	int64_t n = l->len;
+	if (k <= 0)
+		return;
+	if (k >= n / 4) { /* a heap gains little over sorting it all */
+		ds_sort(l, esize, cmp);
+		return;
+	}
+	char *data = l->data;
+	Ends h = {largest ? data + (size_t)(n - k) * esize : data, esize, k, largest ? -1 : 1, cmp, NULL};
+	h.tmp = ds__xmalloc(esize);
+	for (int64_t i = k / 2 - 1; i >= 0; i--)
+		ends_sift_down(&h, i);
+	/* every element outside the heap that beats its root replaces it */
+	int64_t from = largest ? 0 : k, to = largest ? n - k : n;
+	for (int64_t i = from; i < to; i++) {
+		char *x = data + (size_t)i * esize;
+		if (h.sign * cmp(x, h.base) < 0) {
+			ends_swap(&h, x, h.base);
+			ends_sift_down(&h, 0);
+		}
+	}
+	free(h.tmp);
+	qsort(h.base, (size_t)k, esize, cmp);
+}
+
 ds_list ds_list_concat(ds_arena *a, ds_list x, ds_list y, size_t esize)
 {
 	ds_list l = ds__list_alloc(a, x.len + y.len, esize);

@@ -680,6 +680,37 @@ ds_str ds_bool_to_str(bool v);
 ds_str ds_buf_to_str(ds_arena *a, const ds_buf *b); /* copies b into the arena */
 ds_str ds_concat(ds_arena *a, ds_str x, ds_str y);
 ds_list ds_list_concat(ds_arena *a, ds_list x, ds_list y, size_t esize);
+
+/* The order of sortBy, sortByKey, top and takeOrdered (lang/SPEC.md §9.3):
+ * <0, 0 or >0.  Doubles as Java's Double.compare (-0.0 before 0.0, NaN
+ * after everything), Booleans false first, Strings bytewise.  Generated
+ * code writes a composite's cmp_ from these. */
+static inline int ds_cmp_i64(int64_t a, int64_t b) { return (a > b) - (a < b); }
+static inline int ds_cmp_bool(bool a, bool b) { return (int)a - (int)b; }
+static inline int ds_cmp_f64(double a, double b)
+{
+	if (a < b)
+		return -1;
+	if (a > b)
+		return 1;
+	bool na = a != a, nb = b != b;
+	if (na || nb)
+		return (int)na - (int)nb;
+	uint64_t x, y; /* equal: only a zero's sign tells them apart */
+	memcpy(&x, &a, 8);
+	memcpy(&y, &b, 8);
+	return (int)(y >> 63) - (int)(x >> 63);
+}
+/* The same for qsort, on pointers to the values; ds_sort sorts a list. */
+int ds_cmpp_i64(const void *a, const void *b);
+int ds_cmpp_f64(const void *a, const void *b);
+int ds_cmpp_bool(const void *a, const void *b);
+int ds_cmpp_str(const void *a, const void *b);
+void ds_sort(ds_list *l, size_t esize, int (*cmp)(const void *, const void *));
+/* top(k) and takeOrdered(k): the k smallest elements of l, in order, at its
+ * start (with largest, the k largest, in order, at its end); the others
+ * anywhere.  O(n log k). */
+void ds_sort_ends(ds_list *l, size_t esize, int64_t k, bool largest, int (*cmp)(const void *, const void *));
 ds_str ds_lower(ds_arena *a, ds_str s); /* ASCII */
 ds_str ds_upper(ds_arena *a, ds_str s); /* ASCII */
 ds_str ds_trim(ds_str s);               /* Java trim: bytes <= ' ' at both ends */
