@@ -1168,9 +1168,9 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 			 op->name, op->cls == OPC_OUTPUT ? "is an output" : "keeps records across batches");
 		return ty_error();
 	}
-	if (dataset && op->cls != OPC_NARROW && op->cls != OPC_JOIN) {
-		error_at(op_loc(e), "%s is not available on a static Dataset (only map, filter, flatMap, "
-				 "mapValues, flatMapValues and joins are)", op->name);
+	if (dataset && op->cls != OPC_NARROW && op->cls != OPC_JOIN && op->cls != OPC_AGG) {
+		error_at(op_loc(e), "%s is not available on a static Dataset (only the per-batch operators "
+				 "are: map, filter, joins, reduceByKey, sortBy, ...)", op->name);
 		return ty_error();
 	}
 	Type *T = rr->elem;
@@ -1237,7 +1237,7 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 		want_partitions(ck, e, args[0], sc);
 		return rt;
 	case OP_COUNT:
-		return ty_stream(ty_int());
+		return STREAM(ty_int());
 	case OP_REDUCE: {
 		Type *pt[2] = {T, T};
 		Type *u = check_lambda(ck, args[0], 2, pt, sc, op->name);
@@ -1253,7 +1253,7 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 	case OP_COUNT_BY_VALUE:
 		if (nargs == 1)
 			want_partitions(ck, e, args[0], sc);
-		return ty_stream(ty_pair(T, ty_int()));
+		return STREAM(ty_pair(T, ty_int()));
 	case OP_SORT_BY: case OP_SORT_BY_KEY: case OP_TOP: case OP_TAKE_ORDERED: {
 		/* sortBy(f[, ascending[, n]]), sortByKey([ascending[, n]]),
 		 * top(n[, f]), takeOrdered(n[, f]): the batch in order (records
@@ -1310,7 +1310,7 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 		NEED_PAIRS();
 		if (nargs == 1)
 			want_partitions(ck, e, args[0], sc);
-		return ty_stream(ty_pair(K, ty_list(V)));
+		return STREAM(ty_pair(K, ty_list(V)));
 
 	case OP_JOIN: case OP_LEFT_OUTER_JOIN: case OP_RIGHT_OUTER_JOIN: case OP_FULL_OUTER_JOIN:
 	case OP_COGROUP: {

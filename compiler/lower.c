@@ -895,6 +895,8 @@ static void drop_scope_close(Lower *L, DropScope d)
 /* Whether c's state lives on worker 0 only (the value of the whole stream). */
 static bool node_is_global(const DNode *c)
 {
+	if (c->is_static) /* every worker computes a static Dataset in full */
+		return false;
 	return c->op->id == OP_COUNT || c->op->id == OP_REDUCE || node_sorts(c) || (is_inc(c) && c->keyless);
 }
 
