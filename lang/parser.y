@@ -62,7 +62,17 @@ static Node *negate(yyscan_t scanner, Loc loc, Node *e);
 static Node *member(Loc loc, Node *recv, Loc name_loc, const char *name);
 static Node *paren(Loc loc, Vec items);
 static Node *lambda_of(Loc loc, Vec items, Node *body);
+/* Scala's `s.map { x => ... }`: a block as the one argument; a block that
+ * is only a lambda is that lambda. */
+static Node *block_arg(Node *block)
+{
+	if (block->items.n == 1 && ((Node *)block->items.v[0])->kind == N_LAMBDA)
+		return block->items.v[0];
+	return block;
+}
+
 static Node *block_of(Loc loc, Vec items, Loc close);
+static Node *block_arg(Node *block);
 static Node *empty_block(Loc loc, Loc close);
 static void add_stmt(yyscan_t scanner, Program *prog, Stmt *s);
 
@@ -171,11 +181,13 @@ binexpr
 	| postfix
 	;
 
-/* postfix: primary | NAME "(" args ")" | postfix "." NAME ["(" args ")"] | postfix "[" expr "]" */
+/* postfix: primary | NAME "(" args ")" | postfix "." NAME ["(" args ")" | block]
+ *        | postfix "[" expr "]" */
 postfix
 	: primary
 	| NAME '(' args ')'        { $$ = ast_call(@1, $1, $3); }
 	| postfix '.' NAME '(' args ')' { $$ = ast_method(@1, $1, @3, $3, $5); }
+	| postfix '.' NAME block   { $$ = ast_method(@1, $1, @3, $3, vec_of(block_arg($4))); }
 	| postfix '.' NAME         { $$ = member(@1, $1, @3, $3); }
 	| postfix '[' expr ']'     { $$ = ast_index(@1, $1, $3); }
 	;
