@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* ---- arena (util.c) ---------------------------------------------------- */
 void *arena_alloc(size_t n); /* zeroed, 16-byte aligned, lives until arena_free_all */
@@ -87,6 +88,10 @@ void error_in(const char *path, int line, int col, const char *fmt, ...)
 int diag_error_count(void);
 /* Writes the pending diagnostics (at exit too). */
 void diag_flush(void);
+/* Forgets the source, the error count and the diagnostics not yet written,
+ * and sends the next ones to out (stderr when NULL): for running the front
+ * end again in the same process (tests/fuzz). */
+void diag_reset(FILE *out);
 /* "path:line:col" of loc, for messages embedded in generated code. */
 char *loc_str(Loc loc);
 

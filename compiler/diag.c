@@ -32,6 +32,7 @@ typedef struct Pending {
 static Pending *pending;
 static int npending, cap_pending;
 static bool flush_installed;
+static FILE *diag_out; /* NULL: stderr (diag_reset) */
 
 static int by_place(const void *a, const void *b)
 {
@@ -56,12 +57,23 @@ void diag_flush(void)
 {
 	if (npending)
 		qsort(pending, (size_t)npending, sizeof *pending, by_place);
+	FILE *out = diag_out ? diag_out : stderr;
 	for (int i = 0; i < npending; i++) {
-		fwrite(pending[i].text, 1, pending[i].len, stderr);
+		fwrite(pending[i].text, 1, pending[i].len, out);
 		free(pending[i].text);
 	}
 	npending = 0;
-	fflush(stderr);
+	fflush(out);
+}
+
+void diag_reset(FILE *out)
+{
+	for (int i = 0; i < npending; i++)
+		free(pending[i].text);
+	npending = 0;
+	nerrors = 0;
+	source = NULL;
+	diag_out = out;
 }
 
 /* Appends text (a note) to the last diagnostic, or starts a new one. */

@@ -77,9 +77,16 @@ static void ds__lay_free(ds__lay *l)
 	free(l);
 }
 
+/* Types nested deeper than this are refused: a layout code comes from the
+ * file, and one of a million 'L's would otherwise recurse a million deep
+ * (the compiler's types are nowhere near it). */
+#define DS__LAY_DEPTH 200
+
 /* Parses one type of the code at *p; NULL on a malformed code. */
-static ds__lay *ds__lay_parse(const char **p)
+static ds__lay *ds__lay_parse_at(const char **p, int depth)
 {
+	if (depth > DS__LAY_DEPTH)
+		return NULL;
 	ds__lay *l = ds__xcalloc(1, sizeof *l);
 	char c = *(*p)++;
 	switch (c) {
@@ -92,7 +99,7 @@ static ds__lay *ds__lay_parse(const char **p)
 		l->n = 1;
 		l->sub = ds__xcalloc(1, sizeof *l->sub);
 		l->off = ds__xcalloc(1, sizeof *l->off);
-		if (!(l->sub[0] = ds__lay_parse(p)))
+		if (!(l->sub[0] = ds__lay_parse_at(p, depth + 1)))
 			break;
 		if (c == 'L') {
 			l->size = sizeof(ds_list);
@@ -117,7 +124,7 @@ static ds__lay *ds__lay_parse(const char **p)
 		size_t at = 0;
 		l->align = 1;
 		for (int i = 0; i < l->n; i++) {
-			if (!(l->sub[i] = ds__lay_parse(p)))
+			if (!(l->sub[i] = ds__lay_parse_at(p, depth + 1)))
 				goto bad;
 			at = ds__round(at, l->sub[i]->align);
 			l->off[i] = at;
@@ -134,6 +141,11 @@ static ds__lay *ds__lay_parse(const char **p)
 bad:
 	ds__lay_free(l);
 	return NULL;
+}
+
+static ds__lay *ds__lay_parse(const char **p)
+{
+	return ds__lay_parse_at(p, 0);
 }
 
 /* The layout of a descriptor's code; a code that does not parse, or that
@@ -867,7 +879,9 @@ static void ds__skip_state(ds__rd *r, uint32_t kind, const char *layout, ds_aren
 	if (kind == DS_STATE_TABLE) {
 		uint64_t n = ds__get_u64(r);
 		for (uint64_t i = 0; i < n && !r->why; i++) {
-			ds__get_u64(r);
+			/* as ds__get_table will read it: what it refuses, refused here */
+			if (!(ds__get_u64(r) & DS_HASH_USED) && !r->why)
+				r->why = "a stored hash is not one";
 			ds__get_val(r, l, v, scratch);
 			if ((i & 4095) == 0)
 				ds_arena_reset(scratch);

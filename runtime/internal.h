@@ -71,6 +71,8 @@ int ds__mkdirs(const char *path);
 int ds__split_hostport(const char *hp, char **host, int *port);
 /* One "CMD: message" line on stderr, written with a single write(2). */
 void ds__msg(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Where ds__msg writes: 2; the fuzz targets (tests/fuzz) set -1: nowhere. */
+extern int ds__msg_fd;
 
 /* Little-endian integers in the files and frames we write (checkpoints,
  * the write-ahead log, the replica protocol), at any alignment. */
@@ -450,6 +452,9 @@ int ds__wal_replay(ds__wal *w, int64_t after, ds__wal_fn *fn, void *ctx, bool *d
  * at the next call.  0 or -errno. */
 int ds__wal_truncate(ds__wal *w, int64_t upto);
 void ds__wal_close(ds__wal *w);
+/* What a record's payload must be: nrecs lines, each ending in '\n' (what
+ * append takes, what replay and a replica's fetch believe). */
+bool ds__wal_payload_ok(const char *data, size_t len, int64_t nrecs);
 /* Fault injection for tests: the pwritev(2) the appends go through. */
 struct iovec;
 extern ssize_t (*ds__wal_pwritev)(int fd, const struct iovec *iov, int iovcnt, off_t off);
@@ -473,6 +478,13 @@ int ds__repl_truncate(ds__repl *r, int64_t upto);
  * as ds__wal_replay does.  Returns the count or -errno. */
 int ds__repl_fetch(ds__repl *r, int64_t after, ds__wal_fn *fn, void *ctx);
 void ds__repl_close(ds__repl *r);
+/* Takes fd, a connection already greeted (HELLO answered), as r's
+ * connection: the replies r reads come from it (tests/fuzz). */
+void ds__repl_adopt(ds__repl *r, int fd);
+/* Serves the one client connected at fd, in this thread, as a connection
+ * of ds__replica_serve would be served, until it leaves or breaks the
+ * protocol; closes fd (tests/fuzz). */
+void ds__replica_serve_fd(int fd, const char *dir, const char *cmd);
 /* The server: `dstreamc replica --listen HOST:PORT --dir D`, or a program
  * binary's `--replica-listen HOST:PORT --replica-dir D`.  Serves until
  * SIGINT/SIGTERM; returns the exit status. */
@@ -575,6 +587,13 @@ typedef struct ds__source {
 	double rate;           /* records/s the source is held to now (0: none); kafka_in.c
 				  reads it for its ranges */
 } ds__source;
+
+/* kafka_out.c: the last record of a partition of saveToKafka's topic, from
+ * its headers' values (NULL: the header is absent): *t, *i its batch time
+ * and index, and NULL; or INT64_MIN twice and, in words, why the record
+ * is not one the sink wrote (any bytes are refused with a reason). */
+const char *ds__kafka_last_record(const void *batch, size_t bn, const void *index, size_t in, int64_t *t,
+                                  int64_t *i);
 
 /* kafka_in.c, for kafka_out.c too (internal.h does not include rdkafka.h):
  * the log callback of every librdkafka client of a program. */

@@ -30,6 +30,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A dstream.batch or dstream.index header's value as the sink writes it
+ * (snprintf's PRId64 of a time or index >= 0): 1 to 19 decimal digits,
+ * no sign, no leading zero, at most INT64_MAX. */
+static bool ds__header_num(const unsigned char *v, size_t n, int64_t *out)
+{
+	if (n == 0 || n > 19 || (v[0] == '0' && n > 1))
+		return false;
+	uint64_t x = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return false;
+		x = x * 10 + (uint64_t)(v[i] - '0'); /* 19 digits: no wrap in uint64 */
+	}
+	if (x > (uint64_t)INT64_MAX)
+		return false;
+	*out = (int64_t)x;
+	return true;
+}
+
+const char *ds__kafka_last_record(const void *batch, size_t bn, const void *index, size_t in, int64_t *t,
+                                  int64_t *i)
+{
+	*t = *i = INT64_MIN; /* none: every record of a batch is new */
+	if (!batch && !index)
+		return "has no dstream.batch and dstream.index headers (another writer's?)";
+	int64_t bt, ix;
+	if (!batch || !index)
+		return batch ? "has no dstream.index header" : "has no dstream.batch header";
+	if (!ds__header_num(batch, bn, &bt))
+		return "has a dstream.batch header that is not a batch time";
+	if (!ds__header_num(index, in, &ix))
+		return "has a dstream.index header that is not an index";
+	*t = bt;
+	*i = ix;
+	return NULL;
+}
+
 #ifdef DS_HAVE_RDKAFKA
 #include <librdkafka/rdkafka.h>
 
@@ -82,18 +119,13 @@ static bool ds__kafka_props(rd_kafka_conf_t *conf, const char *props, const char
 	return ok;
 }
 
-static int64_t ds__header_int(rd_kafka_headers_t *h, const char *name)
+/* A header's value, NULL when the record has none. */
+static const void *ds__header(rd_kafka_headers_t *h, const char *name, size_t *n)
 {
 	const void *v;
-	size_t n;
-	if (!h || rd_kafka_header_get_last(h, name, &v, &n) != RD_KAFKA_RESP_ERR_NO_ERROR || n == 0 || n > 20)
-		return INT64_MIN;
-	char buf[24];
-	memcpy(buf, v, n);
-	buf[n] = 0;
-	char *end;
-	long long x = strtoll(buf, &end, 10);
-	return *end ? INT64_MIN : (int64_t)x;
+	if (!h || rd_kafka_header_get_last(h, name, &v, n) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return NULL;
+	return v ? v : "";
 }
 
 /* The last record of each partition: where a recovered run's batches stop
@@ -134,10 +166,14 @@ static int ds__kafka_scan(ds__kafka *k, const ds_output_desc *d, const char *cmd
 			rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 200);
 			if (m && !m->err && m->offset == hi - 1) {
 				rd_kafka_headers_t *h = NULL;
-				if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-					k->last_t[p] = ds__header_int(h, "dstream.batch");
-					k->last_i[p] = ds__header_int(h, "dstream.index");
-				}
+				if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR)
+					h = NULL;
+				size_t bn = 0, in = 0;
+				const void *bv = ds__header(h, "dstream.batch", &bn), *iv = ds__header(h, "dstream.index", &in);
+				const char *why = ds__kafka_last_record(bv, bn, iv, in, &k->last_t[p], &k->last_i[p]);
+				if (why)
+					ds__msg(cmd, "%s: saveToKafka: warning: the last record of '%s' [%d] %s: the batches "
+					        "after the checkpoint are all written to it again", d->loc, d->topic, p, why);
 				rd_kafka_message_destroy(m);
 				break;
 			}

@@ -21,7 +21,9 @@
  *   TRUNCATE i64 upto                     ACK (ds__wal_truncate), or ERR(reason)
  *   FETCH    i64 after                    BLOCK frames (every record with
  *                                         time_ms > after, in log order), then
- *                                         END(u64 count); or ERR(reason)
+ *                                         END(u64 count); or ERR(reason).  The
+ *                                         client believes a BLOCK only as the log
+ *                                         would: nrecs lines, time_ms > after
  *   ERR      reason text (UTF-8, no NUL)
  *
  * HELLO comes first and once.  The replica keeps each app's blocks in
@@ -557,7 +559,18 @@ int ds__repl_fetch(ds__repl *r, int64_t after, ds__wal_fn *fn, void *ctx)
 		int src;
 		int64_t t, nrecs;
 		if (r->f.type == DS__F_BLOCK && ds__parse_block(&r->f, &src, &t, &nrecs)) {
-			fn(ctx, src, t, (const char *)r->f.p + DS__BLOCK_HEAD, r->f.n - DS__BLOCK_HEAD, nrecs);
+			/* what the log would believe, no more: its lines, and after the checkpoint */
+			const char *data = (const char *)r->f.p + DS__BLOCK_HEAD;
+			size_t len = r->f.n - DS__BLOCK_HEAD;
+			if (!ds__wal_payload_ok(data, len, nrecs)) {
+				rc = ds__repl_fail(r, -EPROTO, "it sent a block whose lines are not its count");
+				break;
+			}
+			if (t <= after) {
+				rc = ds__repl_fail(r, -EPROTO, "it sent a block the checkpoint covers");
+				break;
+			}
+			fn(ctx, src, t, data, len, nrecs);
 			n++;
 		} else if (r->f.type == DS__F_END && r->f.n == 8) {
 			if ((int64_t)ds__get64(r->f.p) != n) {
@@ -577,6 +590,15 @@ int ds__repl_fetch(ds__repl *r, int64_t after, ds__wal_fn *fn, void *ctx)
 	if (rc < 0)
 		return rc;
 	return n > INT32_MAX ? INT32_MAX : (int)n;
+}
+
+void ds__repl_adopt(ds__repl *r, int fd)
+{
+	pthread_mutex_lock(&r->lock);
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = fd;
+	pthread_mutex_unlock(&r->lock);
 }
 
 void ds__repl_close(ds__repl *r)
@@ -882,6 +904,37 @@ static void ds__srv_on_signal(int sig)
 	ds__stop_flag = 1;
 }
 
+/* After the last connection: the apps' logs, the lock, the stop pipe. */
+static void ds__srv_close(ds__rsrv *s)
+{
+	for (size_t i = 0; i < s->napps; i++) {
+		ds__wal_close(s->apps[i].wal);
+		free(s->apps[i].name);
+	}
+	free(s->apps);
+	pthread_mutex_destroy(&s->lock);
+	close(s->stop[0]);
+	close(s->stop[1]);
+}
+
+void ds__replica_serve_fd(int fd, const char *dir, const char *cmd)
+{
+	ds__rsrv s = {0};
+	s.dir = dir;
+	s.cmd = cmd;
+	if (pipe2(s.stop, O_CLOEXEC) < 0) {
+		close(fd);
+		return;
+	}
+	pthread_mutex_init(&s.lock, NULL);
+	ds__rconn c = {0};
+	c.srv = &s;
+	c.fd = fd;
+	snprintf(c.peer, sizeof c.peer, "fd %d", fd);
+	ds__conn_main(&c);
+	ds__srv_close(&s);
+}
+
 int ds__replica_serve(const char *listen_hostport, const char *dir, const char *cmd)
 {
 	char *host;
@@ -990,14 +1043,7 @@ int ds__replica_serve(const char *listen_hostport, const char *dir, const char *
 	ssize_t w = write(s.stop[1], "x", 1);
 	(void)w;
 	ds__srv_reap(&s, &conns, true);
-	for (size_t i = 0; i < s.napps; i++) {
-		ds__wal_close(s.apps[i].wal);
-		free(s.apps[i].name);
-	}
-	free(s.apps);
-	pthread_mutex_destroy(&s.lock);
-	close(s.stop[0]);
-	close(s.stop[1]);
+	ds__srv_close(&s);
 	close(lfd);
 	/* unblocked first: a signal pending now goes to our handler, not the old one */
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -65,6 +65,8 @@ int64_t ds__mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+int ds__msg_fd = 2;
+
 void ds__msg(const char *cmd, const char *fmt, ...)
 {
 	char line[1024];
@@ -79,7 +81,7 @@ void ds__msg(const char *cmd, const char *fmt, ...)
 	if (len > sizeof line - 2)
 		len = sizeof line - 2;
 	line[len++] = '\n';
-	ssize_t r = write(2, line, len); /* one write: lines from threads never interleave */
+	ssize_t r = write(ds__msg_fd, line, len); /* one write: lines from threads never interleave */
 	(void)r;
 }
 

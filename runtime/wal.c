@@ -97,8 +97,7 @@ static int64_t ds__count_lines(const char *p, size_t n)
 	return k;
 }
 
-/* What a payload must be: nrecs lines, each ending in '\n'. */
-static bool ds__payload_ok(const char *data, size_t len, int64_t nrecs)
+bool ds__wal_payload_ok(const char *data, size_t len, int64_t nrecs)
 {
 	if (len == 0)
 		return nrecs == 0;
@@ -223,7 +222,7 @@ static int ds__wal_scan_seg(ds__wal_scan *sc, int fd, int64_t size)
 			ds__scan_damage(sc, off, "bad checksum");
 			return 0;
 		}
-		if (!ds__payload_ok(sc->buf, len, nrecs)) { /* only a bug of ours writes this */
+		if (!ds__wal_payload_ok(sc->buf, len, nrecs)) { /* only a bug of ours writes this */
 			ds__scan_damage(sc, off, "bad record count");
 			return 0;
 		}
@@ -383,7 +382,7 @@ int ds__wal_append(ds__wal *w, int src, int64_t time_ms, const char *data, size_
 {
 	if (len > DS__WAL_REC_MAX)
 		return -EFBIG;
-	if (nrecs < 0 || !ds__payload_ok(data, len, nrecs))
+	if (nrecs < 0 || !ds__wal_payload_ok(data, len, nrecs))
 		return -EINVAL; /* replay would call it damage */
 	/* The frame, checksums included, before the lock: they are the slow part. */
 	unsigned char h[DS__WAL_HDR] = {0};

@@ -6,8 +6,12 @@
 #   bash scripts/dev.sh test    build, then run every test with ctest
 #   bash scripts/dev.sh demo    build, then run the wordcount demo (a socket, then Kafka)
 #   bash scripts/dev.sh bench   build, then run bench/run.sh
+#   bash scripts/dev.sh fuzz TARGET MINUTES
+#                               build tests/fuzz/fuzz_TARGET with clang-14, libFuzzer,
+#                               ASan and UBSan (in build-fuzz/), run it MINUTES minutes
 #
-# Environment: BUILD_DIR (default build), JOBS (default 2).
+# Environment: BUILD_DIR (default build), JOBS (default 2), FUZZ_BUILD_DIR
+# (default build-fuzz), FUZZ_FLAGS (more libFuzzer flags, e.g. -jobs=2).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
@@ -140,14 +144,46 @@ bench() {
 	fi
 }
 
+# fuzz TARGET MINUTES: one target under libFuzzer, starting from its seed
+# corpus (tests/fuzz/corpus/TARGET, read only); what it finds new goes to
+# FUZZ_BUILD_DIR/fuzz-corpus/TARGET, a crash to FUZZ_BUILD_DIR/fuzz-crashes/TARGET/
+# (tests/fuzz/README.md: how to keep one as a regression).
+fuzz() {
+	local targets
+	targets=$(sed -n 's/^set(DS_FUZZ_TARGETS \(.*\))$/\1/p' tests/fuzz/CMakeLists.txt)
+	local target=${1:-} minutes=${2:-}
+	if [ -z "$target" ] || ! [[ " $targets " == *" $target "* ]] || ! [[ "$minutes" =~ ^[0-9]+$ ]]; then
+		echo "usage: bash scripts/dev.sh fuzz TARGET MINUTES (TARGET: $targets)" >&2
+		exit 2
+	fi
+	setup
+	local dir=${FUZZ_BUILD_DIR:-build-fuzz}
+	if [ ! -f "$dir/CMakeCache.txt" ]; then
+		CC=clang-14 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDS_FUZZ=ON
+	fi
+	cmake --build "$dir" -j"$JOBS" --target "fuzz_$target"
+	mkdir -p "$dir/fuzz-corpus/$target" "$dir/fuzz-crashes/$target"
+	log "fuzz_$target for $minutes min (new inputs: $dir/fuzz-corpus/$target, crashes: $dir/fuzz-crashes/$target/)"
+	# shellcheck disable=SC2086 # FUZZ_FLAGS: words
+	ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1} \
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+		"$dir/tests/fuzz/fuzz_$target" -max_total_time=$((minutes * 60)) -timeout=20 -rss_limit_mb=2048 \
+		-print_final_stats=1 -artifact_prefix="$dir/fuzz-crashes/$target/" ${FUZZ_FLAGS:-} \
+		"$dir/fuzz-corpus/$target" "tests/fuzz/corpus/$target"
+}
+
 case "${1:-}" in
 setup) setup ;;
+fuzz)
+	shift
+	fuzz "$@"
+	;;
 build) build ;;
 test) run_tests ;;
 demo) demo ;;
 bench) bench ;;
 *)
-	echo "usage: bash scripts/dev.sh setup|build|demo|test|bench" >&2
+	echo "usage: bash scripts/dev.sh setup|build|demo|test|bench|fuzz TARGET MINUTES" >&2
 	exit 2
 	;;
 esac
