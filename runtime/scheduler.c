@@ -645,10 +645,16 @@ static void ds__watch_delay(ds_rt *rt, const ds__batch_metrics *m)
 	if (rt->status_line && (d > bms || rt->behind))
 		fputs("\r\033[K", stderr); /* the status line gives way to what follows */
 	if (d > bms && !rt->behind) {
+		/* batches that take a fraction of the interval did not make this
+		 * one late: the batch thread did not get a CPU in time */
+		bool slow = m->processing_ms * 2 > (double)bms;
 		ds__msg(rt->cmd, "warning: batch %" PRId64 " ms started %" PRId64 " ms late, more than the batch "
-		        "interval (%" PRId64 " ms): the batches take longer than the interval (processing %.1f ms)%s",
-		        m->time_ms, d, bms, m->processing_ms,
-		        m->rate_limit > 0 && !rt->opts.no_backpressure ? "; backpressure is slowing the input" : "");
+		        "interval (%" PRId64 " ms): %s (processing %.1f ms)%s",
+		        m->time_ms, d, bms,
+		        slow ? "the batches take longer than the interval"
+		             : "the program did not get a CPU in time, the machine is busy",
+		        m->processing_ms,
+		        slow && m->rate_limit > 0 && !rt->opts.no_backpressure ? "; backpressure is slowing the input" : "");
 		rt->behind = true;
 		rt->grew = 0;
 	} else if (d > bms) {
