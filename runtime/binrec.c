@@ -142,7 +142,7 @@ int ds__binrec_open(ds__binrec *r, const char *cmd, const ds_source_desc *d)
 	if (d->per_batch <= 0)
 		return -EINVAL;
 	struct stat st;
-	int fd = open(d->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO: no wait */
+	int fd = ds__fopen(d->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0); /* a FIFO: no wait */
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		int rc = -errno;
 		ds__src_msg(cmd, d, "cannot open '%s': %s", d->path, strerror(-rc));
@@ -165,7 +165,7 @@ int ds__binrec_open(ds__binrec *r, const char *cmd, const ds_source_desc *d)
 	if (r->nbatches == 0 && r->tail)
 		r->nbatches = 1; /* an empty batch, to report the tail */
 	if (r->nrecs > 0 && (uint64_t)st.st_size <= SIZE_MAX) {
-		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, r->fd, 0);
+		void *m = ds__fmmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, r->fd, 0);
 		if (m != MAP_FAILED) {
 			(void)madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL); /* read ahead */
 			r->map = m;

@@ -392,10 +392,10 @@ static char *ds__ckpt_path(const char *dir, int64_t t, bool tmp)
 
 static int ds__fsync_dir(const char *dir)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = ds__fopen(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	int rc = fsync(fd) == 0 ? 0 : -errno;
+	int rc = ds__ffsync(fd) == 0 ? 0 : -errno;
 	close(fd);
 	return rc;
 }
@@ -485,16 +485,16 @@ static int ds__ckpt_build_write(ds_rt *rt, int64_t t, int64_t seq)
 
 	char *tmp = ds__ckpt_path(ck->dir, t, true), *path = ds__ckpt_path(ck->dir, t, false);
 	int rc = 0;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = ds__fopen(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		rc = -errno;
 	if (rc == 0)
 		rc = ds__write_all(fd, b->p, b->len);
-	if (rc == 0 && fsync(fd) != 0)
+	if (rc == 0 && ds__ffsync(fd) != 0)
 		rc = -errno;
 	if (fd >= 0 && close(fd) != 0 && rc == 0)
 		rc = -errno;
-	if (rc == 0 && rename(tmp, path) != 0)
+	if (rc == 0 && ds__frename(tmp, path) != 0)
 		rc = -errno;
 	if (rc == 0)
 		rc = ds__fsync_dir(ck->dir);
@@ -712,7 +712,7 @@ typedef struct ds__ck_meta {
  * success *data (of *len bytes, malloc'd) is the whole file. */
 static const char *ds__ckpt_open_file(const char *path, char **data, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = ds__fopen(path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return strerror(errno);
 	struct stat st;

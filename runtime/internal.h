@@ -11,15 +11,102 @@
 
 #include "dstream/rt.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
+
+/* ---- fault.c: DS_FAULT ---------------------------------------------------- */
+
+/* The runtime's fallible calls, by kind (fault.c says what each covers). */
+typedef enum ds__fault_kind {
+	DS__F_OPEN, DS__F_WRITE, DS__F_FSYNC, DS__F_RENAME, DS__F_MKDIR, DS__F_READ, DS__F_MMAP, DS__F_TRUNC,
+	DS__F__N
+} ds__fault_kind;
+extern int ds__fault_armed; /* DS_FAULT is set: the wrappers count their calls */
+/* Reads DS_FAULT (once, before any thread starts): 0, or -EINVAL after a
+ * message about a malformed value. */
+int ds__fault_init(const char *cmd);
+/* Counts a call of kind k: 0, or the errno it must fail with. */
+int ds__fault(ds__fault_kind k);
+#define DS__FAULT(k) (__builtin_expect(ds__fault_armed, 0) ? ds__fault(k) : 0)
+/* The calls, each failing as its kind does when DS_FAULT says so. */
+#define DS__FAULTED(k, fail) \
+	do { \
+		int e_ = DS__FAULT(k); \
+		if (e_) { \
+			errno = e_; \
+			return fail; \
+		} \
+	} while (0)
+static inline int ds__fopen(const char *path, int flags, mode_t mode)
+{
+	DS__FAULTED(DS__F_OPEN, -1);
+	return open(path, flags, mode);
+}
+static inline int ds__fopenat(int dfd, const char *path, int flags, mode_t mode)
+{
+	DS__FAULTED(DS__F_OPEN, -1);
+	return openat(dfd, path, flags, mode);
+}
+static inline ssize_t ds__fwrite(int fd, const void *p, size_t n)
+{
+	DS__FAULTED(DS__F_WRITE, -1);
+	return write(fd, p, n);
+}
+static inline ssize_t ds__fread(int fd, void *p, size_t n)
+{
+	DS__FAULTED(DS__F_READ, -1);
+	return read(fd, p, n);
+}
+static inline ssize_t ds__fpread(int fd, void *p, size_t n, off_t off)
+{
+	DS__FAULTED(DS__F_READ, -1);
+	return pread(fd, p, n, off);
+}
+static inline int ds__ffsync(int fd)
+{
+	DS__FAULTED(DS__F_FSYNC, -1);
+	return fsync(fd);
+}
+static inline int ds__ffdatasync(int fd)
+{
+	DS__FAULTED(DS__F_FSYNC, -1);
+	return fdatasync(fd);
+}
+static inline int ds__frename(const char *from, const char *to)
+{
+	DS__FAULTED(DS__F_RENAME, -1);
+	return rename(from, to);
+}
+static inline int ds__fmkdir(const char *path, mode_t mode)
+{
+	DS__FAULTED(DS__F_MKDIR, -1);
+	return mkdir(path, mode);
+}
+static inline void *ds__fmmap(void *a, size_t n, int prot, int flags, int fd, off_t off)
+{
+	DS__FAULTED(DS__F_MMAP, MAP_FAILED);
+	return mmap(a, n, prot, flags, fd, off);
+}
+static inline int ds__fftruncate(int fd, off_t n)
+{
+	DS__FAULTED(DS__F_TRUNC, -1);
+	return ftruncate(fd, n);
+}
 
 /* ---- util.c -------------------------------------------------------------- */
 
+/* "PROG: out of memory ...", exit 1 (not an abort: the visible files are
+ * whole, a restart goes on from the last checkpoint). */
 _Noreturn void ds__oom(void);
+extern const char *ds__prog_name; /* for ds__oom: set by ds_main */
 void *ds__xmalloc(size_t n);
 void *ds__xcalloc(size_t n, size_t size);
 void *ds__xrealloc(void *p, size_t n);

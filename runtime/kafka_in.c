@@ -113,9 +113,9 @@ static int ds__log_append(ds__kin *k, int64_t t, const int64_t *ends)
 {
 	ds_buf b = {0};
 	ds__log_line(&b, t, ends, k->nparts);
-	int fd = open(k->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	int fd = ds__fopen(k->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	int rc = fd < 0 ? -errno : ds__write_all(fd, b.p, b.len);
-	if (rc == 0 && fsync(fd) < 0)
+	if (rc == 0 && ds__ffsync(fd) < 0)
 		rc = -errno;
 	if (fd >= 0)
 		close(fd);

@@ -79,7 +79,7 @@ ssize_t ds__linerd_fill(ds__linerd *r, int fd)
 		}
 	}
 	for (;;) {
-		ssize_t n = read(fd, r->buf + r->end, r->cap - r->end);
+		ssize_t n = ds__fread(fd, r->buf + r->end, r->cap - r->end);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)

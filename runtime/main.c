@@ -342,6 +342,9 @@ int ds_main(int argc, char **argv, const ds_program *prog)
 		ds__msg(cmd, "invalid batch interval %" PRId64 " ms", prog->batch_ms);
 		return 1;
 	}
+	ds__prog_name = cmd;
+	if (ds__fault_init(cmd) != 0)
+		return 2;
 	ds__opts o = {0};
 	o.max_line = 1048576;
 	o.workers = ds__workers_default();

@@ -64,7 +64,7 @@ int ds__metrics_open(ds__metrics *m, const ds_program *prog, const char *path, c
 	m->fd = -1;
 	if (!path)
 		return 0;
-	m->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	m->fd = ds__fopen(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (m->fd < 0) {
 		int e = errno;
 		ds__msg(cmd, "--metrics-json: cannot open '%s': %s", path, strerror(e));

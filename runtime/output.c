@@ -216,18 +216,18 @@ int ds__write_atomic(const char *path, const char *data, size_t len)
 	snprintf(tmp, plen + 48, "%.*s%s.%s.tmp-%ld", (int)dlen, path, slash ? "/" : "",
 	         slash ? slash + 1 : path, (long)getpid());
 	int rc = 0;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	int fd = ds__fopen(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (fd < 0) {
 		rc = -errno;
 		goto out;
 	}
 	(void)flock(fd, LOCK_EX); /* released when we close it, or die */
 	rc = ds__write_all(fd, data, len);
-	if (rc == 0 && fsync(fd) != 0)
+	if (rc == 0 && ds__ffsync(fd) != 0)
 		rc = -errno;
 	if (close(fd) != 0 && rc == 0)
 		rc = -errno;
-	if (rc == 0 && rename(tmp, path) != 0)
+	if (rc == 0 && ds__frename(tmp, path) != 0)
 		rc = -errno;
 	if (rc != 0) {
 		unlink(tmp);
@@ -238,9 +238,9 @@ int ds__write_atomic(const char *path, const char *data, size_t len)
 		snprintf(dir, dlen + 2, "%.*s", (int)(dlen ? dlen : 1), dlen ? path : "/");
 	else
 		strcpy(dir, ".");
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = ds__fopen(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (dfd >= 0) {
-		fsync(dfd); /* best effort: the rename itself is already atomic */
+		ds__ffsync(dfd); /* best effort: the rename itself is already atomic */
 		close(dfd);
 	}
 	free(dir);

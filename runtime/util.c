@@ -9,16 +9,31 @@
 #include <sys/socket.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+const char *ds__prog_name = "dstream";
+
+/* Out of memory: not a bug, so no abort().  The program stops at once with
+ * exit 1 and a line that says so (formatted on the stack: malloc may be
+ * what failed), without running atexit handlers or flushing what another
+ * thread is writing.  Every output is committed by a rename and every
+ * checkpoint is whole, so what is visible is whole, and a restart goes on
+ * from the last checkpoint (lang/SPEC.md §16.6). */
 _Noreturn void ds__oom(void)
 {
-	static const char m[] = "dstream runtime: out of memory\n";
-	ssize_t r = write(2, m, sizeof m - 1);
+	char m[256], lim[96] = "";
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		snprintf(lim, sizeof lim, " (its address space is limited to %llu MiB: ulimit -v)",
+			 (unsigned long long)(rl.rlim_cur >> 20));
+	int n = snprintf(m, sizeof m, "%s: out of memory%s: stopping (with a checkpoint, a restart goes on from the last one)\n",
+			 ds__prog_name, lim);
+	ssize_t r = write(2, m, n > 0 && (size_t)n < sizeof m ? (size_t)n : sizeof m - 1);
 	(void)r;
-	abort();
+	_exit(1);
 }
 
 void *ds__xmalloc(size_t n)
@@ -111,7 +126,7 @@ int ds__open_input(const char *path, struct stat *st)
 {
 	/* O_NONBLOCK: opening a FIFO must not wait for its writer where a
 	 * signal cannot stop the wait (our handlers restart system calls) */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = ds__fopen(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, st) != 0) {
@@ -170,7 +185,7 @@ ssize_t ds__read_full(int fd, char *buf, size_t n, off_t off)
 {
 	size_t got = 0;
 	while (got < n) {
-		ssize_t k = off < 0 ? read(fd, buf + got, n - got) : pread(fd, buf + got, n - got, off + (off_t)got);
+		ssize_t k = off < 0 ? ds__fread(fd, buf + got, n - got) : ds__fpread(fd, buf + got, n - got, off + (off_t)got);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0)
@@ -186,7 +201,7 @@ ssize_t ds__read_full(int fd, char *buf, size_t n, off_t off)
 int ds__write_all(int fd, const char *p, size_t n)
 {
 	while (n) {
-		ssize_t w = write(fd, p, n);
+		ssize_t w = ds__fwrite(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0)
@@ -209,7 +224,7 @@ int ds__mkdirs(const char *path)
 			continue;
 		char c = *s;
 		*s = 0;
-		if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+		if (ds__fmkdir(p, 0777) != 0 && errno != EEXIST) {
 			rc = -errno;
 			break;
 		}

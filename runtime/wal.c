@@ -130,7 +130,7 @@ static uint64_t ds__seg_seq(const char *name)
 static int ds__pread_all(int fd, void *p, size_t n, off_t off)
 {
 	while (n > 0) {
-		ssize_t r = pread(fd, p, n, off);
+		ssize_t r = ds__fpread(fd, p, n, off);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -259,7 +259,7 @@ static int ds__wal_sync_dir(ds__wal *w)
 {
 	if (w->sync == DS__WAL_SYNC_OFF)
 		return 0; /* only a crash of the machine loses it, and OFF accepts that */
-	return fsync(w->dirfd) < 0 ? -errno : 0;
+	return ds__ffsync(w->dirfd) < 0 ? -errno : 0;
 }
 
 /* Under lock: ends the current segment (fdatasync'ing what the policy
@@ -269,7 +269,7 @@ static void ds__wal_close_seg(ds__wal *w)
 {
 	if (w->fd < 0)
 		return;
-	if (w->dirty && fdatasync(w->fd) < 0 && !w->sync_err)
+	if (w->dirty && ds__ffdatasync(w->fd) < 0 && !w->sync_err)
 		w->sync_err = -errno;
 	close(w->fd);
 	w->fd = -1;
@@ -290,7 +290,7 @@ static int ds__wal_new_seg(ds__wal *w)
 	char name[64];
 	uint64_t seq = w->next_seq++; /* used up even on failure: the name may be taken */
 	ds__seg_name(name, sizeof name, seq);
-	int fd = openat(w->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	int fd = ds__fopenat(w->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
 	int rc = ds__wal_sync_dir(w);
@@ -322,7 +322,7 @@ int ds__wal_open(ds__wal **out, const char *dir, ds__wal_policy sync, const char
 	w->sync = sync;
 	w->fd = -1;
 	w->next_seq = 1;
-	w->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	w->dirfd = ds__fopen(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 	if (w->dirfd < 0) {
 		rc = -errno;
 		goto fail;
@@ -345,7 +345,7 @@ int ds__wal_open(ds__wal **out, const char *dir, ds__wal_policy sync, const char
 	for (size_t i = 0; i < w->nsegs; i++) {
 		char name[64];
 		ds__seg_name(name, sizeof name, w->segs[i].seq);
-		int fd = openat(w->dirfd, name, O_RDONLY | O_CLOEXEC);
+		int fd = ds__fopenat(w->dirfd, name, O_RDONLY | O_CLOEXEC, 0);
 		struct stat st;
 		if (fd < 0 || fstat(fd, &st) < 0) {
 			rc = -errno;
@@ -410,7 +410,8 @@ int ds__wal_append(ds__wal *w, int src, int64_t time_ms, const char *data, size_
 	int nv = len ? 2 : 1;
 	int64_t start = w->size, off = start;
 	while (nv > 0) {
-		ssize_t n = ds__wal_pwritev(w->fd, v, nv, (off_t)off);
+		int fault = DS__FAULT(DS__F_WRITE);
+		ssize_t n = fault ? (errno = fault, -1) : ds__wal_pwritev(w->fd, v, nv, (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -429,13 +430,13 @@ int ds__wal_append(ds__wal *w, int src, int64_t time_ms, const char *data, size_
 			v->iov_len -= (size_t)n;
 		}
 	}
-	if (rc == 0 && w->sync == DS__WAL_SYNC_BLOCK && fdatasync(w->fd) < 0)
+	if (rc == 0 && w->sync == DS__WAL_SYNC_BLOCK && ds__ffdatasync(w->fd) < 0)
 		rc = -errno;
 	if (rc < 0) {
 		/* Leave the log as it was before this record.  If we cannot, the
 		 * bytes written are a torn record: end the segment there, where a
 		 * reader stops quietly, and put later records in a new one. */
-		if (ftruncate(w->fd, (off_t)start) < 0)
+		if (ds__fftruncate(w->fd, (off_t)start) < 0)
 			ds__wal_close_seg(w);
 		pthread_mutex_unlock(&w->lock);
 		return rc;
@@ -454,7 +455,7 @@ int ds__wal_sync(ds__wal *w)
 	pthread_mutex_lock(&w->lock);
 	int rc = ds__wal_take_err(w);
 	if (w->fd >= 0 && w->dirty) {
-		if (fdatasync(w->fd) < 0) {
+		if (ds__ffdatasync(w->fd) < 0) {
 			if (rc == 0)
 				rc = -errno;
 		} else {
@@ -486,7 +487,7 @@ int ds__wal_replay(ds__wal *w, int64_t after, ds__wal_fn *fn, void *ctx, bool *d
 		char name[64], path[PATH_MAX];
 		ds__seg_name(name, sizeof name, segs[i].seq);
 		snprintf(path, sizeof path, "%s/%s", w->dir, name);
-		int fd = openat(w->dirfd, name, O_RDONLY | O_CLOEXEC);
+		int fd = ds__fopenat(w->dirfd, name, O_RDONLY | O_CLOEXEC, 0);
 		if (fd < 0) {
 			if (errno != ENOENT) /* ENOENT: a truncate deleted it since */
 				rc = -errno;
