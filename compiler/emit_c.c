@@ -689,16 +689,18 @@ static bool vec_has(const Vec *v, const void *p)
 	return false;
 }
 
-/* A table's entry type, and the probes the program calls: upsert_ (find or
- * insert a copy of the key) and find_ (or NULL).  Entries are addressed as
- * an array of the entry type (tab->esize is its size), so a probe costs no
- * multiply by a run-time size. */
+/* A table's slot type (the key's hash, then the entry: one cache line per
+ * probe), and the probes the program calls: upsert_ (find or insert a copy
+ * of the key) and find_ (or NULL).  Slots are addressed as an array of the
+ * slot type (tab->esize is its size), so a probe costs no multiply by a
+ * run-time size. */
 static void emit_table(Emit *E, IrTable *t)
 {
 	FILE *f = E->f;
 	const char *kt = c_type(t->key), *vt = c_type(t->val);
 	fprintf(f, "/* %s */\n", comment_text(t->comment));
-	fprintf(f, "typedef struct ent_%s {\n\t%s k;\n\t%s v;\n} ent_%s;\n", t->name, kt, vt, t->name);
+	fprintf(f, "typedef struct ent_%s {\n\tuint64_t h; /* the key's hash; 0: an empty slot */\n\t%s k;\n\t%s v;\n} ent_%s;\n",
+		t->name, kt, vt, t->name);
 	if (vec_has(&E->upserts, t)) {
 		fprintf(f, "/* Finds k, or inserts a copy of it (packed in arena a: the keys a\n"
 			   " * probe compares stay in cache, not spread over the input).  Always\n"
@@ -713,12 +715,12 @@ static void emit_table(Emit *E, IrTable *t)
 		hash_of(f, t->key, "k");
 		fprintf(f, ";\n\tsize_t mask = tab->cap - 1;\n");
 		fprintf(f, "\tfor (size_t i = h & mask;; i = (i + 1) & mask) {\n");
-		fprintf(f, "\t\tent_%s *e = (ent_%s *)tab->entries + i;\n", t->name, t->name);
-		fprintf(f, "\t\tif (tab->hashes[i] == 0) {\n\t\t\ttab->hashes[i] = h;\n\t\t\ttab->count++;\n");
-		fprintf(f, "\t\t\tmemset(e, 0, sizeof *e);\n\t\t\te->k = ");
+		fprintf(f, "\t\tent_%s *e = (ent_%s *)tab->slots + i;\n", t->name, t->name);
+		fprintf(f, "\t\tif (e->h == 0) {\n\t\t\tmemset(e, 0, sizeof *e);\n\t\t\te->h = h;\n\t\t\ttab->count++;\n");
+		fprintf(f, "\t\t\te->k = ");
 		copy_of(f, t->key, "a", "k");
 		fprintf(f, ";\n\t\t\t*fresh = true;\n\t\t\treturn e;\n\t\t}\n");
-		fprintf(f, "\t\tif (tab->hashes[i] == h && (");
+		fprintf(f, "\t\tif (e->h == h && (");
 		eq_of(f, t->key, "e->k", "k");
 		fprintf(f, ")) {\n\t\t\t*fresh = false;\n\t\t\treturn e;\n\t\t}\n\t}\n}\n");
 	}
@@ -727,22 +729,24 @@ static void emit_table(Emit *E, IrTable *t)
 		fprintf(f, "static inline DS_HOT ent_%s *findh_%s(const ds_table *tab, %s k, uint64_t h)\n{\n", t->name, t->name,
 			kt);
 		fprintf(f, "\tif (!tab->count)\n\t\treturn NULL;\n\tsize_t mask = tab->cap - 1;\n");
-		fprintf(f, "\tfor (size_t i = h & mask; tab->hashes[i]; i = (i + 1) & mask) {\n");
-		fprintf(f, "\t\tent_%s *e = (ent_%s *)tab->entries + i;\n", t->name, t->name);
-		fprintf(f, "\t\tif (tab->hashes[i] == h && (");
+		fprintf(f, "\tfor (size_t i = h & mask;; i = (i + 1) & mask) {\n");
+		fprintf(f, "\t\tent_%s *e = (ent_%s *)tab->slots + i;\n", t->name, t->name);
+		fprintf(f, "\t\tif (e->h == 0)\n\t\t\treturn NULL;\n");
+		fprintf(f, "\t\tif (e->h == h && (");
 		eq_of(f, t->key, "e->k", "k");
-		fprintf(f, "))\n\t\t\treturn e;\n\t}\n\treturn NULL;\n}\n");
+		fprintf(f, "))\n\t\t\treturn e;\n\t}\n}\n");
 	}
 	if (vec_has(&E->finds, t)) {
 		fprintf(f, "static inline DS_HOT ent_%s *find_%s(const ds_table *tab, %s k)\n{\n", t->name, t->name, kt);
 		fprintf(f, "\tif (!tab->count)\n\t\treturn NULL;\n\tuint64_t h = ");
 		hash_of(f, t->key, "k");
 		fprintf(f, ";\n\tsize_t mask = tab->cap - 1;\n");
-		fprintf(f, "\tfor (size_t i = h & mask; tab->hashes[i]; i = (i + 1) & mask) {\n");
-		fprintf(f, "\t\tent_%s *e = (ent_%s *)tab->entries + i;\n", t->name, t->name);
-		fprintf(f, "\t\tif (tab->hashes[i] == h && (");
+		fprintf(f, "\tfor (size_t i = h & mask;; i = (i + 1) & mask) {\n");
+		fprintf(f, "\t\tent_%s *e = (ent_%s *)tab->slots + i;\n", t->name, t->name);
+		fprintf(f, "\t\tif (e->h == 0)\n\t\t\treturn NULL;\n");
+		fprintf(f, "\t\tif (e->h == h && (");
 		eq_of(f, t->key, "e->k", "k");
-		fprintf(f, "))\n\t\t\treturn e;\n\t}\n\treturn NULL;\n}\n");
+		fprintf(f, "))\n\t\t\treturn e;\n\t}\n}\n");
 	}
 	fputc('\n', f);
 }
@@ -923,15 +927,16 @@ static void stmt(Emit *E, IrStmt *s)
 			s->table->name, s->var->id);
 		E->indent++;
 		ind(E);
-		fprintf(f, "if (!st->%s.hashes[slot_%d])\n", s->table->name, s->var->id);
-		ind(E);
-		fputs("\tcontinue;\n", f);
-		ind(E);
 		fprintf(f, "ent_%s *", s->table->name);
 		var_name(E, s->var);
-		/* by the entry's type, as the probes index: no multiply by a run-time size */
-		fprintf(f, " = (ent_%s *)st->%s.entries + slot_%d;\n", s->table->name, s->table->name, s->var->id);
-		mark_unused(E, s->var);
+		/* by the slot's type, as the probes index: no multiply by a run-time size */
+		fprintf(f, " = (ent_%s *)st->%s.slots + slot_%d;\n", s->table->name, s->table->name, s->var->id);
+		ind(E);
+		fputs("if (!", f);
+		var_name(E, s->var);
+		fputs("->h)\n", f);
+		ind(E);
+		fputs("\tcontinue;\n", f);
 		stmts(E, &s->body);
 		close_brace(E);
 		return;
@@ -980,7 +985,9 @@ static void stmt(Emit *E, IrStmt *s)
 		if (s->hash_of) { /* the key's hash is already stored in the table being walked */
 			fprintf(f, " = findh_%s(&st->%s, ", s->table->name, s->table->name);
 			expr(E, s->e);
-			fprintf(f, ", st->%s.hashes[slot_%d]);\n", s->hash_of->table->name, s->hash_of->id);
+			fputs(", ", f);
+			var_name(E, s->hash_of);
+			fputs("->h);\n", f);
 		} else {
 			fprintf(f, " = find_%s(&st->%s, ", s->table->name, s->table->name);
 			wrap(E, "", s->e, ");\n");
