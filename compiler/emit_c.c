@@ -694,6 +694,8 @@ static bool vec_has(const Vec *v, const void *p)
  * of the key) and find_ (or NULL).  Slots are addressed as an array of the
  * slot type (tab->esize is its size), so a probe costs no multiply by a
  * run-time size. */
+static const char *tab_kind(const IrTable *t) { return t->dense ? "dense" : "table"; }
+
 static void emit_table(Emit *E, IrTable *t)
 {
 	FILE *f = E->f;
@@ -701,7 +703,25 @@ static void emit_table(Emit *E, IrTable *t)
 	fprintf(f, "/* %s */\n", comment_text(t->comment));
 	fprintf(f, "typedef struct ent_%s {\n\tuint64_t h; /* the key's hash; 0: an empty slot */\n\t%s k;\n\t%s v;\n} ent_%s;\n",
 		t->name, kt, vt, t->name);
-	if (vec_has(&E->upserts, t)) {
+	if (t->dense && vec_has(&E->upserts, t)) {
+		fprintf(f, "/* The entry of k, whose dense id (interned at load) is id: no hash\n"
+			   " * probe.  A new one (a copy of k in arena a) takes the next slot, so\n"
+			   " * that the entries are in the order their keys were first seen. */\n");
+		fprintf(f, "static inline DS_HOT ent_%s *upsert_%s(ds_dense *d, ds_arena *a, int64_t id, %s k, bool *fresh)\n{\n",
+			t->name, t->name, kt);
+		if (!ty_has_refs(t->key))
+			fputs("\t(void)a; /* the key holds no references: nothing to copy */\n", f);
+		fputs("\tif ((uint64_t)id >= d->nids || ds_table_full(&d->t))\n\t\tds_dense_fit(d, id);\n", f);
+		fputs("\tuint32_t at = d->at[id];\n", f);
+		fprintf(f, "\tif (at) {\n\t\t*fresh = false;\n\t\treturn (ent_%s *)d->t.slots + (at - 1);\n\t}\n", t->name);
+		fputs("\t/* the slot is zero: the table was cleared, or allocated zeroed */\n", f);
+		fprintf(f, "\tent_%s *e = (ent_%s *)d->t.slots + d->t.count++;\n", t->name, t->name);
+		fputs("\td->at[id] = (uint32_t)d->t.count;\n\te->h = ", f);
+		hash_of(f, t->key, "k");
+		fputs(";\n\te->k = ", f);
+		copy_of(f, t->key, "a", "k");
+		fputs(";\n\t*fresh = true;\n\treturn e;\n}\n", f);
+	} else if (vec_has(&E->upserts, t)) {
 		fprintf(f, "/* Finds k, or inserts a copy of it (packed in arena a: the keys a\n"
 			   " * probe compares stay in cache, not spread over the input).  Always\n"
 			   " * inlined: with several workers it is called from two loops (the\n"
@@ -923,14 +943,15 @@ static void stmt(Emit *E, IrStmt *s)
 	case IS_FOR_TABLE:
 		comment(E, s->comment);
 		ind(E);
-		fprintf(f, "for (size_t slot_%d = 0; slot_%d < st->%s.cap; slot_%d++) {\n", s->var->id, s->var->id,
-			s->table->name, s->var->id);
+		fprintf(f, "for (size_t slot_%d = 0; slot_%d < st->%s%s.cap; slot_%d++) {\n", s->var->id, s->var->id,
+			s->table->name, s->table->dense ? ".t" : "", s->var->id);
 		E->indent++;
 		ind(E);
 		fprintf(f, "ent_%s *", s->table->name);
 		var_name(E, s->var);
 		/* by the slot's type, as the probes index: no multiply by a run-time size */
-		fprintf(f, " = (ent_%s *)st->%s.slots + slot_%d;\n", s->table->name, s->table->name, s->var->id);
+		fprintf(f, " = (ent_%s *)st->%s%s.slots + slot_%d;\n", s->table->name, s->table->name,
+			s->table->dense ? ".t" : "", s->var->id);
 		ind(E);
 		fputs("if (!", f);
 		var_name(E, s->var);
@@ -973,6 +994,10 @@ static void stmt(Emit *E, IrStmt *s)
 			fprintf(f, " = upsert_%s(&st->%s, &st->%s_arena, ", s->table->name, s->table->name, s->table->name);
 		else
 			fprintf(f, " = upsert_%s(&st->%s, t->arena, ", s->table->name, s->table->name);
+		if (s->table->dense) { /* the key's dense id, then the key */
+			expr(E, s->lhs);
+			fputs(", ", f);
+		}
 		expr(E, s->e);
 		fputs(", &", f);
 		var_name(E, s->fresh);
@@ -1193,7 +1218,7 @@ static void stmt(Emit *E, IrStmt *s)
 	}
 	case IS_TABLE_INIT:
 		ind(E);
-		fprintf(f, "ds_table_init(&st->%s, sizeof(ent_%s));\n", s->table->name, s->table->name);
+		fprintf(f, "ds_%s_init(&st->%s, sizeof(ent_%s));\n", tab_kind(s->table), s->table->name, s->table->name);
 		if (s->table->persistent) {
 			ind(E);
 			fprintf(f, "ds_arena_init(&st->%s_arena);\n", s->table->name);
@@ -1201,11 +1226,11 @@ static void stmt(Emit *E, IrStmt *s)
 		return;
 	case IS_TABLE_CLEAR:
 		ind(E);
-		fprintf(f, "ds_table_clear(&st->%s);\n", s->table->name);
+		fprintf(f, "ds_%s_clear(&st->%s);\n", tab_kind(s->table), s->table->name);
 		return;
 	case IS_TABLE_CLOSE:
 		ind(E);
-		fprintf(f, "ds_table_close(&st->%s);\n", s->table->name);
+		fprintf(f, "ds_%s_close(&st->%s);\n", tab_kind(s->table), s->table->name);
 		if (s->table->persistent) {
 			ind(E);
 			fprintf(f, "ds_arena_close(&st->%s_arena);\n", s->table->name);
@@ -1548,7 +1573,7 @@ static int emit_c_program(const IrProgram *ir, const char *out_path)
 	fprintf(f, "struct program_state {\n");
 	for (int i = 0; i < ir->tables.n; i++) {
 		IrTable *t = ir->tables.v[i];
-		fprintf(f, "\tds_table %s; /* %s */\n", t->name, comment_text(t->comment));
+		fprintf(f, "\tds_%s %s; /* %s */\n", tab_kind(t), t->name, comment_text(t->comment));
 		if (t->persistent)
 			fprintf(f, "\tds_arena %s_arena; /* owns %s's keys and values */\n", t->name, t->name);
 	}

@@ -70,7 +70,7 @@ typedef struct LEmit {
 	/* scalar types */
 	LLVMTypeRef vd, i1, i8, i32, i64, dbl, i8p;
 	/* rt.h's structs */
-	LLVMTypeRef str, list, chunk, arena, rt, task, block, buf, table, split_it, pane, window;
+	LLVMTypeRef str, list, chunk, arena, rt, task, block, buf, table, dense, split_it, pane, window;
 	LLVMTypeRef site, srcd, outd, commit_fn, stated, paramd, param_use, prog, abi_str; /* abi_str: {i8*, i64}, how a ds_str returns */
 	LLVMTypeRef receiver, rdd, receiver_fn, foreach_fn; /* receiverStream, foreachRDD: fn types */
 	LLVMTypeRef state;
@@ -180,6 +180,7 @@ static void rt_types(LEmit *E)
 			       9);
 	E->block = named_struct(E, "struct.ds_block", (LLVMTypeRef[]){i8p, i64, i64}, 3);
 	E->table = named_struct(E, "struct.ds_table", (LLVMTypeRef[]){i8p, i64, i64, i64, i64}, 5);
+	E->dense = named_struct(E, "struct.ds_dense", (LLVMTypeRef[]){E->table, LLVMPointerType(i32, 0), i64}, 3);
 	E->split_it = named_struct(E, "struct.ds_split_it", (LLVMTypeRef[]){i8p, i8p, E->str, i32, i64, E->str, E->i8}, 7);
 	E->pane = named_struct(E, "struct.ds_pane", (LLVMTypeRef[]){E->arena, E->list, i64, i64}, 4);
 	E->window = named_struct(E, "struct.ds_window", (LLVMTypeRef[]){LLVMPointerType(E->pane, 0), i32, i32}, 3);
@@ -233,6 +234,9 @@ static void rt_types(LEmit *E)
 	CHECK_OFF(E->table, ds_table, 0, slots);
 	CHECK_OFF(E->table, ds_table, 2, cap);
 	CHECK_OFF(E->table, ds_table, 3, count);
+	CHECK_SIZE(E->dense, ds_dense);
+	CHECK_OFF(E->dense, ds_dense, 1, at);
+	CHECK_OFF(E->dense, ds_dense, 2, nids);
 	CHECK_SIZE(E->split_it, ds_split_it);
 	CHECK_OFF(E->split_it, ds_split_it, 3, mode);
 	CHECK_OFF(E->split_it, ds_split_it, 6, has_held);
@@ -448,9 +452,17 @@ static int index_of(const Vec *v, const void *p)
 	die("not in the program");
 }
 
-static LLVMValueRef st_table(LEmit *E, IrTable *t)
+/* A table's state member: a ds_table, or a dense table's ds_dense. */
+static LLVMValueRef st_member(LEmit *E, IrTable *t)
 {
 	return gep(E, E->state, E->f->st, (unsigned)E->tab_field[index_of(&E->ir->tables, t)], t->name);
+}
+
+/* A table's ds_table (a dense table's entries: its first member). */
+static LLVMValueRef st_table(LEmit *E, IrTable *t)
+{
+	LLVMValueRef m = st_member(E, t);
+	return t->dense ? gep(E, E->dense, m, 0, "t") : m;
 }
 
 static LLVMValueRef st_table_arena(LEmit *E, IrTable *t)
@@ -483,7 +495,7 @@ static void build_state(LEmit *E)
 	for (int i = 0; i < ir->tables.n; i++) {
 		IrTable *t = ir->tables.v[i];
 		E->tab_field[i] = (int)n;
-		el[n++] = E->table;
+		el[n++] = t->dense ? E->dense : E->table;
 		E->arena_field[i] = -1;
 		if (t->persistent) {
 			E->arena_field[i] = (int)n;
@@ -939,6 +951,61 @@ static LLVMValueRef upsert_fn(LEmit *E, IrTable *t)
 	at(E, next);
 	LLVMBuildStore(B, LLVMBuildAnd(B, LLVMBuildAdd(B, i, ci64(E, 1), ""), mask, ""), ip);
 	LLVMBuildBr(B, loop);
+	fn_end(E, &f, prev);
+	return fn;
+}
+
+/* A dense table's upsert_: the entry of k, whose dense id is id (no hash
+ * probe); a new one takes the next slot (the C backend's upsert_ of a
+ * ds_dense, emit_c.c). */
+static LLVMValueRef dense_upsert_fn(LEmit *E, IrTable *t)
+{
+	LLVMTypeRef et = ent_type(E, t);
+	LLVMTypeRef ps[5] = {LLVMPointerType(E->dense, 0), LLVMPointerType(E->arena, 0), E->i64, lt(E, t->key),
+			     LLVMPointerType(E->i1, 0)};
+	FnCtx f, *prev;
+	LLVMValueRef fn;
+	if (helper(E, arena_printf("upsert_%s", t->name), LLVMPointerType(et, 0), ps, 5, &f, &prev, &fn))
+		return fn;
+	always_inline(fn);
+	LLVMValueRef d = LLVMGetParam(fn, 0), a = LLVMGetParam(fn, 1), id = LLVMGetParam(fn, 2), k = LLVMGetParam(fn, 3),
+		     fresh = LLVMGetParam(fn, 4);
+	LLVMSetValueName2(d, "d", 1);
+	LLVMSetValueName2(a, "a", 1);
+	LLVMSetValueName2(id, "id", 2);
+	LLVMSetValueName2(k, "k", 1);
+	LLVMSetValueName2(fresh, "fresh", 5);
+	LLVMValueRef tab = gep(E, E->dense, d, 0, "t");
+	/* id >= nids || ds_table_full(t): (count + 1) * 4 > cap * 3 */
+	LLVMValueRef count = field(E, E->table, tab, 3, "count");
+	LLVMValueRef cap = field(E, E->table, tab, 2, "cap");
+	LLVMValueRef full = LLVMBuildICmp(B, LLVMIntUGT, LLVMBuildMul(B, LLVMBuildAdd(B, count, ci64(E, 1), ""), ci64(E, 4), ""),
+					  LLVMBuildMul(B, cap, ci64(E, 3), ""), "full");
+	LLVMValueRef out = LLVMBuildICmp(B, LLVMIntUGE, id, field(E, E->dense, d, 2, "nids"), "out");
+	LLVMBasicBlockRef fit = bb(E, "fit"), look = bb(E, "look"), found = bb(E, "found"), insert = bb(E, "insert");
+	LLVMBuildCondBr(B, LLVMBuildOr(B, full, out, ""), fit, look);
+	at(E, fit);
+	RT("ds_dense_fit", E->vd, "", d, id);
+	LLVMBuildBr(B, look);
+	at(E, look);
+	LLVMValueRef atp = index_(E, E->i32, field(E, E->dense, d, 1, "at"), id, "atp");
+	LLVMValueRef slot = load(E, E->i32, atp, "slot");
+	LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntNE, slot, LLVMConstInt(E->i32, 0, false), ""), found, insert);
+	at(E, found);
+	LLVMBuildStore(B, ci1(E, false), fresh);
+	LLVMBuildRet(B, entry_at(E, t, tab, LLVMBuildSub(B, LLVMBuildZExt(B, slot, E->i64, ""), ci64(E, 1), "")));
+	at(E, insert);
+	/* the slot is zero: the table was cleared, or allocated zeroed */
+	LLVMValueRef cp = gep(E, E->table, tab, 3, "countp");
+	LLVMValueRef n = load(E, E->i64, cp, "n");
+	LLVMValueRef e = entry_at(E, t, tab, n);
+	LLVMValueRef n1 = LLVMBuildAdd(B, n, ci64(E, 1), "");
+	LLVMBuildStore(B, n1, cp);
+	LLVMBuildStore(B, LLVMBuildTrunc(B, n1, E->i32, ""), atp);
+	LLVMBuildStore(B, hash_val(E, t->key, k), hash_slot(E, t, e));
+	LLVMBuildStore(B, copy_val(E, t->key, a, k), gep(E, et, e, 1, "e.k"));
+	LLVMBuildStore(B, ci1(E, true), fresh);
+	LLVMBuildRet(B, e);
 	fn_end(E, &f, prev);
 	return fn;
 }
@@ -1469,8 +1536,14 @@ static void stmt(LEmit *E, IrStmt *s)
 		LLVMValueRef fresh = var_ptr(E, s->fresh);
 		LLVMValueRef key = expr(E, s->e);
 		LLVMValueRef arena = s->table->persistent ? st_table_arena(E, s->table) : batch_arena(E);
-		LLVMValueRef e = call_fn(E, upsert_fn(E, s->table), (LLVMValueRef[]){st_table(E, s->table), arena, key, fresh}, 4,
-					 var_name(s->var));
+		LLVMValueRef e;
+		if (s->table->dense)
+			e = call_fn(E, dense_upsert_fn(E, s->table),
+				    (LLVMValueRef[]){st_member(E, s->table), arena, expr(E, s->lhs), key, fresh}, 5,
+				    var_name(s->var));
+		else
+			e = call_fn(E, upsert_fn(E, s->table), (LLVMValueRef[]){st_table(E, s->table), arena, key, fresh},
+				    4, var_name(s->var));
 		LLVMBuildStore(B, e, var_ptr(E, s->var));
 		return;
 	}
@@ -1647,17 +1720,18 @@ static void stmt(LEmit *E, IrStmt *s)
 		return;
 	}
 	case IS_TABLE_INIT: {
-		LLVMValueRef tab = st_table(E, s->table);
-		RT("ds_table_init", E->vd, "", tab, ci64(E, (int64_t)size_of(E, ent_type(E, s->table))));
+		LLVMValueRef tab = st_member(E, s->table);
+		RT(s->table->dense ? "ds_dense_init" : "ds_table_init", E->vd, "", tab,
+		   ci64(E, (int64_t)size_of(E, ent_type(E, s->table))));
 		if (s->table->persistent)
 			RT("ds_arena_init", E->vd, "", st_table_arena(E, s->table));
 		return;
 	}
 	case IS_TABLE_CLEAR:
-		RT("ds_table_clear", E->vd, "", st_table(E, s->table));
+		RT(s->table->dense ? "ds_dense_clear" : "ds_table_clear", E->vd, "", st_member(E, s->table));
 		return;
 	case IS_TABLE_CLOSE:
-		RT("ds_table_close", E->vd, "", st_table(E, s->table));
+		RT(s->table->dense ? "ds_dense_close" : "ds_table_close", E->vd, "", st_member(E, s->table));
 		if (s->table->persistent)
 			RT("ds_arena_close", E->vd, "", st_table_arena(E, s->table));
 		return;

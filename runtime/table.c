@@ -96,6 +96,58 @@ void ds_table_reserve(ds_table *t, size_t n)
 		ds_table_grow(t);
 }
 
+/* ---- dense tables ---------------------------------------------------------------- */
+
+void ds_dense_init(ds_dense *d, size_t esize)
+{
+	ds_table_init(&d->t, esize);
+	d->at = NULL;
+	d->nids = 0;
+}
+
+void ds_dense_clear(ds_dense *d)
+{
+	if (d->t.count)
+		memset(d->at, 0, d->nids * sizeof *d->at);
+	ds_table_clear(&d->t);
+}
+
+void ds_dense_close(ds_dense *d)
+{
+	free(d->at);
+	ds_table_close(&d->t);
+	ds_dense_init(d, d->t.esize);
+}
+
+void ds_dense_fit(ds_dense *d, int64_t id)
+{
+	assert(id >= 0); /* ids count from 0 (lowering's intern_value) */
+	if ((uint64_t)id >= d->nids) {
+		size_t n = d->nids ? d->nids : 64;
+		while (n <= (uint64_t)id)
+			n *= 2;
+		uint32_t *at = ds__xcalloc(n, sizeof *at);
+		if (d->nids)
+			memcpy(at, d->at, d->nids * sizeof *at);
+		free(d->at);
+		d->at = at;
+		d->nids = n;
+	}
+	ds_table *t = &d->t;
+	if (ds_table_full(t)) {
+		/* the entries stay where they are: at[] holds their slots */
+		size_t ncap = ds__table_allocated(t) ? t->cap * 2 : t->hint > DS__TABLE_MIN ? t->hint : DS__TABLE_MIN;
+		char *ns = ds__xcalloc(ncap, t->esize);
+		if (ds__table_allocated(t)) {
+			memcpy(ns, t->slots, t->count * t->esize);
+			free(t->slots);
+		}
+		t->slots = ns;
+		t->cap = ncap;
+		t->hint = 0;
+	}
+}
+
 /* ---- string set ---------------------------------------------------------------- */
 
 typedef struct ds__strslot {

@@ -504,6 +504,26 @@ static inline void ds_table_set_hash(ds_table *t, size_t i, uint64_t h) { *(uint
 static inline void *ds_table_entry(const ds_table *t, size_t i) { return t->slots + i * t->esize + DS_TABLE_HDR; }
 static inline bool ds_table_full(const ds_table *t) { return (t->count + 1) * 4 > t->cap * 3; }
 
+/* A table whose keys were interned at load (issue 14: a static Dataset's
+ * join values, each with a dense id 0, 1, ...): an entry is found by its
+ * key's id, through at[], not by a hash probe.  The entries sit in t's
+ * slots in the order their ids were first seen (the generated upsert_
+ * appends), so that walking t and merging each entry into a ds_table
+ * inserts the keys in the order the records brought them, as the hash
+ * aggregate the dense table stands in for would have. */
+typedef struct ds_dense {
+	ds_table t;   /* the entries, slot i the i-th id first seen since the last clear */
+	uint32_t *at; /* by id: 1 + its entry's slot in t, 0: none; owned */
+	size_t nids;  /* ids at[] has room for */
+} ds_dense;
+
+void ds_dense_init(ds_dense *d, size_t esize); /* esize: a slot's bytes, as ds_table_init */
+void ds_dense_clear(ds_dense *d);
+void ds_dense_close(ds_dense *d);
+/* Room in at[] for id (>= 0), and in t for one more entry; the entries
+ * keep their slots. */
+void ds_dense_fit(ds_dense *d, int64_t id);
+
 /* ---- workers: the exchange between stages ------------------------------- */
 
 /* The worker that owns a key of hash h: bits far from the low ones a
