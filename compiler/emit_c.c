@@ -1162,6 +1162,11 @@ static void stmt(Emit *E, IrStmt *s)
 		ind(E);
 		fputs("ds_barrier(t);\n", f);
 		return;
+	case IS_TABLE_RESERVE:
+		comment(E, s->comment);
+		ind(E);
+		fprintf(f, "ds_table_reserve(&st->%s, (size_t)ds_input_records(t, %d));\n", s->table->name, s->src);
+		return;
 	case IS_WINDOW_INIT:
 		ind(E);
 		fprintf(f, "ds_window_init(&st->%s, %d);\n", s->window->name, s->window->npanes);

@@ -1665,6 +1665,10 @@ static void stmt(LEmit *E, IrStmt *s)
 	case IS_BARRIER:
 		RT("ds_barrier", E->vd, "", E->f->t);
 		return;
+	case IS_TABLE_RESERVE:
+		RT("ds_table_reserve", E->vd, "", st_table(E, s->table),
+		   RT("ds_input_records", E->i64, "nrecs", E->f->t, ci32(E, s->src)));
+		return;
 	case IS_WINDOW_INIT:
 		RT("ds_window_init", E->vd, "", st_window(E, s->window), ci32(E, s->window->npanes));
 		return;

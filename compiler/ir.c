@@ -264,6 +264,9 @@ static void dstmt(FILE *f, const IrStmt *s, int depth)
 	case IS_BARRIER:
 		fputs("barrier\n", f);
 		return;
+	case IS_TABLE_RESERVE:
+		fprintf(f, "table-reserve %s for source %d\n", s->table->name, s->src);
+		return;
 	case IS_TABLE_INIT:
 		fprintf(f, "table-init %s :%s -> %s%s\n", s->table->name, ty_str(s->table->key), ty_str(s->table->val),
 			s->table->persistent ? " persistent" : "");

@@ -170,6 +170,8 @@ typedef enum IrStmtKind {
 	IS_XCHG_PUT,    /* send e (of e->type) through exchange out to the owner of hash lhs (an Int) */
 	IS_FOR_XCHG,    /* for each record (var) sent to this worker through exchange out, in order */
 	IS_BARRIER,     /* ds_barrier(t): wait for every worker to get here */
+	IS_TABLE_RESERVE, /* ds_table_reserve(table, records of source src this batch): a
+			   static Dataset's table, sized from the Dataset before it loads */
 } IrStmtKind;
 
 typedef struct IrStmt {

@@ -40,6 +40,7 @@ typedef struct Lower {
 	Vec flush;       /* Xchg*: the combined exchanges the stage being lowered sends to */
 	IrTable **intern; /* per join DNode id: its Dataset's values -> dense id, or NULL */
 	Stage *stage;    /* the stage being lowered */
+	Vec reserve;     /* IrTable*: a static Dataset's tables its stage fills, sized first */
 	Vec dense;       /* Dense*: the dense tables the stage being lowered fills */
 } Lower;
 
@@ -1693,6 +1694,10 @@ static void lower_join_input(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 			continue;
 		IrTable *tab = side ? L->table2[c->id] : L->table[c->id];
 		IrTable *ids = c->static_side == side ? L->intern[c->id] : NULL;
+		/* the Dataset's load: its table sized first (not ids: it holds
+		 * the distinct values, often far fewer than the records) */
+		if (c->static_side == side && !vec_has_ptr(&L->reserve, tab))
+			vec_push(&L->reserve, tab);
 		IrExpr *val = ids ? intern_value(L, ids, ex_field(kv, 1))
 			      : tab->persistent ? ex_copy(ex_field(kv, 1), tab) : ex_field(kv, 1);
 		IrStmt *up = st_entry(L, IS_UPSERT, tab, ex_field(kv, 0), side ? "right" : "left");
@@ -2615,6 +2620,21 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 		fbody = &lead->body;
 	}
 	lower_stage_body(L, n, fbody);
+	if (n->op->cls == OPC_SOURCE) {
+		/* a Dataset's tables, sized for its records before the loop: an
+		 * upper bound after a filter, a hint after a flatMap */
+		for (int i = L->reserve.n - 1; i >= 0; i--) {
+			IrStmt *r = st(IS_TABLE_RESERVE);
+			r->table = L->reserve.v[i];
+			r->src = n->src_index;
+			if (!i)
+				r->comment = "room for the Dataset's records, before they load";
+			vec_push(fbody, NULL); /* make room, then insert at the front */
+			memmove(&fbody->v[1], &fbody->v[0], sizeof *fbody->v * (size_t)(fbody->n - 1));
+			fbody->v[0] = r;
+		}
+	}
+	L->reserve.n = 0;
 	lower_dense_flush(L, fbody);
 	lower_flush(L, &f->body);
 	return f;

@@ -87,7 +87,11 @@ void ds_table_grow(ds_table *t)
 void ds_table_reserve(ds_table *t, size_t n)
 {
 	if (!ds__table_allocated(t)) {
-		size_t cap = ds__table_cap_for(n);
+		/* as full as growing would leave it: the probes of a table
+		 * loaded once and read by every record touch no more lines */
+		size_t cap = DS__TABLE_MIN;
+		while (n * 4 > cap * 3)
+			cap *= 2;
 		if (cap > t->hint)
 			t->hint = cap;
 		return;

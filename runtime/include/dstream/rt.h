@@ -137,6 +137,8 @@ typedef struct ds_block {
 /* The blocks of source src (index into ds_program.sources) for the batch
  * being run; *n receives the count. */
 const ds_block *ds_input(ds_task *t, int src, int *n);
+/* The records of those blocks (a static Dataset's, before it loads). */
+int64_t ds_input_records(ds_task *t, int src);
 
 /* Iterates the lines of a block: while (ds_next_line(&p, end, &line)) ... */
 static inline bool ds_next_line(const char **pp, const char *end, ds_str *line)
