@@ -745,17 +745,39 @@ static void emit_type_helpers(Emit *E, Type *t, int needs)
 }
 
 
-/* A table's entry type, and the probes the program calls: upsert_ (find or
- * insert a copy of the key) and find_ (or NULL).  Entries are addressed as
- * an array of the entry type (tab->esize is its size), so a probe costs no
- * multiply by a run-time size. */
+/* A table's slot type (the key's hash, then the entry: one cache line per
+ * probe), and the probes the program calls: upsert_ (find or insert a copy
+ * of the key) and find_ (or NULL).  Slots are addressed as an array of the
+ * slot type (tab->esize is its size), so a probe costs no multiply by a
+ * run-time size. */
+static const char *tab_kind(const IrTable *t) { return t->dense ? "dense" : "table"; }
+
 static void emit_table(Emit *E, IrTable *t)
 {
 	FILE *f = E->f;
 	const char *kt = c_type(t->key), *vt = c_type(t->val);
 	fprintf(f, "/* %s */\n", comment_text(t->comment));
-	fprintf(f, "typedef struct ent_%s {\n\t%s k;\n\t%s v;\n} ent_%s;\n", t->name, kt, vt, t->name);
-	if (vec_has(&E->upserts, t)) {
+	fprintf(f, "typedef struct ent_%s {\n\tuint64_t h; /* the key's hash; 0: an empty slot */\n\t%s k;\n\t%s v;\n} ent_%s;\n",
+		t->name, kt, vt, t->name);
+	if (t->dense && vec_has(&E->upserts, t)) {
+		fprintf(f, "/* The entry of k, whose dense id (interned at load) is id: no hash\n"
+			   " * probe.  A new one (a copy of k in arena a) takes the next slot, so\n"
+			   " * that the entries are in the order their keys were first seen. */\n");
+		fprintf(f, "static inline DS_HOT ent_%s *upsert_%s(ds_dense *d, ds_arena *a, int64_t id, %s k, bool *fresh)\n{\n",
+			t->name, t->name, kt);
+		if (!ty_has_refs(t->key))
+			fputs("\t(void)a; /* the key holds no references: nothing to copy */\n", f);
+		fputs("\tif ((uint64_t)id >= d->nids || ds_table_full(&d->t))\n\t\tds_dense_fit(d, id);\n", f);
+		fputs("\tuint32_t at = d->at[id];\n", f);
+		fprintf(f, "\tif (at) {\n\t\t*fresh = false;\n\t\treturn (ent_%s *)d->t.slots + (at - 1);\n\t}\n", t->name);
+		fputs("\t/* the slot is zero: the table was cleared, or allocated zeroed */\n", f);
+		fprintf(f, "\tent_%s *e = (ent_%s *)d->t.slots + d->t.count++;\n", t->name, t->name);
+		fputs("\td->at[id] = (uint32_t)d->t.count;\n\te->h = ", f);
+		hash_of(f, t->key, "k");
+		fputs(";\n\te->k = ", f);
+		copy_of(f, t->key, "a", "k");
+		fputs(";\n\t*fresh = true;\n\treturn e;\n}\n", f);
+	} else if (vec_has(&E->upserts, t)) {
 		fprintf(f, "/* Finds k, or inserts a copy of it (packed in arena a: the keys a\n"
 			   " * probe compares stay in cache, not spread over the input).  Always\n"
 			   " * inlined: with several workers it is called from two loops (the\n"
@@ -769,12 +791,12 @@ static void emit_table(Emit *E, IrTable *t)
 		hash_of(f, t->key, "k");
 		fprintf(f, ";\n\tsize_t mask = tab->cap - 1;\n");
 		fprintf(f, "\tfor (size_t i = h & mask;; i = (i + 1) & mask) {\n");
-		fprintf(f, "\t\tent_%s *e = (ent_%s *)tab->entries + i;\n", t->name, t->name);
-		fprintf(f, "\t\tif (tab->hashes[i] == 0) {\n\t\t\ttab->hashes[i] = h;\n\t\t\ttab->count++;\n");
-		fprintf(f, "\t\t\tmemset(e, 0, sizeof *e);\n\t\t\te->k = ");
+		fprintf(f, "\t\tent_%s *e = (ent_%s *)tab->slots + i;\n", t->name, t->name);
+		fprintf(f, "\t\tif (e->h == 0) {\n\t\t\tmemset(e, 0, sizeof *e);\n\t\t\te->h = h;\n\t\t\ttab->count++;\n");
+		fprintf(f, "\t\t\te->k = ");
 		copy_of(f, t->key, "a", "k");
 		fprintf(f, ";\n\t\t\t*fresh = true;\n\t\t\treturn e;\n\t\t}\n");
-		fprintf(f, "\t\tif (tab->hashes[i] == h && (");
+		fprintf(f, "\t\tif (e->h == h && (");
 		eq_of(f, t->key, "e->k", "k");
 		fprintf(f, ")) {\n\t\t\t*fresh = false;\n\t\t\treturn e;\n\t\t}\n\t}\n}\n");
 	}
@@ -783,22 +805,24 @@ static void emit_table(Emit *E, IrTable *t)
 		fprintf(f, "static inline DS_HOT ent_%s *findh_%s(const ds_table *tab, %s k, uint64_t h)\n{\n", t->name, t->name,
 			kt);
 		fprintf(f, "\tif (!tab->count)\n\t\treturn NULL;\n\tsize_t mask = tab->cap - 1;\n");
-		fprintf(f, "\tfor (size_t i = h & mask; tab->hashes[i]; i = (i + 1) & mask) {\n");
-		fprintf(f, "\t\tent_%s *e = (ent_%s *)tab->entries + i;\n", t->name, t->name);
-		fprintf(f, "\t\tif (tab->hashes[i] == h && (");
+		fprintf(f, "\tfor (size_t i = h & mask;; i = (i + 1) & mask) {\n");
+		fprintf(f, "\t\tent_%s *e = (ent_%s *)tab->slots + i;\n", t->name, t->name);
+		fprintf(f, "\t\tif (e->h == 0)\n\t\t\treturn NULL;\n");
+		fprintf(f, "\t\tif (e->h == h && (");
 		eq_of(f, t->key, "e->k", "k");
-		fprintf(f, "))\n\t\t\treturn e;\n\t}\n\treturn NULL;\n}\n");
+		fprintf(f, "))\n\t\t\treturn e;\n\t}\n}\n");
 	}
 	if (vec_has(&E->finds, t)) {
 		fprintf(f, "static inline DS_HOT ent_%s *find_%s(const ds_table *tab, %s k)\n{\n", t->name, t->name, kt);
 		fprintf(f, "\tif (!tab->count)\n\t\treturn NULL;\n\tuint64_t h = ");
 		hash_of(f, t->key, "k");
 		fprintf(f, ";\n\tsize_t mask = tab->cap - 1;\n");
-		fprintf(f, "\tfor (size_t i = h & mask; tab->hashes[i]; i = (i + 1) & mask) {\n");
-		fprintf(f, "\t\tent_%s *e = (ent_%s *)tab->entries + i;\n", t->name, t->name);
-		fprintf(f, "\t\tif (tab->hashes[i] == h && (");
+		fprintf(f, "\tfor (size_t i = h & mask;; i = (i + 1) & mask) {\n");
+		fprintf(f, "\t\tent_%s *e = (ent_%s *)tab->slots + i;\n", t->name, t->name);
+		fprintf(f, "\t\tif (e->h == 0)\n\t\t\treturn NULL;\n");
+		fprintf(f, "\t\tif (e->h == h && (");
 		eq_of(f, t->key, "e->k", "k");
-		fprintf(f, "))\n\t\t\treturn e;\n\t}\n\treturn NULL;\n}\n");
+		fprintf(f, "))\n\t\t\treturn e;\n\t}\n}\n");
 	}
 	fputc('\n', f);
 }
@@ -976,19 +1000,21 @@ static void stmt(Emit *E, IrStmt *s)
 	case IS_FOR_TABLE:
 		comment(E, s->comment);
 		ind(E);
-		fprintf(f, "for (size_t slot_%d = 0; slot_%d < st->%s.cap; slot_%d++) {\n", s->var->id, s->var->id,
-			s->table->name, s->var->id);
+		fprintf(f, "for (size_t slot_%d = 0; slot_%d < st->%s%s.cap; slot_%d++) {\n", s->var->id, s->var->id,
+			s->table->name, s->table->dense ? ".t" : "", s->var->id);
 		E->indent++;
-		ind(E);
-		fprintf(f, "if (!st->%s.hashes[slot_%d])\n", s->table->name, s->var->id);
-		ind(E);
-		fputs("\tcontinue;\n", f);
 		ind(E);
 		fprintf(f, "ent_%s *", s->table->name);
 		var_name(E, s->var);
-		/* by the entry's type, as the probes index: no multiply by a run-time size */
-		fprintf(f, " = (ent_%s *)st->%s.entries + slot_%d;\n", s->table->name, s->table->name, s->var->id);
-		mark_unused(E, s->var);
+		/* by the slot's type, as the probes index: no multiply by a run-time size */
+		fprintf(f, " = (ent_%s *)st->%s%s.slots + slot_%d;\n", s->table->name, s->table->name,
+			s->table->dense ? ".t" : "", s->var->id);
+		ind(E);
+		fputs("if (!", f);
+		var_name(E, s->var);
+		fputs("->h)\n", f);
+		ind(E);
+		fputs("\tcontinue;\n", f);
 		stmts(E, &s->body);
 		close_brace(E);
 		return;
@@ -1025,6 +1051,10 @@ static void stmt(Emit *E, IrStmt *s)
 			fprintf(f, " = upsert_%s(&st->%s, &st->%s_arena, ", s->table->name, s->table->name, s->table->name);
 		else
 			fprintf(f, " = upsert_%s(&st->%s, t->arena, ", s->table->name, s->table->name);
+		if (s->table->dense) { /* the key's dense id, then the key */
+			expr(E, s->lhs);
+			fputs(", ", f);
+		}
 		expr(E, s->e);
 		fputs(", &", f);
 		var_name(E, s->fresh);
@@ -1037,7 +1067,9 @@ static void stmt(Emit *E, IrStmt *s)
 		if (s->hash_of) { /* the key's hash is already stored in the table being walked */
 			fprintf(f, " = findh_%s(&st->%s, ", s->table->name, s->table->name);
 			expr(E, s->e);
-			fprintf(f, ", st->%s.hashes[slot_%d]);\n", s->hash_of->table->name, s->hash_of->id);
+			fputs(", ", f);
+			var_name(E, s->hash_of);
+			fputs("->h);\n", f);
 		} else {
 			fprintf(f, " = find_%s(&st->%s, ", s->table->name, s->table->name);
 			wrap(E, "", s->e, ");\n");
@@ -1201,6 +1233,11 @@ static void stmt(Emit *E, IrStmt *s)
 		ind(E);
 		fputs("ds_barrier(t);\n", f);
 		return;
+	case IS_TABLE_RESERVE:
+		comment(E, s->comment);
+		ind(E);
+		fprintf(f, "ds_table_reserve(&st->%s, (size_t)ds_input_records(t, %d));\n", s->table->name, s->src);
+		return;
 	case IS_WINDOW_INIT:
 		ind(E);
 		fprintf(f, "ds_window_init(&st->%s, %d);\n", s->window->name, s->window->npanes);
@@ -1257,7 +1294,7 @@ static void stmt(Emit *E, IrStmt *s)
 	}
 	case IS_TABLE_INIT:
 		ind(E);
-		fprintf(f, "ds_table_init(&st->%s, sizeof(ent_%s));\n", s->table->name, s->table->name);
+		fprintf(f, "ds_%s_init(&st->%s, sizeof(ent_%s));\n", tab_kind(s->table), s->table->name, s->table->name);
 		if (s->table->persistent) {
 			ind(E);
 			fprintf(f, "ds_arena_init(&st->%s_arena);\n", s->table->name);
@@ -1265,11 +1302,11 @@ static void stmt(Emit *E, IrStmt *s)
 		return;
 	case IS_TABLE_CLEAR:
 		ind(E);
-		fprintf(f, "ds_table_clear(&st->%s);\n", s->table->name);
+		fprintf(f, "ds_%s_clear(&st->%s);\n", tab_kind(s->table), s->table->name);
 		return;
 	case IS_TABLE_CLOSE:
 		ind(E);
-		fprintf(f, "ds_table_close(&st->%s);\n", s->table->name);
+		fprintf(f, "ds_%s_close(&st->%s);\n", tab_kind(s->table), s->table->name);
 		if (s->table->persistent) {
 			ind(E);
 			fprintf(f, "ds_arena_close(&st->%s_arena);\n", s->table->name);
@@ -1612,7 +1649,7 @@ static int emit_c_program(const IrProgram *ir, const char *out_path)
 	fprintf(f, "struct program_state {\n");
 	for (int i = 0; i < ir->tables.n; i++) {
 		IrTable *t = ir->tables.v[i];
-		fprintf(f, "\tds_table %s; /* %s */\n", t->name, comment_text(t->comment));
+		fprintf(f, "\tds_%s %s; /* %s */\n", tab_kind(t), t->name, comment_text(t->comment));
 		if (t->persistent)
 			fprintf(f, "\tds_arena %s_arena; /* owns %s's keys and values */\n", t->name, t->name);
 	}

@@ -70,13 +70,12 @@ typedef struct LEmit {
 	/* scalar types */
 	LLVMTypeRef vd, i1, i8, i32, i64, dbl, i8p;
 	/* rt.h's structs */
-	LLVMTypeRef str, list, chunk, arena, rt, task, block, buf, table, split_it, pane, window;
+	LLVMTypeRef str, list, chunk, arena, rt, task, block, buf, table, dense, split_it, pane, window;
 	LLVMTypeRef site, srcd, outd, commit_fn, stated, paramd, param_use, prog, abi_str; /* abi_str: {i8*, i64}, how a ds_str returns */
 	LLVMTypeRef receiver, rdd, receiver_fn, foreach_fn; /* receiverStream, foreachRDD: fn types */
 	LLVMTypeRef state;
 	Vec type_keys, type_lts; /* ty_mangle -> LLVMTypeRef of composites */
 	LLVMValueRef *vars;       /* by IrVar id: its alloca */
-	LLVMValueRef *slots;      /* by IrVar id of a for-entries: its slot counter */
 	LLVMBasicBlockRef *labels; /* by label */
 	LLVMBasicBlockRef loop_done; /* the innermost IS_FOR_TABLE's exit, for IS_BREAK */
 	int *tab_field, *arena_field, *scalar_field, *win_field; /* program_state members */
@@ -128,15 +127,16 @@ static LLVMTypeRef lt(LEmit *E, Type *t)
 	return st;
 }
 
-/* A table's entry: {K k, V v}, named ent_TABLE as in the C. */
+/* A table's slot: {i64 h, K k, V v} (the key's hash, 0: empty; then the
+ * entry), named ent_TABLE as in the C. */
 static LLVMTypeRef ent_type(LEmit *E, IrTable *tab)
 {
 	const char *name = arena_printf("ent_%s", tab->name);
 	LLVMTypeRef t = LLVMGetTypeByName2(E->C, name);
 	if (t)
 		return t;
-	LLVMTypeRef el[2] = {lt(E, tab->key), lt(E, tab->val)};
-	return named_struct(E, name, el, 2);
+	LLVMTypeRef el[3] = {E->i64, lt(E, tab->key), lt(E, tab->val)};
+	return named_struct(E, name, el, 3);
 }
 
 static LLVMTypeRef var_type(LEmit *E, IrVar *v)
@@ -179,7 +179,8 @@ static void rt_types(LEmit *E)
 					       i32, E->i8, LLVMPointerType(E->buf, 0)},
 			       9);
 	E->block = named_struct(E, "struct.ds_block", (LLVMTypeRef[]){i8p, i64, i64}, 3);
-	E->table = named_struct(E, "struct.ds_table", (LLVMTypeRef[]){LLVMPointerType(i64, 0), i8p, i64, i64, i64}, 5);
+	E->table = named_struct(E, "struct.ds_table", (LLVMTypeRef[]){i8p, i64, i64, i64, i64}, 5);
+	E->dense = named_struct(E, "struct.ds_dense", (LLVMTypeRef[]){E->table, LLVMPointerType(i32, 0), i64}, 3);
 	E->split_it = named_struct(E, "struct.ds_split_it", (LLVMTypeRef[]){i8p, i8p, E->str, i32, i64, E->str, E->i8}, 7);
 	E->pane = named_struct(E, "struct.ds_pane", (LLVMTypeRef[]){E->arena, E->list, i64, i64}, 4);
 	E->window = named_struct(E, "struct.ds_window", (LLVMTypeRef[]){LLVMPointerType(E->pane, 0), i32, i32}, 3);
@@ -230,10 +231,12 @@ static void rt_types(LEmit *E)
 	CHECK_OFF(E->block, ds_block, 1, len);
 	CHECK_SIZE(E->buf, ds_buf);
 	CHECK_SIZE(E->table, ds_table);
-	CHECK_OFF(E->table, ds_table, 0, hashes);
-	CHECK_OFF(E->table, ds_table, 1, entries);
-	CHECK_OFF(E->table, ds_table, 3, cap);
-	CHECK_OFF(E->table, ds_table, 4, count);
+	CHECK_OFF(E->table, ds_table, 0, slots);
+	CHECK_OFF(E->table, ds_table, 2, cap);
+	CHECK_OFF(E->table, ds_table, 3, count);
+	CHECK_SIZE(E->dense, ds_dense);
+	CHECK_OFF(E->dense, ds_dense, 1, at);
+	CHECK_OFF(E->dense, ds_dense, 2, nids);
 	CHECK_SIZE(E->split_it, ds_split_it);
 	CHECK_OFF(E->split_it, ds_split_it, 3, mode);
 	CHECK_OFF(E->split_it, ds_split_it, 6, has_held);
@@ -449,9 +452,17 @@ static int index_of(const Vec *v, const void *p)
 	die("not in the program");
 }
 
-static LLVMValueRef st_table(LEmit *E, IrTable *t)
+/* A table's state member: a ds_table, or a dense table's ds_dense. */
+static LLVMValueRef st_member(LEmit *E, IrTable *t)
 {
 	return gep(E, E->state, E->f->st, (unsigned)E->tab_field[index_of(&E->ir->tables, t)], t->name);
+}
+
+/* A table's ds_table (a dense table's entries: its first member). */
+static LLVMValueRef st_table(LEmit *E, IrTable *t)
+{
+	LLVMValueRef m = st_member(E, t);
+	return t->dense ? gep(E, E->dense, m, 0, "t") : m;
 }
 
 static LLVMValueRef st_table_arena(LEmit *E, IrTable *t)
@@ -484,7 +495,7 @@ static void build_state(LEmit *E)
 	for (int i = 0; i < ir->tables.n; i++) {
 		IrTable *t = ir->tables.v[i];
 		E->tab_field[i] = (int)n;
-		el[n++] = E->table;
+		el[n++] = t->dense ? E->dense : E->table;
 		E->arena_field[i] = -1;
 		if (t->persistent) {
 			E->arena_field[i] = (int)n;
@@ -950,17 +961,18 @@ static LLVMValueRef copy_val(LEmit *E, Type *t, LLVMValueRef arena, LLVMValueRef
 
 /* ---- table probes: upsert_, find_, findh_ ------------------------------------------- */
 
-/* &entries[i] of table tab (an ent_T *): the entry size is the type's. */
+/* &slots[i] of table tab (an ent_T *): the slot size is the type's. */
 static LLVMValueRef entry_at(LEmit *E, IrTable *t, LLVMValueRef tab, LLVMValueRef i)
 {
 	LLVMTypeRef et = ent_type(E, t);
-	LLVMValueRef entries = LLVMBuildBitCast(B, field(E, E->table, tab, 1, "entries"), LLVMPointerType(et, 0), "");
-	return index_(E, et, entries, i, "e");
+	LLVMValueRef slots = LLVMBuildBitCast(B, field(E, E->table, tab, 0, "slots"), LLVMPointerType(et, 0), "");
+	return index_(E, et, slots, i, "e");
 }
 
-static LLVMValueRef hash_slot(LEmit *E, LLVMValueRef tab, LLVMValueRef i)
+/* &e->h: the hash that starts slot e (of table t) */
+static LLVMValueRef hash_slot(LEmit *E, IrTable *t, LLVMValueRef e)
 {
-	return index_(E, E->i64, field(E, E->table, tab, 0, "hashes"), i, "hashp");
+	return gep(E, ent_type(E, t), e, 0, "hashp");
 }
 
 /* Finds k, or inserts a copy of it (in arena a). */
@@ -990,8 +1002,8 @@ static LLVMValueRef upsert_fn(LEmit *E, IrTable *t)
 	LLVMSetValueName2(k, "k", 1);
 	LLVMSetValueName2(fresh, "fresh", 5);
 	/* ds_table_full: (count + 1) * 4 > cap * 3 */
-	LLVMValueRef count = field(E, E->table, tab, 4, "count");
-	LLVMValueRef cap = field(E, E->table, tab, 3, "cap");
+	LLVMValueRef count = field(E, E->table, tab, 3, "count");
+	LLVMValueRef cap = field(E, E->table, tab, 2, "cap");
 	LLVMValueRef full = LLVMBuildICmp(B, LLVMIntUGT, LLVMBuildMul(B, LLVMBuildAdd(B, count, ci64(E, 1), ""), ci64(E, 4), ""),
 					  LLVMBuildMul(B, cap, ci64(E, 3), ""), "full");
 	LLVMBasicBlockRef grow = bb(E, "grow"), probe = bb(E, "probe");
@@ -1001,7 +1013,7 @@ static LLVMValueRef upsert_fn(LEmit *E, IrTable *t)
 	LLVMBuildBr(B, probe);
 	at(E, probe);
 	LLVMValueRef h = hash_val(E, t->key, k);
-	LLVMValueRef mask = LLVMBuildSub(B, field(E, E->table, tab, 3, "cap"), ci64(E, 1), "mask");
+	LLVMValueRef mask = LLVMBuildSub(B, field(E, E->table, tab, 2, "cap"), ci64(E, 1), "mask");
 	LLVMValueRef ip = alloca_(E, E->i64, "i");
 	LLVMBuildStore(B, LLVMBuildAnd(B, h, mask, ""), ip);
 	LLVMBasicBlockRef loop = bb(E, "slot"), insert = bb(E, "insert"), used = bb(E, "used"), found = bb(E, "found"),
@@ -1010,28 +1022,83 @@ static LLVMValueRef upsert_fn(LEmit *E, IrTable *t)
 	at(E, loop);
 	LLVMValueRef i = load(E, E->i64, ip, "i");
 	LLVMValueRef e = entry_at(E, t, tab, i);
-	LLVMValueRef hp = hash_slot(E, tab, i);
+	LLVMValueRef hp = hash_slot(E, t, e);
 	LLVMValueRef hi = load(E, E->i64, hp, "hi");
 	LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntEQ, hi, ci64(E, 0), ""), insert, used);
 	at(E, insert);
-	LLVMBuildStore(B, h, hp);
-	LLVMValueRef cp = gep(E, E->table, tab, 4, "countp");
-	LLVMBuildStore(B, LLVMBuildAdd(B, load(E, E->i64, cp, ""), ci64(E, 1), ""), cp);
 	LLVMBuildStore(B, LLVMConstNull(et), e);
-	LLVMBuildStore(B, copy_val(E, t->key, a, k), gep(E, et, e, 0, "e.k"));
+	LLVMBuildStore(B, h, hp);
+	LLVMValueRef cp = gep(E, E->table, tab, 3, "countp");
+	LLVMBuildStore(B, LLVMBuildAdd(B, load(E, E->i64, cp, ""), ci64(E, 1), ""), cp);
+	LLVMBuildStore(B, copy_val(E, t->key, a, k), gep(E, et, e, 1, "e.k"));
 	LLVMBuildStore(B, ci1(E, true), fresh);
 	LLVMBuildRet(B, e);
 	at(E, used);
 	LLVMBasicBlockRef cmp = bb(E, "cmp");
 	LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntEQ, hi, h, ""), cmp, next);
 	at(E, cmp);
-	LLVMBuildCondBr(B, eq_val(E, t->key, field(E, et, e, 0, "e.k"), k), found, next);
+	LLVMBuildCondBr(B, eq_val(E, t->key, field(E, et, e, 1, "e.k"), k), found, next);
 	at(E, found);
 	LLVMBuildStore(B, ci1(E, false), fresh);
 	LLVMBuildRet(B, e);
 	at(E, next);
 	LLVMBuildStore(B, LLVMBuildAnd(B, LLVMBuildAdd(B, i, ci64(E, 1), ""), mask, ""), ip);
 	LLVMBuildBr(B, loop);
+	fn_end(E, &f, prev);
+	return fn;
+}
+
+/* A dense table's upsert_: the entry of k, whose dense id is id (no hash
+ * probe); a new one takes the next slot (the C backend's upsert_ of a
+ * ds_dense, emit_c.c). */
+static LLVMValueRef dense_upsert_fn(LEmit *E, IrTable *t)
+{
+	LLVMTypeRef et = ent_type(E, t);
+	LLVMTypeRef ps[5] = {LLVMPointerType(E->dense, 0), LLVMPointerType(E->arena, 0), E->i64, lt(E, t->key),
+			     LLVMPointerType(E->i1, 0)};
+	FnCtx f, *prev;
+	LLVMValueRef fn;
+	if (helper(E, arena_printf("upsert_%s", t->name), LLVMPointerType(et, 0), ps, 5, &f, &prev, &fn))
+		return fn;
+	always_inline(fn);
+	LLVMValueRef d = LLVMGetParam(fn, 0), a = LLVMGetParam(fn, 1), id = LLVMGetParam(fn, 2), k = LLVMGetParam(fn, 3),
+		     fresh = LLVMGetParam(fn, 4);
+	LLVMSetValueName2(d, "d", 1);
+	LLVMSetValueName2(a, "a", 1);
+	LLVMSetValueName2(id, "id", 2);
+	LLVMSetValueName2(k, "k", 1);
+	LLVMSetValueName2(fresh, "fresh", 5);
+	LLVMValueRef tab = gep(E, E->dense, d, 0, "t");
+	/* id >= nids || ds_table_full(t): (count + 1) * 4 > cap * 3 */
+	LLVMValueRef count = field(E, E->table, tab, 3, "count");
+	LLVMValueRef cap = field(E, E->table, tab, 2, "cap");
+	LLVMValueRef full = LLVMBuildICmp(B, LLVMIntUGT, LLVMBuildMul(B, LLVMBuildAdd(B, count, ci64(E, 1), ""), ci64(E, 4), ""),
+					  LLVMBuildMul(B, cap, ci64(E, 3), ""), "full");
+	LLVMValueRef out = LLVMBuildICmp(B, LLVMIntUGE, id, field(E, E->dense, d, 2, "nids"), "out");
+	LLVMBasicBlockRef fit = bb(E, "fit"), look = bb(E, "look"), found = bb(E, "found"), insert = bb(E, "insert");
+	LLVMBuildCondBr(B, LLVMBuildOr(B, full, out, ""), fit, look);
+	at(E, fit);
+	RT("ds_dense_fit", E->vd, "", d, id);
+	LLVMBuildBr(B, look);
+	at(E, look);
+	LLVMValueRef atp = index_(E, E->i32, field(E, E->dense, d, 1, "at"), id, "atp");
+	LLVMValueRef slot = load(E, E->i32, atp, "slot");
+	LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntNE, slot, LLVMConstInt(E->i32, 0, false), ""), found, insert);
+	at(E, found);
+	LLVMBuildStore(B, ci1(E, false), fresh);
+	LLVMBuildRet(B, entry_at(E, t, tab, LLVMBuildSub(B, LLVMBuildZExt(B, slot, E->i64, ""), ci64(E, 1), "")));
+	at(E, insert);
+	/* the slot is zero: the table was cleared, or allocated zeroed */
+	LLVMValueRef cp = gep(E, E->table, tab, 3, "countp");
+	LLVMValueRef n = load(E, E->i64, cp, "n");
+	LLVMValueRef e = entry_at(E, t, tab, n);
+	LLVMValueRef n1 = LLVMBuildAdd(B, n, ci64(E, 1), "");
+	LLVMBuildStore(B, n1, cp);
+	LLVMBuildStore(B, LLVMBuildTrunc(B, n1, E->i32, ""), atp);
+	LLVMBuildStore(B, hash_val(E, t->key, k), hash_slot(E, t, e));
+	LLVMBuildStore(B, copy_val(E, t->key, a, k), gep(E, et, e, 1, "e.k"));
+	LLVMBuildStore(B, ci1(E, true), fresh);
+	LLVMBuildRet(B, e);
 	fn_end(E, &f, prev);
 	return fn;
 }
@@ -1051,7 +1118,7 @@ static LLVMValueRef find_fn(LEmit *E, IrTable *t, bool with_hash)
 	LLVMSetValueName2(tab, "tab", 3);
 	LLVMSetValueName2(k, "k", 1);
 	LLVMBasicBlockRef none = bb(E, "none"), probe = bb(E, "probe");
-	LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntEQ, field(E, E->table, tab, 4, "count"), ci64(E, 0), ""), none, probe);
+	LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntEQ, field(E, E->table, tab, 3, "count"), ci64(E, 0), ""), none, probe);
 	at(E, none);
 	LLVMBuildRet(B, LLVMConstNull(LLVMPointerType(et, 0)));
 	at(E, probe);
@@ -1062,7 +1129,7 @@ static LLVMValueRef find_fn(LEmit *E, IrTable *t, bool with_hash)
 	} else {
 		h = hash_val(E, t->key, k);
 	}
-	LLVMValueRef mask = LLVMBuildSub(B, field(E, E->table, tab, 3, "cap"), ci64(E, 1), "mask");
+	LLVMValueRef mask = LLVMBuildSub(B, field(E, E->table, tab, 2, "cap"), ci64(E, 1), "mask");
 	LLVMValueRef ip = alloca_(E, E->i64, "i");
 	LLVMBuildStore(B, LLVMBuildAnd(B, h, mask, ""), ip);
 	LLVMBasicBlockRef loop = bb(E, "slot"), used = bb(E, "used"), cmp = bb(E, "cmp"), found = bb(E, "found"),
@@ -1070,13 +1137,13 @@ static LLVMValueRef find_fn(LEmit *E, IrTable *t, bool with_hash)
 	LLVMBuildBr(B, loop);
 	at(E, loop);
 	LLVMValueRef i = load(E, E->i64, ip, "i");
-	LLVMValueRef hi = load(E, E->i64, hash_slot(E, tab, i), "hi");
+	LLVMValueRef e = entry_at(E, t, tab, i);
+	LLVMValueRef hi = load(E, E->i64, hash_slot(E, t, e), "hi");
 	LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntEQ, hi, ci64(E, 0), ""), none, used);
 	at(E, used);
 	LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntEQ, hi, h, ""), cmp, next);
 	at(E, cmp);
-	LLVMValueRef e = entry_at(E, t, tab, i);
-	LLVMBuildCondBr(B, eq_val(E, t->key, field(E, et, e, 0, "e.k"), k), found, next);
+	LLVMBuildCondBr(B, eq_val(E, t->key, field(E, et, e, 1, "e.k"), k), found, next);
 	at(E, found);
 	LLVMBuildRet(B, e);
 	at(E, next);
@@ -1155,7 +1222,7 @@ static LLVMValueRef lval(LEmit *E, IrExpr *x)
 		IrVar *v = x->var;
 		LLVMTypeRef et = ent_type(E, v->table);
 		LLVMValueRef e = load(E, LLVMPointerType(et, 0), var_ptr(E, v), var_name(v));
-		return gep(E, et, e, x->kind == IE_ENTRY_KEY ? 0 : 1, x->kind == IE_ENTRY_KEY ? "k" : "v");
+		return gep(E, et, e, x->kind == IE_ENTRY_KEY ? 1 : 2, x->kind == IE_ENTRY_KEY ? "k" : "v");
 	}
 	case IE_FIELD:
 		return gep(E, lt(E, x->a[0]->type), lval(E, x->a[0]), (unsigned)x->ival, arena_printf("_%lld", (long long)x->ival + 1));
@@ -1365,7 +1432,7 @@ static LLVMValueRef expr(LEmit *E, IrExpr *x)
 			return v;
 		return copy_val(E, x->type, x->table ? st_table_arena(E, x->table) : batch_arena(E), v);
 	}
-	case IE_TABLE_COUNT: return field(E, E->table, st_table(E, x->table), 4, "count");
+	case IE_TABLE_COUNT: return field(E, E->table, st_table(E, x->table), 3, "count");
 	case IE_EXTERN: return extern_call(E, x);
 	case IE_LOAD: {
 		LLVMValueRef rec = load(E, E->i8p, var_ptr(E, x->var), var_name(x->var));
@@ -1511,19 +1578,19 @@ static void stmt(LEmit *E, IrStmt *s)
 		open_block(E, s->comment);
 		LLVMValueRef tab = st_table(E, s->table);
 		LLVMValueRef slot = alloca_(E, E->i64, arena_printf("slot_%d", s->var->id));
-		E->slots[s->var->id] = slot;
 		LLVMBuildStore(B, ci64(E, 0), slot);
 		LLVMBasicBlockRef head = bb(E, "entries.head"), used = bb(E, "entries.used"), body = bb(E, "entries.body"),
 				  next = bb(E, "entries.next"), done = bb(E, "entries.done");
 		LLVMBuildBr(B, head);
 		at(E, head);
 		LLVMValueRef i = load(E, E->i64, slot, "slot");
-		LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntULT, i, field(E, E->table, tab, 3, "cap"), ""), used, done);
+		LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntULT, i, field(E, E->table, tab, 2, "cap"), ""), used, done);
 		at(E, used);
-		LLVMValueRef h = load(E, E->i64, hash_slot(E, tab, i), "h");
+		LLVMValueRef e = entry_at(E, s->table, tab, i);
+		LLVMValueRef h = load(E, E->i64, hash_slot(E, s->table, e), "h");
 		LLVMBuildCondBr(B, LLVMBuildICmp(B, LLVMIntNE, h, ci64(E, 0), ""), body, next);
 		at(E, body);
-		LLVMBuildStore(B, entry_at(E, s->table, tab, i), var_ptr(E, s->var));
+		LLVMBuildStore(B, e, var_ptr(E, s->var));
 		LLVMBasicBlockRef outer_done = E->loop_done;
 		E->loop_done = done; /* IS_BREAK's target */
 		stmts(E, &s->body);
@@ -1562,18 +1629,24 @@ static void stmt(LEmit *E, IrStmt *s)
 		LLVMValueRef fresh = var_ptr(E, s->fresh);
 		LLVMValueRef key = expr(E, s->e);
 		LLVMValueRef arena = s->table->persistent ? st_table_arena(E, s->table) : batch_arena(E);
-		LLVMValueRef e = call_fn(E, upsert_fn(E, s->table), (LLVMValueRef[]){st_table(E, s->table), arena, key, fresh}, 4,
-					 var_name(s->var));
+		LLVMValueRef e;
+		if (s->table->dense)
+			e = call_fn(E, dense_upsert_fn(E, s->table),
+				    (LLVMValueRef[]){st_member(E, s->table), arena, expr(E, s->lhs), key, fresh}, 5,
+				    var_name(s->var));
+		else
+			e = call_fn(E, upsert_fn(E, s->table), (LLVMValueRef[]){st_table(E, s->table), arena, key, fresh},
+				    4, var_name(s->var));
 		LLVMBuildStore(B, e, var_ptr(E, s->var));
 		return;
 	}
 	case IS_LOOKUP: {
 		LLVMValueRef key = expr(E, s->e), e;
 		if (s->hash_of) { /* the key's hash is already stored in the table being walked */
-			LLVMValueRef slot = E->slots[s->hash_of->id];
-			ASSERT(slot);
-			LLVMValueRef h = load(E, E->i64,
-					      hash_slot(E, st_table(E, s->hash_of->table), load(E, E->i64, slot, "slot")), "h");
+			IrTable *walked = s->hash_of->table;
+			LLVMValueRef we = load(E, LLVMPointerType(ent_type(E, walked), 0), var_ptr(E, s->hash_of),
+					       var_name(s->hash_of));
+			LLVMValueRef h = load(E, E->i64, hash_slot(E, walked, we), "h");
 			e = call_fn(E, find_fn(E, s->table, true), (LLVMValueRef[]){st_table(E, s->table), key, h}, 3,
 				    var_name(s->var));
 		} else {
@@ -1695,6 +1768,10 @@ static void stmt(LEmit *E, IrStmt *s)
 	case IS_BARRIER:
 		RT("ds_barrier", E->vd, "", E->f->t);
 		return;
+	case IS_TABLE_RESERVE:
+		RT("ds_table_reserve", E->vd, "", st_table(E, s->table),
+		   RT("ds_input_records", E->i64, "nrecs", E->f->t, ci32(E, s->src)));
+		return;
 	case IS_WINDOW_INIT:
 		RT("ds_window_init", E->vd, "", st_window(E, s->window), ci32(E, s->window->npanes));
 		return;
@@ -1750,17 +1827,18 @@ static void stmt(LEmit *E, IrStmt *s)
 		return;
 	}
 	case IS_TABLE_INIT: {
-		LLVMValueRef tab = st_table(E, s->table);
-		RT("ds_table_init", E->vd, "", tab, ci64(E, (int64_t)size_of(E, ent_type(E, s->table))));
+		LLVMValueRef tab = st_member(E, s->table);
+		RT(s->table->dense ? "ds_dense_init" : "ds_table_init", E->vd, "", tab,
+		   ci64(E, (int64_t)size_of(E, ent_type(E, s->table))));
 		if (s->table->persistent)
 			RT("ds_arena_init", E->vd, "", st_table_arena(E, s->table));
 		return;
 	}
 	case IS_TABLE_CLEAR:
-		RT("ds_table_clear", E->vd, "", st_table(E, s->table));
+		RT(s->table->dense ? "ds_dense_clear" : "ds_table_clear", E->vd, "", st_member(E, s->table));
 		return;
 	case IS_TABLE_CLOSE:
-		RT("ds_table_close", E->vd, "", st_table(E, s->table));
+		RT(s->table->dense ? "ds_dense_close" : "ds_table_close", E->vd, "", st_member(E, s->table));
 		if (s->table->persistent)
 			RT("ds_arena_close", E->vd, "", st_table_arena(E, s->table));
 		return;
@@ -2158,7 +2236,6 @@ static LLVMModuleRef build_module(const IrProgram *ir, LLVMContextRef C, LLVMTar
 	build_state(E);
 	state_layout(E);
 	E->vars = arena_alloc(sizeof(LLVMValueRef) * (size_t)(ir->nvars + 1));
-	E->slots = arena_alloc(sizeof(LLVMValueRef) * (size_t)(ir->nvars + 1));
 	E->labels = arena_alloc(sizeof(LLVMBasicBlockRef) * (size_t)(ir->nlabels + 1));
 
 	/* every stage, commented: the stage list as module metadata */

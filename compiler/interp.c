@@ -270,7 +270,7 @@ static Table *tab_new(void)
 	Table *T = calloc(1, sizeof *T);
 	if (!T)
 		die("out of memory");
-	ds_table_init(&T->t, sizeof(Ent));
+	ds_table_init(&T->t, DS_TABLE_HDR + sizeof(Ent));
 	ds_arena_init(&T->arena);
 	ds_arena_init(&T->spare);
 	return T;
@@ -298,15 +298,15 @@ static Ent *tab_upsert(Table *T, ds_arena *a, Value k, bool *fresh)
 	size_t mask = t->cap - 1;
 	for (size_t i = h & mask;; i = (i + 1) & mask) {
 		Ent *e = tab_at(T, i);
-		if (t->hashes[i] == 0) {
-			t->hashes[i] = h;
+		if (ds_table_hash(t, i) == 0) {
+			ds_table_set_hash(t, i, h);
 			t->count++;
 			memset(e, 0, sizeof *e);
 			e->k = vcopy(a, k);
 			*fresh = true;
 			return e;
 		}
-		if (t->hashes[i] == h && veq(e->k, k)) {
+		if (ds_table_hash(t, i) == h && veq(e->k, k)) {
 			*fresh = false;
 			return e;
 		}
@@ -319,10 +319,10 @@ static Ent *tab_findh(const Table *T, Value k, uint64_t h)
 	const ds_table *t = &T->t;
 	if (!t->count)
 		return NULL;
-	size_t mask = t->cap - 1;
-	for (size_t i = h & mask; t->hashes[i]; i = (i + 1) & mask) {
+	size_t mask = t->cap - 1, i = h & mask;
+	for (uint64_t hi; (hi = ds_table_hash(t, i)); i = (i + 1) & mask) {
 		Ent *e = tab_at(T, i);
-		if (t->hashes[i] == h && veq(e->k, k))
+		if (hi == h && veq(e->k, k))
 			return e;
 	}
 	return NULL;
@@ -333,7 +333,7 @@ static Ent *tab_find(const Table *T, Value k)
 	return T->t.count ? tab_findh(T, k, vhash(k)) : NULL;
 }
 
-#define TAB_FOR(T, i) for (size_t i = 0; i < (T)->t.cap; i++) if ((T)->t.hashes[i])
+#define TAB_FOR(T, i) for (size_t i = 0; i < (T)->t.cap; i++) if (ds_table_hash(&(T)->t, i))
 
 static void tab_clear(Table *T)
 {
@@ -1612,7 +1612,7 @@ static void stage_update_state(Interp *I, DNode *n, Batch *out)
 		Ent *e = tab_at(S, i);
 		if (e->v.tag != V_SOME)
 			continue;
-		Ent *g = tab_findh(G, e->k, S->t.hashes[i]);
+		Ent *g = tab_findh(G, e->k, ds_table_hash(&S->t, i));
 		if (apply2(I, f, g ? g->v : vlist0(), e->v, &x))
 			e->v = x;
 	}
@@ -1642,7 +1642,7 @@ static void stage_update_state(Interp *I, DNode *n, Batch *out)
 		}
 		tab_swap(S, N);
 		ds_table_close(&N->t);
-		ds_table_init(&N->t, sizeof(Ent));
+		ds_table_init(&N->t, DS_TABLE_HDR + sizeof(Ent));
 	} else {
 		tab_refresh(S); /* this batch's states out of the batch arena */
 	}

@@ -184,6 +184,10 @@ static void dstmt(FILE *f, const IrStmt *s, int depth)
 		dvar(f, s->fresh);
 		fprintf(f, " = %s[", s->table->name);
 		dexpr(f, s->e);
+		if (s->table->dense) { /* the entry is found by the key's dense id */
+			fputs(" @ id ", f);
+			dexpr(f, s->lhs);
+		}
 		fputs("]\n", f);
 		return;
 	case IS_LOOKUP:
@@ -270,6 +274,9 @@ static void dstmt(FILE *f, const IrStmt *s, int depth)
 		}
 		fputc('\n', f);
 		return;
+	case IS_TABLE_RESERVE:
+		fprintf(f, "table-reserve %s for source %d\n", s->table->name, s->src);
+		return;
 	case IS_TABLE_INIT:
 		fprintf(f, "table-init %s :%s -> %s%s\n", s->table->name, ty_str(s->table->key), ty_str(s->table->val),
 			s->table->persistent ? " persistent" : "");
@@ -314,7 +321,8 @@ void ir_dump(const IrProgram *ir, void *out)
 	FILE *f = out;
 	for (int i = 0; i < ir->tables.n; i++) {
 		const IrTable *t = ir->tables.v[i];
-		fprintf(f, "table %s :%s -> %s  # %s\n", t->name, ty_str(t->key), ty_str(t->val), t->comment);
+		fprintf(f, "%s %s :%s -> %s  # %s\n", t->dense ? "dense-table" : "table", t->name, ty_str(t->key),
+			ty_str(t->val), t->comment);
 	}
 	for (int i = 0; i < ir->scalars.n; i++) {
 		const IrScalar *s = ir->scalars.v[i];

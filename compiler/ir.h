@@ -22,6 +22,10 @@ typedef struct IrVar {
 	struct IrTable *table; /* entry pointers: the table they point into */
 	bool bytes;       /* IS_FOR_RECORDS' variable: the bytes of one binary record
 			     (const char *), read only through IE_LOAD */
+	/* lowering only, to trace a key back to a value interned at load: */
+	struct IrExpr *init; /* the value of its IS_LET, if it has one */
+	bool assigned;    /* an IS_SET changes it after its IS_LET */
+	bool interned;    /* a static Dataset's join value and its dense id: (value, id) */
 } IrVar;
 
 /* A hash table in the program state: key -> value entries. */
@@ -34,6 +38,9 @@ typedef struct IrTable {
 	const char *ckpt; /* state a checkpoint keeps: "ID/ROLE" (ID the owner's
 			     state_id), else NULL (scratch, or a static Dataset's) */
 	const DNode *owner; /* with ckpt: the operator it belongs to */
+	bool dense;       /* a ds_dense, not a ds_table: its keys come with the dense id
+			     they were interned under at load, and IS_UPSERT finds an
+			     entry by that id (its lhs), not by a hash probe */
 } IrTable;
 
 /* A window's ring of panes in the program state (ds_window). */
@@ -136,11 +143,13 @@ typedef enum IrStmtKind {
 			   records are reclen bytes, back to back */
 	IS_FOR_RANGE,   /* for var in [lhs, e) */
 	IS_FOR_SPLIT,   /* for each piece (var) of split(lhs, e), Java's semantics, no list built */
-	IS_FOR_TABLE,   /* for each entry (var) of table */
+	IS_FOR_TABLE,   /* for each entry (var) of table (a dense one: in the order its
+			   ids were first seen) */
 	IS_CHECK,       /* if (!e) { bad record (site, why, sample); goto label } */
 	IS_LABEL,       /* label: */
 	IS_UPSERT,      /* var (entry) = find or insert key e in table; fresh: set when inserted
-			   (an inserted entry's value is zero: 0, false, None, empty) */
+			   (an inserted entry's value is zero: 0, false, None, empty); in a
+			   dense table, the key's dense id is lhs (an Int) */
 	IS_LOOKUP,      /* var (entry) = the entry of key e in table, or none (see IE_FOUND) */
 	IS_TABLE_SWAP,  /* table <-> swap_with (contents and arenas), then swap_with emptied */
 	IS_PUSH,        /* append e to the list lvalue lhs (in table's arena if set, else the batch's) */
@@ -148,9 +157,9 @@ typedef enum IrStmtKind {
 			   fields over (foreachRDD/foreachRecord: ds_out_field_*, rt.h) */
 	IS_BLOCK,       /* { body }: a scope, opened by comment */
 	IS_CALL_STAGE,  /* call stage function fn */
-	IS_TABLE_INIT,  /* ds_table_init(table) */
-	IS_TABLE_CLEAR, /* ds_table_clear(table) */
-	IS_TABLE_CLOSE, /* ds_table_close(table) */
+	IS_TABLE_INIT,  /* ds_table_init(table) (ds_dense_init: a dense one) */
+	IS_TABLE_CLEAR, /* ds_table_clear(table) (ds_dense_clear) */
+	IS_TABLE_CLOSE, /* ds_table_close(table) (ds_dense_close) */
 	IS_WINDOW_INIT, /* ds_window_init(window) */
 	IS_WINDOW_BEGIN,/* the window's pane for this batch: emptied, stamped */
 	IS_WINDOW_CLOSE,/* ds_window_close(window) */
@@ -165,6 +174,8 @@ typedef enum IrStmtKind {
 			   order (lang/SPEC.md §9.3: the backend's cmp_ of the element type);
 			   with e (an Int), only its e smallest elements, at its start, or
 			   with largest its e largest, at its end (ds_sort_ends) */
+	IS_TABLE_RESERVE, /* ds_table_reserve(table, records of source src this batch): a
+			   static Dataset's table, sized from the Dataset before it loads */
 } IrStmtKind;
 
 typedef struct IrStmt {

@@ -38,7 +38,21 @@ typedef struct Lower {
 			    batches (its arena may be compacted before the records it
 			    sends are received: they are copied into the batch arena) */
 	Vec flush;       /* Xchg*: the combined exchanges the stage being lowered sends to */
+	IrTable **intern; /* per join DNode id: its Dataset's values -> dense id, or NULL */
+	Stage *stage;    /* the stage being lowered */
+	Vec reserve;     /* IrTable*: a static Dataset's tables its stage fills, sized first */
+	Vec dense;       /* Dense*: the dense tables the stage being lowered fills */
 } Lower;
+
+/* A keyed aggregate fed with keys interned at load (a static Dataset's
+ * join values): the stage combines its records into a dense table, found
+ * by the key's id, and merges that into the aggregate's table at its end
+ * (lower_dense_flush): one hash probe per key and batch, not per record. */
+typedef struct Dense {
+	DNode *op;       /* the aggregate (reduceByKey, countByValue) */
+	IrTable *target; /* its table (or the map-side combine's, sending) */
+	IrTable *d;      /* the dense table: same key and value */
+} Dense;
 
 /* The exchange of one input of a keyed operator (DESIGN.md, "Parallelism
  * and scale"): with more than one worker, each record is sent to the worker
@@ -230,6 +244,7 @@ static void only_if_owned(Lower *L, IrVar *k)
 static IrVar *let(Lower *L, const char *name, IrExpr *init)
 {
 	IrVar *v = new_var(L, name, init->type);
+	v->init = init;
 	IrStmt *s = st(IS_LET);
 	s->var = v;
 	s->e = init;
@@ -249,6 +264,8 @@ static IrVar *let_zero(Lower *L, const char *name, Type *t)
 
 static void set(Lower *L, IrExpr *lhs, IrExpr *e)
 {
+	if (lhs->kind == IE_VAR)
+		lhs->var->assigned = true;
 	IrStmt *s = st(IS_SET);
 	s->lhs = lhs;
 	s->e = e;
@@ -1073,6 +1090,111 @@ static void lower_receive(Lower *L, DNode *c, Vec *body)
 	}
 }
 
+/* x traced back through the lets of unchanged variables and the fields of
+ * tuples built in the loop, to where its value was made. */
+static IrExpr *trace(IrExpr *x)
+{
+	for (;;) {
+		if (x->kind == IE_VAR && x->var->init && !x->var->assigned) {
+			x = x->var->init;
+		} else if (x->kind == IE_FIELD) {
+			IrExpr *t = trace(x->a[0]);
+			if (t->kind != IE_TUPLE)
+				return t == x->a[0] ? x : ex_field(t, (int)x->ival);
+			x = t->a[x->ival];
+		} else {
+			return x;
+		}
+	}
+}
+
+/* The dense id of key when it is a static Dataset's join value interned at
+ * load (lower_join_probe's (value, id)), else NULL. */
+static IrExpr *dense_id(IrExpr *key)
+{
+	IrExpr *x = trace(key);
+	if (x->kind == IE_FIELD && x->ival == 0 && x->a[0]->kind == IE_VAR && x->a[0]->var->interned)
+		return ex_field(x->a[0], 1);
+	return NULL;
+}
+
+static bool vec_has_ptr(const Vec *v, const void *p)
+{
+	for (int i = 0; i < v->n; i++)
+		if (v->v[i] == p)
+			return true;
+	return false;
+}
+
+/* The dense table the stage being lowered combines c's records into, on
+ * their way to table target (Dense). */
+static IrTable *dense_table(Lower *L, DNode *c, IrTable *target)
+{
+	for (int i = 0; i < L->dense.n; i++) {
+		Dense *d = L->dense.v[i];
+		if (d->op == c && d->target == target)
+			return d->d;
+	}
+	Dense *d = arena_alloc(sizeof *d);
+	d->op = c;
+	d->target = target;
+	const char *name = arena_printf("%s_dense", target->name);
+	for (int i = 0, k = 1; i < L->ir->tables.n; i++)
+		if (!strcmp(((IrTable *)L->ir->tables.v[i])->name, name)) {
+			name = arena_printf("%s_dense%d", target->name, ++k);
+			i = -1;
+		}
+	d->d = new_table(L, name, target->key, target->val, false,
+			 arena_printf("%s: this stage's %s per key, found by the key's dense id (interned at load), "
+				      "not by a hash probe; merged into %s at the end of the stage",
+				      op_comment(c), c->op->id == OP_COUNT_BY_VALUE ? "count" : "reduced value",
+				      target->name));
+	d->d->dense = true;
+	vec_push(&L->dense, d);
+	return d->d;
+}
+
+/* A keyed aggregate's value val (of an entry just upserted, fresh or not)
+ * combined with x: reduceByKey's function, or + for countByValue. */
+static IrExpr *agg_combine(Lower *L, DNode *c, IrExpr *val, IrExpr *x)
+{
+	if (c->op->id == OP_COUNT_BY_VALUE)
+		return ex_bin('+', ty_int(), ty_int(), val, x);
+	return coerce(L, apply2(L, lambda_arg(c, 0), val, x), val->type);
+}
+
+/* At the end of a stage: each dense table's entries merged into the
+ * aggregate's table, in the order their keys were first seen (so the
+ * table is laid out as if the records had gone straight into it). */
+static void lower_dense_flush(Lower *L, Vec *body)
+{
+	Vec *o = L->out;
+	for (int i = 0; i < L->dense.n; i++) {
+		Dense *d = L->dense.v[i];
+		IrStmt *loop = for_entries(L, d->d, "dense");
+		loop->comment = arena_printf("%s: this stage's values by dense id, into %s (a probe per key, not per "
+					     "record)", op_comment(d->op), d->target->name);
+		IrStmt *blk = st(IS_BLOCK);
+		DropScope ds = drop_scope_open(L, &blk->body);
+		IrStmt *up = st_entry(L, IS_UPSERT, d->target, ex_key(loop->var), "ent");
+		emit(L, up);
+		IrStmt *s = st(IS_IF);
+		s->e = ex_var(up->fresh);
+		Vec *b = L->out;
+		L->out = &s->body;
+		set(L, ex_val(up->var), ex_val(loop->var));
+		L->out = &s->els;
+		set(L, ex_val(up->var), agg_combine(L, d->op, ex_val(up->var), ex_val(loop->var)));
+		L->out = b;
+		emit(L, s);
+		drop_scope_close(L, ds);
+		vec_push(&loop->body, blk);
+		vec_push(body, loop);
+	}
+	L->dense.n = 0;
+	L->out = o;
+}
+
 /* One consumer c of a record rec (produced by from): a fused operator, or a sink. */
 static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 {
@@ -1220,9 +1342,19 @@ static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 		IrTable *tab = L->table[c->id];
 		bool counted = c->op->id == OP_COUNT_BY_VALUE && !L->merging; /* a record, not (k, n) */
 		IrExpr *rv = counted ? rec : once(L, "kv", rec);
+		IrExpr *key = counted ? rv : ex_field(rv, 0);
+		/* a key interned at load: its dense id finds the entry (Dense) */
+		IrExpr *id = c->op->id == OP_REDUCE_BY_KEY || c->op->id == OP_COUNT_BY_VALUE ? dense_id(key) : NULL;
 		IrStmt *up = st(IS_UPSERT);
+		if (id) {
+			tab = dense_table(L, c, tab);
+			if (!vec_has_ptr(&c->dense_in, L->stage))
+				vec_push(&c->dense_in, L->stage);
+			up->comment = "the key's dense id (interned at load) is an array index: no hash probe";
+		}
 		up->table = tab;
-		up->e = counted ? rv : ex_field(rv, 0);
+		up->e = key;
+		up->lhs = id;
 		up->var = new_var(L, "ent", NULL);
 		up->var->table = tab;
 		up->fresh = new_var(L, "fresh", ty_bool());
@@ -1237,12 +1369,12 @@ static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 			L->out = &s->body;
 			set(L, val, n);
 			L->out = &s->els;
-			set(L, val, ex_bin('+', ty_int(), ty_int(), val, n));
+			set(L, val, agg_combine(L, c, val, n));
 		} else if (c->op->id == OP_REDUCE_BY_KEY) {
 			L->out = &s->body;
 			set(L, val, ex_field(rv, 1));
 			L->out = &s->els;
-			set(L, val, coerce(L, apply2(L, lambda_arg(c, 0), val, ex_field(rv, 1)), tab->val));
+			set(L, val, agg_combine(L, c, val, ex_field(rv, 1)));
 		} else {
 			/* a fresh entry's list is zeroed, i.e. empty: append always */
 			IrStmt *push = st(IS_PUSH);
@@ -1345,6 +1477,31 @@ static void keep_window(IrWindow *w, const DNode *n)
 	w->owner = n;
 }
 
+/* Whether n's records reach a per-batch keyed aggregate through fused
+ * operators only (the aggregate's stage then holds a dense table). */
+static bool feeds_aggregate(const DNode *n)
+{
+	for (int i = 0; i < n->consumers.n; i++) {
+		const DNode *c = n->consumers.v[i];
+		if (!node_feeds(n, i))
+			continue;
+		if (c->op->id == OP_REDUCE_BY_KEY || c->op->id == OP_COUNT_BY_VALUE)
+			return true;
+		if (node_is_fused(c, n) && feeds_aggregate(c))
+			return true;
+	}
+	return false;
+}
+
+/* A join with a static Dataset whose values (of type v) are worth dense ids:
+ * an inner join (every record it yields holds one of them) that feeds a
+ * keyed aggregate, with Int or String values (YSB's ad -> campaign). */
+static bool join_interns(const DNode *n, Type *v)
+{
+	TypeKind k = ty_resolve(v)->kind;
+	return n->op->id == OP_JOIN && n->static_side >= 0 && (k == TY_INT || k == TY_STRING) && feeds_aggregate(n);
+}
+
 static void add_state(Lower *L, DNode *n)
 {
 	const char *base = arena_printf("n%d_%s", n->id, c_ident(n->op->name));
@@ -1408,9 +1565,20 @@ static void add_state(Lower *L, DNode *n)
 			/* A Dataset that every stream record probes keeps a key's first
 			 * value inline, (first, the others): the common key with one
 			 * value costs the probe no load through a list (lower_join_probe) */
-			Type *vals = ty_list(pt->elems[1]);
+			Type *elem = pt->elems[1];
+			if (n->static_side == side && join_interns(n, elem)) {
+				/* each value with its dense id: (value, id) */
+				L->intern[n->id] = new_table(
+					L, arena_printf("%s_ids", base), elem, ty_int(), true,
+					arena_printf("%s: the Dataset's distinct values, each with its dense id "
+						     "(0, 1, ... in load order), interned once at start",
+						     op_comment(n)));
+				n->interned = true;
+				elem = ty_pair(elem, ty_int());
+			}
+			Type *vals = ty_list(elem);
 			if (n->static_side == side)
-				vals = ty_pair(pt->elems[1], vals);
+				vals = ty_pair(elem, vals);
 			IrTable *tab = new_table(L, arena_printf("%s_%s", base, side ? "right" : "left"), pt->elems[0],
 						 vals, fixed,
 						 arena_printf("%s: the %s side's values per key, %s", op_comment(n),
@@ -1524,6 +1692,25 @@ static IrStmt *st_entry(Lower *L, IrStmtKind k, IrTable *tab, IrExpr *key, const
 }
 
 
+/* A static Dataset's join value v, interned in ids: (v, its dense id), a
+ * value seen first taking the next id (the table's count before it).  The
+ * value is the copy in ids' arena, which lives as long as the join's. */
+static IrExpr *intern_value(Lower *L, IrTable *ids, IrExpr *v)
+{
+	IrStmt *up = st_entry(L, IS_UPSERT, ids, v, "interned");
+	emit(L, up);
+	IrStmt *fresh = st(IS_IF);
+	fresh->e = ex_var(up->fresh);
+	IrExpr *n = ex(IE_TABLE_COUNT, ty_int());
+	n->table = ids;
+	Vec *o = L->out;
+	L->out = &fresh->body;
+	set(L, ex_val(up->var), ex_bin('-', ty_int(), ty_int(), n, ex_int(1)));
+	L->out = o;
+	emit(L, fresh);
+	return ex_var(let(L, "val", ex_pair(ex_key(up->var), ex_val(up->var))));
+}
+
 /* A record entering side 0 or 1 of a join (both, for s.join(s)): appended
  * to its key's values in that side's table; for the Dataset a stream probes,
  * a new key's value is the entry's inline first one instead. */
@@ -1534,6 +1721,13 @@ static void lower_join_input(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 		if (c->in[side] != from)
 			continue;
 		IrTable *tab = side ? L->table2[c->id] : L->table[c->id];
+		IrTable *ids = c->static_side == side ? L->intern[c->id] : NULL;
+		/* the Dataset's load: its table sized first (not ids: it holds
+		 * the distinct values, often far fewer than the records) */
+		if (c->static_side == side && !vec_has_ptr(&L->reserve, tab))
+			vec_push(&L->reserve, tab);
+		IrExpr *val = ids ? intern_value(L, ids, ex_field(kv, 1))
+			      : tab->persistent ? ex_copy(ex_field(kv, 1), tab) : ex_field(kv, 1);
 		IrStmt *up = st_entry(L, IS_UPSERT, tab, ex_field(kv, 0), side ? "right" : "left");
 		emit(L, up);
 		bool first = c->static_side == side;
@@ -1543,12 +1737,12 @@ static void lower_join_input(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 			fresh = st(IS_IF);
 			fresh->e = ex_var(up->fresh);
 			L->out = &fresh->body;
-			set(L, ex_field(ex_val(up->var), 0), tab->persistent ? ex_copy(ex_field(kv, 1), tab) : ex_field(kv, 1));
+			set(L, ex_field(ex_val(up->var), 0), val);
 			L->out = &fresh->els;
 		}
 		IrStmt *push = st(IS_PUSH);
 		push->lhs = first ? ex_field(ex_val(up->var), 1) : ex_val(up->var);
-		push->e = tab->persistent ? ex_copy(ex_field(kv, 1), tab) : ex_field(kv, 1);
+		push->e = val;
 		push->table = tab; /* a persistent list grows in the table's arena */
 		emit(L, push);
 		if (first) {
@@ -1604,6 +1798,7 @@ static void lower_join_probe(Lower *L, DNode *c, IrExpr *rec)
 	inner->lhs = ex_int(0);
 	inner->e = ex_var(nvals);
 	IrVar *y = new_var(L, "w", ty_resolve(tab->val)->elems[0]);
+	y->interned = L->intern[c->id] != NULL; /* y is (value, its dense id) */
 	IrExpr *pick = ex(IE_COND, y->type);
 	pick->n = 3;
 	pick->a = arena_alloc(3 * sizeof(IrExpr *));
@@ -1617,7 +1812,9 @@ static void lower_join_probe(Lower *L, DNode *c, IrExpr *rec)
 	vec_push(&inner->body, w);
 	emit(L, inner);
 	L->out = &inner->body;
-	IrExpr *yv = optional ? ex1(IE_SOME, ot, ex_var(y)) : ex_var(y);
+	IrExpr *yv = y->interned ? ex_field(ex_var(y), 0) : ex_var(y);
+	if (optional)
+		yv = ex1(IE_SOME, ot, yv);
 	IrExpr *pair = drive ? ex_pair(yv, ex_field(kv, 1)) : ex_pair(ex_field(kv, 1), yv);
 	pair->type = vw;
 	IrExpr *r = ex_pair(ex_field(kv, 0), pair);
@@ -2431,6 +2628,7 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 				  n->op->cls == OPC_SOURCE ? "source" : "the result of", n->op->name, node_loc(n));
 	L->drop = 0;
 	L->from_state = n->op->cls == OPC_STATE || is_inc(n);
+	L->stage = s;
 	/* a keyed operator's stage starts with the records sent to this worker */
 	bool receives = false;
 	for (int i = 0; i < L->xchgs.n; i++)
@@ -2450,6 +2648,22 @@ static IrFunc *lower_stage(Lower *L, Stage *s)
 		fbody = &lead->body;
 	}
 	lower_stage_body(L, n, fbody);
+	if (n->op->cls == OPC_SOURCE) {
+		/* a Dataset's tables, sized for its records before the loop: an
+		 * upper bound after a filter, a hint after a flatMap */
+		for (int i = L->reserve.n - 1; i >= 0; i--) {
+			IrStmt *r = st(IS_TABLE_RESERVE);
+			r->table = L->reserve.v[i];
+			r->src = n->src_index;
+			if (!i)
+				r->comment = "room for the Dataset's records, before they load";
+			vec_push(fbody, NULL); /* make room, then insert at the front */
+			memmove(&fbody->v[1], &fbody->v[0], sizeof *fbody->v * (size_t)(fbody->n - 1));
+			fbody->v[0] = r;
+		}
+	}
+	L->reserve.n = 0;
+	lower_dense_flush(L, fbody);
 	lower_flush(L, &f->body);
 	return f;
 }
@@ -2663,6 +2877,7 @@ IrProgram *lower_program(const Plan *p)
 	L.table2 = arena_alloc(sizeof(IrTable *) * (size_t)nn);
 	L.table3 = arena_alloc(sizeof(IrTable *) * (size_t)nn);
 	L.table4 = arena_alloc(sizeof(IrTable *) * (size_t)nn);
+	L.intern = arena_alloc(sizeof(IrTable *) * (size_t)nn);
 	/* Sources' over-long lines are bad records of the source's site. */
 	for (int i = 0; i < p->sources.n; i++) {
 		DNode *s = p->sources.v[i];

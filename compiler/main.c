@@ -272,6 +272,8 @@ static IrProgram *front_to_ir(const Options *o, int *status)
 			*status = 2;
 			return NULL;
 		}
+		if (o->stop != STOP_PLAN)
+			lower_program(plan); /* explain shows what lowering chose too (dense keys) */
 		plan_explain(plan, f);
 		*status = close_text_out(f, o);
 		return NULL;

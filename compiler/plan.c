@@ -612,19 +612,30 @@ static const char *explain_params(const Plan *p, const DNode *n)
 	return s;
 }
 
-static void explain_tree(FILE *f, const Plan *p, const DNode *n, int indent)
+static bool dense_in(const DNode *c, const Stage *s)
+{
+	for (int i = 0; i < c->dense_in.n; i++)
+		if (c->dense_in.v[i] == s)
+			return true;
+	return false;
+}
+
+/* n's consumers in stage s's loop, and theirs */
+static void explain_tree(FILE *f, const Plan *p, const Stage *s, const DNode *n, int indent)
 {
 	for (int i = 0; i < n->consumers.n; i++) {
 		const DNode *c = n->consumers.v[i];
 		fprintf(f, "%*s", indent, "");
 		if (node_is_fused(c, n)) {
-			fprintf(f, "%s  (%s)  -> %s%s%s\n", c->op->name, node_loc(c), ty_str(c->type),
-				c->op->cls == OPC_JOIN ? "  [probes the static dataset]" : "", explain_params(p, c));
-			explain_tree(f, p, c, indent + 2);
+			fprintf(f, "%s  (%s)  -> %s%s%s%s\n", c->op->name, node_loc(c), ty_str(c->type),
+				c->op->cls == OPC_JOIN ? "  [probes the static dataset]" : "",
+				c->interned ? "  [its values interned at load: each a dense id]" : "", explain_params(p, c));
+			explain_tree(f, p, s, c, indent + 2);
 		} else {
 			char x = node_exchange(c, n);
-			fprintf(f, "=> %s  (%s)  [%s]%s%s%s%s\n", c->op->name, node_loc(c), sink_kind(c),
+			fprintf(f, "=> %s  (%s)  [%s]%s%s%s%s%s\n", c->op->name, node_loc(c), sink_kind(c),
 				c->role ? ": " : "", c->role ? c->role : "",
+				dense_in(c, s) ? "  [keyed by a dense id here: an array index, one hash probe per key and batch]" : "",
 				!x ? "" : x == 'G' ? "  {workers: all to worker 0}"
 				: node_combines(c, n) ? "  {workers: by key, combined on each worker first}"
 				: "  {workers: by key}", explain_params(p, c));
@@ -652,6 +663,6 @@ void plan_explain(const Plan *p, void *out)
 		for (int j = 0; j < s->fused.n; j++)
 			fprintf(f, "%s%s", j ? " + " : "", ((DNode *)s->fused.v[j])->op->name);
 		fprintf(f, "\n");
-		explain_tree(f, p, n, 2);
+		explain_tree(f, p, s, n, 2);
 	}
 }

@@ -41,6 +41,11 @@ typedef struct DNode {
 	int static_side;   /* a join of a stream with a static Dataset, fused into the
 			      stream's loop as a probe of the Dataset's table: the
 			      Dataset's side (0 or 1); -1 for every other node */
+	/* set by lowering (lower.c), shown by explain: */
+	bool interned;     /* such a join: the Dataset's values got dense ids at load */
+	Vec dense_in;      /* Stage*: a keyed aggregate's, the stages whose records
+			      reach it with such an id as their key (an array
+			      index there, not a hash probe) */
 } DNode;
 
 struct Stage {

@@ -149,14 +149,16 @@ static ds__lay *ds__lay_parse(const char **p)
 }
 
 /* The layout of a descriptor's code; a code that does not parse, or that
- * disagrees with the engine's size, is a compiler bug. */
+ * disagrees with the engine's size, is a compiler bug.  A table's esize is
+ * its slot's: the hash, then the entry, padded to 8 bytes. */
 static ds__lay *ds__lay_of(const ds_state_desc *d)
 {
 	const char *p = d->layout;
 	ds__lay *l = ds__lay_parse(&p);
-	if (!l || *p || l->size != d->esize) {
+	size_t size = !l ? 0 : d->kind == DS_STATE_TABLE ? DS_TABLE_HDR + (l->size + 7) / 8 * 8 : l->size;
+	if (!l || *p || size != d->esize) {
 		fprintf(stderr, "dstream: internal error: state '%s': layout '%s' is %zu bytes, the engine's %zu\n",
-		        d->name, d->layout, l ? l->size : 0, d->esize);
+		        d->name, d->layout, size, d->esize);
 		abort();
 	}
 	return l;
@@ -298,9 +300,9 @@ static void ds__put_state(ds_buf *b, const ds_state_desc *d, ds_rt *rt)
 		for (int k = 0; k < nw; k++) {
 			const ds_table *t = (const ds_table *)((char *)rt->workers[k].state + d->offset);
 			for (size_t i = 0; i < t->cap; i++) {
-				if (!t->hashes[i])
+				if (!ds_table_hash(t, i))
 					continue;
-				ds__put_u64(b, t->hashes[i]);
+				ds__put_u64(b, ds_table_hash(t, i));
 				ds__put_val(b, l, ds_table_entry(t, i));
 			}
 		}
@@ -364,7 +366,7 @@ static void ds__put_sources(ds_buf *b, ds_rt *rt)
 			ds__put_u64(b, (uint64_t)s->dir.start.tv_nsec);
 			ds__put_u64(b, t->count);
 			for (size_t j = 0; j < t->cap; j++)
-				if (t->hashes[j]) {
+				if (ds_table_hash(t, j)) {
 					const ds_str *k = ds_table_entry(t, j);
 					ds__put_bytes(b, k->p, (size_t)k->n);
 				}
@@ -936,10 +938,10 @@ static void ds__get_table(ds__rd *r, const ds_state_desc *d, ds_rt *rt)
 		if (ds_table_full(t))
 			ds_table_grow(t);
 		size_t mask = t->cap - 1, j = h & mask;
-		while (t->hashes[j])
+		while (ds_table_hash(t, j))
 			j = (j + 1) & mask;
 		ds__get_val(r, l, ds_table_entry(t, j), a);
-		t->hashes[j] = h;
+		ds_table_set_hash(t, j, h);
 		t->count++;
 	}
 	ds__lay_free(l);

@@ -327,6 +327,16 @@ const ds_block *ds_input(ds_task *t, int src, int *n)
 	return s->view;
 }
 
+int64_t ds_input_records(ds_task *t, int src)
+{
+	int n;
+	const ds_block *b = ds_input(t, src, &n);
+	int64_t r = 0;
+	for (int i = 0; i < n; i++)
+		r += b[i].nrecs;
+	return r;
+}
+
 int64_t ds_counter_add(ds_task *t, int counter, int64_t n)
 {
 	ds__worker *w = &t->rt->workers[t->worker];

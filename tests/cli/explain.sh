@@ -61,7 +61,9 @@ timeout 60 "$DSTREAMC" explain wc.dstream >out2.txt 2>&1
 cmp -s out.txt out2.txt || fail "a second dstreamc explain printed something else (not deterministic)"
 
 # A join with a static Dataset is fused into the stream's loop as a probe:
-# no stage of its own; the Dataset's stage builds the table once at start.
+# no stage of its own; the Dataset's stage builds the table once at start,
+# interning its values (campaigns), and the count by campaign is keyed by
+# their dense ids (issue 14).
 cat >ysb.dstream <<'EOF'
 batch 1s;
 val campaigns = textFile("c.txt").map(l => { val p = split(l, " "); (p[0], p[1]) });
@@ -75,9 +77,9 @@ stage 1: loop over source queueStream  (ysb.dstream:3:13)  -> DStream[String]
   fused: map + map + join + map
   map  (ysb.dstream:3:34)  -> DStream[List[String]]
     map  (ysb.dstream:3:58)  -> DStream[(String, String)]
-      join  (ysb.dstream:4:7)  -> DStream[(String, (String, String))]  [probes the static dataset]
+      join  (ysb.dstream:4:7)  -> DStream[(String, (String, String))]  [probes the static dataset]  [its values interned at load: each a dense id]
         map  (ysb.dstream:4:23)  -> DStream[(String, Int)]
-          => reduceByKey  (ysb.dstream:4:48)  [hash aggregate]  {workers: by key, combined on each worker first}
+          => reduceByKey  (ysb.dstream:4:48)  [hash aggregate]  [keyed by a dense id here: an array index, one hash probe per key and batch]  {workers: by key, combined on each worker first}
 
 stage 2: loop over source textFile  (ysb.dstream:2:17)  -> Dataset[String]
   (static dataset: runs once at start)

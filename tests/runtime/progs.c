@@ -29,7 +29,7 @@ static void wc_init(ds_task *t, void *state)
 {
 	(void)t;
 	wc_state *s = state;
-	ds_table_init(&s->counts, sizeof(wc_entry));
+	ds_table_init(&s->counts, DS_TABLE_HDR + sizeof(wc_entry));
 }
 
 /* stage 0: flatMap(split) -> map((w, 1)) -> reduceByKey(+) */
@@ -48,9 +48,9 @@ static void wc_stage0(ds_task *t, wc_state *s)
 				uint64_t h = ds_hash_str(k);
 			probe:;
 				size_t mask = s->counts.cap - 1, j = h & mask;
-				for (; s->counts.hashes[j]; j = (j + 1) & mask) {
+				for (uint64_t hj; (hj = ds_table_hash(&s->counts, j)); j = (j + 1) & mask) {
 					wc_entry *e = ds_table_entry(&s->counts, j);
-					if (s->counts.hashes[j] == h && ds_str_eq(e->key, k)) {
+					if (hj == h && ds_str_eq(e->key, k)) {
 						e->val = ds_add(e->val, v);
 						goto next;
 					}
@@ -59,7 +59,7 @@ static void wc_stage0(ds_task *t, wc_state *s)
 					ds_table_grow(&s->counts);
 					goto probe;
 				}
-				s->counts.hashes[j] = h;
+				ds_table_set_hash(&s->counts, j, h);
 				*(wc_entry *)ds_table_entry(&s->counts, j) = (wc_entry){k, v};
 				s->counts.count++;
 			next:;
@@ -73,7 +73,7 @@ static void wc_stage1(ds_task *t, wc_state *s)
 {
 	for (int out = 0; out < wc_prog.noutputs; out++) {
 		for (size_t j = 0; j < s->counts.cap; j++) {
-			if (!s->counts.hashes[j])
+			if (!ds_table_hash(&s->counts, j))
 				continue;
 			wc_entry *e = ds_table_entry(&s->counts, j);
 			ds_buf *ob = ds_out_begin(t, out);

@@ -14,9 +14,9 @@ static entry *lookup(ds_table *t, int64_t key, bool insert)
 	uint64_t h = ds_hash_i64(key);
 	for (;;) {
 		size_t mask = t->cap - 1, i = h & mask;
-		for (; t->hashes[i]; i = (i + 1) & mask) {
+		for (uint64_t hi; (hi = ds_table_hash(t, i)); i = (i + 1) & mask) {
 			entry *e = ds_table_entry(t, i);
-			if (t->hashes[i] == h && e->key == key)
+			if (hi == h && e->key == key)
 				return e;
 		}
 		if (!insert)
@@ -25,7 +25,7 @@ static entry *lookup(ds_table *t, int64_t key, bool insert)
 			ds_table_grow(t);
 			continue; /* slots moved: probe again */
 		}
-		t->hashes[i] = h;
+		ds_table_set_hash(t, i, h);
 		entry *e = ds_table_entry(t, i);
 		e->key = key;
 		e->val = 0;
@@ -37,7 +37,7 @@ static entry *lookup(ds_table *t, int64_t key, bool insert)
 static void test_table_100k(void)
 {
 	ds_table t;
-	ds_table_init(&t, sizeof(entry));
+	ds_table_init(&t, DS_TABLE_HDR + sizeof(entry));
 	CHECK(lookup(&t, 1, false) == NULL); /* probing an empty table is safe */
 	CHECK(ds_table_full(&t));
 	const int64_t n = 100000;
@@ -72,6 +72,34 @@ static void test_table_first_grow(void)
 	CHECK(t.cap == 16 && t.count == 0);
 	ds_table_grow(&t);
 	CHECK(t.cap == 32);
+	ds_table_close(&t);
+}
+
+/* A per-batch table gives back the memory of a burst once a batch uses at
+ * most 1/8 of it, and the next insert allocates twice what that one used. */
+static void test_table_shrink(void)
+{
+	ds_table t;
+	ds_table_init(&t, DS_TABLE_HDR + sizeof(entry));
+	for (int64_t k = 0; k < 100000; k++)
+		lookup(&t, k, true)->val = k;
+	size_t cap = t.cap;
+	ds_table_clear(&t);
+	CHECK(t.cap == cap); /* the batch filled it: kept */
+	for (int64_t k = 0; k < 10; k++)
+		lookup(&t, k, true)->val = k;
+	ds_table_clear(&t);
+	CHECK(t.cap == 1 && t.count == 0 && t.hint == 32 && lookup(&t, 3, false) == NULL);
+	lookup(&t, 3, true)->val = 4;
+	CHECK(t.cap == 32 && lookup(&t, 3, false)->val == 4);
+	ds_table_close(&t);
+	/* reserve: room for n without growing, before or after the first insert */
+	ds_table_init(&t, DS_TABLE_HDR + sizeof(entry));
+	ds_table_reserve(&t, 1000);
+	lookup(&t, 1, true);
+	CHECK(t.cap == 2048);
+	ds_table_reserve(&t, 3000);
+	CHECK(t.cap == 4096 && lookup(&t, 1, false) != NULL);
 	ds_table_close(&t);
 }
 
@@ -156,6 +184,7 @@ static void test_list_push(void)
 static const ds_test tests[] = {
 	{"table_100k", test_table_100k, 30},
 	{"table_first_grow", test_table_first_grow, 0},
+	{"table_shrink", test_table_shrink, 0},
 	{"strset", test_strset, 0},
 	{"arena", test_arena, 0},
 	{"list_push", test_list_push, 0},

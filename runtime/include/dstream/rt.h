@@ -28,7 +28,7 @@
 extern "C" {
 #endif
 
-#define DS_ABI_VERSION 5
+#define DS_ABI_VERSION 6
 
 /* A generated helper that must be inlined into the fused loops it is called
  * from (a table's probe), however many call sites it has. */
@@ -137,6 +137,8 @@ typedef struct ds_block {
 /* The blocks of source src (index into ds_program.sources) for the batch
  * being run; *n receives the count. */
 const ds_block *ds_input(ds_task *t, int src, int *n);
+/* The records of those blocks (a static Dataset's, before it loads). */
+int64_t ds_input_records(ds_task *t, int src);
 
 /* Iterates the lines of a block: while (ds_next_line(&p, end, &line)) ... */
 static inline bool ds_next_line(const char **pp, const char *end, ds_str *line)
@@ -466,25 +468,63 @@ static inline bool ds_str_eq(ds_str a, ds_str b)
 }
 int ds_str_cmp(ds_str a, ds_str b); /* <0, 0, >0, bytewise */
 
-/* An open-addressing table of fixed-size entries with linear probing.
+/* An open-addressing table of fixed-size slots with linear probing.
  * Generated code does the probe itself (it knows the key type and
  * inlines its equality) and calls ds_table_grow before inserting when
- * count reaches 3/4 of cap.  Entries of a slot i live at
- * ds_table_entry(t, i); hashes[i] == 0 marks an empty slot. */
+ * count reaches 3/4 of cap.  A slot is the key's hash (a uint64_t, 0: the
+ * slot is empty), then the entry (the key, then the value): a probe reads
+ * one cache line, not a hash in one array and the entry in another
+ * (bench/analysis.md, issue 14).  Generated code declares a slot as
+ * struct { uint64_t h; K k; V v; } and indexes slots by that type; the
+ * runtime reads the hash with ds_table_hash and the entry at
+ * ds_table_entry.  Strings are compared only after their hashes matched,
+ * and ds_str_eq compares their lengths first. */
 typedef struct ds_table {
-	uint64_t *hashes; /* cap slots; owned */
-	char *entries;    /* cap * esize bytes; owned */
-	size_t esize;     /* bytes per entry */
-	size_t cap;       /* power of two */
-	size_t count;     /* used slots */
+	char *slots;  /* cap * esize bytes; owned */
+	size_t esize; /* bytes per slot: the hash, then the entry; a multiple of 8 */
+	size_t cap;   /* slots, a power of two */
+	size_t count; /* used slots */
+	size_t hint;  /* slots the next allocation takes (0: the minimum, 16):
+			 set by ds_table_reserve, and by a clear that gives
+			 back the memory of a burst */
 } ds_table;
 
-void ds_table_init(ds_table *t, size_t esize);
-void ds_table_clear(ds_table *t); /* empties; keeps capacity */
+/* Bytes before a slot's entry: its hash. */
+#define DS_TABLE_HDR 8
+
+void ds_table_init(ds_table *t, size_t esize); /* esize: a slot's bytes */
+/* Empties; keeps the capacity, unless at most 1/8 of it was used (a
+ * per-batch table after a burst): then the memory goes back and the next
+ * insert allocates room for twice what was used. */
+void ds_table_clear(ds_table *t);
 void ds_table_close(ds_table *t);
 void ds_table_grow(ds_table *t);  /* doubles cap, rehashing by stored hashes */
-static inline void *ds_table_entry(const ds_table *t, size_t i) { return t->entries + i * t->esize; }
+/* Room for n entries without growing (a Dataset's size known at load). */
+void ds_table_reserve(ds_table *t, size_t n);
+static inline uint64_t ds_table_hash(const ds_table *t, size_t i) { return *(const uint64_t *)(t->slots + i * t->esize); }
+static inline void ds_table_set_hash(ds_table *t, size_t i, uint64_t h) { *(uint64_t *)(t->slots + i * t->esize) = h; }
+static inline void *ds_table_entry(const ds_table *t, size_t i) { return t->slots + i * t->esize + DS_TABLE_HDR; }
 static inline bool ds_table_full(const ds_table *t) { return (t->count + 1) * 4 > t->cap * 3; }
+
+/* A table whose keys were interned at load (issue 14: a static Dataset's
+ * join values, each with a dense id 0, 1, ...): an entry is found by its
+ * key's id, through at[], not by a hash probe.  The entries sit in t's
+ * slots in the order their ids were first seen (the generated upsert_
+ * appends), so that walking t and merging each entry into a ds_table
+ * inserts the keys in the order the records brought them, as the hash
+ * aggregate the dense table stands in for would have. */
+typedef struct ds_dense {
+	ds_table t;   /* the entries, slot i the i-th id first seen since the last clear */
+	uint32_t *at; /* by id: 1 + its entry's slot in t, 0: none; owned */
+	size_t nids;  /* ids at[] has room for */
+} ds_dense;
+
+void ds_dense_init(ds_dense *d, size_t esize); /* esize: a slot's bytes, as ds_table_init */
+void ds_dense_clear(ds_dense *d);
+void ds_dense_close(ds_dense *d);
+/* Room in at[] for id (>= 0), and in t for one more entry; the entries
+ * keep their slots. */
+void ds_dense_fit(ds_dense *d, int64_t id);
 
 /* ---- workers: the exchange between stages ------------------------------- */
 
@@ -868,7 +908,8 @@ typedef struct ds_state_desc {
 			       the generated structs */
 	size_t offset;       /* of the ds_table / ds_window in the state struct */
 	size_t arena_offset; /* DS_STATE_TABLE: of the ds_arena that owns its bytes */
-	size_t esize;        /* bytes per entry or record, as the engine laid it out */
+	size_t esize;        /* bytes per table slot (the hash, then the entry)
+			        or window record, as the engine laid it out */
 	char dist;           /* how it is split among workers: 'K' by the stored
 			        hash (tables), 'P' by the hash of a record's first
 			        field (a keyed window's pairs), 'G' all on worker 0,
