@@ -163,6 +163,8 @@ enum {
 typedef struct Param {
 	const char *name;
 	Loc loc;
+	Node *annot; /* Scala's `(a: Int) => ...`: the declared type, written as
+			N_NAME `Int`, N_CALL `Seq[Int]` or N_TUPLE `(Int, String)`; or NULL */
 	Symbol *sym; /* set by the checker */
 } Param;
 
@@ -181,6 +183,7 @@ struct Node {
 	Node *lhs, *rhs, *cond;
 	Vec items;  /* of Node* */
 	Vec params; /* of Param* */
+	Node *annot; /* N_NAME inside ( ): a lambda parameter's type annotation (Param.annot) */
 	/* filled by the checker */
 	Type *type;
 	Symbol *sym;

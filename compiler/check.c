@@ -336,6 +336,70 @@ static bool assignable(Type *from, Type *to)
 
 /* Checks a lambda argument with known parameter types; returns the type of
  * its body.  want_n is the number of parameters the operator passes. */
+/* Scala's type annotation of a lambda parameter (`(a: Int, s: Option[Int])`)
+ * as a Type: Int and Long are Int, Double and Float Double; Seq, List,
+ * Iterable and Array are List; Option, State and tuples as written.  NULL
+ * after an error. */
+static Type *annotation_type(Node *a)
+{
+	static const struct {
+		const char *name;
+		TypeKind kind;
+	} names[] = {{"Int", TY_INT}, {"Long", TY_INT}, {"Short", TY_INT}, {"Byte", TY_INT}, {"Double", TY_DOUBLE},
+		     {"Float", TY_DOUBLE}, {"String", TY_STRING}, {"Boolean", TY_BOOL}};
+	static const struct {
+		const char *name;
+		TypeKind kind;
+	} generic[] = {{"Seq", TY_LIST}, {"List", TY_LIST}, {"Iterable", TY_LIST}, {"Array", TY_LIST},
+		       {"Option", TY_OPTION}, {"State", TY_STATE}};
+	if (a->kind == N_TUPLE) {
+		Type **el = arena_alloc(sizeof(Type *) * (size_t)a->items.n);
+		for (int i = 0; i < a->items.n; i++)
+			if (!(el[i] = annotation_type(a->items.v[i])))
+				return NULL;
+		return a->items.n == 1 ? el[0] : ty_tuple(a->items.n, el);
+	}
+	if (a->kind == N_NAME) {
+		for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+			if (!strcmp(a->name, names[i].name)) {
+				TypeKind k = names[i].kind;
+				return k == TY_INT ? ty_int() : k == TY_DOUBLE ? ty_double() : k == TY_STRING ? ty_string()
+											  : ty_bool();
+			}
+		error_at(a->loc, "unknown type '%s' (Int, Long, Double, String, Boolean, Seq[T], Option[T], "
+				 "State[T], or a tuple (A, B))", a->name);
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof generic / sizeof generic[0]; i++)
+		if (!strcmp(a->name, generic[i].name)) {
+			if (a->items.n != 1) {
+				error_at(a->loc, "%s takes one type: %s[T]", a->name, a->name);
+				return NULL;
+			}
+			Type *el = annotation_type(a->items.v[0]);
+			if (!el)
+				return NULL;
+			TypeKind k = generic[i].kind;
+			return k == TY_LIST ? ty_list(el) : k == TY_OPTION ? ty_option(el) : ty_state(el);
+		}
+	error_at(a->loc, "unknown type '%s[...]' (Seq[T], List[T], Option[T], State[T])", a->name);
+	return NULL;
+}
+
+/* Whether parameter p, annotated, may be given what the operator gives it. */
+static bool annotation_fits(Param *p, Type *given)
+{
+	Type *t = annotation_type(p->annot);
+	if (!t)
+		return false;
+	if (!ty_unify(t, given)) {
+		error_at(p->annot->loc, "parameter '%s' is declared %s, but it is given %s here", p->name, ty_str(t),
+			 ty_str(given));
+		return false;
+	}
+	return true;
+}
+
 static Type *check_lambda(Checker *ck, Node *lam, int want_n, Type **ptypes, Scope *sc,
 			  const char *who)
 {
@@ -354,6 +418,8 @@ static Type *check_lambda(Checker *ck, Node *lam, int want_n, Type **ptypes, Sco
 	Scope inner = {.parent = sc};
 	for (int i = 0; i < want_n; i++) {
 		Param *p = lam->params.v[i];
+		if (p->annot && !annotation_fits(p, ptypes[i]))
+			return set_type(lam, ty_error());
 		p->sym = declare(ck, &inner, SYM_PARAM, p->name, p->loc, ptypes[i]);
 	}
 	ck->in_lambda++;
@@ -1690,10 +1756,10 @@ static Type *check_call(Checker *ck, Node *e, Scope *sc)
 		Vec px = {0}, pab = {0}, pp = {0}, one = {0}, two = {0};
 		Param *x = arena_alloc(sizeof *x), *a = arena_alloc(sizeof *a), *b = arena_alloc(sizeof *b),
 		      *p = arena_alloc(sizeof *p);
-		*x = (Param){"distinct$x", l, NULL};
-		*a = (Param){"distinct$a", l, NULL};
-		*b = (Param){"distinct$b", l, NULL};
-		*p = (Param){"distinct$p", l, NULL};
+		*x = (Param){.name = "distinct$x", .loc = l};
+		*a = (Param){.name = "distinct$a", .loc = l};
+		*b = (Param){.name = "distinct$b", .loc = l};
+		*p = (Param){.name = "distinct$p", .loc = l};
 		vec_push(&px, x);
 		vec_push(&pab, a);
 		vec_push(&pab, b);
@@ -1737,6 +1803,22 @@ static Type *check_call(Checker *ck, Node *e, Scope *sc)
 	}
 	if (e->is_method && !op && !bi && (!strcmp(e->name, "transform") || !strcmp(e->name, "transformWith")))
 		return check_transform(ck, e, sc);
+	if (!e->is_method && !op && !bi && !lookup(sc, e->name))
+		for (int i = 0; i < 3; i++) {
+			/* Spark's Milliseconds(500), Seconds(30), Minutes(2): durations */
+			static const char *const unit[3] = {"Milliseconds", "Seconds", "Minutes"};
+			static const int64_t ms[3] = {1, 1000, 60000};
+			if (strcmp(e->name, unit[i]))
+				continue;
+			Node *n = e->items.n == 1 ? e->items.v[0] : NULL;
+			if (!n || n->kind != N_INT || n->ival < 0 || n->ival > INT64_MAX / ms[i]) {
+				error_at(op_loc(e), "%s(n) takes one Int literal, e.g. %s(%d) (or write the duration: %s)",
+					 unit[i], unit[i], i ? 30 : 500, i == 0 ? "500ms" : i == 1 ? "30s" : "2min");
+				return ty_error();
+			}
+			*e = *ast_duration(e->loc, n->ival * ms[i]);
+			return ty_duration();
+		}
 	if (e->is_method && op) {
 		Type *rt = check_expr(ck, e->items.v[0], sc);
 		if (is_err(rt))

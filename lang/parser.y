@@ -73,6 +73,7 @@ static Node *block_arg(Node *block)
 
 static Node *block_of(Loc loc, Vec items, Loc close);
 static Node *block_arg(Node *block);
+static Node *annotated(Loc loc, const char *name, Node *type);
 static Node *empty_block(Loc loc, Loc close);
 static void add_stmt(yyscan_t scanner, Program *prog, Stmt *s);
 
@@ -112,8 +113,8 @@ static void add_stmt(yyscan_t scanner, Program *prog, Stmt *s);
 %token ARROW "=>" LE "<=" GE ">=" EQ "==" NE "!=" AND "&&" OR "||"
 
 %type <stmt> stmt
-%type <node> expr lambda binexpr postfix primary block item
-%type <vec> args exprs parens items
+%type <node> expr lambda binexpr postfix primary block item pexpr ptype
+%type <vec> args exprs parens items pexprs ptypes
 
 /* C precedence, loosest first.  Lambdas are looser still: they are only
  * reachable through `expr`, so a lambda body extends as far as it can. */
@@ -210,7 +211,30 @@ primary
 /* parens: "(" expr {"," expr} ")": a parenthesised expression, a tuple or
  * lambda parameters; its location (@1 where it is used) is the '(' */
 parens
-	: '(' exprs ')'            { $$ = $2; }
+	: '(' pexprs ')'           { $$ = $2; }
+	;
+
+pexprs
+	: pexpr                    { $$ = vec_of($1); }
+	| pexprs ',' pexpr         { $$ = vec_add($1, $3); }
+	;
+
+/* pexpr: an expression, or a lambda parameter with Scala's type: `a: Int` */
+pexpr
+	: expr
+	| NAME ':' ptype           { $$ = annotated(@1, $1, $3); }
+	;
+
+/* ptype: Int | Seq[Int] | (Int, String): Scala's types, as lambdas declare them */
+ptype
+	: NAME                     { $$ = ast_name(@1, $1); }
+	| NAME '[' ptypes ']'      { $$ = ast_call(@1, $1, $3); }
+	| '(' ptypes ')'           { $$ = ast_tuple(@1, $2); }
+	;
+
+ptypes
+	: ptype                    { $$ = vec_of($1); }
+	| ptypes ',' ptype         { $$ = vec_add($1, $3); }
 	;
 
 args
@@ -534,9 +558,24 @@ static Node *member(Loc loc, Node *recv, Loc name_loc, const char *name)
 }
 
 /* "(" exprs ")" as an expression: the expression itself, or a tuple. */
+static Node *annotated(Loc loc, const char *name, Node *type)
+{
+	Node *n = ast_name(loc, name);
+	n->annot = type;
+	return n;
+}
+
 static Node *paren(Loc loc, Vec items)
 {
 	ASSERT(items.n >= 1);
+	for (int i = 0; i < items.n; i++) {
+		Node *e = items.v[i];
+		if (e->annot) {
+			error_at(e->loc, "a type annotation ('%s: ...') is only allowed on the parameters of a "
+					 "function: (%s: T) => ...", e->name, e->name);
+			e->annot = NULL;
+		}
+	}
 	if (items.n == 1) {
 		Node *e = items.v[0];
 		e->parenthesized = true;
@@ -557,6 +596,7 @@ static Node *lambda_of(Loc loc, Vec items, Node *body)
 		Param *p = arena_alloc(sizeof *p);
 		p->name = e->name;
 		p->loc = e->loc;
+		p->annot = e->annot;
 		vec_push(&params, p);
 	}
 	return ast_lambda(loc, params, body);
