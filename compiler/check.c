@@ -1834,6 +1834,8 @@ static Type *check_call(Checker *ck, Node *e, Scope *sc)
 	if (xf)
 		return check_extern_call(ck, e, xf, sc);
 	if (!bi) {
+		if (e->is_method && !op && is_err(check_expr(ck, e->items.v[0], sc)))
+			return ty_error(); /* reported at the receiver */
 		Symbol *var = !e->is_method ? lookup(sc, e->name) : NULL;
 		TypeKind vk = var && var->type ? ty_resolve(var->type)->kind : TY_ERROR;
 		if (op)
@@ -1935,7 +1937,14 @@ static Type *check_expr_inner(Checker *ck, Node *e, Scope *sc)
 				call->kind = N_CALL;
 				return check_call(ck, call, sc);
 			}
-			error_at(e->loc, "unknown name '%s'%s", e->name, suggest_name(sc, e->name));
+			if (!strcmp(e->name, "ssc") || !strcmp(e->name, "sc") || !strcmp(e->name, "spark"))
+				error_at(e->loc, "unknown name '%s' (a dstream program has no StreamingContext: it "
+						 "starts by itself and runs until its sources end or it is stopped, so "
+						 "ssc.start() and ssc.awaitTermination() are not written; "
+						 "ssc.checkpoint(dir) is the statement checkpoint \"dir\";)",
+					 e->name);
+			else
+				error_at(e->loc, "unknown name '%s'%s", e->name, suggest_name(sc, e->name));
 			return ty_error();
 		}
 		e->sym = s;

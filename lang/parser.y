@@ -364,6 +364,15 @@ static const char *syntax_hint(const yypcontext_t *ctx, yyscan_t scanner, yysymb
 			return " (Scala's '{ case ... }' functions are not supported: write '(a, b) => ...' "
 			       "or 'p => ...' with p._1, p._2)";
 	}
+	/* what precedes the offending token on its line */
+	const char *q = p;
+	while (q > bol && (q[-1] == ' ' || q[-1] == '\t'))
+		q--;
+	if (tok == YYSYMBOL_CHECKPOINT && q > bol && q[-1] == '.')
+		return " (the checkpoint directory is a statement of its own: checkpoint \"DIR\";)";
+	if (q - bol >= 3 && !strncmp(q - 3, "new", 3) && (q - 3 == bol || !isalnum((unsigned char)q[-4])))
+		return " (Scala's 'new': a dstream program has no SparkConf or StreamingContext; its name and "
+		       "batch interval are the statements app \"Name\"; and batch 2s;)";
 	return "";
 }
 
