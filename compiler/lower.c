@@ -1118,14 +1118,6 @@ static IrExpr *dense_id(IrExpr *key)
 	return NULL;
 }
 
-static bool vec_has_ptr(const Vec *v, const void *p)
-{
-	for (int i = 0; i < v->n; i++)
-		if (v->v[i] == p)
-			return true;
-	return false;
-}
-
 /* The dense table the stage being lowered combines c's records into, on
  * their way to table target (Dense). */
 static IrTable *dense_table(Lower *L, DNode *c, IrTable *target)
@@ -1348,7 +1340,7 @@ static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 		IrStmt *up = st(IS_UPSERT);
 		if (id) {
 			tab = dense_table(L, c, tab);
-			if (!vec_has_ptr(&c->dense_in, L->stage))
+			if (!vec_has(&c->dense_in, L->stage))
 				vec_push(&c->dense_in, L->stage);
 			up->comment = "the key's dense id (interned at load) is an array index: no hash probe";
 		}
@@ -1724,7 +1716,7 @@ static void lower_join_input(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 		IrTable *ids = c->static_side == side ? L->intern[c->id] : NULL;
 		/* the Dataset's load: its table sized first (not ids: it holds
 		 * the distinct values, often far fewer than the records) */
-		if (c->static_side == side && !vec_has_ptr(&L->reserve, tab))
+		if (c->static_side == side && !vec_has(&L->reserve, tab))
 			vec_push(&L->reserve, tab);
 		IrExpr *val = ids ? intern_value(L, ids, ex_field(kv, 1))
 			      : tab->persistent ? ex_copy(ex_field(kv, 1), tab) : ex_field(kv, 1);
