@@ -68,17 +68,19 @@ psql_q() {
 	timeout 30 psql -X -q -A -t -F "$(printf '\t')" "$PG_CONN" -v ON_ERROR_STOP=1 -c "$1"
 }
 
-# redis_start: redis-server on 127.0.0.1:$REDIS_PORT, no persistence.  Sets
+# redis_start: redis-server on 127.0.0.1:$REDIS_PORT (a free port the first
+# time, the same one after), its append-only file synced at every write, so
+# that a kill -9 of the server loses nothing it acknowledged.  Sets
 # REDIS_ADDR, REDIS_PID.  False if it did not answer within 10 s.
 redis_start() {
 	command -v redis-server >/dev/null || return 1
 	REDIS_PORT=${REDIS_PORT:-$(free_port)}
 	mkdir -p "$SINKS_TMP/redis"
-	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$SINKS_TMP/redis" \
-		"$@" >redis.log 2>&1 &
+	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync always --dir "$SINKS_TMP/redis" \
+		"$@" >>redis.log 2>&1 &
 	REDIS_PID=$!
 	REDIS_ADDR=127.0.0.1:$REDIS_PORT
-	wait_for 10 redis_cli PING >/dev/null
+	wait_for 10 redis_cli PING >/dev/null 2>&1
 }
 redis_stop() {
 	kill -KILL "$REDIS_PID" 2>/dev/null
