@@ -15,6 +15,9 @@
  *     COPY table (fields..., batch_time) FROM STDIN;      -- append
  *     COPY pg_temp.dstream_upsert FROM STDIN; INSERT INTO table SELECT DISTINCT ON (key)
  *         ... ON CONFLICT (key) DO UPDATE ...;             -- "upsert"
+ *     DELETE FROM dstream_progress WHERE ... batch_time <= C;  -- C: the older kept
+ *         -- checkpoint's time, when it moved: those batches never run again
+ *         -- (on the real clock only)
  *     COMMIT;
  *
  * so the rows and the progress row commit together or not at all: a batch
@@ -67,6 +70,7 @@ typedef struct ds__pg {
 	char *temp_sql;      /* upsert: makes the temporary table */
 	int64_t backoff_ms;
 	bool said_skip;      /* "skipped: an earlier run wrote it", once */
+	int64_t pruned;      /* its progress rows up to this batch time are deleted */
 	ds_buf data;         /* the COPY text of a batch */
 } ds__pg;
 
@@ -467,6 +471,7 @@ int ds_pg_open(ds_rt *rt, int out)
 	p->fields = d->fields ? d->fields : "S";
 	p->nf = (int)strlen(p->fields);
 	p->upsert = d->mode && !strcmp(d->mode, "upsert");
+	p->pruned = INT64_MIN;
 	p->app = ds__xstrdup(rt->prog->name ? rt->prog->name : rt->cmd);
 	/* the output's identity: its table, and #N for the Nth output of the
 	 * program into that table (stable across edits elsewhere) */
@@ -621,6 +626,22 @@ static int ds__pg_try(ds_rt *rt, ds__pg *p, const ds_output_desc *d, int64_t t)
 		PQclear(r);
 		return 0;
 	}
+	/* the progress rows of batches that can never run again (the older
+	 * kept checkpoint covers them): a row per batch would grow forever.  Not
+	 * on the manual clock, whose batch times a fresh run repeats: its
+	 * programs end, and a fresh run finds its batches there */
+	char cov[32];
+	int64_t covered = rt->manual ? INT64_MIN : rt->ck.covered;
+	if (covered != INT64_MIN && covered > p->pruned) {
+		step = "deleting old progress rows";
+		snprintf(cov, sizeof cov, "%" PRId64, covered);
+		const char *dp[3] = {p->app, p->output, cov};
+		r = PQexecParams(p->conn, "DELETE FROM dstream_progress WHERE app = $1 AND output = $2 AND batch_time <= $3::bigint",
+		                 3, NULL, dp, NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			goto failed;
+		PQclear(r);
+	}
 	step = "COPY";
 	r = PQexec(p->conn, p->copy_sql);
 	if (PQresultStatus(r) != PGRES_COPY_IN)
@@ -647,6 +668,8 @@ static int ds__pg_try(ds_rt *rt, ds__pg *p, const ds_output_desc *d, int64_t t)
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		goto failed;
 	PQclear(r);
+	if (covered > p->pruned)
+		p->pruned = covered;
 	return 1;
 failed:
 	rt->db_errors++;

@@ -60,6 +60,7 @@ check_tables() {
 	last_totals >want_t.txt
 	totals_rows "$1" >got_t.txt
 	diff want_t.txt got_t.txt >diff.txt || fail "$2: $1_totals differs from the last file: $(head -n 8 diff.txt)"
+	# a row per batch (the manual clock's are never deleted: lang/SPEC.md §12.3)
 	n=$(psql_q "SELECT count(*) FROM dstream_progress WHERE app = 'PgSink' AND output = '$1_counts'")
 	[ "$n" = 12 ] || fail "$2: dstream_progress has $n rows of $1_counts, expected 12"
 }
@@ -154,6 +155,21 @@ wait "$pid" || fail "down at start: exit $?: $(cat s.err)"
 grep -q '^s: s.dstream:6:8: saveToPostgres: cannot connect to the server (.*): retrying, every 5 s at most$' s.err ||
 	fail "down at start: not said: $(cat s.err)"
 check_tables s "down at start"
+
+# ---- the real clock: old progress rows are deleted ----
+mkdir -p dir
+cat >t.dstream <<P
+app "PgClock";
+batch 500ms;
+checkpoint "ckt" every 1s;
+textFileStream("dir").map(l => (l, 1)).saveToPostgres("$PG_CONN", "clock");
+P
+"$DSTREAMC" build t.dstream -o t >build.log 2>&1 || { fail "build: $(cat build.log)"; test_end; }
+timeout 60 ./t --quiet --duration 5s >t.out 2>t.err || fail "the real clock: exit $?: $(cat t.err)"
+set -- $(psql_q "SELECT count(*), max(batch_time) - min(batch_time) FROM dstream_progress WHERE app = 'PgClock'")
+# about 10 batches ran; those the older of the two kept checkpoints covers are gone
+[ "${1:-0}" -ge 2 ] && [ "${1:-0}" -le 6 ] && [ "${2:-0}" -eq $(( (${1:-0} - 1) * 500 )) ] ||
+	fail "the real clock: dstream_progress holds ${1:-?} rows over ${2:-?} ms, expected the last 2 to 6 batches, without gaps"
 
 # ---- a table of the wrong shape; a wrong password ----
 psql_q "CREATE TABLE shaped (word text, n integer, batch_time bigint)" >/dev/null
