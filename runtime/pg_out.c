@@ -482,6 +482,18 @@ int ds_pg_open(ds_rt *rt, int out)
 	char *id = ds__xmalloc(strlen(d->table) + 24);
 	sprintf(id, nth > 1 ? "%s#%d" : "%s", d->table, nth);
 	p->output = id;
+	/* a table from a parameter (--param) is checked here, as the compiler
+	 * checks a constant one: it goes into statements unquoted */
+	bool good = d->table && d->table[0];
+	for (const char *c = d->table; good && *c; c++) {
+		bool start = c == d->table || c[-1] == '.';
+		good = *c == '.' ? !start && c[1] : (*c >= 'a' && *c <= 'z') || *c == '_' || (!start && *c >= '0' && *c <= '9');
+	}
+	if (!good || strchr(d->table, '.') != strrchr(d->table, '.')) {
+		ds__msg(rt->cmd, "%s: saveToPostgres: the table must be a name such as word_counts or public.word_counts "
+		        "(lower-case letters, digits and _), not '%s'", d->loc, d->table ? d->table : "");
+		return -EINVAL;
+	}
 	char *err = NULL;
 	PQconninfoOption *opts = PQconninfoParse(d->conninfo ? d->conninfo : "", &err);
 	if (!opts) {

@@ -391,6 +391,18 @@ static int ds__redis_try(ds_rt *rt, ds__redis *r, const ds__output *o, int64_t t
 			        "written)", r->loc, t, step, why);
 			return -EIO;
 		}
+		if (i == ncmds - 1 && x->type == REDIS_REPLY_ARRAY) {
+			/* a command that failed as it ran (the hash's key made something
+			 * else meanwhile): Redis does not undo the others */
+			for (size_t e = 0; e < x->elements; e++)
+				if (x->element[e]->type == REDIS_REPLY_ERROR) {
+					rt->db_errors++;
+					ds__msg(rt->cmd, "%s: saveToRedis: batch %" PRId64 " ms: a command of its transaction failed: "
+					        "%s (the others were applied, its progress key set)", r->loc, t, x->element[e]->str);
+					freeReplyObject(x);
+					return -EIO;
+				}
+		}
 		if (i == ncmds - 1 && x->type == REDIS_REPLY_NIL) { /* the progress key changed under WATCH */
 			freeReplyObject(x);
 			rt->db_errors++;
