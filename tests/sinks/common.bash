@@ -65,7 +65,7 @@ pg_stop() {
 }
 # psql_q SQL: the query's rows, unaligned, tab-separated, no header
 psql_q() {
-	timeout 30 psql -X -q -A -t -F "$(printf '\t')" "$PG_CONN" -v ON_ERROR_STOP=1 -c "$1"
+	PGOPTIONS='-c client_min_messages=warning' timeout 30 psql -X -q -A -t -F "$(printf '\t')" "$PG_CONN" -v ON_ERROR_STOP=1 -c "$1"
 }
 
 # redis_start: redis-server on 127.0.0.1:$REDIS_PORT (a free port the first

@@ -14,6 +14,10 @@
 #     then start): the program says so, goes on, and writes every batch
 #     exactly once, with the failures counted in db_errors;
 #   - the server down at start: a message, retries, then every batch;
+#   - every kind of field (Int, Double, Boolean, String with a tab and a
+#     backslash, nested values as text), C and the interpreter;
+#   - the real clock: old progress rows deleted; a socket receiver killed
+#     five times: no batch's rows twice;
 #   - a table of the wrong shape and a wrong password: exit 1 at start, one
 #     line naming the output's place.
 source "$(dirname -- "${BASH_SOURCE[0]}")/common.bash"
@@ -170,6 +174,62 @@ set -- $(psql_q "SELECT count(*), max(batch_time) - min(batch_time) FROM dstream
 # about 10 batches ran; those the older of the two kept checkpoints covers are gone
 [ "${1:-0}" -ge 2 ] && [ "${1:-0}" -le 6 ] && [ "${2:-0}" -eq $(( (${1:-0} - 1) * 500 )) ] ||
 	fail "the real clock: dstream_progress holds ${1:-?} rows over ${2:-?} ms, expected the last 2 to 6 batches, without gaps"
+
+# ---- every kind of field, on every engine ----
+printf 'a\tb\\c\n---\nxyz\n' >ty.txt
+cat >ty.dstream <<P
+app "Typed";
+batch 1s;
+queueStream("ty.txt").map(l => (l, len(l), toDouble(len(l)) / 4.0, len(l) > 3, (l, len(l)), [1, len(l)], Some(len(l)))).saveToPostgres("$PG_CONN", "typed");
+P
+printf '%s\n' 'a	b\c|5|1.25|t|(a	b\c,5)|[1,5]|Some(5)|1000' 'xyz|3|0.75|f|(xyz,3)|[1,3]|Some(3)|2000' >ty.want
+for engine in c interp; do
+	psql_q "DROP TABLE IF EXISTS typed; DELETE FROM dstream_progress WHERE app = 'Typed'" >/dev/null
+	if [ $engine = c ]; then
+		"$DSTREAMC" build ty.dstream -o ty >build.log 2>&1 && timeout 30 ./ty --quiet >ty.out 2>ty.err
+	else
+		timeout 30 "$DSTREAMC" run --interp ty.dstream --quiet >ty.out 2>ty.err
+	fi || fail "typed, $engine: exit $?: $(cat ty.err build.log)"
+	timeout 30 psql -X -q -A -t "$PG_CONN" -c "SELECT * FROM typed ORDER BY batch_time" >ty.got
+	diff ty.want ty.got >diff.txt || fail "typed, $engine: the rows differ: $(cat diff.txt)"
+done
+types=$(psql_q "SELECT string_agg(data_type, ', ' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'typed'")
+[ "$types" = "text, bigint, double precision, boolean, text, text, text, bigint" ] || fail "typed: columns ($types)"
+
+# ---- the real clock, a socket receiver, kill -9 five times ----
+LINEFEED=$(dirname "$DSTREAMC")/linefeed
+if [ -x "$LINEFEED" ]; then
+	lport=$(free_port)
+	seq 1 5000 | sed 's/^/word/' >feed.txt
+	"$LINEFEED" --port "$lport" --rate 2000 --loop feed.txt >lf.log 2>&1 &
+	lf=$!
+	cat >sk.dstream <<P
+app "SockPg";
+batch 500ms;
+checkpoint "cks" every 1s;
+val counts = socketTextStream("127.0.0.1", $lport).map(w => (w, 1)).reduceByKey((a, b) => a + b);
+counts.saveToPostgres("$PG_CONN", "sock_counts");
+P
+	"$DSTREAMC" build sk.dstream -o sk >build.log 2>&1 || fail "build: $(cat build.log)"
+	for i in 1 2 3 4 5; do
+		./sk --quiet 2>>sk.err &
+		pid=$!
+		sleep "1.$((RANDOM % 9))"
+		kill -KILL "$pid"
+		wait "$pid" 2>/dev/null
+	done
+	timeout 30 ./sk --quiet --duration 2s 2>>sk.err || fail "socket: the last run exited $?: $(tail -n 3 sk.err)"
+	kill -KILL "$lf" 2>/dev/null
+	wait "$lf" 2>/dev/null
+	# each batch's word at most once: a batch written twice would repeat its words
+	d=$(psql_q "SELECT count(*) FROM (SELECT batch_time, _1 FROM sock_counts GROUP BY 1, 2 HAVING count(*) > 1) d")
+	[ "$d" = 0 ] || fail "socket: $d (batch, word) rows are in sock_counts more than once"
+	n=$(psql_q "SELECT count(DISTINCT batch_time) FROM sock_counts")
+	[ "$n" -ge 6 ] || fail "socket: only $n batches wrote rows"
+	grep -q 'checkpoint: recovered from' sk.err || fail "socket: no restart recovered: $(head -n 5 sk.err)"
+else
+	echo "no $LINEFEED: the socket case is left out"
+fi
 
 # ---- a table of the wrong shape; a wrong password ----
 psql_q "CREATE TABLE shaped (word text, n integer, batch_time bigint)" >/dev/null
