@@ -255,13 +255,22 @@ static const char *ds__pg_type_of(char kind)
  * statements of a batch.  0, or a negative errno after a message. */
 static int ds__pg_prepare(ds_rt *rt, ds__pg *p, const ds_output_desc *d)
 {
-	PGresult *r;
-	if (!(r = ds__pg_exec(rt, p,
-	                      "CREATE TABLE IF NOT EXISTS dstream_progress (app text NOT NULL, output text NOT NULL, "
-	                      "batch_time bigint NOT NULL, PRIMARY KEY (app, output, batch_time))",
-	                      PGRES_COMMAND_OK, "cannot create the table dstream_progress")))
-		return PQstatus(p->conn) == CONNECTION_OK ? -EIO : -ECONNRESET;
+	/* made only when missing: a user who may write into an existing one
+	 * need not be allowed to create tables */
+	PGresult *r = PQexec(p->conn, "SELECT to_regclass('dstream_progress') IS NULL");
+	bool missing = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+	bool asked = PQresultStatus(r) == PGRES_TUPLES_OK;
 	PQclear(r);
+	if (!asked && PQstatus(p->conn) != CONNECTION_OK)
+		return -ECONNRESET;
+	if (missing || !asked) {
+		if (!(r = ds__pg_exec(rt, p,
+		                      "CREATE TABLE IF NOT EXISTS dstream_progress (app text NOT NULL, output text NOT NULL, "
+		                      "batch_time bigint NOT NULL, PRIMARY KEY (app, output, batch_time))",
+		                      PGRES_COMMAND_OK, "cannot create the table dstream_progress")))
+			return PQstatus(p->conn) == CONNECTION_OK ? -EIO : -ECONNRESET;
+		PQclear(r);
+	}
 	/* the table: its columns in order, by the name as SQL folds it */
 	const char *par[1] = {d->table};
 	const char *cols_sql =
