@@ -1588,6 +1588,68 @@ static Type *check_stream_op(Checker *ck, Node *e, const OpInfo *op, Scope *sc)
 #endif
 		return ty_unit();
 	}
+	case OP_SAVE_TO_POSTGRES: case OP_SAVE_TO_REDIS: {
+		bool pg = op->id == OP_SAVE_TO_POSTGRES;
+		const char *what[] = {pg ? "the connection string must be a constant String (libpq's, e.g. "
+					   "\"host=/tmp dbname=app\")"
+					 : "the address must be a constant String (\"host:port\")",
+				      pg ? "the table must be a constant String" : "the hash must be a constant String",
+				      "the mode must be a constant String (\"upsert\" or \"append\")"};
+		bool ok = true;
+		for (int i = 0; i < nargs; i++) {
+			check_expr(ck, args[i], sc);
+			ok &= want_const(e, args[i], TY_STRING, what[i]);
+		}
+		if (ok && !pg && const_value(args[0])->slen == 0 && !is_required_param(ck, args[0]))
+			error_at(args[0]->loc, "saveToRedis: the address must not be empty");
+		if (ok && const_value(args[1])->slen == 0 && !is_required_param(ck, args[1]))
+			error_at(args[1]->loc, "%s: %s must not be empty", op->name, pg ? "the table" : "the hash");
+		else if (ok && pg && !param_of(args[1])) {
+			/* a name as SQL folds it: no quoting, so that it is the table a
+			 * plain query names */
+			const char *n = const_value(args[1])->str;
+			bool good = true;
+			int dots = 0;
+			for (const char *c = n; *c && good; c++) {
+				bool start = c == n || c[-1] == '.';
+				if (*c == '.')
+					good = !start && c[1] && ++dots <= 1;
+				else
+					good = (*c >= 'a' && *c <= 'z') || *c == '_' || (!start && *c >= '0' && *c <= '9');
+			}
+			if (!good || strlen(n) > 63 * 2 + 1)
+				error_at(args[1]->loc, "saveToPostgres: the table must be a name such as word_counts or "
+						       "public.word_counts (lower-case letters, digits and _), not \"%s\"", n);
+		}
+		bool upsert = false;
+		if (ok && nargs == 3) {
+			const char *m = const_value(args[2])->str;
+			if (!pg || param_of(args[2]))
+				error_at(args[2]->loc, "%s: the mode must be a constant String", op->name);
+			else if (!strcmp(m, "upsert"))
+				upsert = true;
+			else if (strcmp(m, "append"))
+				error_at(args[2]->loc, "saveToPostgres: the mode is \"upsert\" (one row per key, the "
+						       "first field) or \"append\" (the default), not \"%s\"", m);
+		}
+		Type *t = ty_resolve(T);
+		if (!is_err(T) && !pg && !pair)
+			error_at(op_loc(e), "saveToRedis writes a DStream of pairs (key, value), each a field of "
+					    "its hash, not %s", ty_str(rt));
+		if (!is_err(T) && upsert && t->kind != TY_TUPLE)
+			error_at(op_loc(e), "saveToPostgres: \"upsert\" keeps one row per key, the record's first "
+					    "field: it needs records that are tuples, such as (String, Int), not %s",
+				 ty_str(rt));
+#ifndef DS_HAVE_LIBPQ
+		if (pg)
+			error_at(op_loc(e), "saveToPostgres: this dstreamc was built without libpq");
+#endif
+#ifndef DS_HAVE_HIREDIS
+		if (!pg)
+			error_at(op_loc(e), "saveToRedis: this dstreamc was built without hiredis");
+#endif
+		return ty_unit();
+	}
 	default:
 		break;
 	}

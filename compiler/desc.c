@@ -112,6 +112,8 @@ const char *desc_param_field_name(ds_param_field f)
 	case DS_PARAM_N: return "DS_PARAM_N";
 	case DS_PARAM_PREFIX: return "DS_PARAM_PREFIX";
 	case DS_PARAM_SUFFIX: return "DS_PARAM_SUFFIX";
+	case DS_PARAM_CONNINFO: return "DS_PARAM_CONNINFO";
+	case DS_PARAM_TABLE: return "DS_PARAM_TABLE";
 	}
 	unreachable();
 }
@@ -158,6 +160,23 @@ static void output_desc(ds_output_desc *d, DNode *o, int i, Uses *u)
 			note_param(u, a[3], -1, i, DS_PARAM_PROPS);
 		d->fields = ty_resolve(ty_resolve(o->in[0]->type)->elem)->kind == TY_TUPLE ? "SS" : "S";
 		d->commit = ds_kafka_commit; /* the engines in this process (the JIT, the interpreter) */
+	} else if (o->op->id == OP_SAVE_TO_POSTGRES || o->op->id == OP_SAVE_TO_REDIS) {
+		bool pg = o->op->id == OP_SAVE_TO_POSTGRES;
+		d->kind = pg ? DS_OUT_POSTGRES : DS_OUT_REDIS;
+		d->conninfo = const_str(a[1]);
+		d->table = const_str(a[2]);
+		d->mode = nargs == 3 ? const_str(a[3]) : NULL;
+		note_param(u, a[1], -1, i, DS_PARAM_CONNINFO);
+		note_param(u, a[2], -1, i, DS_PARAM_TABLE);
+		Type *t = ty_resolve(ty_resolve(o->in[0]->type)->elem);
+		int n = t->kind == TY_TUPLE ? t->n : 1;
+		char *k = arena_alloc((size_t)n + 1);
+		for (int f = 0; f < n; f++)
+			k[f] = desc_field_kinds(t->kind == TY_TUPLE ? t->elems[f] : t);
+		d->fields = k;
+		/* the engines in this process (the JIT, the interpreter) */
+		d->open = pg ? ds_pg_open : ds_redis_open;
+		d->commit = pg ? ds_pg_commit : ds_redis_commit;
 	} else if (o->op->id == OP_PRINT) {
 		d->kind = DS_OUT_PRINT;
 		d->n = nargs ? const_value(a[1])->ival : 10;

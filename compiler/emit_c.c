@@ -1137,7 +1137,7 @@ static void stmt(Emit *E, IrStmt *s)
 		}
 		expr(E, s->e);
 		fputs(");\n", f);
-		if (s->typed) { /* foreachRDD / foreachRecord: the fields, typed */
+		if (s->typed) { /* foreachRDD / foreachRecord and the sinks: the fields, typed */
 			int nf = t->kind == TY_TUPLE ? t->n : 1;
 			for (int k = 0; k < nf; k++) {
 				Type *ft = ty_resolve(t->kind == TY_TUPLE ? t->elems[k] : t);
@@ -1426,6 +1426,20 @@ static void emit_descriptors(Emit *E)
 			if (o->props) {
 				fputs(", .props = ", f);
 				c_cstr(f, o->props);
+			}
+			fputs(", .fields = ", f);
+			c_cstr(f, o->fields);
+		} else if (o->kind == DS_OUT_POSTGRES || o->kind == DS_OUT_REDIS) {
+			bool pg = o->kind == DS_OUT_POSTGRES;
+			fprintf(f, "\t{.kind = %s, .open = %s, .commit = %s,\n\t .conninfo = ",
+				pg ? "DS_OUT_POSTGRES" : "DS_OUT_REDIS", pg ? "ds_pg_open" : "ds_redis_open",
+				pg ? "ds_pg_commit" : "ds_redis_commit");
+			c_cstr(f, o->conninfo);
+			fputs(", .table = ", f);
+			c_cstr(f, o->table);
+			if (o->mode) {
+				fputs(", .mode = ", f);
+				c_cstr(f, o->mode);
 			}
 			fputs(", .fields = ", f);
 			c_cstr(f, o->fields);

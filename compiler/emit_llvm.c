@@ -71,7 +71,7 @@ typedef struct LEmit {
 	LLVMTypeRef vd, i1, i8, i32, i64, dbl, i8p;
 	/* rt.h's structs */
 	LLVMTypeRef str, list, chunk, arena, rt, task, block, buf, table, dense, split_it, pane, window;
-	LLVMTypeRef site, srcd, outd, commit_fn, stated, paramd, param_use, prog, abi_str; /* abi_str: {i8*, i64}, how a ds_str returns */
+	LLVMTypeRef site, srcd, outd, commit_fn, open_fn, stated, paramd, param_use, prog, abi_str; /* abi_str: {i8*, i64}, how a ds_str returns */
 	LLVMTypeRef receiver, rdd, receiver_fn, foreach_fn; /* receiverStream, foreachRDD: fn types */
 	LLVMTypeRef state;
 	Vec type_keys, type_lts; /* ty_mangle -> LLVMTypeRef of composites */
@@ -195,9 +195,12 @@ static void rt_types(LEmit *E)
 			       16);
 	/* saveToKafka's commit: int (ds_rt *, int, int64_t) */
 	E->commit_fn = LLVMFunctionType(i32, (LLVMTypeRef[]){i8p, i32, i64}, 3, false);
+	/* saveToPostgres's and saveToRedis's open: int (ds_rt *, int) */
+	E->open_fn = LLVMFunctionType(i32, (LLVMTypeRef[]){i8p, i32}, 2, false);
 	E->outd = named_struct(E, "struct.ds_output_desc",
 			       (LLVMTypeRef[]){i32, i64, i8p, i8p, i8p, i64, LLVMPointerType(E->foreach_fn, 0), i8p, i8p,
-					       i8p, i8p, i8p, LLVMPointerType(E->commit_fn, 0)}, 13);
+					       i8p, i8p, i8p, LLVMPointerType(E->commit_fn, 0), i8p, i8p, i8p,
+					       LLVMPointerType(E->open_fn, 0)}, 17);
 	LLVMTypeRef taskp = LLVMPointerType(E->task, 0);
 	LLVMTypeRef stage_fn = LLVMPointerType(LLVMFunctionType(E->vd, (LLVMTypeRef[]){taskp, i8p}, 2, false), 0);
 	LLVMTypeRef close_fn = LLVMPointerType(LLVMFunctionType(E->vd, (LLVMTypeRef[]){i8p}, 1, false), 0);
@@ -264,6 +267,9 @@ static void rt_types(LEmit *E)
 	CHECK_OFF(E->outd, ds_output_desc, 9, brokers);
 	CHECK_OFF(E->outd, ds_output_desc, 11, props);
 	CHECK_OFF(E->outd, ds_output_desc, 12, commit);
+	CHECK_OFF(E->outd, ds_output_desc, 13, conninfo);
+	CHECK_OFF(E->outd, ds_output_desc, 15, mode);
+	CHECK_OFF(E->outd, ds_output_desc, 16, open);
 	CHECK_SIZE(E->prog, ds_program);
 	CHECK_OFF(E->prog, ds_program, 7, plan_hash);
 	CHECK_OFF(E->prog, ds_program, 8, nsources);
@@ -2002,13 +2008,22 @@ static void emit_descriptor(LEmit *E)
 		LLVMValueRef commit = LLVMConstNull(LLVMPointerType(E->commit_fn, 0));
 		if (o->kind == DS_OUT_KAFKA)
 			commit = user_fn(E, "ds_kafka_commit", E->commit_fn);
+		/* saveToPostgres, saveToRedis: the runtime's sinks (pg_out.c, redis_out.c) */
+		LLVMValueRef open = LLVMConstNull(LLVMPointerType(E->open_fn, 0));
+		if (o->kind == DS_OUT_POSTGRES || o->kind == DS_OUT_REDIS) {
+			bool pg = o->kind == DS_OUT_POSTGRES;
+			commit = user_fn(E, pg ? "ds_pg_commit" : "ds_redis_commit", E->commit_fn);
+			open = user_fn(E, pg ? "ds_pg_open" : "ds_redis_open", E->open_fn);
+		}
 		v[i] = LLVMConstNamedStruct(E->outd,
 					    (LLVMValueRef[]){ci32(E, o->kind), ci64(E, o->n), cstr0(E, o->prefix, "prefix"),
 							     cstr0(E, o->suffix, "suffix"), cstr0(E, o->loc, "loc"),
 							     ci64(E, o->slide_ms), each, cstr0(E, o->fn, "fn"),
 							     cstr0(E, o->fields, "fields"), cstr0(E, o->brokers, "brokers"),
-							     cstr0(E, o->topic, "topic"), cstr0(E, o->props, "props"), commit},
-					    13);
+							     cstr0(E, o->topic, "topic"), cstr0(E, o->props, "props"), commit,
+							     cstr0(E, o->conninfo, "conninfo"), cstr0(E, o->table, "table"),
+							     cstr0(E, o->mode, "mode"), open},
+					    17);
 	}
 	LLVMValueRef outputs = const_array(E, E->outd, v, d->noutputs, "outputs");
 	LLVMValueRef *sv = arena_alloc(sizeof(LLVMValueRef) * (size_t)(d->nsites + 1));

@@ -1458,7 +1458,8 @@ static void consume(Interp *I, DNode *c, DNode *from, const Batch *b)
 			}
 		}
 		return;
-	case OP_FOREACH_RDD: case OP_FOREACH_RECORD: case OP_SAVE_TO_KAFKA:
+	case OP_FOREACH_RDD: case OP_FOREACH_RECORD: case OP_SAVE_TO_KAFKA: case OP_SAVE_TO_POSTGRES:
+	case OP_SAVE_TO_REDIS:
 		for (size_t i = 0; i < b->n; i++) {
 			ds_buf *buf = ds_out_begin(I->t, c->out_index);
 			if (buf) {

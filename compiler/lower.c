@@ -1399,11 +1399,12 @@ static void lower_consumer(Lower *L, DNode *c, DNode *from, IrExpr *rec)
 		break;
 	}
 	case OP_PRINT: case OP_SAVE_AS_TEXT_FILES: case OP_FOREACH_RDD: case OP_FOREACH_RECORD:
-	case OP_SAVE_TO_KAFKA: {
+	case OP_SAVE_TO_KAFKA: case OP_SAVE_TO_POSTGRES: case OP_SAVE_TO_REDIS: {
 		IrStmt *s = st(IS_OUTPUT);
 		s->out = c->out_index;
 		s->e = rec;
-		s->typed = c->op->id == OP_FOREACH_RDD || c->op->id == OP_FOREACH_RECORD || c->op->id == OP_SAVE_TO_KAFKA;
+		/* the sinks that take typed fields, not the record's text */
+		s->typed = c->op->id != OP_PRINT && c->op->id != OP_SAVE_AS_TEXT_FILES;
 		emit(L, s);
 		break;
 	}

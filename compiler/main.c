@@ -527,6 +527,16 @@ static bool uses_kafka(const IrProgram *ir)
 	return false;
 }
 
+/* saveToPostgres's sink (runtime/pg_out.c) needs libpq, saveToRedis's
+ * (redis_out.c) hiredis: linked into the programs that have one. */
+static bool uses_output(const IrProgram *ir, OpId op)
+{
+	for (int i = 0; i < ir->plan->outputs.n; i++)
+		if (((const DNode *)ir->plan->outputs.v[i])->op->id == op)
+			return true;
+	return false;
+}
+
 /* Does the program's link find name: in the user's objects (ctx, a Vec of
  * paths), or in this process's libraries (libc, libm, libz, pthreads: those
  * the program is linked with too)? */
@@ -559,6 +569,10 @@ static int link_program(const Options *o, const IrProgram *ir, const char *obj, 
 	argv[n++] = (char *)lib;
 	if (uses_kafka(ir))
 		argv[n++] = "-lrdkafka";
+	if (uses_output(ir, OP_SAVE_TO_POSTGRES))
+		argv[n++] = "-lpq";
+	if (uses_output(ir, OP_SAVE_TO_REDIS))
+		argv[n++] = "-lhiredis";
 	argv[n++] = "-lpthread";
 	argv[n++] = "-lz"; /* the runtime: zlib crc32 for checkpoints, the write-ahead log and the replica */
 	argv[n++] = "-lm";

@@ -67,7 +67,9 @@ typedef enum OpClass {
 	X(SAVE_AS_TEXT_FILES, "saveAsTextFiles", OPC_OUTPUT, 1, 1, 2) \
 	X(FOREACH_RDD, "foreachRDD", OPC_OUTPUT, 1, 1, 1) \
 	X(FOREACH_RECORD, "foreachRecord", OPC_OUTPUT, 1, 1, 1) \
-	X(SAVE_TO_KAFKA, "saveToKafka", OPC_OUTPUT, 1, 2, 3)
+	X(SAVE_TO_KAFKA, "saveToKafka", OPC_OUTPUT, 1, 2, 3) \
+	X(SAVE_TO_POSTGRES, "saveToPostgres", OPC_OUTPUT, 1, 2, 3) \
+	X(SAVE_TO_REDIS, "saveToRedis", OPC_OUTPUT, 1, 2, 2)
 
 typedef enum OpId {
 #define X(id, name, cls, nin, amin, amax) OP_##id,

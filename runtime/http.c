@@ -103,7 +103,7 @@ struct ds__http {
 	int64_t accept_after; /* monotonic ms: no accept before (after a failure) */
 	/* guarded by lock */
 	pthread_mutex_t lock;
-	int64_t batches, records_in, records_out, bad_records, kafka_errors;
+	int64_t batches, records_in, records_out, bad_records, kafka_errors, db_errors;
 	int64_t checkpoints, checkpoint_failures;
 	bool ck_failing;    /* the last batch's checkpoint failed: the next one is due */
 	ds__http_hist processing, sched_delay, checkpoint;
@@ -135,6 +135,7 @@ void ds__http_batch(ds__http *h, const ds__batch_metrics *m, const ds__src_obs *
 	h->records_out += m->records_out;
 	h->bad_records += m->bad_records;
 	h->kafka_errors += m->kafka_errors;
+	h->db_errors += m->db_errors;
 	ds__hist_add(&h->processing, m->processing_ms / 1000.0);
 	ds__hist_add(&h->sched_delay, (double)m->sched_delay_ms / 1000.0);
 	/* m->checkpoint_ms also counts the scheduler looking for a finished
@@ -302,6 +303,9 @@ static void ds__render_metrics(ds__http *h, ds_buf *b)
 	ds__prom_int(b, h, "dstream_bad_records_total", "counter", "Bad records dropped.", h->bad_records);
 	ds__prom_int(b, h, "dstream_kafka_errors_total", "counter", "Kafka failures said (ranges not read, records not delivered).",
 	             h->kafka_errors);
+	ds__prom_int(b, h, "dstream_db_errors_total", "counter",
+	             "saveToPostgres and saveToRedis failures (lost connections, refused statements), retried or fatal.",
+	             h->db_errors);
 	ds__prom_int(b, h, "dstream_checkpoints_total", "counter", "Checkpoints due after a batch and written.", h->checkpoints);
 	ds__prom_int(b, h, "dstream_checkpoint_failures_total", "counter", "Checkpoints due after a batch that could not be written.",
 	             h->checkpoint_failures);

@@ -719,14 +719,15 @@ typedef struct ds__output {
 	const ds_output_desc *desc;
 	ds_buf buf;     /* this batch's records, each followed by '\n' ('\0' for foreach) */
 	int64_t nrecs;  /* records in buf */
-	/* DS_OUT_FOREACH and DS_OUT_KAFKA: the records' offsets and typed fields */
+	/* DS_OUT_FOREACH and the sinks: the records' offsets and typed fields */
 	size_t cur;     /* offset of the record being formatted */
 	ds__rec *recs;
 	size_t reccap;
 	ds__field *fields;
 	size_t nfields, fieldcap;
 	ds_buf strs;    /* string fields, each followed by a NUL */
-	/* DS_OUT_KAFKA: the sink's state (kafka_out.c), made at the first commit */
+	/* DS_OUT_KAFKA, DS_OUT_POSTGRES, DS_OUT_REDIS: the sink's state
+	 * (kafka_out.c, pg_out.c, redis_out.c), made at its open or first commit */
 	void *sink;
 	void (*sink_close)(void *sink);
 } ds__output;
@@ -757,6 +758,8 @@ typedef struct ds__batch_metrics {
 	int64_t rss_bytes;      /* the resident set after it (with --metrics-json or --http) */
 	double rate_limit;      /* records/s the receivers are held to after it, summed (0: none) */
 	int64_t kafka_errors;   /* Kafka failures said in it (a range not read, records not delivered) */
+	int64_t db_errors;      /* saveToPostgres / saveToRedis failures in it (lost connections, refused
+				   statements), each retried or fatal */
 	bool checkpoint_failed; /* the checkpoint could not be written (yet) */
 } ds__batch_metrics;
 
@@ -769,8 +772,9 @@ typedef struct ds__metrics {
 	bool failed;         /* a line could not be written (said once) */
 	int workers;         /* --workers */
 	bool kafka;          /* per batch and in total: kafka_errors */
+	bool db;             /* per batch and in total: db_errors */
 	/* the totals */
-	int64_t batches, records_in, records_out, bad_records, kafka_errors, checkpoint_failed;
+	int64_t batches, records_in, records_out, bad_records, kafka_errors, db_errors, checkpoint_failed;
 	int64_t max_sched_delay_ms;
 	double processing_ms;
 	const int64_t *counter_totals; /* [prog->ncounters], the runtime's (NULL: none) */
@@ -925,6 +929,7 @@ struct ds_rt {
 	ds__worker *workers;  /* [nworkers] */
 	bool inited;          /* init has run: close must too */
 	int64_t kafka_errors; /* this batch's (kafka_in.c, kafka_out.c) */
+	int64_t db_errors;    /* this batch's (pg_out.c, redis_out.c) */
 	ds__pool pool;
 	ds__metrics metrics;
 	bool status_line; /* stderr is a terminal and not --quiet */

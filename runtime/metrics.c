@@ -93,6 +93,7 @@ void ds__metrics_add(ds__metrics *m, const ds__batch_metrics *x, const char *cmd
 	m->bad_records += x->bad_records;
 	m->processing_ms += x->processing_ms;
 	m->kafka_errors += x->kafka_errors;
+	m->db_errors += x->db_errors;
 	m->checkpoint_failed += x->checkpoint_failed;
 	if (x->sched_delay_ms > m->max_sched_delay_ms)
 		m->max_sched_delay_ms = x->sched_delay_ms;
@@ -120,6 +121,8 @@ void ds__metrics_add(ds__metrics *m, const ds__batch_metrics *x, const char *cmd
 	ds_buf_put(&b, "], ", 3);
 	if (m->kafka)
 		ds__json_kv(&b, "kafka_errors", x->kafka_errors, true);
+	if (m->db)
+		ds__json_kv(&b, "db_errors", x->db_errors, true);
 	if (m->prog->ncounters > 0 && x->counters)
 		ds__json_counters(&b, m->prog, x->counters);
 	if (m->prog->checkpoint_dir) {
@@ -156,6 +159,8 @@ int ds__metrics_end(ds__metrics *m, const char *cmd)
 	ds__json_kv(&b, "max_rss_bytes", max_rss, true);
 	if (m->kafka)
 		ds__json_kv(&b, "kafka_errors", m->kafka_errors, true);
+	if (m->db)
+		ds__json_kv(&b, "db_errors", m->db_errors, true);
 	if (prog->checkpoint_dir) {
 		ds__json_kv(&b, "batches_checkpoint_failed", m->checkpoint_failed, true);
 		ds__json_kv(&b, "checkpoints", m->checkpoints, true);

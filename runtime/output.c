@@ -6,7 +6,9 @@
  * flushes it; saveAsTextFiles writes prefix-<ms>[.suffix] atomically (a
  * temporary file in the same directory, fsync, rename, fsync of the
  * directory); saveToKafka's commit (kafka_out.c) sends them and waits for
- * their acknowledgements; a foreach output calls its function with a ds_rdd over the
+ * their acknowledgements; saveToPostgres's and saveToRedis's (pg_out.c,
+ * redis_out.c) write them in one transaction with the batch's progress
+ * mark; a foreach output calls its function with a ds_rdd over the
  * batch's records (their text, NUL-terminated, in buf; their typed fields
  * in fields[]).  With several workers, each worker formats into its own
  * ds__output (ds__worker.out) during the batch; after it, the scheduler
@@ -29,7 +31,8 @@ static const char ds__dashes[] = "-------------------------------------------"; 
 /* An output whose records come with their typed fields. */
 static bool ds__typed(const ds_output_desc *d)
 {
-	return d->kind == DS_OUT_FOREACH || d->kind == DS_OUT_KAFKA;
+	return d->kind == DS_OUT_FOREACH || d->kind == DS_OUT_KAFKA || d->kind == DS_OUT_POSTGRES ||
+	       d->kind == DS_OUT_REDIS;
 }
 
 static bool ds__output_due(const ds_output_desc *d, int64_t t)
@@ -359,6 +362,13 @@ int ds__outputs_open(ds_rt *rt)
 {
 	for (int i = 0; i < rt->prog->noutputs; i++) {
 		const ds_output_desc *d = &rt->prog->outputs[i];
+		if (d->kind == DS_OUT_POSTGRES || d->kind == DS_OUT_REDIS) {
+			/* connect and check the table or hash before any batch */
+			int rc = d->open ? d->open(rt, i) : -ENOSYS;
+			if (rc < 0)
+				return rc;
+			continue;
+		}
 		if (d->kind != DS_OUT_SAVE)
 			continue;
 		const char *base;
@@ -441,7 +451,8 @@ int ds__outputs_commit(ds_rt *rt, int64_t t)
 				rc = ds__commit_save(rt, o, t);
 			else if (o->desc->kind == DS_OUT_FOREACH)
 				rc = ds__commit_foreach(o, t);
-			else if (o->desc->kind == DS_OUT_KAFKA)
+			else if (o->desc->kind == DS_OUT_KAFKA || o->desc->kind == DS_OUT_POSTGRES ||
+			         o->desc->kind == DS_OUT_REDIS)
 				rc = o->desc->commit ? o->desc->commit(rt, i, t) : -ENOSYS;
 		}
 		o->buf.len = 0;

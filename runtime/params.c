@@ -95,6 +95,8 @@ static void ds__param_misfit(const char *cmd, const ds_program *prog, const ds__
 	const char *op = u->source >= 0 ? ds__source_kind_name(&prog->sources[u->source])
 	                 : prog->outputs[u->output].kind == DS_OUT_PRINT ? "print"
 	                 : prog->outputs[u->output].kind == DS_OUT_SAVE  ? "saveAsTextFiles"
+	                 : prog->outputs[u->output].kind == DS_OUT_POSTGRES ? "saveToPostgres"
+	                 : prog->outputs[u->output].kind == DS_OUT_REDIS  ? "saveToRedis"
 	                                                                 : "saveToKafka";
 	const char *loc = u->source >= 0 ? prog->sources[u->source].loc : prog->outputs[u->output].loc;
 	ds__msg(cmd, "--param %s=%s: parameter '%s' (declared at %s) is %s of %s at %s: %s", p->name,
@@ -188,6 +190,15 @@ int ds__params_open(const char *cmd, const ds_program *prog, ds__opts *o, ds_pro
 			break;
 		case DS_PARAM_PROPS: *(s ? &s->props : &d->props) = str; break;
 		case DS_PARAM_SUFFIX: d->suffix = str; break;
+		case DS_PARAM_CONNINFO: d->conninfo = str; break; /* "": libpq's defaults (PGHOST, ...) */
+		case DS_PARAM_TABLE:
+			if (!*str) {
+				ds__param_misfit(cmd, prog, o, u, d->kind == DS_OUT_REDIS ? "the hash" : "the table",
+				                 "it must not be empty");
+				return 2;
+			}
+			d->table = str;
+			break;
 		default:
 			ds__msg(cmd, "the program's parameter table is damaged (field %d)", (int)u->field);
 			return 2;

@@ -144,6 +144,8 @@ int ds__rt_open(ds_rt *rt, const ds_program *prog, const char *cmd, const ds__op
 		rt->metrics.kafka |= prog->sources[i].kind == DS_SRC_KAFKA;
 	for (int i = 0; i < prog->noutputs; i++)
 		rt->metrics.kafka |= prog->outputs[i].kind == DS_OUT_KAFKA;
+	for (int i = 0; i < prog->noutputs; i++)
+		rt->metrics.db |= prog->outputs[i].kind == DS_OUT_POSTGRES || prog->outputs[i].kind == DS_OUT_REDIS;
 	if (rc < 0)
 		return rc;
 	rt->src = ds__xcalloc((size_t)(prog->nsources > 0 ? prog->nsources : 1), sizeof *rt->src);
@@ -746,6 +748,8 @@ static int ds__run_batch(ds_rt *rt, int64_t t, int64_t k)
 		rc = ds__outputs_commit(rt, t);
 	m.kafka_errors = rt->kafka_errors;
 	rt->kafka_errors = 0;
+	m.db_errors = rt->db_errors;
+	rt->db_errors = 0;
 	for (int i = 0; rc == 0 && i < p->nsources; i++) /* kafkaStream: its progress, to the group */
 		if (rt->src[i].desc->kind == DS_SRC_KAFKA && rt->src[i].kafka)
 			rt->src[i].desc->ops->done(rt, i);

@@ -21,7 +21,8 @@ JOBS=${JOBS:-2}
 
 # What a fresh Debian 12 machine lacks (it has gcc, clang, llvm-14-dev, cmake).
 PACKAGES=(flex bison libclang-14-dev llvm-14-dev clang-14 librdkafka-dev pkg-config make zlib1g-dev kcat
-	chromium python3-prometheus-client curl) # the last three: tests/http (--http)
+	chromium python3-prometheus-client curl # these three: tests/http (--http)
+	libpq-dev libhiredis-dev postgresql redis-server) # saveToPostgres, saveToRedis, and their servers for tests/sinks
 
 log() { echo "dev.sh: $*" >&2; }
 

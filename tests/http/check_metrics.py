@@ -39,6 +39,7 @@ FAMILIES = {
     'dstream_records_out': 'counter',
     'dstream_bad_records': 'counter',
     'dstream_kafka_errors': 'counter',
+    'dstream_db_errors': 'counter',
     'dstream_checkpoints': 'counter',
     'dstream_checkpoint_failures': 'counter',
     'dstream_processing_seconds': 'histogram',
@@ -102,7 +103,7 @@ def check_scrape(path, fams):
           f'{path}: records_out_total {value(fams, "dstream_records_out")} after {n} batches, expected {sum(map(rec_out, ks))}')
     check(value(fams, 'dstream_bad_records') == sum(map(rec_bad, ks)),
           f'{path}: bad_records_total {value(fams, "dstream_bad_records")} after {n} batches, expected {sum(map(rec_bad, ks))}')
-    for fam in ('dstream_kafka_errors', 'dstream_checkpoints', 'dstream_checkpoint_failures',
+    for fam in ('dstream_kafka_errors', 'dstream_db_errors', 'dstream_checkpoints', 'dstream_checkpoint_failures',
                 'dstream_queued_bytes', 'dstream_rate_limit_records_per_second'):
         check(value(fams, fam) == 0, f'{path}: {fam} is {value(fams, fam)}, expected 0')
     check(value(fams, 'dstream_workers') == WORKERS, f'{path}: dstream_workers {value(fams, "dstream_workers")}')

@@ -28,7 +28,7 @@
 extern "C" {
 #endif
 
-#define DS_ABI_VERSION 6
+#define DS_ABI_VERSION 7 /* 6 was two layouts on two branches (inline table hashes; sink outputs): merged, 7 */
 
 /* A generated helper that must be inlined into the fused loops it is called
  * from (a table's probe), however many call sites it has. */
@@ -807,6 +807,8 @@ typedef enum ds_output_kind {
 	DS_OUT_SAVE,      /* saveAsTextFiles(prefix[, suffix]) */
 	DS_OUT_FOREACH,   /* foreachRDD(f), foreachRecord(f): calls foreach once per (due) batch */
 	DS_OUT_KAFKA,     /* saveToKafka(brokers, topic[, props]): commit (ds_kafka_commit) */
+	DS_OUT_POSTGRES,  /* saveToPostgres(conninfo, table[, "upsert"]): open, commit (ds_pg_*) */
+	DS_OUT_REDIS,     /* saveToRedis(addr, hash): open, commit (ds_redis_*) */
 } ds_output_kind;
 
 typedef struct ds_output_desc {
@@ -828,12 +830,29 @@ typedef struct ds_output_desc {
 	 * librdkafka) */
 	const char *brokers, *topic, *props;
 	int (*commit)(ds_rt *rt, int out, int64_t batch_time_ms);
+	/* postgres: the libpq connection string, the table, and the mode
+	 * ("upsert", or NULL: append); redis: the address ("host:port",
+	 * "redis://[:password@]host:port[/db]" or "unix:PATH") in conninfo and
+	 * the hash in table.  open is called once at start, before any batch:
+	 * it connects (retrying while the server is away) and checks the
+	 * destination; 0 or -errno after a message.  Both named here, so that
+	 * only programs with such an output link the client library. */
+	const char *conninfo, *table, *mode;
+	int (*open)(ds_rt *rt, int out);
 } ds_output_desc;
 
 /* saveToKafka's commit (runtime/kafka_out.c; link with -lrdkafka): sends the
  * batch's records (typed fields "S": values, "SS": keys and values) and
  * returns once all are acknowledged; 0 or -errno after a message. */
 int ds_kafka_commit(ds_rt *rt, int out, int64_t batch_time_ms);
+/* saveToPostgres (runtime/pg_out.c; link with -lpq) and saveToRedis
+ * (runtime/redis_out.c; link with -lhiredis): a batch's records in one
+ * transaction with its progress mark, so that a batch that runs again
+ * after a crash is skipped (lang/SPEC.md §12.3, §12.4). */
+int ds_pg_open(ds_rt *rt, int out);
+int ds_pg_commit(ds_rt *rt, int out, int64_t batch_time_ms);
+int ds_redis_open(ds_rt *rt, int out);
+int ds_redis_commit(ds_rt *rt, int out, int64_t batch_time_ms);
 
 /* Where bad records are reported from: an operator at a source location. */
 typedef struct ds_site {
@@ -865,6 +884,8 @@ typedef enum ds_param_field {
 	DS_PARAM_N,         /* output .n (print) */
 	DS_PARAM_PREFIX,    /* output .prefix */
 	DS_PARAM_SUFFIX,    /* output .suffix */
+	DS_PARAM_CONNINFO,  /* output .conninfo */
+	DS_PARAM_TABLE,     /* output .table */
 } ds_param_field;
 
 typedef struct ds_param_use {
