@@ -28,7 +28,8 @@
 extern "C" {
 #endif
 
-#define DS_ABI_VERSION 7 /* 6 was two layouts on two branches (inline table hashes; sink outputs): merged, 7 */
+/* 7: 6 was two layouts on two branches (inline table hashes; the sinks' outputs) */
+#define DS_ABI_VERSION 7
 
 /* A generated helper that must be inlined into the fused loops it is called
  * from (a table's probe), however many call sites it has. */
