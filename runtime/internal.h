@@ -119,6 +119,9 @@ int64_t ds__next_cut(int64_t now, int64_t block_ms, int64_t batch_ms);
 #define DS__BACKOFF_MIN 100
 #define DS__BACKOFF_MAX 5000
 static inline int64_t ds__backoff_next(int64_t ms) { return ms * 2 > DS__BACKOFF_MAX ? DS__BACKOFF_MAX : ms * 2; }
+/* Sleeps ms (in 50 ms naps), or less when a stop is asked: whether it was
+ * not (the sinks' pause between tries). */
+bool ds__nap(int64_t ms);
 /* pthread_create with every signal blocked in the new thread but the
  * faults' (SIGBUS, SIGSEGV): SIGINT and SIGTERM go to the scheduler.  0 or
  * -errno. */

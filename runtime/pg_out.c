@@ -117,17 +117,6 @@ static const char *ds__pg_why(const char *m, char *buf, size_t n)
 }
 
 /* Sleeps ms in slices, false when SIGINT or SIGTERM came meanwhile. */
-static bool ds__pg_nap(int64_t ms)
-{
-	for (int64_t end = ds__mono_us() + ms * 1000; ds__mono_us() < end;) {
-		if (ds__stop_flag)
-			return false;
-		struct timespec ts = {0, 50 * 1000000L};
-		nanosleep(&ts, NULL);
-	}
-	return !ds__stop_flag;
-}
-
 /* Whether a failed connection's message is the server refusing us for
  * good (authentication, an unknown role or database), not the server being
  * away or busy: those are retried.  libpq gives no SQLSTATE for them: the
@@ -208,7 +197,7 @@ static int ds__pg_connect(ds_rt *rt, ds__pg *p, const char *conninfo)
 		p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : DS__PG_BACKOFF_MIN_MS;
 		if (p->backoff_ms > DS__PG_BACKOFF_MAX_MS)
 			p->backoff_ms = DS__PG_BACKOFF_MAX_MS;
-		if (!ds__pg_nap(p->backoff_ms))
+		if (!ds__nap(p->backoff_ms))
 			return -EINTR;
 	}
 }
@@ -753,7 +742,7 @@ int ds_pg_commit(ds_rt *rt, int out, int64_t t)
 		p->backoff_ms = p->backoff_ms ? p->backoff_ms * 2 : DS__PG_BACKOFF_MIN_MS;
 		if (p->backoff_ms > DS__PG_BACKOFF_MAX_MS)
 			p->backoff_ms = DS__PG_BACKOFF_MAX_MS;
-		if (!ds__pg_nap(p->backoff_ms)) {
+		if (!ds__nap(p->backoff_ms)) {
 			ds__msg(rt->cmd, "%s: saveToPostgres: stopped: batch %" PRId64 " ms is not written (a restart "
 			        "with the checkpoint writes it)", d->loc, t);
 			return -EINTR;

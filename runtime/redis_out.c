@@ -143,17 +143,6 @@ static bool ds__redis_addr(ds__redis *r, const char *addr, const char *cmd)
 	return true;
 }
 
-static bool ds__redis_nap(int64_t ms)
-{
-	for (int64_t end = ds__mono_us() + ms * 1000; ds__mono_us() < end;) {
-		if (ds__stop_flag)
-			return false;
-		struct timespec ts = {0, 50 * 1000000L};
-		nanosleep(&ts, NULL);
-	}
-	return !ds__stop_flag;
-}
-
 static void ds__redis_backoff(ds__redis *r)
 {
 	r->backoff_ms = r->backoff_ms ? r->backoff_ms * 2 : DS__REDIS_BACKOFF_MIN_MS;
@@ -236,7 +225,7 @@ static int ds__redis_connect(ds_rt *rt, ds__redis *r)
 			ds__msg(rt->cmd, "%s: saveToRedis: cannot connect to the server %s (%s): retrying, every %d s at most",
 			        r->loc, r->where, why[0] ? why : "no answer", DS__REDIS_BACKOFF_MAX_MS / 1000);
 		ds__redis_backoff(r);
-		if (!ds__redis_nap(r->backoff_ms))
+		if (!ds__nap(r->backoff_ms))
 			return -EINTR;
 	}
 }
@@ -458,7 +447,7 @@ int ds_redis_commit(ds_rt *rt, int out, int64_t t)
 			return rc;
 		}
 		ds__redis_backoff(r);
-		if (!ds__redis_nap(r->backoff_ms)) {
+		if (!ds__nap(r->backoff_ms)) {
 			ds__msg(rt->cmd, "%s: saveToRedis: stopped: batch %" PRId64 " ms is not written (a restart with "
 			        "the checkpoint writes it)", r->loc, t);
 			return -EINTR;

@@ -100,6 +100,17 @@ void ds__msg(const char *cmd, const char *fmt, ...)
 	(void)r;
 }
 
+bool ds__nap(int64_t ms)
+{
+	for (int64_t end = ds__mono_us() + ms * 1000; ds__mono_us() < end;) {
+		if (ds__stop_flag)
+			return false;
+		struct timespec ts = {0, 50 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	return !ds__stop_flag;
+}
+
 int64_t ds__next_cut(int64_t now, int64_t block_ms, int64_t batch_ms)
 {
 	int64_t a = now - now % block_ms + block_ms;
